@@ -1,0 +1,214 @@
+"""Alerts as users see them: listing with filters, review status, and export to JSONL, CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from .errors import MarkwatchError, NotFound
+from .store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
+
+STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
+STATUS_LABELS = {"new": "新预警", "reviewing": "审查中", "opposition_filed": "已提异议", "dismissed": "已排除"}
+SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+ALLOWED_MOVES = {
+    "new": {"reviewing", "opposition_filed", "dismissed"},
+    "reviewing": {"opposition_filed", "dismissed", "new"},
+    "opposition_filed": {"reviewing"},
+    "dismissed": {"reviewing", "new"},
+}
+
+# Export columns: key, Chinese header (the XLSX and CSV use these; JSONL uses the keys).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("alert_id", "预警编号"), ("severity", "风险等级"), ("score", "近似度"), ("opposition_deadline", "异议截止日"),
+    ("days_left", "剩余天数"), ("watchlist", "监测名单"), ("brand_id", "品牌编号"), ("brand", "监测商标"),
+    ("application_no", "申请号"), ("mark", "初审商标"), ("classes", "类别"), ("applicant", "申请人"),
+    ("publication_date", "初审公告日"), ("gazette_issue", "公告期号"), ("reasons", "预警理由"),
+    ("status", "处理状态"), ("deadline_note", "期限说明"),
+)
+
+
+@dataclass
+class AlertFilter:
+    watchlist_ids: Sequence[int] | None = None  # None: all visible
+    watchlist: str | None = None
+    brand_id: str | None = None
+    severity: str | None = None
+    status: str | None = None
+    since: date | None = None
+    until: date | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def visible_watchlist_ids(s: Session, organisation_id: int) -> list[int]:
+    """Watchlists an organisation owns or subscribes to."""
+    owned = select(Watchlist.id).where(Watchlist.organisation_id == organisation_id)
+    subscribed = select(Subscription.watchlist_id).where(Subscription.organisation_id == organisation_id)
+    return sorted(set(s.scalars(owned)) | set(s.scalars(subscribed)))
+
+
+def alert_query(f: AlertFilter) -> Select:
+    q = (select(AlertRow).join(BrandRow, AlertRow.brand_pk == BrandRow.id)
+         .join(GazetteMark, AlertRow.gazette_mark_id == GazetteMark.id)
+         .join(Watchlist, AlertRow.watchlist_id == Watchlist.id)
+         .options(joinedload(AlertRow.brand), joinedload(AlertRow.gazette_mark), joinedload(AlertRow.watchlist)))
+    if f.watchlist_ids is not None:
+        q = q.where(AlertRow.watchlist_id.in_(list(f.watchlist_ids) or [-1]))
+    if f.watchlist:
+        q = q.where(or_(Watchlist.name == f.watchlist, Watchlist.id == _int_or(f.watchlist)))
+    if f.brand_id:
+        q = q.where(BrandRow.brand_id == f.brand_id)
+    if f.severity:
+        q = q.where(AlertRow.severity == f.severity)
+    if f.status:
+        q = q.where(AlertRow.status == f.status)
+    if f.since:
+        q = q.where(GazetteMark.publication_date >= f.since)
+    if f.until:
+        q = q.where(GazetteMark.publication_date <= f.until)
+    q = q.order_by(AlertRow.opposition_deadline.asc().nulls_last(), AlertRow.score.desc(), AlertRow.id)
+    if f.limit is not None:
+        q = q.limit(f.limit)
+    if f.offset:
+        q = q.offset(f.offset)
+    return q
+
+
+def _int_or(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return -1
+
+
+def alert_dict(a: AlertRow, today: date | None = None) -> dict:
+    today = today or date.today()
+    m, b = a.gazette_mark, a.brand
+    return {
+        "alert_id": a.id,
+        "watchlist_id": a.watchlist_id,
+        "watchlist": a.watchlist.name,
+        "brand_id": b.brand_id,
+        "brand": b.mark,
+        "brand_kind": b.kind,
+        "application_no": m.application_no,
+        "office": m.office,
+        "mark": m.mark,
+        "classes": list(m.classes or []),
+        "applicant": m.applicant,
+        "publication_date": m.publication_date.isoformat() if m.publication_date else None,
+        "gazette_issue": m.gazette_issue,
+        "score": round(a.score, 4),
+        "severity": a.severity,
+        "reasons": list(a.reasons or []),
+        "opposition_deadline": a.opposition_deadline.isoformat() if a.opposition_deadline else None,
+        "days_left": (a.opposition_deadline - today).days if a.opposition_deadline else None,
+        "deadline_note": a.deadline_note,
+        "status": a.status,
+        "status_comment": a.status_comment,
+        "status_by": a.status_by,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+    }
+
+
+def list_alerts(s: Session, f: AlertFilter) -> list[dict]:
+    return [alert_dict(a) for a in s.scalars(alert_query(f)).unique()]
+
+
+def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None, actor: str | None) -> AlertRow:
+    if status not in STATUSES:
+        raise MarkwatchError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    if status != alert.status and status not in ALLOWED_MOVES[alert.status]:
+        raise MarkwatchError(f"an alert cannot move from {alert.status} to {status}")
+    alert.status = status
+    alert.status_comment = comment
+    alert.status_by = actor
+    s.add(AlertEvent(alert_id=alert.id, status=status, comment=comment, actor=actor))
+    return alert
+
+
+def get_alert(s: Session, alert_id: int, visible: Sequence[int] | None) -> AlertRow:
+    a = s.get(AlertRow, alert_id)
+    if a is None or (visible is not None and a.watchlist_id not in visible):
+        raise NotFound(f"alert {alert_id} not found")
+    return a
+
+
+# ---------------------------------------------------------------- export
+def reasons_text(reasons: Iterable[dict]) -> str:
+    return "；".join(r.get("detail", "") for r in reasons if r.get("detail"))
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formula injection: text starting with = + - @ (or tab/CR) is made literal."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def flat_row(d: dict) -> list[object]:
+    out: list[object] = []
+    for key, _ in COLUMNS:
+        v = d.get(key)
+        if key == "reasons":
+            v = reasons_text(v or [])
+        elif key == "classes":
+            v = ",".join(str(c) for c in v or [])
+        elif key == "severity":
+            v = SEVERITY_LABELS.get(v, v)
+        elif key == "status":
+            v = STATUS_LABELS.get(v, v)
+        out.append(safe_cell(v))
+    return out
+
+
+def export_alerts(rows: list[dict], fmt: str, out: Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "jsonl":
+        with open(out, "w", encoding="utf-8") as fh:
+            for d in rows:
+                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        # UTF-8 with BOM so that spreadsheet programs on Chinese Windows open it correctly.
+        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([h for _, h in COLUMNS])
+            for d in rows:
+                w.writerow(flat_row(d))
+    elif fmt == "xlsx":
+        write_xlsx(rows, out)
+    else:
+        raise MarkwatchError(f"unknown export format {fmt!r}; use jsonl, csv or xlsx")
+    return out
+
+
+def write_xlsx(rows: list[dict], out: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "商标预警"
+    ws.append([h for _, h in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for d in rows:
+        ws.append(flat_row(d))
+    widths = {"reasons": 60, "applicant": 30, "watchlist": 24, "mark": 18, "brand": 14, "deadline_note": 30}
+    for i, (key, _) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = widths.get(key, 12)
+    for row in ws.iter_rows(min_row=2):
+        row[[k for k, _ in COLUMNS].index("reasons")].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.save(out)

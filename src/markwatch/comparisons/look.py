@@ -1,0 +1,32 @@
+"""Look (形): per-character visual similarity from the shipped glyph table."""
+
+from __future__ import annotations
+
+from ..glyphs import char_similarity
+from ..normalise import NormalisedMark
+from ..rules import LOOK
+from .base import Evidence, evidence
+
+
+def lookalike(x: str, y: str) -> float:
+    """Glyph similarity of two characters when they count as look-alike, else 0."""
+    if x == y:
+        return 1.0
+    s = char_similarity(x, y)
+    return s if s >= LOOK["lookalike_floor"] else 0.0
+
+
+def look_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """Same length, every differing character a look-alike: 康师傅/康帅傅, 雪碧/雷碧, 洽洽/治治."""
+    bt, ct = b.chinese, c.chinese
+    if not bt or len(bt) != len(ct) or bt == ct:
+        return []
+    pairs = [(x, y, lookalike(x, y)) for x, y in zip(bt, ct) if x != y]
+    if any(s == 0.0 for _, _, s in pairs):
+        return []
+    mean_diff = sum(s for _, _, s in pairs) / len(pairs)
+    share_same = 1 - len(pairs) / len(bt)
+    score = 0.72 + 0.18 * mean_diff + 0.1 * share_same
+    zh = "，".join(f"{x}/{y} 字形相近" for x, y, _ in pairs)
+    en = ", ".join(f"{x}/{y} look alike" for x, y, _ in pairs)
+    return [evidence("look", "look_whole", round(min(score, 0.98), 4), a=b.chinese, b=c.chinese).with_detail(zh, en)]

@@ -1,0 +1,90 @@
+"""Sound (音): toneless and toned pinyin, fuzzy-pinyin equivalences and heteronyms per character."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
+
+from ..normalise import NormalisedMark
+from ..rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
+from .base import Evidence, evidence
+
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
+             "s", "y", "w")
+
+
+def split_syllable(syllable: str) -> tuple[str, str]:
+    for ini in _INITIALS:
+        if syllable.startswith(ini) and len(syllable) > len(ini):
+            return ini, syllable[len(ini):]
+    return "", syllable
+
+
+def _canonical_map(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {b: a for a, b in pairs}
+
+
+_FUZZY_INITIAL = _canonical_map(FUZZY_INITIALS)
+_FUZZY_FINAL = _canonical_map(FUZZY_FINALS)
+# r/l and n/l chain: make l the canonical form of n, l and r.
+_FUZZY_INITIAL.update({"n": "l", "r": "l"})
+
+
+@lru_cache(maxsize=20000)
+def fuzzy_syllable(syllable: str) -> str:
+    """The canonical form of a syllable under the fuzzy-pinyin table (zhang → zan)."""
+    ini, fin = split_syllable(syllable)
+    return _FUZZY_INITIAL.get(ini, ini) + _FUZZY_FINAL.get(fin, fin)
+
+
+@lru_cache(maxsize=50000)
+def readings(ch: str) -> frozenset[str]:
+    """Every toneless reading of one character (heteronyms: 仔 zai/zi, 行 xing/hang)."""
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0])
+
+
+def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
+    if bp == cp:
+        return 1.0
+    br, cr = readings(bc) | {bp}, readings(cc) | {cp}
+    if br & cr:
+        return 1.0
+    if {fuzzy_syllable(s) for s in br} & {fuzzy_syllable(s) for s in cr}:
+        return SOUND["fuzzy"]
+    return 0.0
+
+
+def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """Compare the Han parts by sound; identical text is not a sound finding."""
+    if not b.pinyin or not c.pinyin or b.chinese == c.chinese:
+        return []
+    a_txt, b_txt = " ".join(b.pinyin), " ".join(c.pinyin)
+    if len(b.pinyin) == len(c.pinyin):
+        scores = [_position_match(x, px, y, py) for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin)]
+        if all(s > 0 for s in scores):
+            fuzzy = any(s < 1.0 for s in scores)
+            tone_diff = sum(1 for x, y in zip(b.pinyin_tone, c.pinyin_tone) if x != y)
+            score = (SOUND["fuzzy"] if fuzzy else SOUND["identical"]) - SOUND["tone_penalty"] * tone_diff
+            key = "sound_fuzzy" if fuzzy else "sound_same"
+            return [evidence("sound", key, max(score, 0.0), a=a_txt, b=b_txt)]
+    # Partial: syllable edit distance, meaningful only for 3+ syllables (2 of 3 alike).
+    n = max(len(b.pinyin), len(c.pinyin))
+    if min(len(b.pinyin), len(c.pinyin)) < 3:
+        return []
+    bf = [fuzzy_syllable(s) for s in b.pinyin]
+    cf = [fuzzy_syllable(s) for s in c.pinyin]
+    sim = 1.0 - Levenshtein.distance(bf, cf) / n
+    if sim >= 0.66:
+        return [evidence("sound", "sound_near", round(0.85 * sim, 4), a=a_txt, b=b_txt)]
+    return []
+
+
+def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
+    return (
+        bool(b.chinese) and len(b.chinese) == len(c.chinese) and b.chinese != c.chinese
+        and all(_position_match(x, px, y, py) == 1.0
+                for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
+    )

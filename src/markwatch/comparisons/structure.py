@@ -1,0 +1,118 @@
+"""Structure: the CNIPA rules for word marks (商标审查审理指南, 文字商标近似).
+
+Containment (周黑鸭 → 汉味周黑鸭), the brand plus generic words, reordering (安途/途安), one character
+changed in a mark of three or more characters, repetition, and the place-name rule for geographical
+indications, collective and certification marks (五常大米 / 五常醇香米 similar; 五常大米 / 响水大米 not).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..normalise import NormalisedMark, strip_punctuation
+from ..rules import CONTAINS_MAX_EXTRA_CHARS, STRUCTURE
+from .base import Evidence, evidence
+
+GI_KINDS = ("geographical_indication", "collective", "certification")
+
+
+def _collapse_repeats(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def _is_subsequence(short: str, long: str, *, alike=lambda x, y: x == y) -> bool:
+    """Whether `short` appears in `long` in order, with other characters between (六个核桃 → 六个石磨核桃)."""
+    pos = 0
+    for ch in short:
+        while pos < len(long) and not alike(ch, long[pos]):
+            pos += 1
+        if pos == len(long):
+            return False
+        pos += 1
+    return True
+
+
+def _alike(x: str, y: str) -> bool:
+    from .look import lookalike
+
+    return x == y or lookalike(x, y) > 0
+
+
+def _plain(text: str) -> str:
+    """Width and case folded, punctuation removed, but not simplified: shows 繁简 differences."""
+    return strip_punctuation(unicodedata.normalize("NFKC", text).lower())
+
+
+def structure_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    found: list[Evidence] = []
+    bc, cc = b.core, c.core
+    if not bc or not cc:
+        return found
+    if bc == cc:
+        if c.generic and c.text != b.text:
+            found.append(evidence("generic", "generic_added", 0.93, w="、".join(c.generic)))
+        elif _plain(b.original) != _plain(c.original) and b.text == c.text:
+            found.append(evidence("traditional", "traditional", 1.0))
+        else:
+            found.append(evidence("identical", "identical", 1.0))
+        return found
+    if len(cc) > len(bc) and bc in cc:
+        extra = len(cc) - len(bc)
+        if len(bc) >= 2 and extra <= CONTAINS_MAX_EXTRA_CHARS:
+            found.append(evidence("contains", "contains", STRUCTURE["contains_multi"], a=b.core))
+        elif len(bc) == 1 and len(cc) <= 3:
+            found.append(evidence("contains", "contains", STRUCTURE["contains_single"], a=b.core))
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + 3 and cc[0] == bc[0] and _is_subsequence(bc, cc):
+        # 六个核桃 → 六个石磨核桃: the brand with words put inside it.
+        found.append(evidence("contains", "contains", STRUCTURE["contains_multi"] - 0.08, a=b.core))
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + 2 and cc[:2] == bc[:2] and _is_subsequence(bc, cc, alike=_alike):
+        # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
+        found.append(evidence("contains", "contains", STRUCTURE["contains_multi"] - 0.15, a=b.core))
+    if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc):
+        found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
+    if len(bc) >= 2 and len(bc) == len(cc) and sorted(bc) == sorted(cc):
+        found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
+    if _collapse_repeats(bc) == _collapse_repeats(cc) and len(_collapse_repeats(bc)) >= 2:
+        found.append(evidence("repeated", "repeated", STRUCTURE["repeated"], a=b.core, b=c.core))
+    found.extend(_one_changed(b, c))
+    return found
+
+
+def _one_changed(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    bt, ct = b.chinese, c.chinese
+    if len(bt) < 3 or len(bt) != len(ct) or b.latin != c.latin:
+        return []
+    diffs = [i for i, (x, y) in enumerate(zip(bt, ct)) if x != y]
+    if len(diffs) != 1:
+        return []
+    i = diffs[0]
+    if i == 0:
+        return [evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=bt[0], y=ct[0])]
+    return [evidence("structure", "one_changed", STRUCTURE["one_changed_3plus"], x=bt[i], y=ct[i])]
+
+
+def place_and_product(b: NormalisedMark) -> tuple[str, str] | None:
+    """Split a geographical-indication style mark into place name and product (五常 + 大米)."""
+    text = b.chinese
+    if len(text) < 3:
+        return None
+    tokens = [t for t in b.tokens if t and all("\u3400" <= ch <= "\u9fff" for ch in t)]
+    if len(tokens) >= 2 and "".join(tokens) == text:
+        return "".join(tokens[:-1]), tokens[-1]
+    return text[:2], text[2:]
+
+
+def place_rule(b: NormalisedMark, c: NormalisedMark, split: tuple[str, str] | None = None) -> list[Evidence]:
+    """For GI, collective and certification marks the place name is what distinguishes."""
+    split = split or place_and_product(b)
+    if split is None:
+        return []
+    place, product = split
+    if place in c.text:
+        return [evidence("place", "gi_place", STRUCTURE["gi_same_place"], p=place)]
+    if product in c.text or (len(product) >= 2 and product[-1] == c.text[-1:]):
+        other = c.text.replace(product, "") or c.text
+        cap = STRUCTURE["gi_other_place"]
+        return [evidence("place", "gi_other_place", 0.0, cap=cap, p=place, q=other)]
+    return []

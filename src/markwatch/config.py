@@ -1,0 +1,78 @@
+"""Typed settings, read once from the environment (and an optional TOML file) and passed down."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+ENV_PREFIX = "MARKWATCH_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/markwatch.db"
+    index_dir: Path = Path("indexes")
+    export_dir: Path = Path("exports")
+    timezone: str = "Asia/Shanghai"
+    # Matching
+    default_threshold: float = 0.62
+    embedding_model_path: str | None = None
+    # Scheduler and sources
+    schedule_cron: str = "0 2 * * *"
+    drop_folder: Path | None = None
+    source_urls: tuple[str, ...] = ()
+    http_timeout: float = 30.0
+    # Delivery
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "none"  # none | starttls | ssl
+    smtp_sender: str = "markwatch@localhost"
+    webhook_secret: str = "change-me"
+    delivery_max_attempts: int = 8
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, config_file: Path | None = None) -> "Settings":
+        """Defaults, then a TOML file (MARKWATCH_CONFIG or markwatch.toml), then MARKWATCH_* variables."""
+        env = dict(os.environ if env is None else env)
+        values: dict = {}
+        path = config_file or (Path(env["MARKWATCH_CONFIG"]) if env.get("MARKWATCH_CONFIG") else None)
+        if path is None and Path("markwatch.toml").exists():
+            path = Path("markwatch.toml")
+        if path is not None:
+            try:
+                values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        for f in fields(cls):
+            key = ENV_PREFIX + f.name.upper()
+            if key in env and env[key] != "":
+                values[f.name] = env[key]
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        return cls(**{k: _coerce(cls, k, v) for k, v in values.items()})
+
+
+def _coerce(cls, name: str, value):
+    default = getattr(cls(), name) if name != "extra" else {}
+    typ = type(default)
+    try:
+        if name in ("index_dir", "export_dir", "drop_folder"):
+            return Path(value) if value is not None else None
+        if name == "source_urls":
+            return tuple(value) if isinstance(value, list) else tuple(u for u in str(value).split(",") if u)
+        if isinstance(default, bool):
+            return str(value).lower() in ("1", "true", "yes")
+        if typ in (int, float):
+            return typ(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: cannot read {value!r} as {typ.__name__}") from exc
+    return value

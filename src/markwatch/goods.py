@@ -1,0 +1,517 @@
+"""Goods and services similarity, after China's 类似商品和服务区分表 (Similar Goods and Services
+Classification Table, NCL 13-2026 edition).
+
+Examiners presume goods in the same 类似群 (similar group) to be similar, goods in the same Nice
+class but another group to be possibly similar, and goods in other classes not similar unless
+the earlier mark is 驰名 (well known, protected across classes). `goods_overlap` scores a pair
+of marks that way; `SimilarGoodsTable` maps the free goods texts of a gazette to group codes.
+
+Data: `data/nice/` (see NOTICE.md there). Cross-group similarity (交叉检索 and the notes under each
+group) is not in the source data, so no cross-class "related goods" pairs are offered here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Iterator
+
+from rapidfuzz import fuzz, process
+
+from .errors import FileFormatError
+from .model import Reason
+
+TABLE_FILE = "cn-similar-groups-ncl13-2026.jsonl"
+CLASSES_EN_FILE = "nice-classes-en.json"
+EDITION = "NCL(13-2026)"
+
+# Fuzzy fallback (only for texts that are not a table item): rapidfuzz `fuzz.ratio` over the item
+# names of the given classes. Tuned leave-one-out on the table itself (every item removed in turn
+# and mapped back from its name): at 85, about nine in ten answers name the item's own group.
+FUZZY_THRESHOLD = 85.0
+# A single-character head noun (茶, 糖, 醋, 表...) is accepted only for short texts: in
+# "普洱茶" the head 茶 carries the meaning, in a long phrase it is often a modifier.
+HEAD_SINGLE_CHAR_MAX_LEN = 4
+# Cache of mapped texts; gazettes repeat the same standard items over and over.
+TEXT_CACHE_SIZE = 200_000
+
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")"})
+_PAREN = re.compile(r"\([^()]*\)")
+_SPACE = re.compile(r"\s+")
+_STRIP = " \t\r\n*。.;:、,"
+# Texts that list several goods: gazette exports sometimes keep a whole 商品/服务项目 line.
+_SPLIT = re.compile(r"[;；]|[,，](?![^()（）]*[)）])")
+
+
+def normalise(text: str) -> str:
+    """Matching key: NFKC (full-width → half-width), lower case, one bracket style, no spaces."""
+    key = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    key = _SPACE.sub("", key).lower()
+    return key.strip(_STRIP)
+
+
+def _without_brackets(key: str) -> str:
+    """`水(饮料)` → `水`: the bracket explains the item; texts often leave it out."""
+    prev = None
+    while prev != key:
+        prev, key = key, _PAREN.sub("", key)
+    return key.strip(_STRIP)
+
+
+@dataclass(frozen=True)
+class GoodsMatch:
+    """How one goods text was mapped: the group, the table item it matched, and by which rule."""
+
+    group: str
+    item: str  # item code, e.g. "300037"
+    item_name: str
+    method: str  # exact, normalised, bracket, head, contained, fuzzy
+    score: float = 100.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    group: str
+    item: str
+    item_name: str
+
+
+class SimilarGoodsTable:
+    """The 类似商品和服务区分表: classes, 类似群 (similar groups) and their items."""
+
+    def __init__(self, rows: Iterable[dict], classes_en: Iterable[dict] = ()):
+        self._class_names: dict[int, str] = {}
+        self._group_names: dict[str, str] = {}
+        self._group_class: dict[str, int] = {}
+        self._item_names: dict[str, str] = {}
+        self._item_group: dict[str, str] = {}
+        items: list[dict] = []
+        for row in rows:
+            kind, code = row.get("type"), row.get("code")
+            if kind == "class":
+                self._class_names[int(code)] = row["name"]
+            elif kind == "group":
+                self._group_names[code] = row["name"]
+                self._group_class[code] = int(row["parentCode"])
+            elif kind == "item":
+                items.append(row)
+            else:
+                raise FileFormatError(f"similar-goods table: unknown row type {kind!r} for code {code!r}")
+        for row in items:
+            if row["parentCode"] not in self._group_names:
+                raise FileFormatError(
+                    f"similar-goods table: item {row['code']} names unknown group {row['parentCode']!r}"
+                )
+            self._item_names[row["code"]] = row["name"]
+            self._item_group[row["code"]] = row["parentCode"]
+        self._classes_en: dict[int, dict] = {int(c["number"]): c for c in classes_en}
+        self._groups_by_class: dict[int, tuple[str, ...]] = {}
+        by_class: dict[int, list[str]] = defaultdict(list)
+        for code in sorted(self._group_names):
+            by_class[self._group_class[code]].append(code)
+        self._groups_by_class = {n: tuple(codes) for n, codes in by_class.items()}
+        self._build_indexes()
+        self._match_cached = lru_cache(maxsize=TEXT_CACHE_SIZE)(self._match_uncached)
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls) -> "SimilarGoodsTable":
+        """The table shipped with markwatch, parsed once per process."""
+        return _load_shipped()
+
+    @classmethod
+    def from_files(cls, table_path, classes_en_path=None) -> "SimilarGoodsTable":
+        """A table from other files (another edition); `.gz` files are read transparently."""
+        with _open_text(table_path) as fh:
+            rows = list(_read_jsonl(fh, str(table_path)))
+        classes_en: list[dict] = []
+        if classes_en_path is not None:
+            with _open_text(classes_en_path) as fh:
+                classes_en = json.load(fh)
+        return cls(rows, classes_en)
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        return tuple(sorted(self._class_names))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(sorted(self._group_names))
+
+    @property
+    def item_count(self) -> int:
+        return len(self._item_names)
+
+    def class_name(self, n: int) -> str:
+        """Chinese class heading (类别名称) of Nice class `n`."""
+        try:
+            return self._class_names[int(n)]
+        except (KeyError, ValueError):
+            raise KeyError(f"no Nice class {n!r}; classes are 1-45") from None
+
+    def class_name_en(self, n: int) -> str:
+        """English class heading, or "" when the English file was not loaded."""
+        self.class_name(n)  # same error for an unknown class
+        return self._classes_en.get(int(n), {}).get("heading", "")
+
+    def group_name(self, code: str) -> str:
+        """Name of 类似群 `code`, e.g. "3002" → "茶，茶饮料"."""
+        try:
+            return self._group_names[code]
+        except KeyError:
+            raise KeyError(f"no similar group {code!r} in the {EDITION} table") from None
+
+    def group_class(self, code: str) -> int:
+        """Nice class of 类似群 `code` (from the table; the code's first two digits otherwise)."""
+        if code in self._group_class:
+            return self._group_class[code]
+        if len(code) == 4 and code.isdigit() and 1 <= int(code[:2]) <= 45:
+            return int(code[:2])  # a group of another edition: the code still starts with the class
+        raise KeyError(f"no similar group {code!r} in the {EDITION} table")
+
+    def groups_of_class(self, n: int) -> tuple[str, ...]:
+        self.class_name(n)
+        return self._groups_by_class.get(int(n), ())
+
+    def is_goods_word(self, text: str) -> bool:
+        """Whether the text names goods in the table, alone or as the head of an item (大米, 白茶)."""
+        key = normalise(text)
+        if not key:
+            return False
+        names = self._norm.keys() | self._loose.keys()
+        # 大米 ends with the item 米; 苹果 is the head of the item 苹果（水果）.
+        return any(key[i:] in names for i in range(len(key))) or any(key in name for name in names)
+
+    def item_name(self, code: str) -> str:
+        return self._item_names[code]
+
+    def item_group(self, code: str) -> str:
+        """类似群 of item `code` (its parentCode; NOT the first four digits of the item code)."""
+        try:
+            return self._item_group[code]
+        except KeyError:
+            raise KeyError(f"no item {code!r} in the {EDITION} table") from None
+
+    def items_of_group(self, code: str) -> list[tuple[str, str]]:
+        """(item code, name) of every item in 类似群 `code`."""
+        self.group_name(code)
+        return [(c, self._item_names[c]) for c, g in self._item_group.items() if g == code]
+
+    # --- goods texts → groups --------------------------------------------------------------
+
+    def groups_for_goods(self, goods_texts: Iterable[str], classes: Iterable[int] = ()) -> set[str]:
+        """类似群 codes of free goods texts. Texts that cannot be placed are left out."""
+        cls = _class_key(classes)
+        found: set[str] = set()
+        for text in goods_texts:
+            for m in self._match_parts(text, cls):
+                found.add(m.group)
+        return found
+
+    def match_goods_text(self, text: str, classes: Iterable[int] = ()) -> GoodsMatch | None:
+        """Best table match for one goods text, with the rule that found it; None if none is safe.
+
+        Order: exact item name (synonyms split at '，', trailing '*' removed), normalised name
+        (full-/half-width, brackets, spaces), the name without its bracketed note, and then,
+        only within `classes`, head noun / containment / fuzzy match.
+        """
+        if not text:
+            return None
+        return self._match_cached(text, _class_key(classes))
+
+    def _match_parts(self, text: str, cls: tuple[int, ...]) -> Iterator[GoodsMatch]:
+        if not text:
+            return
+        whole = self._match_cached(text, cls)
+        if whole is not None:
+            yield whole
+            return
+        parts = [p for p in _SPLIT.split(text) if p.strip(_STRIP)]
+        if len(parts) > 1:
+            for part in parts:
+                m = self._match_cached(part, cls)
+                if m is not None:
+                    yield m
+
+    # --- matching internals ----------------------------------------------------------------
+
+    def _build_indexes(self) -> None:
+        self._exact: dict[str, _Entry] = {}
+        norm: dict[str, list[_Entry]] = defaultdict(list)
+        loose: dict[str, list[_Entry]] = defaultdict(list)
+        per_class: dict[int, list[_Entry]] = defaultdict(list)
+        for code, name in self._item_names.items():
+            group = self._item_group[code]
+            for part in name.split("，"):
+                raw = part.strip().rstrip("*").strip()
+                if not raw:
+                    continue
+                key = normalise(raw)
+                entry = _Entry(key, group, code, raw)
+                self._exact.setdefault(raw, entry)
+                norm[key].append(entry)
+                per_class[self._group_class[group]].append(entry)
+                bare = _without_brackets(key)
+                if bare and bare != key:
+                    loose[bare].append(_Entry(bare, group, code, raw))
+                    per_class[self._group_class[group]].append(_Entry(bare, group, code, raw))
+        self._norm = dict(norm)
+        self._loose = dict(loose)
+        # Per class: key → entries (head / containment search) and key list (fuzzy search).
+        self._class_keys: dict[int, dict[str, list[_Entry]]] = {}
+        self._class_choices: dict[int, list[str]] = {}
+        for n, entries in per_class.items():
+            keyed: dict[str, list[_Entry]] = defaultdict(list)
+            for e in entries:
+                keyed[e.key].append(e)
+            self._class_keys[n] = dict(keyed)
+            self._class_choices[n] = list(keyed)
+
+    def _match_uncached(self, text: str, cls: tuple[int, ...], exclude: str | None = None) -> GoodsMatch | None:
+        def ok(e: _Entry) -> bool:
+            return e.item != exclude
+
+        raw = text.strip().rstrip("*").strip()
+        e = self._exact.get(raw)
+        if e is not None and ok(e):
+            return GoodsMatch(e.group, e.item, e.item_name, "exact")
+        key = normalise(text)
+        if not key:
+            return None
+        hit = _one_group([e for e in self._norm.get(key, ()) if ok(e)], cls, self._group_class)
+        if hit is not None:
+            return GoodsMatch(hit.group, hit.item, hit.item_name, "normalised")
+        bare = _without_brackets(key)
+        for k in dict.fromkeys((key, bare)):
+            hit = _one_group([e for e in self._loose.get(k, ()) if ok(e)], cls, self._group_class)
+            if hit is not None:
+                return GoodsMatch(hit.group, hit.item, hit.item_name, "bracket")
+        if not cls or not bare:
+            return None  # guessing without a class is how wrong groups creep in
+        return self._fallback(bare, cls, ok)
+
+    def _fallback(self, key: str, cls: tuple[int, ...], ok) -> GoodsMatch | None:
+        keyed = [self._class_keys[n] for n in cls if n in self._class_keys]
+        if not keyed:
+            return None
+
+        def entries(k: str) -> list[_Entry]:
+            return [e for d in keyed for e in d.get(k, ()) if ok(e)]
+
+        # 1. Head noun: Chinese compounds put the head last (普洱茶 → 茶, 有机绿茶 → 绿茶).
+        for start in range(1, len(key)):
+            head = key[start:]
+            if len(head) == 1 and len(key) > HEAD_SINGLE_CHAR_MAX_LEN:
+                break
+            hit = _one_group(entries(head), cls, self._group_class)
+            if hit is not None:
+                return GoodsMatch(hit.group, hit.item, hit.item_name, "head", 100.0 * len(head) / len(key))
+        # 2. Fuzzy: the nearest item name of the class, if near enough and unambiguous.
+        best: GoodsMatch | None = None
+        groups_at_best: set[str] = set()
+        best_score = -1.0
+        for n in cls:
+            if n not in self._class_choices:
+                continue
+            d, choices = self._class_keys[n], self._class_choices[n]
+            for name, score, _ in process.extract(
+                key, choices, scorer=fuzz.ratio, limit=5, score_cutoff=FUZZY_THRESHOLD
+            ):
+                for e in d[name]:
+                    if not ok(e):
+                        continue
+                    if score > best_score:
+                        best_score, groups_at_best = score, {e.group}
+                        best = GoodsMatch(e.group, e.item, e.item_name, "fuzzy", float(score))
+                    elif score == best_score:
+                        groups_at_best.add(e.group)
+        if best is not None and len(groups_at_best) == 1:
+            return best
+        return None
+
+
+def _one_group(entries: list[_Entry], cls: tuple[int, ...], group_class: dict[str, int]) -> _Entry | None:
+    """The entry if all candidates agree on one group (after keeping those in `cls`)."""
+    if not entries:
+        return None
+    if cls and len({e.group for e in entries}) > 1:
+        entries = [e for e in entries if group_class[e.group] in cls] or entries
+    if len({e.group for e in entries}) == 1:
+        return entries[0]
+    return None
+
+
+def _class_key(classes: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted({int(c) for c in classes or ()}))
+
+
+def _open_text(path):
+    path = str(path)
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _read_jsonl(lines: Iterable[str], source: str) -> Iterator[dict]:
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FileFormatError(f"{source}, line {n}: not JSON ({exc.msg})") from exc
+
+
+def _read_resource(name: str) -> str:
+    """Text of a shipped data file; a gzipped copy (`name.gz`) is read the same way."""
+    folder = resources.files("markwatch").joinpath("data", "nice")
+    plain = folder.joinpath(name)
+    if plain.is_file():
+        return plain.read_text(encoding="utf-8")
+    packed = folder.joinpath(name + ".gz")
+    if packed.is_file():
+        return gzip.decompress(packed.read_bytes()).decode("utf-8")
+    raise FileFormatError(f"markwatch data file data/nice/{name} is missing: reinstall markwatch")
+
+
+@lru_cache(maxsize=1)
+def _load_shipped() -> SimilarGoodsTable:
+    rows = list(_read_jsonl(_read_resource(TABLE_FILE).splitlines(), TABLE_FILE))
+    classes_en = json.loads(_read_resource(CLASSES_EN_FILE))
+    return SimilarGoodsTable(rows, classes_en)
+
+
+# --- overlap of two marks' goods -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverlapRules:
+    """Scores of the goods comparison, as an examiner weighs it (readable in one place)."""
+
+    same_group: float = 1.0  # same 类似群: presumed similar
+    same_class_groups_unknown: float = 0.8  # same class, groups not known on one side
+    same_class_other_groups: float = 0.5  # same class, both groups known and different
+    classes_unknown: float = 0.6  # no class on one side: cannot rule anything out
+    well_known_cross_class: float = 0.7  # 驰名商标: protected beyond its own goods
+    different_class: float = 0.0
+
+
+RULES = OverlapRules()
+
+
+@dataclass
+class GoodsOverlap:
+    """How far the goods of a watched brand and of a published mark overlap."""
+
+    score: float  # 0..1
+    same_groups: tuple[str, ...] = ()
+    same_classes: tuple[int, ...] = ()
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def goods_overlap(
+    brand_classes: Iterable[int],
+    brand_groups: Iterable[str],
+    cand_classes: Iterable[int],
+    cand_groups: Iterable[str],
+    *,
+    well_known: bool = False,
+    table: SimilarGoodsTable | None = None,
+    rules: OverlapRules = RULES,
+) -> GoodsOverlap:
+    """Score the goods of a brand against those of a candidate mark. Empty groups mean unknown."""
+    table = table or SimilarGoodsTable.load()
+    b_classes, c_classes = set(_class_key(brand_classes)), set(_class_key(cand_classes))
+    b_groups, c_groups = set(brand_groups or ()), set(cand_groups or ())
+
+    # Same 类似群 decides on its own: the group code already names the class.
+    shared_groups = tuple(sorted(b_groups & c_groups))
+    if shared_groups:
+        zh = "、".join(f"{g}（{_group_name(table, g)}）" for g in shared_groups)
+        en = ", ".join(f"{g} ({_group_name(table, g)})" for g in shared_groups)
+        plural = "s" if len(shared_groups) > 1 else ""
+        reason = Reason("goods", f"类似群 {zh} 相同", f"same similar-goods group{plural} {en}", rules.same_group)
+        classes = {c for c in (_group_class(table, g) for g in shared_groups) if c is not None}
+        classes |= b_classes & c_classes
+        return GoodsOverlap(rules.same_group, shared_groups, tuple(sorted(classes)), [reason])
+
+    if not b_classes or not c_classes:
+        reason = Reason("goods", "类别未知", "classes unknown", rules.classes_unknown)
+        return _with_well_known(GoodsOverlap(rules.classes_unknown, reasons=[reason]), well_known, rules)
+
+    shared_classes = tuple(sorted(b_classes & c_classes))
+    if not shared_classes:
+        reason = Reason(
+            "goods",
+            f"类别不同（{_classes_zh(b_classes)} / {_classes_zh(c_classes)}）",
+            f"different classes ({_classes_en(b_classes)} vs {_classes_en(c_classes)})",
+            rules.different_class,
+        )
+        return _with_well_known(GoodsOverlap(rules.different_class, (), (), [reason]), well_known, rules)
+
+    # Same class: groups known on both sides in that class (and, as none is shared, different)?
+    unknown = tuple(
+        n for n in shared_classes if not _in_class(table, b_groups, n) or not _in_class(table, c_groups, n)
+    )
+    if unknown:
+        score = rules.same_class_groups_unknown
+        reason = Reason("goods", f"同属{_classes_zh(unknown)}", f"both in {_classes_en(unknown)}", score)
+    else:
+        score = rules.same_class_other_groups
+        reason = Reason(
+            "goods",
+            f"同属{_classes_zh(shared_classes)}但类似群不同",
+            f"same {_classes_en(shared_classes)}, different similar groups",
+            score,
+        )
+    return _with_well_known(GoodsOverlap(score, (), shared_classes, [reason]), well_known, rules)
+
+
+def _with_well_known(result: GoodsOverlap, well_known: bool, rules: OverlapRules) -> GoodsOverlap:
+    """A 驰名 (well-known) brand is protected across classes: never below that floor."""
+    if well_known and result.score < rules.well_known_cross_class:
+        result.score = rules.well_known_cross_class
+        result.reasons.append(
+            Reason(
+                "goods",
+                "驰名商标跨类保护",
+                "well-known mark: protected across classes",
+                rules.well_known_cross_class,
+            )
+        )
+    return result
+
+
+def _in_class(table: SimilarGoodsTable, groups: set[str], n: int) -> bool:
+    return any(_group_class(table, g) == n for g in groups)
+
+
+def _group_class(table: SimilarGoodsTable, code: str) -> int | None:
+    try:
+        return table.group_class(code)
+    except KeyError:
+        return None
+
+
+def _group_name(table: SimilarGoodsTable, code: str) -> str:
+    try:
+        return table.group_name(code)
+    except KeyError:
+        return "?"
+
+
+def _classes_zh(classes: Iterable[int]) -> str:
+    return "、".join(f"第{n}类" for n in sorted(classes))
+
+
+def _classes_en(classes: Iterable[int]) -> str:
+    return ", ".join(f"class {n}" for n in sorted(classes))

@@ -1,0 +1,238 @@
+"""The matcher: compiles a brand into profiles, runs every comparison, and gives one verdict with reasons.
+
+No I/O here. The comparisons each return evidence (a score with its reason); the matcher keeps the
+strongest, lets exception rules cap it, weighs it by how far the goods overlap, and sets a severity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .comparisons.base import Evidence, evidence
+from .comparisons.latin import latin_similarity
+from .comparisons.look import look_similarity, lookalike
+from .comparisons.sound import same_sound_different_chars, sound_similarity
+from .comparisons.structure import GI_KINDS, place_rule, structure_similarity
+from .model import Brand, Match, Reason
+from .normalise import NormalisedMark, Normaliser
+from .rules import (
+    DEFAULT_THRESHOLD,
+    GOODS_DISSIMILAR_CAP,
+    GOODS_FACTOR_FLOOR,
+    KEY_BRAND_BONUS,
+    SEVERITY_BANDS,
+)
+
+
+@dataclass(frozen=True)
+class BrandProfile:
+    """A brand compiled for matching: every written form normalised once."""
+
+    brand: Brand
+    forms: tuple[NormalisedMark, ...]
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MarkProfile:
+    """A gazette mark (or any candidate) compiled for matching."""
+
+    text: str
+    forms: tuple[NormalisedMark, ...]
+    classes: tuple[int, ...] = ()
+    groups: frozenset[str] = frozenset()
+    applicant: str | None = None
+    ref: object = None  # the caller's handle (database id, index position)
+
+    @property
+    def main(self) -> NormalisedMark:
+        return self.forms[0]
+
+
+def written_parts(text: str) -> list[str]:
+    """A mark's separately written parts: words split by spaces, and the Chinese and Latin parts apart."""
+    parts = [p for p in re.split(r"[\s/|，,;；、]+", text or "") if p]
+    out: list[str] = []
+    for p in parts:
+        out.append(p)
+        han = "".join(re.findall(r"[\u3400-\u9fff]+", p))
+        latin = "".join(re.findall(r"[A-Za-zＡ-Ｚａ-ｚ]+", p))
+        if han and latin:
+            out.extend([han, latin])
+    return out
+
+
+@dataclass
+class Matcher:
+    """Compares brands with marks. Engines it needs (goods table, lexicon, embedder) are passed in."""
+
+    normaliser: Normaliser = field(default_factory=Normaliser)
+    goods_table: object | None = None
+    lexicon: object | None = None
+    embedder: object | None = None
+    default_threshold: float = DEFAULT_THRESHOLD
+    _place_cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    # ---------------------------------------------------------------- profiles
+    def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
+        seen: dict[str, NormalisedMark] = {}
+        whole = self.normaliser.normalise(text)
+        candidates = [whole]
+        parts = written_parts(text)
+        if len(parts) > 1:
+            candidates += [self.normaliser.normalise(p) for p in parts]
+        candidates += [self.normaliser.normalise(a) for a in extra]
+        for nm in candidates:
+            if nm.core and nm.core not in seen:
+                seen[nm.core] = nm
+        return tuple(seen.values()) or (whole,)
+
+    def profile_brand(self, brand: Brand) -> BrandProfile:
+        return BrandProfile(brand=brand, forms=self.forms_of(brand.mark, brand.aliases),
+                            groups=frozenset(brand.similar_groups))
+
+    def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
+                     similar_groups: Sequence[str] = (), applicant: str | None = None,
+                     ref: object = None, normal: NormalisedMark | None = None) -> MarkProfile:
+        groups = frozenset(similar_groups)
+        if not groups and goods and self.goods_table is not None:
+            groups = frozenset(self.goods_table.groups_for_goods(goods, classes))  # type: ignore[attr-defined]
+        forms = self.forms_of(text)
+        if normal is not None and normal.core and forms and forms[0].core != normal.core:
+            forms = (normal,) + forms
+        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
+                           applicant=applicant, ref=ref)
+
+    # ---------------------------------------------------------------- comparing
+    def mark_evidence(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
+        """Every finding on the signs alone, over every pair of written forms."""
+        found: list[Evidence] = []
+        kind = bp.brand.kind
+        for b in bp.forms:
+            for c in mp.forms:
+                found += structure_similarity(b, c)
+                found += sound_similarity(b, c)
+                found += look_similarity(b, c)
+                found += latin_similarity(b, c, well_known=bp.brand.well_known)
+                found += self._homophone_rule(b, c)
+                if b is bp.forms[0] and c is mp.forms[0]:
+                    split = self._place_product(b)
+                    if kind in GI_KINDS or split is not None:
+                        found += place_rule(b, c, split)
+        found += self._meaning(bp, mp)
+        return found
+
+    def _place_product(self, b: NormalisedMark) -> tuple[str, str] | None:
+        """A brand written as a known place plus a goods word is read like a geographical indication."""
+        if self.goods_table is None or not b.chinese:
+            return None
+        if b.chinese not in self._place_cache:
+            from .places import split_place_product
+
+            self._place_cache[b.chinese] = split_place_product(
+                b.chinese, self.goods_table.is_goods_word)  # type: ignore[attr-defined]
+        return self._place_cache[b.chinese]
+
+    def _homophone_rule(self, b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+        """立康/利康: other characters that merely sound the same are generally not similar,
+        unless the first character is the same or looks alike."""
+        if not same_sound_different_chars(b, c):
+            return []
+        if b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]):
+            return []
+        return [evidence("sound", "homophone_first_differs", 0.0, cap=0.55, x=b.chinese[0], y=c.chinese[0])]
+
+    def _meaning(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
+        if self.lexicon is None:
+            return []
+        from .comparisons.meaning import meaning_similarity
+
+        found: list[Evidence] = []
+        brand_texts = [bp.brand.mark, *bp.brand.aliases] + [f.original for f in bp.forms]
+        cand_texts = [mp.text] + [f.original for f in mp.forms]
+        seen: set[tuple[str, str]] = set()
+        for a in dict.fromkeys(brand_texts):
+            for c in dict.fromkeys(cand_texts):
+                if (a, c) in seen or not a or not c:
+                    continue
+                seen.add((a, c))
+                score, reasons = meaning_similarity(a, c, lexicon=self.lexicon, embedder=self.embedder)  # type: ignore[arg-type]
+                if score > 0:
+                    for r in reasons:
+                        found.append(Evidence(Reason(kind=r.kind, detail=r.detail, detail_en=r.detail_en,
+                                                     score=score)))
+        return found
+
+    def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
+        from .goods import goods_overlap
+
+        return goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known)
+
+    def compare_profiles(self, bp: BrandProfile, mp: MarkProfile) -> Match:
+        brand = bp.brand
+        excluded = self._exception(brand, mp)
+        found = self.mark_evidence(bp, mp)
+        caps = [e.cap for e in found if e.cap is not None]
+        scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
+        best = scored[0].score if scored else 0.0
+        strong_kinds = {e.kind for e in scored[1:] if e.score >= 0.7 and e.kind != scored[0].kind}
+        mark_score = min(1.0, best + 0.02 * min(len(strong_kinds), 2))
+        if caps:
+            mark_score = min(mark_score, min(caps))
+        overlap = self.goods_overlap(bp, mp)
+        if overlap.score <= 0:
+            score = min(mark_score, GOODS_DISSIMILAR_CAP)
+        else:
+            score = mark_score * (GOODS_FACTOR_FLOOR + (1 - GOODS_FACTOR_FLOOR) * overlap.score)
+        threshold = brand.threshold if brand.threshold is not None else self.default_threshold
+        similar = score >= threshold and overlap.score > 0 and excluded is None
+        reasons = _dedupe([e.reason for e in scored] + [e.reason for e in found if e.cap is not None])
+        reasons += list(overlap.reasons)
+        if excluded is not None:
+            reasons.insert(0, excluded.reason)
+        severity = severity_for(score, key=brand.key) if similar else None
+        return Match(score=round(score, 4), similar=similar, severity=severity, reasons=tuple(reasons),
+                     mark_score=round(mark_score, 4), goods_score=round(overlap.score, 4))
+
+    def _exception(self, brand: Brand, mp: MarkProfile) -> Evidence | None:
+        applicant = (mp.applicant or "").strip()
+        if applicant:
+            owners = {o.strip() for o in (brand.owner, *brand.exclude_applicants) if o}
+            if applicant in owners:
+                return evidence("exception", "excluded_applicant", 0.0, w=applicant)
+        for word in brand.exclude_words:
+            if word and word in mp.text:
+                return evidence("exception", "excluded_word", 0.0, w=word)
+        return None
+
+    def compare(self, brand: Brand | str, candidate: str, *, brand_classes: Sequence[int] = (),
+                candidate_classes: Sequence[int] = (), candidate_goods: Sequence[str] = (),
+                candidate_groups: Sequence[str] = (), applicant: str | None = None) -> Match:
+        """Compare one brand (or a bare mark text) with one candidate text."""
+        if isinstance(brand, str):
+            brand = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
+        self.normaliser.add_brand_words([brand.mark, *brand.aliases])
+        bp = self.profile_brand(brand)
+        mp = self.profile_mark(candidate, candidate_classes, goods=candidate_goods,
+                               similar_groups=candidate_groups, applicant=applicant)
+        return self.compare_profiles(bp, mp)
+
+
+def severity_for(score: float, *, key: bool = False) -> str:
+    boosted = score + (KEY_BRAND_BONUS if key else 0.0)
+    for name, floor in SEVERITY_BANDS:
+        if boosted >= floor:
+            return name
+    return SEVERITY_BANDS[-1][0]
+
+
+def _dedupe(reasons: list[Reason]) -> list[Reason]:
+    seen: set[str] = set()
+    out: list[Reason] = []
+    for r in reasons:
+        if r.detail not in seen:
+            seen.add(r.detail)
+            out.append(r)
+    return out

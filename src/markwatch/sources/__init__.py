@@ -1,0 +1,1 @@
+"""Input parsers (数据来源): gazette files and watchlist files."""

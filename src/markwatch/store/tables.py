@@ -1,0 +1,253 @@
+"""SQLAlchemy tables. SQLite by default, PostgreSQL supported; the schema is created by Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    """A guidance station (商标品牌指导站), a regional brand association, or an admin."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="station")
+    token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Watchlist(Base):
+    __tablename__ = "watchlists"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", name="uq_watchlist_org_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    brands: Mapped[list["BrandRow"]] = relationship(back_populates="watchlist", cascade="all, delete-orphan")
+    subscriptions: Mapped[list["Subscription"]] = relationship(
+        back_populates="watchlist", cascade="all, delete-orphan"
+    )
+
+
+class Subscription(Base):
+    """An organisation that receives a watchlist's alerts, by e-mail and/or webhook."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("watchlist_id", "organisation_id", name="uq_subscription"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(300))
+    webhook: Mapped[str | None] = mapped_column(String(1000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    watchlist: Mapped[Watchlist] = relationship(back_populates="subscriptions")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class BrandRow(Base):
+    """A watched brand (重点商标). `matched_through` is the highest gazette mark id already compared."""
+
+    __tablename__ = "brands"
+    __table_args__ = (UniqueConstraint("watchlist_id", "brand_id", name="uq_brand_in_watchlist"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"))
+    brand_id: Mapped[str] = mapped_column(String(100))
+    mark: Mapped[str] = mapped_column(String(500))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    classes: Mapped[list] = mapped_column(JSON, default=list)
+    similar_groups: Mapped[list] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(40), default="enterprise")
+    key: Mapped[bool] = mapped_column(Boolean, default=False)
+    well_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    exclude_applicants: Mapped[list] = mapped_column(JSON, default=list)
+    exclude_words: Mapped[list] = mapped_column(JSON, default=list)
+    matched_through: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    watchlist: Mapped[Watchlist] = relationship(back_populates="brands")
+
+
+class IngestedFile(Base):
+    """One input file and its accounting: read = stored + duplicates + quarantined."""
+
+    __tablename__ = "ingested_files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(2000))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str | None] = mapped_column(String(20))
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="started")  # started | done | failed
+    records_read: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    checkpoint: Mapped[int] = mapped_column(Integer, default=0)  # items fully accounted for
+    error: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GazetteMark(Base):
+    """A mark published in a 初步审定公告; unique on office + application number + gazette issue."""
+
+    __tablename__ = "gazette_marks"
+    __table_args__ = (
+        UniqueConstraint("office", "application_no", "issue_key", name="uq_gazette_identity"),
+        Index("ix_gazette_publication", "publication_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office: Mapped[str] = mapped_column(String(8), default="CN")
+    application_no: Mapped[str] = mapped_column(String(40))
+    issue_key: Mapped[str] = mapped_column(String(40), default="")
+    mark: Mapped[str] = mapped_column(Text, default="")
+    classes: Mapped[list] = mapped_column(JSON, default=list)
+    goods: Mapped[list] = mapped_column(JSON, default=list)
+    similar_groups: Mapped[list] = mapped_column(JSON, default=list)
+    applicant: Mapped[str | None] = mapped_column(Text)
+    applicant_address: Mapped[str | None] = mapped_column(Text)
+    filing_date: Mapped[date | None] = mapped_column(Date)
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    gazette_issue: Mapped[str | None] = mapped_column(String(40))
+    mark_type: Mapped[str] = mapped_column(String(20), default="word")
+    normal: Mapped[dict | None] = mapped_column(JSON)
+    normaliser_version: Mapped[str | None] = mapped_column(String(20))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuarantinedRecord(Base):
+    """A record set aside with its reason; kept raw so it can be fixed and re-ingested."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("file_sha256", "locator", name="uq_quarantine_place"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id", ondelete="SET NULL"))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(2000))
+    locator: Mapped[str] = mapped_column(String(100))
+    raw: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Run(Base):
+    """One matching run (or scheduled pull + run) and what it did."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="manual")  # manual | scheduled
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    marks_ingested: Mapped[int] = mapped_column(Integer, default=0)
+    marks_matched: Mapped[int] = mapped_column(Integer, default=0)
+    pairs_compared: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_new: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    engine: Mapped[str] = mapped_column(String(20), default="local")
+
+
+class AlertRow(Base):
+    """An early warning: unique per (brand, gazette mark), so re-running never duplicates."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("brand_pk", "gazette_mark_id", name="uq_alert_pair"),
+        Index("ix_alert_watchlist", "watchlist_id"),
+        Index("ix_alert_deadline", "opposition_deadline"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_pk: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    gazette_mark_id: Mapped[int] = mapped_column(ForeignKey("gazette_marks.id", ondelete="CASCADE"))
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    opposition_deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(30), default="new")
+    status_comment: Mapped[str | None] = mapped_column(Text)
+    status_by: Mapped[str | None] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    brand: Mapped[BrandRow] = relationship()
+    gazette_mark: Mapped[GazetteMark] = relationship()
+    watchlist: Mapped[Watchlist] = relationship()
+
+
+class AlertEvent(Base):
+    """The review history of an alert: who moved it to which status, with what comment."""
+
+    __tablename__ = "alert_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One alert to deliver to one subscriber target; retried with backoff until delivered."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("alert_id", "subscription_id", "channel", name="uq_outbox_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))  # webhook | email
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SourceCheckpoint(Base):
+    """What a configured gazette source has already handed over (file name, ETag, Last-Modified)."""
+
+    __tablename__ = "source_checkpoints"
+    __table_args__ = (UniqueConstraint("source", "item", name="uq_source_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(2000))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

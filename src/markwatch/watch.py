@@ -1,0 +1,193 @@
+"""The run use case: match every gazette mark not yet compared with each brand, and store alerts.
+
+Each brand remembers the highest gazette mark id it has been compared with (`matched_through`). A run
+walks the marks above the lowest of those in id order, in chunks; each chunk's alerts and the brands'
+new high-water marks are committed together, so a run killed at any point is simply run again: alerts
+are unique per (brand, gazette mark) and nothing is compared twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+from sqlalchemy import func, select, update
+
+from .candidates import KeyIndex
+from .deadline import opposition_deadline
+from .matcher import BrandProfile, Matcher, MarkProfile
+from .model import Brand
+from .normalise import NORMALISER_VERSION, NormalisedMark
+from .store.db import Database
+from .store.tables import AlertRow, BrandRow, GazetteMark, Run
+
+CHUNK = 5000
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    marks_matched: int = 0
+    pairs_compared: int = 0
+    alerts_new: int = 0
+    alerts_total: int = 0
+    seconds: float = 0.0
+    status: str = "done"
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def brand_from_row(row: BrandRow) -> Brand:
+    return Brand(
+        brand_id=row.brand_id, mark=row.mark, classes=tuple(row.classes or ()), aliases=tuple(row.aliases or ()),
+        similar_groups=tuple(row.similar_groups or ()), owner=row.owner, kind=row.kind, key=row.key,
+        well_known=row.well_known, threshold=row.threshold, exclude_applicants=tuple(row.exclude_applicants or ()),
+        exclude_words=tuple(row.exclude_words or ()),
+    )
+
+
+def mark_profile(matcher: Matcher, m: GazetteMark) -> MarkProfile:
+    normal = None
+    if m.normal and m.normaliser_version == NORMALISER_VERSION:
+        normal = NormalisedMark.from_dict(m.normal)
+    return matcher.profile_mark(m.mark or "", m.classes or (), goods=m.goods or (),
+                                similar_groups=m.similar_groups or (), applicant=m.applicant, ref=m.id,
+                                normal=normal)
+
+
+@dataclass
+class PairResult:
+    mark_pos: int
+    brand_pos: int
+    match: object
+
+
+def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], marks: Sequence[MarkProfile],
+           *, eligible: Callable[[int, int], bool] = lambda i, j: True) -> tuple[list[PairResult], int]:
+    """Compare each mark with its candidate brands; returns the similar pairs and the number compared."""
+    hits: list[PairResult] = []
+    compared = 0
+    for i, mp in enumerate(marks):
+        for j in sorted(index.candidates(mp.forms)):
+            if not eligible(i, j):
+                continue
+            compared += 1
+            match = matcher.compare_profiles(brands[j], mp)
+            if match.similar:
+                hits.append(PairResult(i, j, match))
+    return hits, compared
+
+
+class Watcher:
+    def __init__(self, db: Database, matcher: Matcher):
+        self.db = db
+        self.matcher = matcher
+
+    def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
+            engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
+        started = time.perf_counter()
+        with self.db.session() as s:
+            run = Run(kind=kind, engine=engine)
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        summary = RunSummary(run_id=run_id)
+        try:
+            self._run(summary, progress, engine, scheduler_address)
+            summary.status = "done"
+        except BaseException as exc:
+            summary.status = "failed"
+            summary.error = f"{type(exc).__name__}: {exc}"
+            self._finish(summary, started)
+            raise
+        self._finish(summary, started)
+        return summary
+
+    def _finish(self, summary: RunSummary, started: float) -> None:
+        summary.seconds = round(time.perf_counter() - started, 3)
+        with self.db.session() as s:
+            summary.alerts_total = s.scalar(select(func.count(AlertRow.id))) or 0
+            run = s.get(Run, summary.run_id)
+            if run is not None:
+                run.status = summary.status
+                run.error = summary.error
+                run.finished_at = datetime.now(timezone.utc)
+                run.marks_matched = summary.marks_matched
+                run.pairs_compared = summary.pairs_compared
+                run.alerts_new = summary.alerts_new
+                run.alerts_total = summary.alerts_total
+
+    def _load_brands(self) -> tuple[list[BrandRow], list[BrandProfile]]:
+        with self.db.session() as s:
+            rows = list(s.scalars(select(BrandRow).order_by(BrandRow.id)))
+        brands = [brand_from_row(r) for r in rows]
+        self.matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
+        return rows, [self.matcher.profile_brand(b) for b in brands]
+
+    def _run(self, summary: RunSummary, progress, engine: str, scheduler_address: str | None) -> None:
+        rows, profiles = self._load_brands()
+        if not rows:
+            return
+        with self.db.session() as s:
+            max_id = s.scalar(select(func.max(GazetteMark.id))) or 0
+            total = s.scalar(select(func.count(GazetteMark.id)).where(
+                GazetteMark.id > min(r.matched_through for r in rows))) or 0
+        low = min(r.matched_through for r in rows)
+        if max_id <= low:
+            return
+        index = KeyIndex([p.forms for p in profiles], lexicon=self.matcher.lexicon)
+        watermarks = [r.matched_through for r in rows]
+        cursor = low
+        done = 0
+        while cursor < max_id:
+            with self.db.session() as s:
+                chunk = list(s.scalars(select(GazetteMark).where(GazetteMark.id > cursor, GazetteMark.id <= max_id)
+                                       .order_by(GazetteMark.id).limit(CHUNK)))
+            if not chunk:
+                break
+            marks = [mark_profile(self.matcher, m) for m in chunk]
+            ids = [m.id for m in chunk]
+            hits, compared = screen(self.matcher, index, profiles, marks,
+                                    eligible=lambda i, j: ids[i] > watermarks[j])
+            chunk_max = ids[-1]
+            summary.alerts_new += self._commit_chunk(summary.run_id, chunk, rows, hits, chunk_max)
+            for j, w in enumerate(watermarks):
+                watermarks[j] = max(w, chunk_max)
+            summary.marks_matched += len(chunk)
+            summary.pairs_compared += compared
+            done += len(chunk)
+            cursor = chunk_max
+            if progress:
+                progress(done, total)
+
+    def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
+                      chunk_max: int) -> int:
+        new = 0
+        with self.db.session() as s:
+            existing = set()
+            if hits:
+                mark_ids = list({chunk[h.mark_pos].id for h in hits})
+                existing = set(s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
+                                         .where(AlertRow.gazette_mark_id.in_(mark_ids))).tuples())
+            for h in hits:
+                m, b = chunk[h.mark_pos], rows[h.brand_pos]
+                if (b.id, m.id) in existing:
+                    continue
+                deadline = opposition_deadline(m.publication_date) if m.publication_date else None
+                s.add(AlertRow(
+                    brand_pk=b.id, gazette_mark_id=m.id, watchlist_id=b.watchlist_id, score=h.match.score,
+                    severity=h.match.severity, reasons=[r.as_dict() for r in h.match.reasons],
+                    opposition_deadline=deadline.date if deadline else None,
+                    deadline_note=deadline.note if deadline else "公告日期未知，无法计算异议期限 (publication date unknown)",
+                    run_id=run_id,
+                ))
+                existing.add((b.id, m.id))
+                new += 1
+            s.execute(update(BrandRow).where(BrandRow.id.in_([r.id for r in rows]),
+                                             BrandRow.matched_through < chunk_max)
+                      .values(matched_through=chunk_max))
+        return new

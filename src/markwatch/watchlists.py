@@ -1,0 +1,118 @@
+"""Watchlist use cases: import from files (upsert), and reading brands back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .model import Brand, WatchlistSpec
+from .store.db import Database
+from .store.tables import BrandRow, Organisation, Subscription, Watchlist
+
+# Fields whose change means the brand must be compared again with the whole register.
+MATCH_FIELDS = ("mark", "aliases", "classes", "similar_groups", "kind", "well_known", "threshold",
+                "exclude_applicants", "exclude_words", "owner")
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    watchlists: int = 0
+    brands_new: int = 0
+    brands_updated: int = 0
+    brands_unchanged: int = 0
+    subscriptions: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def get_or_create_org(s: Session, name: str, kind: str = "station") -> Organisation:
+    org = s.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = Organisation(name=name, kind=kind)
+        s.add(org)
+        s.flush()
+    return org
+
+
+def brand_values(b: Brand) -> dict:
+    return dict(
+        mark=b.mark, aliases=list(b.aliases), classes=list(b.classes), similar_groups=list(b.similar_groups),
+        owner=b.owner, kind=b.kind, key=b.key, well_known=b.well_known, threshold=b.threshold,
+        exclude_applicants=list(b.exclude_applicants), exclude_words=list(b.exclude_words),
+    )
+
+
+def upsert_brand(s: Session, wl: Watchlist, b: Brand) -> str:
+    """Insert or update one brand; returns new, updated or unchanged."""
+    row = s.scalar(select(BrandRow).where(BrandRow.watchlist_id == wl.id, BrandRow.brand_id == b.brand_id))
+    values = brand_values(b)
+    if row is None:
+        s.add(BrandRow(watchlist_id=wl.id, brand_id=b.brand_id, matched_through=0, **values))
+        return "new"
+    changed = {k for k, v in values.items() if getattr(row, k) != v}
+    if not changed:
+        return "unchanged"
+    for k in changed:
+        setattr(row, k, values[k])
+    if changed & set(MATCH_FIELDS):
+        row.matched_through = 0
+    return "updated"
+
+
+def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> Watchlist:
+    org = get_or_create_org(s, spec.organisation, spec.organisation_kind)
+    wl = s.scalar(select(Watchlist).where(Watchlist.organisation_id == org.id, Watchlist.name == spec.name))
+    if wl is None:
+        wl = Watchlist(name=spec.name, organisation_id=org.id, description=spec.description)
+        s.add(wl)
+        s.flush()
+    elif spec.description is not None:
+        wl.description = spec.description
+    summary.watchlists += 1
+    for b in spec.brands:
+        outcome = upsert_brand(s, wl, b)
+        setattr(summary, f"brands_{outcome}", getattr(summary, f"brands_{outcome}") + 1)
+    for sub in spec.subscribers:
+        sub_org = get_or_create_org(s, sub.organisation, "association")
+        row = s.scalar(select(Subscription).where(Subscription.watchlist_id == wl.id,
+                                                  Subscription.organisation_id == sub_org.id))
+        if row is None:
+            s.add(Subscription(watchlist_id=wl.id, organisation_id=sub_org.id, email=sub.email, webhook=sub.webhook))
+        else:
+            row.email, row.webhook = sub.email, sub.webhook
+        summary.subscriptions += 1
+    return wl
+
+
+def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
+    from .sources.watchlists import read_watchlist_file_with_errors
+
+    summary = ImportSummary()
+    for path in paths:
+        specs, errors = read_watchlist_file_with_errors(Path(path))
+        summary.files += 1
+        summary.errors += [f"{path}: {loc}: {reason}" for loc, reason in errors]
+        with db.session() as s:
+            for spec in specs:
+                save_watchlist(s, spec, summary)
+    return summary
+
+
+def list_watchlists(db: Database, organisation_ids: list[int] | None = None) -> list[dict]:
+    with db.session() as s:
+        q = select(Watchlist).order_by(Watchlist.id)
+        if organisation_ids is not None:
+            q = q.where(Watchlist.id.in_(organisation_ids or [-1]))
+        return [
+            {"id": w.id, "name": w.name, "organisation": w.organisation.name, "description": w.description,
+             "brands": len(w.brands),
+             "subscribers": [{"organisation": sub.organisation.name, "email": sub.email, "webhook": sub.webhook}
+                             for sub in w.subscriptions]}
+            for w in s.scalars(q)
+        ]
