@@ -65,6 +65,8 @@ def clean_gloss(definition: str) -> str | None:
     # "Starbucks, US coffee shop chain": the name is before the first comma.
     text = text.split(",")[0]
     text = " ".join(text.split()).lower().strip(" .'\"!?:")
+    if text.startswith(("to the ", "to a ", "to an ")):
+        return None  # adverbial phrases ("to the letter"), not a verb or a name
     changed = True
     while changed:
         changed = False

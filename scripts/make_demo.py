@@ -16,8 +16,9 @@ Regenerate the committed files with::
 
 Ordinary marks are drawn from common brand characters and filtered so that none is close to a
 watched brand of ``watchlists/*.yaml``: a change to a watchlist therefore changes the demo data.
-Goods texts are real items of the 类似商品和服务区分表 (NCL 13-2026), see
-``/work/shared/data/nice/README.md``; set ``MARKWATCH_NICE_JSONL`` to use another copy.
+Goods texts are real items of the 类似商品和服务区分表 (NCL 13-2026), read from the packaged copy
+``src/markwatch/data/nice/`` (else ``/work/shared/data/nice/``, whose README describes the file);
+``--nice PATH`` or ``MARKWATCH_NICE_JSONL`` names another copy.
 Needs PyYAML and pypinyin (rapidfuzz, if installed, only makes it faster); no network access.
 """
 
@@ -45,7 +46,7 @@ except ImportError:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[1]
 NICE_NAME = "cn-similar-groups-ncl13-2026.jsonl"
 NICE_CANDIDATES = (
-    ROOT / "src" / "markwatch" / "data" / NICE_NAME,
+    ROOT / "src" / "markwatch" / "data" / "nice" / NICE_NAME,  # the packaged copy
     Path("/work/shared/data/nice") / NICE_NAME,
 )
 
@@ -66,45 +67,45 @@ CSV_COLUMNS = (
 # Reference tables for plausible names and addresses.
 # --------------------------------------------------------------------------------------------
 
-# (province, short province, city, short city, districts, streets); the municipalities have
-# province == city.  Zhejiang and Guangdong appear twice: most filings come from there.
+# (province, short province, city, short city, ((district, street in it), ...)); the municipalities
+# have province == city.  Hangzhou appears twice: a Hangzhou station sees many local filings.
 PLACES = (
-    ("浙江省", "浙江", "杭州市", "杭州", ("西湖区", "上城区", "拱墅区", "滨江区", "余杭区", "萧山区"),
-     ("文三路", "莫干山路", "江南大道", "文一西路", "解放路", "金城路")),
-    ("浙江省", "浙江", "杭州市", "杭州", ("钱塘区", "临平区", "西湖区"), ("学林街", "星桥街", "古墩路")),
-    ("浙江省", "浙江", "宁波市", "宁波", ("海曙区", "鄞州区", "江北区"), ("中山西路", "天童南路", "人民路")),
-    ("浙江省", "浙江", "温州市", "温州", ("鹿城区", "瓯海区", "龙湾区"), ("人民东路", "温州大道", "学院中路")),
-    ("浙江省", "浙江", "金华市", "义乌", ("义乌市",), ("稠州北路", "宾王路", "工人西路")),
-    ("浙江省", "浙江", "绍兴市", "绍兴", ("越城区", "柯桥区"), ("解放北路", "笛扬路", "湖西路")),
-    ("浙江省", "浙江", "湖州市", "湖州", ("吴兴区", "南浔区"), ("红旗路", "人民路", "青铜路")),
-    ("上海市", "上海", "上海市", "上海", ("浦东新区", "闵行区", "徐汇区", "静安区"),
-     ("张江路", "虹梅路", "漕溪北路", "南京西路")),
-    ("江苏省", "江苏", "苏州市", "苏州", ("姑苏区", "吴中区", "相城区"), ("干将西路", "东吴北路", "阳澄湖东路")),
-    ("江苏省", "江苏", "南京市", "南京", ("鼓楼区", "江宁区", "秦淮区"), ("中山北路", "双龙大道", "中华路")),
-    ("江苏省", "江苏", "无锡市", "无锡", ("梁溪区", "滨湖区"), ("中山路", "蠡湖大道", "太湖大道")),
-    ("广东省", "广东", "广州市", "广州", ("天河区", "白云区", "番禺区", "越秀区"),
-     ("天河路", "机场路", "市桥街", "环市东路")),
-    ("广东省", "广东", "深圳市", "深圳", ("南山区", "福田区", "宝安区", "龙岗区"),
-     ("科技园南路", "深南大道", "宝安大道", "龙岗大道")),
-    ("广东省", "广东", "东莞市", "东莞", ("长安镇", "虎门镇", "南城街道"), ("长青路", "连升路", "鸿福路")),
-    ("广东省", "广东", "佛山市", "佛山", ("顺德区", "南海区", "禅城区"), ("容桂大道", "桂澜北路", "季华路")),
-    ("福建省", "福建", "泉州市", "泉州", ("晋江市", "石狮市", "丰泽区"), ("世纪大道", "宝盖路", "丰泽街")),
-    ("福建省", "福建", "厦门市", "厦门", ("思明区", "湖里区"), ("湖滨南路", "嘉禾路", "仙岳路")),
-    ("四川省", "四川", "成都市", "成都", ("武侯区", "锦江区", "郫都区", "成华区"),
-     ("人民南路", "红星路", "望丛路", "建设路")),
-    ("重庆市", "重庆", "重庆市", "重庆", ("渝中区", "江北区", "九龙坡区"), ("解放碑路", "建新北路", "杨家坪正街")),
-    ("湖北省", "湖北", "武汉市", "武汉", ("江汉区", "洪山区", "武昌区"), ("解放大道", "珞喻路", "中南路")),
-    ("湖南省", "湖南", "长沙市", "长沙", ("岳麓区", "开福区", "雨花区"), ("麓山南路", "芙蓉中路", "劳动东路")),
-    ("河南省", "河南", "郑州市", "郑州", ("金水区", "二七区", "管城回族区"), ("花园路", "大学路", "紫荆山路")),
-    ("山东省", "山东", "青岛市", "青岛", ("市南区", "崂山区", "黄岛区"), ("香港中路", "海尔路", "长江中路")),
-    ("山东省", "山东", "济南市", "济南", ("历下区", "槐荫区"), ("泉城路", "经十路", "经七路")),
-    ("安徽省", "安徽", "合肥市", "合肥", ("蜀山区", "包河区"), ("长江西路", "马鞍山路", "黄山路")),
-    ("北京市", "北京", "北京市", "北京", ("朝阳区", "海淀区", "丰台区"), ("建国路", "中关村大街", "丰台北路")),
-    ("天津市", "天津", "天津市", "天津", ("和平区", "滨海新区"), ("南京路", "第二大街", "黄海路")),
-    ("陕西省", "陕西", "西安市", "西安", ("雁塔区", "未央区"), ("小寨西路", "凤城八路", "科技路")),
-    ("云南省", "云南", "昆明市", "昆明", ("五华区", "官渡区"), ("青年路", "春城路", "关上中路")),
-    ("黑龙江省", "黑龙江", "哈尔滨市", "哈尔滨", ("南岗区", "道里区"), ("西大直街", "中央大街", "红军街")),
-    ("广西壮族自治区", "广西", "南宁市", "南宁", ("青秀区", "西乡塘区"), ("民族大道", "大学东路", "东葛路")),
+    ("浙江省", "浙江", "杭州市", "杭州", (("西湖区", "文三路"), ("上城区", "解放路"), ("拱墅区", "莫干山路"),
+                                      ("滨江区", "江南大道"), ("余杭区", "文一西路"), ("萧山区", "金城路"))),
+    ("浙江省", "浙江", "杭州市", "杭州", (("钱塘区", "学林街"), ("临平区", "藕花洲大街"), ("西湖区", "古墩路"))),
+    ("浙江省", "浙江", "宁波市", "宁波", (("海曙区", "中山西路"), ("鄞州区", "天童南路"), ("江北区", "人民路"))),
+    ("浙江省", "浙江", "温州市", "温州", (("鹿城区", "人民东路"), ("鹿城区", "学院中路"), ("瓯海区", "温州大道"))),
+    ("浙江省", "浙江", "金华市", "义乌", (("义乌市", "稠州北路"), ("义乌市", "宾王路"), ("义乌市", "工人西路"))),
+    ("浙江省", "浙江", "绍兴市", "绍兴", (("越城区", "解放北路"), ("柯桥区", "笛扬路"), ("越城区", "胜利东路"))),
+    ("浙江省", "浙江", "湖州市", "湖州", (("吴兴区", "红旗路"), ("吴兴区", "青铜路"))),
+    ("上海市", "上海", "上海市", "上海", (("浦东新区", "张江路"), ("闵行区", "虹梅路"), ("徐汇区", "漕溪北路"),
+                                      ("静安区", "南京西路"))),
+    ("江苏省", "江苏", "苏州市", "苏州", (("姑苏区", "干将西路"), ("吴中区", "东吴北路"), ("相城区", "相城大道"))),
+    ("江苏省", "江苏", "南京市", "南京", (("鼓楼区", "中山北路"), ("江宁区", "双龙大道"), ("秦淮区", "中华路"))),
+    ("江苏省", "江苏", "无锡市", "无锡", (("梁溪区", "中山路"), ("滨湖区", "蠡湖大道"))),
+    ("广东省", "广东", "广州市", "广州", (("天河区", "天河路"), ("白云区", "机场路"), ("番禺区", "禺山大道"),
+                                      ("越秀区", "环市东路"))),
+    ("广东省", "广东", "深圳市", "深圳", (("南山区", "科苑路"), ("福田区", "深南大道"), ("宝安区", "宝安大道"),
+                                      ("龙岗区", "龙岗大道"))),
+    ("广东省", "广东", "东莞市", "东莞", (("虎门镇", "连升路"), ("南城街道", "鸿福路"))),
+    ("广东省", "广东", "佛山市", "佛山", (("顺德区", "容桂大道"), ("南海区", "桂澜北路"), ("禅城区", "季华路"))),
+    ("福建省", "福建", "泉州市", "泉州", (("晋江市", "世纪大道"), ("丰泽区", "丰泽街"))),
+    ("福建省", "福建", "厦门市", "厦门", (("思明区", "湖滨南路"), ("湖里区", "嘉禾路"))),
+    ("四川省", "四川", "成都市", "成都", (("武侯区", "人民南路"), ("锦江区", "红星路"), ("郫都区", "望丛中路"),
+                                      ("成华区", "建设路"))),
+    ("重庆市", "重庆", "重庆市", "重庆", (("渝中区", "民族路"), ("江北区", "建新北路"), ("九龙坡区", "杨家坪正街"))),
+    ("湖北省", "湖北", "武汉市", "武汉", (("江汉区", "解放大道"), ("洪山区", "珞喻路"), ("武昌区", "中南路"))),
+    ("湖南省", "湖南", "长沙市", "长沙", (("岳麓区", "麓山南路"), ("开福区", "芙蓉中路"), ("雨花区", "劳动东路"))),
+    ("河南省", "河南", "郑州市", "郑州", (("金水区", "花园路"), ("二七区", "大学路"), ("管城回族区", "紫荆山路"))),
+    ("山东省", "山东", "青岛市", "青岛", (("市南区", "香港中路"), ("崂山区", "海尔路"), ("黄岛区", "长江中路"))),
+    ("山东省", "山东", "济南市", "济南", (("历下区", "泉城路"), ("历下区", "经十路"), ("槐荫区", "经七路"))),
+    ("安徽省", "安徽", "合肥市", "合肥", (("蜀山区", "长江西路"), ("包河区", "马鞍山路"))),
+    ("北京市", "北京", "北京市", "北京", (("朝阳区", "建国路"), ("海淀区", "中关村大街"), ("丰台区", "丰台北路"))),
+    ("天津市", "天津", "天津市", "天津", (("和平区", "南京路"), ("滨海新区", "第二大街"))),
+    ("陕西省", "陕西", "西安市", "西安", (("雁塔区", "小寨西路"), ("未央区", "凤城八路"), ("雁塔区", "科技路"))),
+    ("云南省", "云南", "昆明市", "昆明", (("五华区", "青年路"), ("官渡区", "春城路"))),
+    ("黑龙江省", "黑龙江", "哈尔滨市", "哈尔滨", (("南岗区", "西大直街"), ("道里区", "中央大街"))),
+    ("广西壮族自治区", "广西", "南宁市", "南宁", (("青秀区", "民族大道"), ("西乡塘区", "大学东路"))),
 )
 
 # Known addresses of the owners that file their own new marks in the demo.
@@ -160,9 +161,9 @@ def fullwidth(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Planted records: the answer key.  (mark, brand_id, kind, classes, goods hint, mark_type)
-# expect_alert is True except for near misses in unrelated classes of brands that are not
-# well known (derived below), hard negatives, own filings and bad records.
+# Planted records and their answer key.  expect_alert is True except for close copies in
+# unrelated classes of brands that are not well known (see expect_alert()), hard negatives,
+# the owners' own filings and bad records.
 # --------------------------------------------------------------------------------------------
 
 
@@ -174,7 +175,7 @@ class Plant:
     classes: tuple[int, ...]
     goods: tuple[str, ...] = ()  # preferred real goods texts of the class, checked against the table
     mark_type: str = "word"
-    applicant: str | None = None  # None: a random company; otherwise e.g. the brand's owner
+    applicant: str | None = None  # None: a random company or person; "owner": the brand's owner
 
 
 PLANTS: tuple[Plant, ...] = (
@@ -450,7 +451,12 @@ def _latin_tokens(mark: str) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+Issue = tuple[str, date]  # (gazette issue number, publication date)
+
+
 class Generator:
+    """Draws every random choice from one seeded ``random.Random``, in a fixed order."""
+
     def __init__(self, rng: random.Random, goods: dict[int, dict[str, list[str]]], brands: list[dict]):
         self.rng = rng
         self.goods = goods
@@ -476,10 +482,10 @@ class Generator:
                 return no
 
     # -- applicants -----------------------------------------------------------------------
-    def address(self, place) -> str:
-        province, _, city, _, districts, streets = place
+    def address(self, place: tuple) -> str:
+        province, _, city, _, streets = place
         head = city if province == city else province + city
-        street = self.rng.choice(streets)
+        district, street = self.rng.choice(streets)
         no = self.rng.randint(1, 999)
         tail = self.rng.random()
         if tail < 0.25:
@@ -488,7 +494,7 @@ class Generator:
             extra = f"{self.rng.choice('ABCD')}座{self.rng.randint(2, 28)}层"
         else:
             extra = ""
-        return f"{head}{self.rng.choice(districts)}{street}{no}号{extra}"
+        return f"{head}{district}{street}{no}号{extra}"
 
     def applicant(self, classes: tuple[int, ...], name_hint: str | None) -> tuple[str, str]:
         place = self.rng.choice(PLACES)
@@ -578,8 +584,9 @@ class Generator:
         return None
 
     # -- records --------------------------------------------------------------------------
-    def record(self, mark: str, classes: tuple[int, ...], mark_type: str, issue, goods_hint=(),
-               prefer_groups=(), applicant: tuple[str, str] | None = None) -> dict:
+    def record(self, mark: str, classes: tuple[int, ...], mark_type: str, issue: Issue,
+               goods_hint: tuple[str, ...] = (), prefer_groups: tuple[str, ...] = (),
+               applicant: tuple[str, str] | None = None) -> dict:
         filed = self.filing_date()
         goods, groups = self.pick_goods(classes, goods_hint, prefer_groups)
         name_hint = _han(mark) if 2 <= len(_han(mark)) <= 3 else None
@@ -593,7 +600,7 @@ class Generator:
                     "mark_type": mark_type, "office": "CN"})
         return rec
 
-    def ordinary(self, issue) -> dict:
+    def ordinary(self, issue: Issue) -> dict:
         first = self.rng.choices(self.class_pop, self.class_w)[0]
         classes = (first,)
         if self.rng.random() < 0.08:
@@ -606,11 +613,11 @@ class Generator:
         mark = self.ordinary_mark(first)
         return self.record(mark, classes, "combined" if r < 0.15 else "word", issue)
 
-    def planted(self, plant: Plant, issue) -> dict:
+    def planted(self, plant: Plant, issue: Issue) -> dict:
         brand = self.brands[plant.brand_id]
         missing = [g for g in plant.goods if not self.group_of(plant.classes, g)]
-        if len(missing) == len(plant.goods) and plant.goods:
-            raise SystemExit(f"no goods of {plant.goods} in class {plant.classes} ({plant.mark})")
+        if missing:  # hints must be real goods texts of the table, or the record would be invented
+            raise SystemExit(f"goods {missing} of planted {plant.mark} are not in class {plant.classes}")
         applicant = None
         if plant.applicant == "owner":
             owner = brand["owner"]
@@ -629,38 +636,45 @@ def expect_alert(plant: Plant, brand: dict) -> bool:
     return True
 
 
-def bad_records(gen: Generator) -> list[tuple[str, dict]]:
-    """About five broken lines for the quarantine path (隔离): (raw line, answer-key row)."""
-    out = []
-
-    def base() -> dict:
-        return gen.ordinary(gen.rng.choice(ISSUES))
-
-    rec = base()
+def _drop_application_no(rec: dict) -> None:
     del rec["application_no"]  # no identity at all
-    out.append((rec, None))
-    rec = base()
-    rec["classes"] = [99]  # there are 45 Nice classes
-    rec.pop("similar_groups", None)
-    out.append((rec, None))
-    rec = base()
-    rec["filing_date"] = "2026-02-30"  # no such day
-    out.append((rec, None))
-    rec = base()
-    rec["publication_date"] = "2026-13-06"  # no such month
-    out.append((rec, None))
-    rec = base()
-    out.append((rec, "truncate"))  # a line cut short, as by an interrupted download
 
-    lines = []
-    for rec, how in out:
-        line = json.dumps(rec, ensure_ascii=False)
-        if how == "truncate":
-            line = line[: int(len(line) * 0.6)]
+
+def _class_99(rec: dict) -> None:
+    rec["classes"] = [99]  # the Nice classification has 45 classes
+    rec.pop("similar_groups", None)
+
+
+def _impossible_filing_date(rec: dict) -> None:
+    rec["filing_date"] = "2026-02-30"
+
+
+def _impossible_publication_date(rec: dict) -> None:
+    rec["publication_date"] = "2026-13-06"
+
+
+BAD_MUTATIONS = (_drop_application_no, _class_99, _impossible_filing_date, _impossible_publication_date, None)
+
+
+def bad_records(gen: Generator) -> list[tuple[str, dict]]:
+    """Five broken lines for the quarantine path (隔离): (raw line, answer-key row).
+    The last one is a line cut short, as by an interrupted download: not JSON at all."""
+    out = []
+    for mutate in BAD_MUTATIONS:
+        while True:  # a word mark, so the answer key can name the record
+            rec = gen.ordinary(gen.rng.choice(ISSUES))
+            if rec["mark"]:
+                break
+        if mutate is not None:
+            mutate(rec)
+            line = json.dumps(rec, ensure_ascii=False)
+        else:
+            full = json.dumps(rec, ensure_ascii=False)
+            line = full[: int(len(full) * 0.6)]
         key = {"application_no": rec.get("application_no"), "mark": rec["mark"], "brand_id": None,
                "kind": "bad_record", "expect_alert": False}
-        lines.append((line, key))
-    return lines
+        out.append((line, key))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
-
-import pytest
-
-try:
-    import markwatch  # noqa: F401
-except ImportError:  # running from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import chinese_calendar
+import pytest
 from chinese_calendar import constants as cc_constants
 
 from markwatch import deadline as dl

@@ -334,6 +334,10 @@ def demo(data_dir: Path = typer.Option(Path("data/demo"), help="Sample gazette f
               f"total {time.perf_counter() - started:.1f} s")
 
 
+# Commands that live with their own part of the system register themselves on `app`.
+from . import cli_scale, cli_service  # noqa: E402,F401
+
+
 def main() -> None:  # pragma: no cover
     app()
 

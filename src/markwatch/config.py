@@ -26,6 +26,10 @@ class Settings:
     drop_folder: Path | None = None
     source_urls: tuple[str, ...] = ()
     http_timeout: float = 30.0
+    download_dir: Path = Path("var/downloads")
+    max_download_bytes: int = 1 << 30
+    misfire_grace_seconds: int = 6 * 3600
+    lock_lease_seconds: float = 900.0
     # Delivery
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -33,8 +37,14 @@ class Settings:
     smtp_password: str | None = None
     smtp_tls: str = "none"  # none | starttls | ssl
     smtp_sender: str = "markwatch@localhost"
+    smtp_timeout: float = 30.0
     webhook_secret: str = "change-me"
+    webhook_timeout: float = 10.0
     delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 60.0
+    delivery_backoff_max_seconds: float = 6 * 3600.0
+    # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
+    token_pepper: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +75,7 @@ def _coerce(cls, name: str, value):
     default = getattr(cls(), name) if name != "extra" else {}
     typ = type(default)
     try:
-        if name in ("index_dir", "export_dir", "drop_folder"):
+        if name in ("index_dir", "export_dir", "drop_folder", "download_dir"):
             return Path(value) if value is not None else None
         if name == "source_urls":
             return tuple(value) if isinstance(value, list) else tuple(u for u in str(value).split(",") if u)

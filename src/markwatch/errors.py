@@ -21,6 +21,14 @@ class NotFound(MarkwatchError):
     """An object does not exist, or is not visible to the caller."""
 
 
+class Forbidden(MarkwatchError):
+    """The caller sees the object but may not do this to it (e.g. a subscriber editing a watchlist)."""
+
+
+class Conflict(MarkwatchError):
+    """The request clashes with the object's state (a disallowed status move, a duplicate name)."""
+
+
 class MissingExtra(MarkwatchError):
     """An optional dependency is not installed."""
 

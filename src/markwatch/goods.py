@@ -16,7 +16,7 @@ import gzip
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -31,13 +31,27 @@ TABLE_FILE = "cn-similar-groups-ncl13-2026.jsonl"
 CLASSES_EN_FILE = "nice-classes-en.json"
 EDITION = "NCL(13-2026)"
 
-# Fuzzy fallback (only for texts that are not a table item): rapidfuzz `fuzz.ratio` over the item
-# names of the given classes. Tuned leave-one-out on the table itself (every item removed in turn
-# and mapped back from its name): at 85, about nine in ten answers name the item's own group.
-FUZZY_THRESHOLD = 85.0
-# A single-character head noun (茶, 糖, 醋, 表...) is accepted only for short texts: in
-# "普洱茶" the head 茶 carries the meaning, in a long phrase it is often a modifier.
-HEAD_SINGLE_CHAR_MAX_LEN = 4
+# Fallback for texts that are not a table item, searched only within the given classes. The
+# numbers were tuned leave-one-out on the table itself (each item removed in turn and mapped back
+# from its name; see `_match_uncached(exclude=...)`), where abstaining is cheap and a wrong group
+# is not: an unknown group still scores "same class", a wrong one can hide a conflict.
+#
+# 1. contained: the text is part of longer item names (饮用水 → 佐餐饮用水); all of them in one group.
+CONTAINED_MIN_ITEMS = 2
+# 2. head noun: Chinese compounds put the head last (普洱茶 → …茶). Items sharing the longest suffix
+#    of the text vote; a one-character suffix needs a broad, nearly unanimous vote.
+HEAD_MIN_ITEMS = 3
+HEAD_MIN_SHARE = 1.0
+HEAD_CHAR_MIN_ITEMS = 5
+HEAD_CHAR_MIN_SHARE = 0.9
+# 3. fuzzy: rapidfuzz `fuzz.ratio` over item names; the nearest items must agree on the group.
+FUZZY_THRESHOLD = 80.0
+FUZZY_AGREE = 2
+# 4. modifier + item: the text ends with a whole item name of at least this many characters.
+MODIFIED_ITEM_MIN_LEN = 2
+# Extra words in a longer item name that move goods to another group (医用X, 宠物X, 工业用X…):
+# such items do not vote for a text that lacks the word.
+_QUALIFIER = re.compile("用|宠物|动物|兽|医|工业|婴儿|儿童|非")
 # Cache of mapped texts; gazettes repeat the same standard items over and over.
 TEXT_CACHE_SIZE = 200_000
 
@@ -71,8 +85,22 @@ class GoodsMatch:
     group: str
     item: str  # item code, e.g. "300037"
     item_name: str
-    method: str  # exact, normalised, bracket, head, contained, fuzzy
-    score: float = 100.0
+    method: str  # exact, normalised, bracket | contained, head, fuzzy, modified (guesses in the classes)
+    score: float = 100.0  # share of the vote (contained, head) or rapidfuzz ratio (fuzzy), in %
+    evidence: int = 1  # table items behind a guess
+
+
+@dataclass(frozen=True)
+class GoodsMapping:
+    """Goods texts of one mark mapped to 类似群: groups found, per-text matches, texts not placed."""
+
+    groups: frozenset[str]
+    matches: tuple[tuple[str, GoodsMatch], ...] = ()
+    unmapped: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.unmapped
 
 
 @dataclass(frozen=True)
@@ -211,19 +239,30 @@ class SimilarGoodsTable:
 
     def groups_for_goods(self, goods_texts: Iterable[str], classes: Iterable[int] = ()) -> set[str]:
         """类似群 codes of free goods texts. Texts that cannot be placed are left out."""
+        return set(self.map_goods(goods_texts, classes).groups)
+
+    def map_goods(self, goods_texts: Iterable[str], classes: Iterable[int] = ()) -> "GoodsMapping":
+        """Like `groups_for_goods`, and says which texts could not be placed (then the groups
+        are a lower bound: an unplaced text may be in the other side's group)."""
         cls = _class_key(classes)
-        found: set[str] = set()
+        matches: list[tuple[str, GoodsMatch]] = []
+        unmapped: list[str] = []
         for text in goods_texts:
-            for m in self._match_parts(text, cls):
-                found.add(m.group)
-        return found
+            found = list(self._match_parts(text, cls))
+            if found:
+                matches += [(text, m) for m in found]
+            elif text and text.strip(_STRIP):
+                unmapped.append(text)
+        groups = frozenset(m.group for _, m in matches)
+        return GoodsMapping(groups, tuple(matches), tuple(unmapped))
 
     def match_goods_text(self, text: str, classes: Iterable[int] = ()) -> GoodsMatch | None:
         """Best table match for one goods text, with the rule that found it; None if none is safe.
 
         Order: exact item name (synonyms split at '，', trailing '*' removed), normalised name
-        (full-/half-width, brackets, spaces), the name without its bracketed note, and then,
-        only within `classes`, head noun / containment / fuzzy match.
+        (full-/half-width, brackets, spaces), name without its bracketed note; then, only within
+        `classes`, a guess: contained in item names, head-noun vote, fuzzy, modifier + item. With `classes` given,
+        items of other classes are never returned.
         """
         if not text:
             return None
@@ -249,9 +288,10 @@ class SimilarGoodsTable:
         self._exact: dict[str, _Entry] = {}
         norm: dict[str, list[_Entry]] = defaultdict(list)
         loose: dict[str, list[_Entry]] = defaultdict(list)
-        per_class: dict[int, list[_Entry]] = defaultdict(list)
+        per_class: dict[int, dict[str, list[_Entry]]] = defaultdict(lambda: defaultdict(list))
         for code, name in self._item_names.items():
             group = self._item_group[code]
+            n = self._group_class[group]
             for part in name.split("，"):
                 raw = part.strip().rstrip("*").strip()
                 if not raw:
@@ -260,95 +300,151 @@ class SimilarGoodsTable:
                 entry = _Entry(key, group, code, raw)
                 self._exact.setdefault(raw, entry)
                 norm[key].append(entry)
-                per_class[self._group_class[group]].append(entry)
+                per_class[n][key].append(entry)
                 bare = _without_brackets(key)
                 if bare and bare != key:
-                    loose[bare].append(_Entry(bare, group, code, raw))
-                    per_class[self._group_class[group]].append(_Entry(bare, group, code, raw))
+                    loose_entry = _Entry(bare, group, code, raw)
+                    loose[bare].append(loose_entry)
+                    per_class[n][bare].append(loose_entry)
         self._norm = dict(norm)
         self._loose = dict(loose)
-        # Per class: key → entries (head / containment search) and key list (fuzzy search).
-        self._class_keys: dict[int, dict[str, list[_Entry]]] = {}
-        self._class_choices: dict[int, list[str]] = {}
-        for n, entries in per_class.items():
-            keyed: dict[str, list[_Entry]] = defaultdict(list)
-            for e in entries:
-                keyed[e.key].append(e)
-            self._class_keys[n] = dict(keyed)
-            self._class_choices[n] = list(keyed)
+        # Per class: item keys (containment and fuzzy search) and every proper suffix of every key
+        # (head-noun vote), so a lookup costs one dict access per suffix of the text.
+        self._class_keys: dict[int, dict[str, list[_Entry]]] = {n: dict(d) for n, d in per_class.items()}
+        self._class_choices: dict[int, list[str]] = {n: list(d) for n, d in per_class.items()}
+        self._class_suffixes: dict[int, dict[str, list[_Entry]]] = {}
+        for n, keyed in self._class_keys.items():
+            suffixes: dict[str, list[_Entry]] = defaultdict(list)
+            for key, entries in keyed.items():
+                for i in range(len(key)):
+                    suffixes[key[i:]].extend(entries)
+            self._class_suffixes[n] = dict(suffixes)
 
-    def _match_uncached(self, text: str, cls: tuple[int, ...], exclude: str | None = None) -> GoodsMatch | None:
-        def ok(e: _Entry) -> bool:
-            return e.item != exclude
+    def _match_uncached(
+        self, text: str, cls: tuple[int, ...], exclude: str | None = None
+    ) -> GoodsMatch | None:
+        """One text → one group. `exclude` drops one item code (leave-one-out tuning only)."""
+
+        def usable(entries: Iterable[_Entry]) -> list[_Entry]:
+            # With classes given, an item of another class is a homonym (乙醇 in class 1 vs
+            # 乙醇（燃料） in class 4), not the goods the applicant meant.
+            return [e for e in entries if e.item != exclude and (not cls or self._group_class[e.group] in cls)]
 
         raw = text.strip().rstrip("*").strip()
-        e = self._exact.get(raw)
-        if e is not None and ok(e):
+        hit = usable([self._exact[raw]] if raw in self._exact else [])
+        if hit:
+            e = hit[0]
             return GoodsMatch(e.group, e.item, e.item_name, "exact")
         key = normalise(text)
         if not key:
             return None
-        hit = _one_group([e for e in self._norm.get(key, ()) if ok(e)], cls, self._group_class)
-        if hit is not None:
-            return GoodsMatch(hit.group, hit.item, hit.item_name, "normalised")
+        hit = usable(self._norm.get(key, ()))
+        if _single_group(hit):
+            return GoodsMatch(hit[0].group, hit[0].item, hit[0].item_name, "normalised")
         bare = _without_brackets(key)
         for k in dict.fromkeys((key, bare)):
-            hit = _one_group([e for e in self._loose.get(k, ()) if ok(e)], cls, self._group_class)
-            if hit is not None:
-                return GoodsMatch(hit.group, hit.item, hit.item_name, "bracket")
+            hit = usable(self._loose.get(k, ()))
+            if k != key:  # the text itself had a bracketed note: its bare form may be an item
+                hit += usable(self._norm.get(k, ()))
+            if _single_group(hit):
+                return GoodsMatch(hit[0].group, hit[0].item, hit[0].item_name, "bracket")
         if not cls or not bare:
             return None  # guessing without a class is how wrong groups creep in
-        return self._fallback(bare, cls, ok)
+        return self._fallback(bare, cls, exclude)
 
-    def _fallback(self, key: str, cls: tuple[int, ...], ok) -> GoodsMatch | None:
-        keyed = [self._class_keys[n] for n in cls if n in self._class_keys]
-        if not keyed:
+    def _fallback(self, key: str, cls: tuple[int, ...], exclude: str | None) -> GoodsMatch | None:
+        """Texts that are no table item: containment, head-noun vote, fuzzy, modifier + item."""
+        classes = [n for n in cls if n in self._class_keys]
+        if not classes:
             return None
 
-        def entries(k: str) -> list[_Entry]:
-            return [e for d in keyed for e in d.get(k, ()) if ok(e)]
+        # 1. Contained in longer item names (饮用水 ⊂ 佐餐饮用水), all in one group.
+        if len(key) >= 2:
+            found = {
+                e.item: e
+                for n in classes
+                for k, entries in self._class_keys[n].items()
+                if key in k and k != key and _same_qualifiers(key, k, key)
+                for e in entries
+                if e.item != exclude
+            }
+            vote = _vote(found.values(), CONTAINED_MIN_ITEMS, 1.0)
+            if vote is not None:
+                return GoodsMatch(vote[0].group, vote[0].item, vote[0].item_name, "contained", vote[1], vote[2])
 
-        # 1. Head noun: Chinese compounds put the head last (普洱茶 → 茶, 有机绿茶 → 绿茶).
+        # 2. Head noun: the longest suffix of the text that table items share; stop on disagreement.
         for start in range(1, len(key)):
             head = key[start:]
-            if len(head) == 1 and len(key) > HEAD_SINGLE_CHAR_MAX_LEN:
-                break
-            hit = _one_group(entries(head), cls, self._group_class)
-            if hit is not None:
-                return GoodsMatch(hit.group, hit.item, hit.item_name, "head", 100.0 * len(head) / len(key))
-        # 2. Fuzzy: the nearest item name of the class, if near enough and unambiguous.
-        best: GoodsMatch | None = None
-        groups_at_best: set[str] = set()
-        best_score = -1.0
-        for n in cls:
-            if n not in self._class_choices:
+            found = {
+                e.item: e
+                for n in classes
+                for e in self._class_suffixes[n].get(head, ())
+                if e.item != exclude and _same_qualifiers(key, e.key, head)
+            }
+            if not found:
                 continue
-            d, choices = self._class_keys[n], self._class_choices[n]
+            need, share = (HEAD_CHAR_MIN_ITEMS, HEAD_CHAR_MIN_SHARE) if len(head) == 1 else (
+                HEAD_MIN_ITEMS, HEAD_MIN_SHARE)
+            top = Counter(e.group for e in found.values()).most_common(1)[0][1]
+            if top / len(found) < share:
+                break  # the items ending like this text disagree; shorter suffixes only add noise
+            vote = _vote(found.values(), need, share)
+            if vote is not None:
+                return GoodsMatch(vote[0].group, vote[0].item, vote[0].item_name, "head", vote[1], vote[2])
+
+        # 3. Fuzzy: the nearest item names must be near enough and agree on the group.
+        near: list[tuple[float, _Entry]] = []
+        for n in classes:
+            keyed = self._class_keys[n]
             for name, score, _ in process.extract(
-                key, choices, scorer=fuzz.ratio, limit=5, score_cutoff=FUZZY_THRESHOLD
+                key, self._class_choices[n], scorer=fuzz.ratio, limit=FUZZY_AGREE + 4,
+                score_cutoff=FUZZY_THRESHOLD,
             ):
-                for e in d[name]:
-                    if not ok(e):
-                        continue
-                    if score > best_score:
-                        best_score, groups_at_best = score, {e.group}
-                        best = GoodsMatch(e.group, e.item, e.item_name, "fuzzy", float(score))
-                    elif score == best_score:
-                        groups_at_best.add(e.group)
-        if best is not None and len(groups_at_best) == 1:
-            return best
+                near += [(float(score), e) for e in keyed[name] if e.item != exclude]
+        near.sort(key=lambda p: -p[0])
+        distinct: dict[str, tuple[float, _Entry]] = {}
+        for score, e in near:
+            distinct.setdefault(e.item, (score, e))
+        top = list(distinct.values())[:FUZZY_AGREE]
+        if len(top) == FUZZY_AGREE and len({e.group for _, e in top}) == 1:
+            score, e = top[0]
+            return GoodsMatch(e.group, e.item, e.item_name, "fuzzy", score, len(top))
+
+        # 4. Modifier + item (有机绿茶, 进口红葡萄酒): the text ends with a whole item name, and the
+        #    modifier is no qualifier that the table uses to move goods (工业用, 医用, 宠物…).
+        for start in range(1, len(key) - MODIFIED_ITEM_MIN_LEN + 1):
+            entries = [e for n in classes for e in self._class_keys[n].get(key[start:], ()) if e.item != exclude]
+            if entries:
+                if _QUALIFIER.search(key[:start]) or not _single_group(entries):
+                    return None
+                e = entries[0]
+                return GoodsMatch(e.group, e.item, e.item_name, "modified", 100.0 * (len(key) - start) / len(key))
         return None
 
 
-def _one_group(entries: list[_Entry], cls: tuple[int, ...], group_class: dict[str, int]) -> _Entry | None:
-    """The entry if all candidates agree on one group (after keeping those in `cls`)."""
-    if not entries:
+def _same_qualifiers(text: str, item_key: str, shared: str) -> bool:
+    """False when the item adds a qualifier (医用, 宠物, 工业用…) the text does not have."""
+    extra = item_key.replace(shared, "", 1)
+    return not set(_QUALIFIER.findall(extra)) - set(_QUALIFIER.findall(text))
+
+
+def _vote(entries: Iterable[_Entry], min_items: int, min_share: float) -> tuple[_Entry, float, int] | None:
+    """(an entry of the winning group, its share in %, its item count) if the vote is clear."""
+    by_group: dict[str, list[_Entry]] = defaultdict(list)
+    for e in entries:
+        by_group[e.group].append(e)
+    if not by_group:
         return None
-    if cls and len({e.group for e in entries}) > 1:
-        entries = [e for e in entries if group_class[e.group] in cls] or entries
-    if len({e.group for e in entries}) == 1:
-        return entries[0]
+    total = sum(len(v) for v in by_group.values())
+    group, members = max(by_group.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    if len(members) >= min_items and len(members) / total >= min_share:
+        members.sort(key=lambda e: (len(e.key), e.item))  # the shortest (most generic) item names it
+        return members[0], 100.0 * len(members) / total, len(members)
     return None
+
+
+def _single_group(entries: list[_Entry]) -> bool:
+    return bool(entries) and len({e.group for e in entries}) == 1
 
 
 def _class_key(classes: Iterable[int]) -> tuple[int, ...]:
@@ -436,12 +532,17 @@ def goods_overlap(
     # Same 类似群 decides on its own: the group code already names the class.
     shared_groups = tuple(sorted(b_groups & c_groups))
     if shared_groups:
-        zh = "、".join(f"{g}（{_group_name(table, g)}）" for g in shared_groups)
-        en = ", ".join(f"{g} ({_group_name(table, g)})" for g in shared_groups)
-        plural = "s" if len(shared_groups) > 1 else ""
-        reason = Reason("goods", f"类似群 {zh} 相同", f"same similar-goods group{plural} {en}", rules.same_group)
         classes = {c for c in (_group_class(table, g) for g in shared_groups) if c is not None}
         classes |= b_classes & c_classes
+        names = "；".join(_group_name(table, g) for g in shared_groups)
+        plural = "s" if len(shared_groups) > 1 else ""
+        reason = Reason(
+            "goods",
+            f"类似群 {'、'.join(shared_groups)} 相同（{names}）",
+            # The table has no English group names: the Chinese name and the Nice class stand in.
+            f"same similar-goods group{plural} {', '.join(shared_groups)} ({names}; {_classes_en(classes)})",
+            rules.same_group,
+        )
         return GoodsOverlap(rules.same_group, shared_groups, tuple(sorted(classes)), [reason])
 
     if not b_classes or not c_classes:

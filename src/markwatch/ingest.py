@@ -68,7 +68,7 @@ class Ingestor:
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
-        from .sources.files import read_gazette_file
+        from .sources.files import detect_format, read_gazette_file
 
         path = Path(path)
         summary = IngestSummary(path=str(path))
@@ -79,6 +79,7 @@ class Ingestor:
             return summary
         file_id = self._file_row(path, sha, source)
         try:
+            summary.format = detect_format(path)
             items = read_gazette_file(path)
             batch: list = []
             for item in items:
@@ -92,12 +93,10 @@ class Ingestor:
                 self._store_batch(batch, file_id, sha, path, summary)
                 if progress:
                     progress(len(batch))
-            fmt = getattr(items, "format", None)
         except (FileFormatError, MarkwatchError) as exc:
             summary.error = str(exc)
             self._finish(file_id, summary, status="failed")
             return summary
-        summary.format = fmt or ""
         self._finish(file_id, summary, status="done")
         return summary
 

@@ -31,8 +31,10 @@ SYNONYMS_FILE = DATA_DIR / "synonyms.yaml"
 MAX_WORD_CHARS = 4  # the table holds words of 1-4 characters
 # Composing glosses multiplies senses: keep the first few senses of each part (CC-CEDICT lists the
 # main sense first) and a ceiling on the total, so a 4-part word stays cheap.
-COMPOSE_SENSES_PER_PART = 6
-COMPOSE_MAX_RESULTS = 216
+COMPOSE_SENSES_PER_PART = 4
+COMPOSE_MAX_RESULTS = 64
+# Per-word results are cached; a gazette holds ~10^5 distinct marks, so the caches are bounded.
+CACHE_SIZE = 8192
 
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 _CJK_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+$")
@@ -82,10 +84,10 @@ class Lexicon:
         self._reverse: dict[str, set[str]] | None = None
         self._max_word = max([MAX_WORD_CHARS, *(len(w) for w in self._brands)])
         self._jieba = None
-        # Marks repeat across a gazette: remember per-word work (bounded by the words seen).
-        self._gloss_cache: dict[str, frozenset[str]] = {}
-        self._segment_cache: dict[str, tuple[str, ...]] = {}
-        self._gloss_key_cache: dict[str, dict[str, str]] = {}
+        # Brands and frequent words come back for every mark of a gazette: remember per-word work.
+        self._glosses_cached = lru_cache(maxsize=CACHE_SIZE)(self._compute_glosses)
+        self._segment_cached = lru_cache(maxsize=CACHE_SIZE)(self._compute_segment)
+        self._gloss_keys_cached = lru_cache(maxsize=CACHE_SIZE)(self._compute_gloss_keys)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -136,23 +138,19 @@ class Lexicon:
         小天鹅 is a dictionary word (little swan); 金天鹅 is not, so it is segmented (jieba, then the
         dictionary) into 金 + 天鹅 and the parts' glosses are composed: "gold swan", "golden swan"...
         """
-        chinese = chinese.strip()
-        cached = self._gloss_cache.get(chinese)
-        if cached is None:
-            whole = self.word_glosses(chinese)
-            cached = frozenset(whole or self.composed_glosses(chinese))
-            self._gloss_cache[chinese] = cached
-        return set(cached)
+        return set(self._glosses_cached(chinese.strip()))
+
+    def _compute_glosses(self, chinese: str) -> frozenset[str]:
+        return frozenset(self.word_glosses(chinese) or self.composed_glosses(chinese))
 
     def gloss_keys(self, chinese: str) -> dict[str, str]:
         """:meth:`glosses` keyed by :func:`normalize_english` ("redbull" -> "red bull"), cached."""
-        chinese = chinese.strip()
-        keys = self._gloss_key_cache.get(chinese)
-        if keys is None:
-            keys = {normalize_english(g): g for g in sorted(self.glosses(chinese))}
-            keys.pop("", None)
-            self._gloss_key_cache[chinese] = keys
-        return dict(keys)
+        return dict(self._gloss_keys_cached(chinese.strip()))
+
+    def _compute_gloss_keys(self, chinese: str) -> dict[str, str]:
+        keys = {normalize_english(g): g for g in sorted(self.glosses(chinese))}
+        keys.pop("", None)
+        return keys
 
     def composed_glosses(self, chinese: str) -> list[str]:
         """Glosses composed from the segments of ``chinese`` (empty when a segment has none)."""
@@ -183,18 +181,16 @@ class Lexicon:
         jieba tokens the lexicon knows are kept; an unknown token is split again into the fewest
         known words (longest first), single characters as the last resort.
         """
-        if not chinese:
-            return []
-        cached = self._segment_cache.get(chinese)
-        if cached is None:
-            out: list[str] = []
-            for token in self._jieba_cut(chinese):
-                if self._known(token):
-                    out.append(token)
-                else:
-                    out.extend(self._split_known(token))
-            cached = self._segment_cache[chinese] = tuple(out)
-        return list(cached)
+        return list(self._segment_cached(chinese)) if chinese else []
+
+    def _compute_segment(self, chinese: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for token in self._jieba_cut(chinese):
+            if self._known(token):
+                out.append(token)
+            else:
+                out.extend(self._split_known(token))
+        return tuple(out)
 
     def _known(self, word: str) -> bool:
         return word in self._entries or word in self._brands or word in self._extra

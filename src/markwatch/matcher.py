@@ -112,7 +112,7 @@ class Matcher:
         kind = bp.brand.kind
         for b in bp.forms:
             for c in mp.forms:
-                found += structure_similarity(b, c)
+                found += structure_similarity(b, c, meaning_differs=self._meaning_differs)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
@@ -134,6 +134,15 @@ class Matcher:
             self._place_cache[b.chinese] = split_place_product(
                 b.chinese, self.goods_table.is_goods_word)  # type: ignore[attr-defined]
         return self._place_cache[b.chinese]
+
+    def _meaning_differs(self, brand: str, candidate: str, i: int) -> bool:
+        """Whether character i sits in a common word in both marks, and the words differ
+        (电老虎 tiger / 电飞虎 flying tiger), unlike meaningless renderings (帕尔斯/帕尔特)."""
+        numerals = "零一二两三四五六七八九十百千万"
+        if brand[i] in numerals and candidate[i] in numerals:
+            return False  # a swapped numeral keeps the mark's structure (五粮液/九粮液, 六个核桃/九个核桃)
+        wb, wc = _words_at(brand, i), _words_at(candidate, i)
+        return bool(wb) and bool(wc) and not (wb & wc)
 
     def _homophone_rule(self, b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
         """立康/利康: other characters that merely sound the same are generally not similar,
@@ -218,6 +227,26 @@ class Matcher:
         mp = self.profile_mark(candidate, candidate_classes, goods=candidate_goods,
                                similar_groups=candidate_groups, applicant=applicant)
         return self.compare_profiles(bp, mp)
+
+
+COMMON_WORD_FREQ = 50  # jieba dictionary frequency from which a word counts as an everyday word
+
+
+def _words_at(text: str, i: int) -> frozenset[str]:
+    """Everyday words of the general dictionary (not the watched brands) that cover character i."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    found = set()
+    for start in range(max(0, i - 3), i + 1):
+        for end in range(i + 1, min(len(text), start + 4) + 1):
+            word = text[start:end]
+            if len(word) >= 2 and (jieba.get_FREQ(word) or 0) >= COMMON_WORD_FREQ:
+                found.add(word)
+    return frozenset(found)
 
 
 def severity_for(score: float, *, key: bool = False) -> str:

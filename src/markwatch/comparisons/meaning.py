@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, MissingExtra
-from ..lexicon import Lexicon, normalize_english
+from ..lexicon import MAX_WORD_CHARS, Lexicon, normalize_english
 from ..model import Reason
 
 TRANSLATION_SCORE = 1.0
@@ -111,8 +111,8 @@ class Embedder:
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of the two texts' embeddings, in [-1, 1]."""
-        va, vb = self._vector(a), self._vector(b)
-        return float(sum(float(x) * float(y) for x, y in zip(va, vb)))
+        # Vectors come back unit-length (normalize_embeddings=True): the dot product is the cosine.
+        return float(self._vector(a) @ self._vector(b))
 
 
 def meaning_backend_description(embedder: Embedder | None = None) -> str:
@@ -168,15 +168,13 @@ def meaning_similarity(
 
 
 def _identical(b: _Parts, c: _Parts) -> list[Reason]:
-    out = []
-    for zh in set(b.zh) & set(c.zh):
-        out.append(Reason("meaning", f"文字相同，含义相同：{zh}", f"same words, same meaning: {zh}", 1.0))
-    c_keys = {normalize_english(x): x for x in c.latin}
-    for latin in b.latin:
-        if normalize_english(latin) in c_keys:
-            shown = latin.upper()
-            out.append(Reason("meaning", f"文字相同，含义相同：{shown}", f"same words, same meaning: {shown}", 1.0))
-    return out
+    """A whole part written the same in both marks means the same (OREO 奥利奥 / OREO)."""
+    shown = [zh for zh in b.zh if zh in c.zh]
+    c_keys = {normalize_english(x) for x in c.latin}
+    shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys]
+    return [
+        Reason("meaning", f"文字相同，含义相同：{x}", f"same words, same meaning: {x}", 1.0) for x in shown
+    ]
 
 
 def _gloss_keys(zh: str, lex: Lexicon) -> dict[str, str]:
@@ -266,7 +264,10 @@ def _shared_everyday_gloss(x: str, y: str, lex: Lexicon) -> str | None:
     return None
 
 
-def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> tuple[list[tuple[str, str, str | None]], int, int] | None:
+_Alignment = tuple[list[tuple[str, str, "str | None"]], int, int]
+
+
+def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
     """Align ``a`` with ``b`` (or, if ``partial``, with a substring of ``b``) unit by unit.
 
     Units are equal strings, curated synonyms or words sharing a distinctive gloss. Returns the
@@ -274,7 +275,9 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> tuple[list[tuple[s
     span of ``b`` it covers, or None when no alignment exists.
     """
     n, m = len(a), len(b)
-    max_unit = max(4, n, m) if not partial else max(4, n)
+    # Only dictionary words (1-4 characters) and synonym-table entries can be substituted; longer
+    # equal stretches align character by character.
+    max_unit = MAX_WORD_CHARS
     memo: dict[tuple[str, str], tuple[bool, str | None]] = {}
 
     def sub(x: str, y: str) -> tuple[bool, str | None] | None:
@@ -299,11 +302,11 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> tuple[list[tuple[s
         for j in range(1, m + 1):
             for k in range(1, min(max_unit, i) + 1):
                 x = a[i - k:i]
-                for l in range(1, min(max_unit, j) + 1):
-                    prev = cost[i - k][j - l]
+                for h in range(1, min(max_unit, j) + 1):
+                    prev = cost[i - k][j - h]
                     if prev >= inf:
                         continue
-                    y = b[j - l:j]
+                    y = b[j - h:j]
                     if x == y:
                         step, info = 0, None
                     else:
@@ -313,7 +316,7 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> tuple[list[tuple[s
                         step, info = 1, (x, y, s[1])
                     if prev + step < cost[i][j]:
                         cost[i][j] = prev + step
-                        back[i][j] = (k, l, info)
+                        back[i][j] = (k, h, info)
     ends = range(m + 1) if partial else [m]
     best_j = min(ends, key=lambda j: cost[n][j])
     if cost[n][best_j] >= inf:
@@ -321,10 +324,10 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> tuple[list[tuple[s
     subs: list[tuple[str, str, str | None]] = []
     i, j = n, best_j
     while i > 0:
-        k, l, info = back[i][j]
+        k, h, info = back[i][j]
         if info:
             subs.append(info)
-        i, j = i - k, j - l
+        i, j = i - k, j - h
     return list(reversed(subs)), j, best_j
 
 

@@ -44,7 +44,8 @@ def _plain(text: str) -> str:
     return strip_punctuation(unicodedata.normalize("NFKC", text).lower())
 
 
-def structure_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None) -> list[Evidence]:
+    """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word."""
     found: list[Evidence] = []
     bc, cc = b.core, c.core
     if not bc or not cc:
@@ -75,11 +76,11 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]
         found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
     if _collapse_repeats(bc) == _collapse_repeats(cc) and len(_collapse_repeats(bc)) >= 2:
         found.append(evidence("repeated", "repeated", STRUCTURE["repeated"], a=b.core, b=c.core))
-    found.extend(_one_changed(b, c))
+    found.extend(_one_changed(b, c, meaning_differs))
     return found
 
 
-def _one_changed(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+def _one_changed(b: NormalisedMark, c: NormalisedMark, meaning_differs=None) -> list[Evidence]:
     bt, ct = b.chinese, c.chinese
     if len(bt) < 3 or len(bt) != len(ct) or b.latin != c.latin:
         return []
@@ -87,6 +88,9 @@ def _one_changed(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
     if len(diffs) != 1:
         return []
     i = diffs[0]
+    if meaning_differs is not None and meaning_differs(bt, ct, i):
+        # 电老虎 / 电飞虎: the changed character makes another word with another meaning.
+        return [evidence("structure", "one_changed_meaning", STRUCTURE["one_changed_meaning_differs"], a=bt, b=ct)]
     if i == 0:
         return [evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=bt[0], y=ct[0])]
     return [evidence("structure", "one_changed", STRUCTURE["one_changed_3plus"], x=bt[i], y=ct[i])]

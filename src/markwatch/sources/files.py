@@ -207,7 +207,9 @@ def _optional_text(value: Any, field: str) -> str | None:
 _JSON_LIST = re.compile(r"^\s*\[")
 
 
-def _as_items(value: Any, splitter: re.Pattern[str] | None, field: str, split_elements: bool = False) -> list[Any]:
+def _as_items(
+    value: Any, splitter: re.Pattern[str] | None, field: str, split_elements: bool = False
+) -> list[Any]:
     """A list cell as raw items: a list, a JSON array in a string, or a separated string.
 
     Elements of a real list are single items unless ``split_elements`` (codes: ["30,32"] is harmless).
@@ -301,7 +303,9 @@ def parse_similar_groups(value: Any, field: str = "similar_groups") -> tuple[str
     return tuple(out)
 
 
-def parse_text_list(value: Any, field: str, splitter: re.Pattern[str] | None = _GOODS_SPLIT) -> tuple[str, ...]:
+def parse_text_list(
+    value: Any, field: str, splitter: re.Pattern[str] | None = _GOODS_SPLIT
+) -> tuple[str, ...]:
     """A list of texts: a list, a JSON array, or a string split on ；;、 and , (ASCII and full-width)."""
     out: list[str] = []
     for item in _as_items(value, splitter, field):
@@ -654,7 +658,8 @@ def _items_from_rows(rows: Iterable[RawRow]) -> Iterator[ParsedItem]:
 
 # expat decodes only UTF-8/16 and single-byte encodings itself; multi-byte Chinese encodings
 # declared in the prolog are decoded by Python first.
-_XML_DECL_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)["']""")
+_XML_DECL_ENCODING = re.compile(
+    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.\-]+)["']""")
 _PYTHON_DECODED_XML = {"gbk", "gb2312", "gb18030", "cp936", "big5", "big5hkscs", "euc-cn", "hz"}
 
 
@@ -673,8 +678,10 @@ def _open_xml(path: Path) -> BinaryIO:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            raise FileFormatError(f"{path}: the XML says encoding={encoding!r} but is not (XML 编码声明与内容不符)") from None
-        text = re.sub(r"""^\ufeff?\s*<\?xml[^>]*\?>""", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
+            raise FileFormatError(
+                f"{path}: the XML says encoding={encoding!r} but is not (XML 编码声明与内容不符)") from None
+        utf8_declaration = '<?xml version="1.0" encoding="UTF-8"?>'
+        text = re.sub(r"""^\ufeff?\s*<\?xml[^>]*\?>""", utf8_declaration, text, count=1)
         return io.BytesIO(text.encode("utf-8"))
     return handle
 

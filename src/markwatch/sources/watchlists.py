@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,7 +301,8 @@ def _parse_watchlist(
         errors.append((where("subscribers"), str(exc)))
         raw_subscribers = []
     for index, item in enumerate(raw_subscribers):
-        locator = subscriber_locators[index] if index < len(subscriber_locators) else f"subscriber {index + 1}"
+        locator = (subscriber_locators[index] if index < len(subscriber_locators)
+                   else f"subscriber {index + 1}")
         try:
             subscribers.append(_subscriber(item, head.get("organisation") or ""))
         except RecordError as exc:
@@ -428,7 +429,7 @@ class _Group:
     seen: dict[str, str] = field(default_factory=dict)
 
 
-def _table_header_check(path: Path):
+def _table_header_check(path: Path) -> Callable[[list[str]], None]:
     def check(header: list[str]) -> None:
         present = {_ROW_KEYS.get(normalise_key(h)) for h in header}
         missing = [f"{name} / {alias}" for name, alias in
@@ -436,7 +437,8 @@ def _table_header_check(path: Path):
                    if name not in present]
         if missing:
             shown = ", ".join(repr(h) for h in header if h) or "(none)"
-            raise FileFormatError(f"{path}: the header lacks the column(s) {'; '.join(missing)} (found {shown}); "
+            raise FileFormatError(f"{path}: the header lacks the column(s) {'; '.join(missing)} "
+                                  f"(found {shown}); "
                                   "is the delimiter right? (表头缺少必需列)")
 
     return check
@@ -473,7 +475,8 @@ def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[s
                                   _Group(head["watchlist"], head["organisation"]))
         kind = head["organisation_kind"]
         if kind and group.organisation_kind and kind != group.organisation_kind:
-            errors.append((row.locator, f"organisation_kind {kind!r} conflicts with {group.organisation_kind!r} "
+            errors.append((row.locator, f"organisation_kind {kind!r} conflicts with "
+                                        f"{group.organisation_kind!r} "
                                         f"given at {group.kind_locator} for this watchlist (单位类型前后不一致)"))
             continue
         if brand.brand_id in group.seen:
@@ -486,7 +489,8 @@ def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[s
         group.seen[brand.brand_id] = row.locator
         group.brands.append(brand)
     specs = [
-        WatchlistSpec(name=g.name, organisation=g.organisation, organisation_kind=g.organisation_kind or "station",
+        WatchlistSpec(name=g.name, organisation=g.organisation,
+                      organisation_kind=g.organisation_kind or "station",
                       description=g.description, brands=tuple(g.brands))
         for g in groups.values()
     ]

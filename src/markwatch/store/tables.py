@@ -226,7 +226,8 @@ class OutboxMessage(Base):
     """One alert to deliver to one subscriber target; retried with backoff until delivered."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("alert_id", "subscription_id", "channel", name="uq_outbox_target"),)
+    __table_args__ = (UniqueConstraint("alert_id", "subscription_id", "channel", name="uq_outbox_target"),
+                      Index("ix_outbox_due", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
@@ -251,3 +252,17 @@ class SourceCheckpoint(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     sha256: Mapped[str | None] = mapped_column(String(64))
     taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Lock(Base):
+    """A named lease held by one process (the scheduler's run, a delivery pass); free once it expires.
+
+    Taken with a plain INSERT, or an UPDATE that only matches a free or expired row, so it works on
+    SQLite and PostgreSQL alike and across processes and machines sharing the database.
+    """
+
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

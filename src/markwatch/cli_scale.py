@@ -1,0 +1,1 @@
+"""Commands of the cli_scale part, registered on markwatch.cli.app."""

@@ -1,0 +1,1 @@
+"""Commands of the cli_service part, registered on markwatch.cli.app."""

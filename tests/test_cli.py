@@ -1,0 +1,62 @@
+"""The command-line contract, run as a user would, on one database chained through MARKWATCH_DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEMO, ROOT, WATCHLISTS
+
+
+def mw(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MARKWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    proc = subprocess.run([sys.executable, "-m", "markwatch.cli", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"markwatch {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}")
+    return proc
+
+
+def test_compare_json_contract(tmp_path):
+    out = json.loads(mw(tmp_path, "compare", "康师傅", "康帅傅", "--brand-classes", "30",
+                        "--candidate-classes", "30", "--json").stdout)
+    assert set(out) >= {"score", "similar", "reasons"}
+    assert out["similar"] is True and 0 < out["score"] <= 1
+    assert all(set(r) >= {"kind", "detail"} for r in out["reasons"])
+    assert {"look", "goods"} <= {r["kind"] for r in out["reasons"]}
+    unrelated = json.loads(mw(tmp_path, "compare", "华为", "华硕", "--json").stdout)
+    assert unrelated["similar"] is False
+
+
+def test_bad_classes_are_a_clear_error(tmp_path):
+    proc = mw(tmp_path, "compare", "雪碧", "雷碧", "--brand-classes", "三十", check=False)
+    assert proc.returncode != 0
+    assert "classes" in proc.stderr
+
+
+@pytest.mark.slow
+def test_chained_commands(tmp_path):
+    ingest = json.loads(mw(tmp_path, "ingest", str(DEMO / "gazette.jsonl"), str(DEMO / "gazette-extra-gbk.csv"),
+                           "--json", check=False).stdout)
+    assert [s["format"] for s in ingest] == ["jsonl", "csv"]
+    assert all(s["read"] == s["stored"] + s["duplicates"] + s["quarantined"] for s in ingest)
+    mw(tmp_path, "watchlist", "import", *map(str, sorted(WATCHLISTS.glob("*.yaml"))))
+    run = json.loads(mw(tmp_path, "run", "--json").stdout)
+    assert run["alerts_new"] > 0
+    again = json.loads(mw(tmp_path, "run", "--json").stdout)
+    assert again["alerts_new"] == 0
+    alerts = json.loads(mw(tmp_path, "alerts", "list", "--limit", "5", "--json").stdout)
+    assert len(alerts) == 5 and alerts[0]["opposition_deadline"]
+    out = tmp_path / "alerts.xlsx"
+    mw(tmp_path, "alerts", "export", "--format", "xlsx", "--out", str(out))
+    assert out.stat().st_size > 0
+    found = json.loads(mw(tmp_path, "search", "康师傅", "--classes", "30", "--top", "5", "--json").stdout)
+    assert found and found[0]["score"] >= found[-1]["score"]
+    assert any("帅" in r["mark"] or "師" in r["mark"] for r in found)
+    q = json.loads(mw(tmp_path, "quarantine", "list", "--json").stdout)
+    assert q and all(r["reason"] for r in q)
