@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import FileFormatError
 from .matcher import Matcher
+from .model import Brand
 
 # Negatives whose label turns on facts beyond the two signs (use, market, history): reported apart.
 BEYOND_SIGNS = ("fair_use_descriptive", "no_confusion_market", "coexistence", "prior_right_not_established")
@@ -42,8 +43,10 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 def evaluate(matcher: Matcher, pairs: list[dict]) -> dict:
     results = []
     for p in pairs:
-        m = matcher.compare(p["brand"], p["candidate"], brand_classes=p.get("brand_classes") or (),
-                            candidate_classes=p.get("candidate_classes") or ())
+        brand = Brand(brand_id=str(p.get("id", "-")), mark=p["brand"], classes=tuple(p.get("brand_classes") or ()),
+                      aliases=tuple(p.get("brand_aliases") or ()), kind=p.get("brand_kind") or "enterprise",
+                      well_known=bool(p.get("well_known")))
+        m = matcher.compare(brand, p["candidate"], candidate_classes=p.get("candidate_classes") or ())
         results.append((p, m))
     headline = [(p, m) for p, m in results if p.get("ground") not in BEYOND_SIGNS]
     beyond = [(p, m) for p, m in results if p.get("ground") in BEYOND_SIGNS]

@@ -40,6 +40,7 @@ _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 _CJK_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+$")
 
 
+@lru_cache(maxsize=200_000)
 def normalize_english(text: str) -> str:
     """Comparison key of an English word or phrase: "Red-Bull", "RED BULL", "redbull" -> "redbull".
 

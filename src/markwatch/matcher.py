@@ -159,8 +159,9 @@ class Matcher:
         from .comparisons.meaning import meaning_similarity
 
         found: list[Evidence] = []
-        brand_texts = [bp.brand.mark, *bp.brand.aliases] + [f.original for f in bp.forms]
-        cand_texts = [mp.text] + [f.original for f in mp.forms]
+        # The whole texts only: meaning_similarity looks at the Chinese and Latin parts itself.
+        brand_texts = [bp.brand.mark, *bp.brand.aliases]
+        cand_texts = [mp.text]
         seen: set[tuple[str, str]] = set()
         for a in dict.fromkeys(brand_texts):
             for c in dict.fromkeys(cand_texts):

@@ -1,0 +1,72 @@
+"""The matcher judged like an examiner: labelled pairs from the CNIPA word-mark rules, and the dev set floor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from markwatch.evaluation import evaluate, read_pairs
+from markwatch.matcher import Matcher
+from markwatch.model import Brand
+
+from .conftest import SHARED
+
+RULE_PAIRS = Path(__file__).parent / "data" / "cnipa_rule_pairs.jsonl"
+DEV_PAIRS = SHARED / "eval" / "dev_pairs.jsonl"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    from markwatch.goods import SimilarGoodsTable
+    from markwatch.lexicon import Lexicon
+
+    return Matcher(goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load())
+
+
+@pytest.mark.parametrize("pair", read_pairs(RULE_PAIRS), ids=lambda p: f"{p['id']}-{p['brand']}-{p['candidate']}")
+def test_cnipa_rule_pairs(matcher, pair):
+    result = evaluate(matcher, [pair])
+    verdict = result["headline"]["tp"] + result["headline"]["tn"] == 1
+    assert verdict, (pair["rule"], result["misses"] or result["false_alerts"])
+
+
+def test_every_alert_explains_itself_in_two_languages(matcher):
+    m = matcher.compare(Brand("b", "康师傅", classes=(30,)), "康帅傅", candidate_classes=(30,))
+    assert m.similar
+    assert all(r.detail and r.detail_en for r in m.reasons)
+    assert any("师/帅" in r.detail for r in m.reasons)
+    assert {"look", "goods"} <= {r.kind for r in m.reasons}
+
+
+def test_exceptions_owner_and_words(matcher):
+    brand = Brand("b", "娃哈哈", classes=(32,), owner="杭州娃哈哈集团有限公司", exclude_words=("哈哈镜",))
+    own = matcher.compare(brand, "娃哈哈", candidate_classes=(32,), applicant="杭州娃哈哈集团有限公司")
+    assert not own.similar and own.reasons[0].kind == "exception"
+    word = matcher.compare(brand, "哇哈哈镜", candidate_classes=(32,))
+    assert not word.similar
+    other = matcher.compare(brand, "哇哈哈", candidate_classes=(32,), applicant="某某饮料有限公司")
+    assert other.similar
+
+
+def test_threshold_per_brand(matcher):
+    loose = matcher.compare(Brand("b", "五粮液", classes=(33,)), "九粮液", candidate_classes=(33,))
+    strict = matcher.compare(Brand("b", "五粮液", classes=(33,), threshold=0.95), "九粮液", candidate_classes=(33,))
+    assert loose.score == strict.score
+    assert loose.similar and not strict.similar
+
+
+def test_severity_follows_score(matcher):
+    strong = matcher.compare(Brand("b", "农夫山泉", classes=(32,)), "農夫山泉", candidate_classes=(32,))
+    weaker = matcher.compare(Brand("b", "五粮液", classes=(33,)), "九粮液", candidate_classes=(33,))
+    order = ["low", "medium", "high"]
+    assert order.index(strong.severity) > order.index(weaker.severity)
+
+
+@pytest.mark.skipif(not DEV_PAIRS.exists(), reason="development pairs not present beside the project")
+def test_dev_set_quality_floor(matcher):
+    report = evaluate(matcher, read_pairs(DEV_PAIRS))
+    head = report["headline"]
+    assert head["recall"] >= 0.95, json.dumps(report["misses"], ensure_ascii=False)
+    assert head["precision"] >= 0.90, json.dumps(report["false_alerts"], ensure_ascii=False)
