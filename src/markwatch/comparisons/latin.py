@@ -56,7 +56,7 @@ def _latin_vs_latin(bl: str, cl: str) -> list[Evidence]:
         if ratio >= 0.8:
             found.append(evidence("latin", "latin_alike", round(0.95 * ratio, 4), a=bl.upper(), b=cl.upper()))
         mb, mc = metaphone(bl), metaphone(cl)
-        if mb and mb == mc:
+        if len(mb) >= 3 and mb == mc and fuzz.ratio(bl, cl) >= 50:
             found.append(evidence("latin", "latin_sound", 0.85, a=bl.upper(), b=cl.upper()))
         elif mb and mc and len(mb) >= 4 and fuzz.ratio(mb, mc) >= 80 and ratio >= 0.7:
             found.append(evidence("latin", "latin_sound", 0.78, a=bl.upper(), b=cl.upper()))
