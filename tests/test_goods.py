@@ -175,6 +175,8 @@ def test_guesses_need_classes(table):
         ("锂电池", 9, "电池"),
         ("手工面条", 30, "面条"),
         ("全麦面包", 30, "面包"),
+        ("有机绿茶", 30, "绿茶"),  # modifier + item
+        ("蓝牙耳机", 9, "耳机"),
     ],
 )
 def test_realistic_texts_find_the_group_of_their_head_noun(table, text, cls, item_like):
@@ -183,6 +185,20 @@ def test_realistic_texts_find_the_group_of_their_head_noun(table, text, cls, ite
     m = table.match_goods_text(text, [cls])
     assert m is not None and m.method not in ("exact", "normalised"), m
     assert {m.group} == expected
+
+
+def test_qualifiers_keep_guesses_apart(table):
+    # The table moves goods by use: 宠物用沐浴露 is animal cosmetics (0309), not soap for people.
+    pet = table.match_goods_text("宠物用沐浴露（不含药物的清洁制剂）")
+    assert pet.method == "exact"
+    guess = table.match_goods_text("沐浴露", [3])
+    assert guess is None or guess.group != pet.group
+    # Veterinary use in the text: not the group of medicines for people (药茶 in 0501).
+    human_tea = table.match_goods_text("药茶")
+    guess = table.match_goods_text("兽医用有机茶", [5])
+    assert guess is None or guess.group != human_tea.group
+    # A plain modifier is fine.
+    assert table.match_goods_text("有机绿茶", [30]).group == "3002"
 
 
 def test_classes_restrict_every_match(table):
@@ -228,8 +244,10 @@ def test_leave_one_out_guesses_are_mostly_right(table):
         else:
             bad += 1
     precision = ok / (ok + bad)
-    print(f"\nleave-one-out: {ok} right, {bad} wrong, {none} no guess; precision {precision:.3f}, "
-          f"answered {(ok + bad) / (ok + bad + none):.1%}")
+    print(
+        f"\nleave-one-out: {ok} right, {bad} wrong, {none} no guess; precision {precision:.3f}, "
+        f"answered {(ok + bad) / (ok + bad + none):.1%}"
+    )
     assert precision >= 0.85
     assert ok > 300  # the fallback does answer
 
@@ -260,8 +278,10 @@ def test_mapping_speed(table):
     for t, cls in texts:
         fresh.groups_for_goods([t], cls)
     warm = time.perf_counter() - start
-    print(f"\n10k goods texts: cold {cold:.2f}s ({len(texts) / cold:,.0f}/s), "
-          f"warm {warm:.3f}s ({len(texts) / warm:,.0f}/s); {placed / len(texts):.1%} placed")
+    print(
+        f"\n10k goods texts: cold {cold:.2f}s ({len(texts) / cold:,.0f}/s), "
+        f"warm {warm:.3f}s ({len(texts) / warm:,.0f}/s); {placed / len(texts):.1%} placed"
+    )
     assert cold < 30
 
 
@@ -269,7 +289,9 @@ def test_mapping_speed(table):
 
 
 def _goods_reasons(result: GoodsOverlap) -> list[Reason]:
-    assert all(isinstance(r, Reason) and r.kind == "goods" and r.detail and r.detail_en for r in result.reasons)
+    assert all(
+        isinstance(r, Reason) and r.kind == "goods" and r.detail and r.detail_en for r in result.reasons
+    )
     return result.reasons
 
 
@@ -301,7 +323,9 @@ def test_same_class_other_group():
     assert "different similar groups" in reason.detail_en
 
 
-@pytest.mark.parametrize("b_groups, c_groups", [([], ["3001"]), (["3002"], []), ([], []), (["3202"], ["3001"])])
+@pytest.mark.parametrize(
+    "b_groups, c_groups", [([], ["3001"]), (["3002"], []), ([], []), (["3202"], ["3001"])]
+)
 def test_same_class_groups_unknown(b_groups, c_groups):
     # (["3202"], ...): the brand's only group is in class 32, so in class 30 it is unknown.
     result = goods_overlap([30, 32], b_groups, [30], c_groups)

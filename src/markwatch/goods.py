@@ -17,10 +17,10 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable, Iterator
 
 from rapidfuzz import fuzz, process
 
@@ -55,12 +55,15 @@ _QUALIFIER = re.compile("用|宠物|动物|兽|医|工业|婴儿|儿童|非")
 # Cache of mapped texts; gazettes repeat the same standard items over and over.
 TEXT_CACHE_SIZE = 200_000
 
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")"})
+_BRACKETS = str.maketrans(
+    {"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")"}
+)
 _PAREN = re.compile(r"\([^()]*\)")
 _SPACE = re.compile(r"\s+")
 _STRIP = " \t\r\n*。.;:、,"
 # Texts that list several goods: gazette exports sometimes keep a whole 商品/服务项目 line.
-_SPLIT = re.compile(r"[;；]|[,，](?![^()（）]*[)）])")
+_SEMICOLON = re.compile(r"[;；]")
+_COMMA = re.compile(r"[,，](?![^()（）]*[)）])")  # not inside brackets
 
 
 def normalise(text: str) -> str:
@@ -151,12 +154,12 @@ class SimilarGoodsTable:
     # --- loading ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls) -> "SimilarGoodsTable":
+    def load(cls) -> SimilarGoodsTable:
         """The table shipped with markwatch, parsed once per process."""
         return _load_shipped()
 
     @classmethod
-    def from_files(cls, table_path, classes_en_path=None) -> "SimilarGoodsTable":
+    def from_files(cls, table_path, classes_en_path=None) -> SimilarGoodsTable:
         """A table from other files (another edition); `.gz` files are read transparently."""
         with _open_text(table_path) as fh:
             rows = list(_read_jsonl(fh, str(table_path)))
@@ -241,7 +244,7 @@ class SimilarGoodsTable:
         """类似群 codes of free goods texts. Texts that cannot be placed are left out."""
         return set(self.map_goods(goods_texts, classes).groups)
 
-    def map_goods(self, goods_texts: Iterable[str], classes: Iterable[int] = ()) -> "GoodsMapping":
+    def map_goods(self, goods_texts: Iterable[str], classes: Iterable[int] = ()) -> GoodsMapping:
         """Like `groups_for_goods`, and says which texts could not be placed (then the groups
         are a lower bound: an unplaced text may be in the other side's group)."""
         cls = _class_key(classes)
@@ -261,26 +264,33 @@ class SimilarGoodsTable:
 
         Order: exact item name (synonyms split at '，', trailing '*' removed), normalised name
         (full-/half-width, brackets, spaces), name without its bracketed note; then, only within
-        `classes`, a guess: contained in item names, head-noun vote, fuzzy, modifier + item. With `classes` given,
-        items of other classes are never returned.
+        `classes`, a guess: contained in item names, head-noun vote, fuzzy, modifier + item.
+        With `classes` given, items of other classes are never returned.
         """
         if not text:
             return None
         return self._match_cached(text, _class_key(classes))
 
     def _match_parts(self, text: str, cls: tuple[int, ...]) -> Iterator[GoodsMatch]:
-        if not text:
-            return
-        whole = self._match_cached(text, cls)
-        if whole is not None:
-            yield whole
-            return
-        parts = [p for p in _SPLIT.split(text) if p.strip(_STRIP)]
-        if len(parts) > 1:
-            for part in parts:
-                m = self._match_cached(part, cls)
-                if m is not None:
-                    yield m
+        """Matches of a text that may list several goods (茶；咖啡 or 绿茶，咖啡)."""
+        for part in _SEMICOLON.split(text or ""):
+            if not part.strip(_STRIP):
+                continue
+            pieces = [p for p in _COMMA.split(part) if p.strip(_STRIP)]
+            if len(pieces) > 1:
+                # "方便粉丝，方便面" is one table item: only a sure match keeps the text whole.
+                whole = self._match_cached(part, cls, False)
+                if whole is None:
+                    for piece in pieces:
+                        m = self._match_cached(piece, cls)
+                        if m is not None:
+                            yield m
+                    continue
+                yield whole
+                continue
+            m = self._match_cached(part, cls)
+            if m is not None:
+                yield m
 
     # --- matching internals ----------------------------------------------------------------
 
@@ -321,14 +331,17 @@ class SimilarGoodsTable:
             self._class_suffixes[n] = dict(suffixes)
 
     def _match_uncached(
-        self, text: str, cls: tuple[int, ...], exclude: str | None = None
+        self, text: str, cls: tuple[int, ...], guess: bool = True, exclude: str | None = None
     ) -> GoodsMatch | None:
-        """One text → one group. `exclude` drops one item code (leave-one-out tuning only)."""
+        """One text → one group; `guess=False` stops before the fallback.
+        `exclude` drops one item code (leave-one-out tuning only)."""
 
         def usable(entries: Iterable[_Entry]) -> list[_Entry]:
             # With classes given, an item of another class is a homonym (乙醇 in class 1 vs
             # 乙醇（燃料） in class 4), not the goods the applicant meant.
-            return [e for e in entries if e.item != exclude and (not cls or self._group_class[e.group] in cls)]
+            return [
+                e for e in entries if e.item != exclude and (not cls or self._group_class[e.group] in cls)
+            ]
 
         raw = text.strip().rstrip("*").strip()
         hit = usable([self._exact[raw]] if raw in self._exact else [])
@@ -348,7 +361,7 @@ class SimilarGoodsTable:
                 hit += usable(self._norm.get(k, ()))
             if _single_group(hit):
                 return GoodsMatch(hit[0].group, hit[0].item, hit[0].item_name, "bracket")
-        if not cls or not bare:
+        if not guess or not cls or not bare:
             return None  # guessing without a class is how wrong groups creep in
         return self._fallback(bare, cls, exclude)
 
@@ -370,7 +383,9 @@ class SimilarGoodsTable:
             }
             vote = _vote(found.values(), CONTAINED_MIN_ITEMS, 1.0)
             if vote is not None:
-                return GoodsMatch(vote[0].group, vote[0].item, vote[0].item_name, "contained", vote[1], vote[2])
+                return GoodsMatch(
+                    vote[0].group, vote[0].item, vote[0].item_name, "contained", vote[1], vote[2]
+                )
 
         # 2. Head noun: the longest suffix of the text that table items share; stop on disagreement.
         for start in range(1, len(key)):
@@ -383,8 +398,11 @@ class SimilarGoodsTable:
             }
             if not found:
                 continue
-            need, share = (HEAD_CHAR_MIN_ITEMS, HEAD_CHAR_MIN_SHARE) if len(head) == 1 else (
-                HEAD_MIN_ITEMS, HEAD_MIN_SHARE)
+            need, share = (
+                (HEAD_CHAR_MIN_ITEMS, HEAD_CHAR_MIN_SHARE)
+                if len(head) == 1
+                else (HEAD_MIN_ITEMS, HEAD_MIN_SHARE)
+            )
             top = Counter(e.group for e in found.values()).most_common(1)[0][1]
             if top / len(found) < share:
                 break  # the items ending like this text disagree; shorter suffixes only add noise
@@ -397,7 +415,10 @@ class SimilarGoodsTable:
         for n in classes:
             keyed = self._class_keys[n]
             for name, score, _ in process.extract(
-                key, self._class_choices[n], scorer=fuzz.ratio, limit=FUZZY_AGREE + 4,
+                key,
+                self._class_choices[n],
+                scorer=fuzz.ratio,
+                limit=FUZZY_AGREE + 4,
                 score_cutoff=FUZZY_THRESHOLD,
             ):
                 near += [(float(score), e) for e in keyed[name] if e.item != exclude]
@@ -413,19 +434,27 @@ class SimilarGoodsTable:
         # 4. Modifier + item (有机绿茶, 进口红葡萄酒): the text ends with a whole item name, and the
         #    modifier is no qualifier that the table uses to move goods (工业用, 医用, 宠物…).
         for start in range(1, len(key) - MODIFIED_ITEM_MIN_LEN + 1):
-            entries = [e for n in classes for e in self._class_keys[n].get(key[start:], ()) if e.item != exclude]
+            entries = [
+                e for n in classes for e in self._class_keys[n].get(key[start:], ()) if e.item != exclude
+            ]
             if entries:
                 if _QUALIFIER.search(key[:start]) or not _single_group(entries):
                     return None
                 e = entries[0]
-                return GoodsMatch(e.group, e.item, e.item_name, "modified", 100.0 * (len(key) - start) / len(key))
+                return GoodsMatch(
+                    e.group, e.item, e.item_name, "modified", 100.0 * (len(key) - start) / len(key)
+                )
         return None
 
 
 def _same_qualifiers(text: str, item_key: str, shared: str) -> bool:
-    """False when the item adds a qualifier (医用, 宠物, 工业用…) the text does not have."""
-    extra = item_key.replace(shared, "", 1)
-    return not set(_QUALIFIER.findall(extra)) - set(_QUALIFIER.findall(text))
+    """False when the item adds a qualifier (医用, 宠物, 工业用…) the text does not have, or the
+    text has a qualifier of use (兽医用, 宠物…; a bare 用 as in 饮用 does not count) the item lacks."""
+    item_q = set(_QUALIFIER.findall(item_key.replace(shared, "", 1)))
+    if item_q - set(_QUALIFIER.findall(text)):
+        return False
+    text_q = set(_QUALIFIER.findall(text.replace(shared, "", 1))) - {"用"}
+    return not text_q - set(_QUALIFIER.findall(item_key))
 
 
 def _vote(entries: Iterable[_Entry], min_items: int, min_share: float) -> tuple[_Entry, float, int] | None:
@@ -436,7 +465,7 @@ def _vote(entries: Iterable[_Entry], min_items: int, min_share: float) -> tuple[
     if not by_group:
         return None
     total = sum(len(v) for v in by_group.values())
-    group, members = max(by_group.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    _, members = max(by_group.items(), key=lambda kv: (len(kv[1]), kv[0]))
     if len(members) >= min_items and len(members) / total >= min_share:
         members.sort(key=lambda e: (len(e.key), e.item))  # the shortest (most generic) item names it
         return members[0], 100.0 * len(members) / total, len(members)

@@ -45,6 +45,7 @@ class MarkProfile:
     groups: frozenset[str] = frozenset()
     applicant: str | None = None
     ref: object = None  # the caller's handle (database id, index position)
+    groups_complete: bool = True  # False when some goods texts could not be placed in a 类似群
 
     @property
     def main(self) -> NormalisedMark:
@@ -97,13 +98,15 @@ class Matcher:
                      similar_groups: Sequence[str] = (), applicant: str | None = None,
                      ref: object = None, normal: NormalisedMark | None = None) -> MarkProfile:
         groups = frozenset(similar_groups)
+        complete = True
         if not groups and goods and self.goods_table is not None:
-            groups = frozenset(self.goods_table.groups_for_goods(goods, classes))  # type: ignore[attr-defined]
+            mapping = self.goods_table.map_goods(goods, classes)  # type: ignore[attr-defined]
+            groups, complete = frozenset(mapping.groups), mapping.complete
         forms = self.forms_of(text)
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
         return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref)
+                           applicant=applicant, ref=ref, groups_complete=complete)
 
     # ---------------------------------------------------------------- comparing
     def mark_evidence(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
@@ -178,7 +181,11 @@ class Matcher:
     def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
         from .goods import goods_overlap
 
-        return goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known)
+        overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known)
+        if not overlap.same_groups and not mp.groups_complete and mp.groups:
+            # Some goods could not be placed: they may be in the brand's group, so groups count as unknown.
+            overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known)
+        return overlap
 
     def compare_profiles(self, bp: BrandProfile, mp: MarkProfile) -> Match:
         brand = bp.brand
