@@ -1,0 +1,339 @@
+"""Gazette sources that hand over files (公告来源): a drop folder and HTTP(S) URLs.
+
+Each source remembers in ``source_checkpoints`` what it has already handed over, so every file is
+taken once:
+
+* drop folder: a file is identified by name + SHA-256, so a corrected file under the same name is
+  taken again and an unchanged one never is;
+* HTTP: per URL the ETag and Last-Modified of the last copy taken are sent back as If-None-Match /
+  If-Modified-Since (a 304 costs nothing), and the body's SHA-256 guards servers that send neither.
+
+A URL may serve a gazette file (.jsonl .csv .tsv .xlsx .xml) or a listing of them: a JSON array of
+URLs, or an HTML page whose links point at such files. A checkpoint is written only after the file
+was ingested (a file the ingester rejected as a whole counts as taken: its error is reported once, in
+that run, and a corrected file has new content); a network or database failure writes nothing, so
+the next pull retries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+from sqlalchemy import select
+
+from ..store.tables import SourceCheckpoint
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Settings
+    from ..service import Service
+    from ..store.db import Database
+
+log = logging.getLogger(__name__)
+
+GAZETTE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".xlsx", ".xml")
+# names a writer uses while a file is still being written; they are skipped until renamed
+PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
+
+
+@dataclass
+class TakenFile:
+    source: str
+    item: str
+    path: str
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    error: str | None = None
+
+
+@dataclass
+class PullSummary:
+    """What one pull of all sources did."""
+
+    files: list[TakenFile] = field(default_factory=list)
+    not_modified: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def marks_ingested(self) -> int:
+        return sum(f.stored for f in self.files)
+
+    def as_dict(self) -> dict:
+        return {"files": [asdict(f) for f in self.files], "marks_ingested": self.marks_ingested,
+                "not_modified": self.not_modified, "errors": list(self.errors)}
+
+
+class Source(Protocol):
+    name: str
+
+    def pull(self, service: Service, summary: PullSummary) -> None: ...
+
+
+# ---------------------------------------------------------------- checkpoints
+def _source_key(prefix: str, ident: str) -> str:
+    key = f"{prefix}:{ident}"
+    return key if len(key) <= 200 else f"{prefix}:sha256:{hashlib.sha256(ident.encode()).hexdigest()}"
+
+
+def get_checkpoint(db: Database, source: str, item: str) -> SourceCheckpoint | None:
+    with db.session() as s:
+        return s.scalar(select(SourceCheckpoint).where(SourceCheckpoint.source == source,
+                                                       SourceCheckpoint.item == item))
+
+
+def save_checkpoint(db: Database, source: str, item: str, *, sha256: str | None = None,
+                    etag: str | None = None, last_modified: str | None = None) -> None:
+    from ..store.tables import utcnow
+
+    with db.session() as s:
+        row = s.scalar(select(SourceCheckpoint).where(SourceCheckpoint.source == source,
+                                                      SourceCheckpoint.item == item))
+        if row is None:
+            s.add(SourceCheckpoint(source=source, item=item, sha256=sha256, etag=etag, last_modified=last_modified))
+        else:
+            row.sha256, row.etag, row.last_modified, row.taken_at = sha256, etag, last_modified, utcnow()
+
+
+def _ingest(service: Service, path: Path, source: str, item: str, summary: PullSummary) -> TakenFile:
+    [result] = service.ingest([path], source=source[:200])
+    taken = TakenFile(source=source, item=item, path=str(path), stored=result.stored,
+                      duplicates=result.duplicates, quarantined=result.quarantined, error=result.error)
+    summary.files.append(taken)
+    if result.error:
+        summary.errors.append(f"{item}: {result.error}")
+    return taken
+
+
+# ---------------------------------------------------------------- drop folder
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class DropFolderSource:
+    """Files put into a folder (e.g. by an SFTP upload); write as NAME.part and rename when complete."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.name = _source_key("folder", str(self.folder.resolve()))
+
+    def candidates(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for p in sorted(self.folder.iterdir()):
+            name = p.name.lower()
+            if (p.is_file() and not name.startswith((".", "~$")) and not name.endswith(PARTIAL_SUFFIXES)
+                    and name.endswith(GAZETTE_SUFFIXES)):
+                found.append(p)
+        return found
+
+    def pull(self, service: Service, summary: PullSummary) -> None:
+        if not self.folder.is_dir():
+            summary.errors.append(f"drop folder {self.folder} does not exist (投放目录不存在)")
+            return
+        for path in self.candidates():
+            try:
+                sha = _sha256_file(path)
+            except OSError as exc:  # removed or locked meanwhile: next pull
+                summary.errors.append(f"{path}: cannot read: {exc}")
+                continue
+            item = f"{path.name}#{sha}"
+            if get_checkpoint(service.db, self.name, item) is not None:
+                continue
+            _ingest(service, path, self.name, item, summary)
+            save_checkpoint(service.db, self.name, item, sha256=sha)
+
+
+# ---------------------------------------------------------------- HTTP
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            for k, v in attrs:
+                if k == "href" and v:
+                    self.hrefs.append(v)
+
+
+def _is_gazette_name(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(GAZETTE_SUFFIXES)
+
+
+def listing_urls(base: str, body: bytes, content_type: str) -> list[str] | None:
+    """File URLs of a listing (JSON array of URLs, or HTML links to gazette files); None if not a listing."""
+    ctype = content_type.split(";")[0].strip().lower()
+    text = body.decode("utf-8", errors="replace")
+    stripped = text.lstrip()
+    if ctype.endswith("json") or stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if isinstance(data, list) and all(isinstance(u, str) for u in data):
+            return _unique(urljoin(base, u) for u in data)
+        if isinstance(data, dict) and isinstance(data.get("files"), list):
+            return _unique(urljoin(base, u) for u in data["files"] if isinstance(u, str))
+        return None
+    if "html" in ctype or re.match(r"(?is)<!doctype html|<html", stripped):
+        parser = _Links()
+        parser.feed(text)
+        return _unique(urljoin(base, h) for h in parser.hrefs if _is_gazette_name(urljoin(base, h)))
+    return None
+
+
+def _unique(urls) -> list[str]:
+    out: list[str] = []
+    for u in urls:
+        if u not in out and urlsplit(u).scheme in ("http", "https"):
+            out.append(u)
+    return out
+
+
+def _file_name(url: str) -> str:
+    name = unquote(Path(urlsplit(url).path).name) or "download"
+    return re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", name)[:120]
+
+
+class HttpSource:
+    """A URL serving a gazette file or a listing of gazette files."""
+
+    def __init__(self, url: str, *, settings: Settings, client: httpx.Client | None = None):
+        self.url = url
+        self.settings = settings
+        self.name = _source_key("http", url)
+        self.client = client
+
+    def pull(self, service: Service, summary: PullSummary) -> None:
+        own = self.client is None
+        client = self.client or make_client(self.settings)
+        try:
+            self._pull(service, summary, client)
+        finally:
+            if own:
+                client.close()
+
+    def _conditional(self, db: Database, item: str) -> tuple[dict[str, str], SourceCheckpoint | None]:
+        cp = get_checkpoint(db, self.name, item)
+        headers: dict[str, str] = {}
+        if cp is not None:
+            if cp.etag:
+                headers["If-None-Match"] = cp.etag
+            if cp.last_modified:
+                headers["If-Modified-Since"] = cp.last_modified
+        return headers, cp
+
+    def _pull(self, service: Service, summary: PullSummary, client: httpx.Client) -> None:
+        headers, _ = self._conditional(service.db, self.url)
+        if _is_gazette_name(self.url):
+            self._take_file(service, summary, client, self.url)
+            return
+        try:
+            resp = client.get(self.url, headers=headers)
+        except httpx.HTTPError as exc:
+            summary.errors.append(f"{self.url}: {type(exc).__name__}: {exc}")
+            return
+        if resp.status_code == 304:
+            summary.not_modified += 1
+            return
+        if resp.status_code != 200:
+            summary.errors.append(f"{self.url}: HTTP {resp.status_code}")
+            return
+        urls = listing_urls(str(resp.url), resp.content, resp.headers.get("content-type", ""))
+        if urls is None:
+            summary.errors.append(f"{self.url}: neither a gazette file (.jsonl .csv .tsv .xlsx .xml) nor a listing "
+                                  "of them (JSON array of URLs or an HTML page with links)")
+            return
+        ok = True
+        for url in urls:
+            ok = self._take_file(service, summary, client, url) and ok
+        # the listing's validators are kept only when every file in it was handled, so a 304 on the
+        # listing can never hide a file whose download failed
+        if ok:
+            save_checkpoint(service.db, self.name, self.url, etag=resp.headers.get("etag"),
+                            last_modified=resp.headers.get("last-modified"),
+                            sha256=hashlib.sha256(resp.content).hexdigest())
+
+    def _take_file(self, service: Service, summary: PullSummary, client: httpx.Client, url: str) -> bool:
+        """Download (conditionally) and ingest one file; False when it should be tried again later."""
+        headers, cp = self._conditional(service.db, url)
+        target_dir = Path(self.settings.download_dir) / hashlib.sha256(self.name.encode()).hexdigest()[:12]
+        target_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target_dir / (_file_name(url) + ".part")
+        h = hashlib.sha256()
+        try:
+            with client.stream("GET", url, headers=headers) as resp:
+                if resp.status_code == 304:
+                    summary.not_modified += 1
+                    return True
+                if resp.status_code != 200:
+                    summary.errors.append(f"{url}: HTTP {resp.status_code}")
+                    return False
+                size = 0
+                with open(tmp, "wb") as fh:
+                    for chunk in resp.iter_bytes():
+                        size += len(chunk)
+                        if size > self.settings.max_download_bytes:
+                            raise ValueError(f"larger than max_download_bytes={self.settings.max_download_bytes}")
+                        h.update(chunk)
+                        fh.write(chunk)
+                etag, last_modified = resp.headers.get("etag"), resp.headers.get("last-modified")
+        except (httpx.HTTPError, ValueError, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            summary.errors.append(f"{url}: {type(exc).__name__}: {exc}")
+            return False
+        sha = h.hexdigest()
+        if cp is not None and cp.sha256 == sha:
+            # same bytes as last time (a server without validators): nothing new, remember its validators
+            tmp.unlink(missing_ok=True)
+            save_checkpoint(service.db, self.name, url, sha256=sha, etag=etag, last_modified=last_modified)
+            summary.not_modified += 1
+            return True
+        final = target_dir / f"{sha[:12]}-{_file_name(url)}"
+        tmp.replace(final)
+        _ingest(service, final, self.name, url, summary)
+        save_checkpoint(service.db, self.name, url, sha256=sha, etag=etag, last_modified=last_modified)
+        return True
+
+
+def make_client(settings: Settings) -> httpx.Client:
+    timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_timeout, 10.0))
+    return httpx.Client(timeout=timeout, follow_redirects=True,
+                        headers={"User-Agent": "markwatch (trademark gazette watch)"})
+
+
+def configured_sources(settings: Settings) -> list[Source]:
+    sources: list[Source] = []
+    if settings.drop_folder:
+        sources.append(DropFolderSource(Path(settings.drop_folder)))
+    for url in settings.source_urls:
+        url = url.strip()
+        if url:
+            sources.append(HttpSource(url, settings=settings))
+    return sources
+
+
+def pull_sources(service: Service, sources: list[Source] | None = None) -> PullSummary:
+    """Pull every configured source once; one source's failure does not stop the others."""
+    summary = PullSummary()
+    for src in configured_sources(service.settings) if sources is None else sources:
+        try:
+            src.pull(service, summary)
+        except Exception as exc:
+            log.exception("source %s failed", src.name)
+            summary.errors.append(f"{src.name}: {type(exc).__name__}: {exc}")
+    return summary
