@@ -18,6 +18,9 @@ class Settings:
     index_dir: Path = Path("indexes")
     export_dir: Path = Path("exports")
     timezone: str = "Asia/Shanghai"
+    # Batch sizes: records per ingest transaction, gazette marks per run chunk
+    ingest_batch: int = 2000
+    run_chunk: int = 20000
     # Matching
     default_threshold: float = 0.62
     embedding_model_path: str | None = None

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from . import faults
 from .errors import FileFormatError, MarkwatchError
 from .model import GazetteRecord
 from .normalise import Normaliser
@@ -62,9 +63,10 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
 
 
 class Ingestor:
-    def __init__(self, db: Database, normaliser: Normaliser):
+    def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH):
         self.db = db
         self.normaliser = normaliser
+        self.batch = max(1, batch)
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
@@ -84,7 +86,7 @@ class Ingestor:
             batch: list = []
             for item in items:
                 batch.append(item)
-                if len(batch) >= BATCH:
+                if len(batch) >= self.batch:
                     self._store_batch(batch, file_id, sha, path, summary)
                     if progress:
                         progress(len(batch))
@@ -157,6 +159,8 @@ class Ingestor:
             row = s.get(IngestedFile, file_id)
             if row is not None:
                 row.checkpoint = summary.read
+            faults.point("ingest.before_commit")
+        faults.point("ingest.after_commit")
 
     @staticmethod
     def _existing_keys(s: Session, records: Iterable[GazetteRecord]) -> set[tuple[str, str, str]]:

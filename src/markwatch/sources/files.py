@@ -414,6 +414,12 @@ def _office(value: Any) -> str:
     return text.upper()
 
 
+# A word mark's verbal element is short; kilobytes of text are a broken export, not a mark.
+MAX_MARK_LENGTH = 200
+MAX_TEXT_LENGTH = 2000
+MAX_GOODS = 500
+
+
 def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     """Validate one record (any reader's output) into a GazetteRecord; raise RecordError(reason).
 
@@ -446,6 +452,13 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("gazette_issue", _gazette_issue)
     take("office", _office)
 
+    if len(values.get("mark") or "") > MAX_MARK_LENGTH:
+        problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")
+    for name in ("applicant", "applicant_address"):
+        if len(values.get(name) or "") > MAX_TEXT_LENGTH:
+            problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
+    if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):
+        problems.append(f"goods: more than {MAX_GOODS} items or an item longer than {MAX_TEXT_LENGTH} characters")
     if "mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES:
         problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks may leave it empty")
     if "classes" in values and not values["classes"]:
