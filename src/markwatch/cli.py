@@ -26,6 +26,8 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(quarantine_app, name="quarantine")
 
 out = Console()
+if not out.is_terminal:  # piped or in CI: wide enough for Chinese text and reasons
+    out = Console(width=160)
 err = Console(stderr=True)
 
 
@@ -53,7 +55,10 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except MarkwatchError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        from rich.markup import escape
+
+        # Escaped: messages name extras such as markwatch[dask], which rich would read as markup.
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2)
 
 
@@ -231,7 +236,7 @@ def print_alerts(rows: list[dict]) -> None:
     for r in rows:
         t.add_row(r["opposition_deadline"] or "", r["severity"], f"{r['score']:.2f}", r["brand"], r["mark"],
                   r["application_no"], ",".join(map(str, r["classes"])),
-                  "；".join(x["detail"] for x in r["reasons"][:2]))
+                  r["reasons"][0]["detail"] if r["reasons"] else "")
     out.print(t)
 
 

@@ -17,8 +17,8 @@ FUZZY_FINALS: tuple[tuple[str, str], ...] = (
 )
 
 SOUND = {
-    "identical": 1.0,  # same toneless syllables
-    "fuzzy": 0.9,  # equal under the fuzzy-pinyin table
+    "identical": 0.95,  # same toneless syllables, other characters
+    "fuzzy": 0.86,  # equal under the fuzzy-pinyin table
     "tone_penalty": 0.02,  # per syllable whose tone differs
 }
 
@@ -103,7 +103,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "same product but another place ({p} / {q}); not similar",
     ),
     "repeated": ("重复商标文字 {a} / {b}", "the mark's characters repeated {a} / {b}"),
-    "identical": ("文字相同", "identical text"),
+    "identical": ("文字相同（{a}）", "identical text ({a})"),
     "excluded_applicant": ("申请人为商标权利人或例外申请人（{w}）", "applicant is the owner or excepted ({w})"),
     "excluded_word": ("含例外词“{w}”", "contains the excepted word “{w}”"),
 }

@@ -56,7 +56,7 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differ
         elif _plain(b.original) != _plain(c.original) and b.text == c.text:
             found.append(evidence("traditional", "traditional", 1.0))
         else:
-            found.append(evidence("identical", "identical", 1.0))
+            found.append(evidence("identical", "identical", 1.0, a=c.original.strip()))
         return found
     if len(cc) > len(bc) and bc in cc:
         extra = len(cc) - len(bc)
