@@ -9,10 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .errors import MarkwatchError, NotFound
+from .errors import Conflict, MarkwatchError, NotFound
 from .store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
 
 STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
@@ -55,11 +55,10 @@ def visible_watchlist_ids(s: Session, organisation_id: int) -> list[int]:
     return sorted(set(s.scalars(owned)) | set(s.scalars(subscribed)))
 
 
-def alert_query(f: AlertFilter) -> Select:
-    q = (select(AlertRow).join(BrandRow, AlertRow.brand_pk == BrandRow.id)
+def _where(q: Select, f: AlertFilter) -> Select:
+    q = (q.join(BrandRow, AlertRow.brand_pk == BrandRow.id)
          .join(GazetteMark, AlertRow.gazette_mark_id == GazetteMark.id)
-         .join(Watchlist, AlertRow.watchlist_id == Watchlist.id)
-         .options(joinedload(AlertRow.brand), joinedload(AlertRow.gazette_mark), joinedload(AlertRow.watchlist)))
+         .join(Watchlist, AlertRow.watchlist_id == Watchlist.id))
     if f.watchlist_ids is not None:
         q = q.where(AlertRow.watchlist_id.in_(list(f.watchlist_ids) or [-1]))
     if f.watchlist:
@@ -74,12 +73,23 @@ def alert_query(f: AlertFilter) -> Select:
         q = q.where(GazetteMark.publication_date >= f.since)
     if f.until:
         q = q.where(GazetteMark.publication_date <= f.until)
+    return q
+
+
+def alert_query(f: AlertFilter) -> Select:
+    q = _where(select(AlertRow), f).options(joinedload(AlertRow.brand), joinedload(AlertRow.gazette_mark),
+                                            joinedload(AlertRow.watchlist))
     q = q.order_by(AlertRow.opposition_deadline.asc().nulls_last(), AlertRow.score.desc(), AlertRow.id)
     if f.limit is not None:
         q = q.limit(f.limit)
     if f.offset:
         q = q.offset(f.offset)
     return q
+
+
+def count_alerts(s: Session, f: AlertFilter) -> int:
+    """How many alerts match the filter, ignoring limit and offset (the total of a paginated list)."""
+    return s.scalar(_where(select(func.count(AlertRow.id)), f)) or 0
 
 
 def _int_or(value: str) -> int:
@@ -127,7 +137,8 @@ def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None,
     if status not in STATUSES:
         raise MarkwatchError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
     if status != alert.status and status not in ALLOWED_MOVES[alert.status]:
-        raise MarkwatchError(f"an alert cannot move from {alert.status} to {status}")
+        raise Conflict(f"an alert cannot move from {alert.status} to {status}; allowed: "
+                       f"{', '.join(sorted(ALLOWED_MOVES[alert.status]))}")
     alert.status = status
     alert.status_comment = comment
     alert.status_by = actor

@@ -1,118 +1,944 @@
-"""Candidate generation (blocking): which brands a mark should be fully compared with.
+"""Candidate generation (blocking, 候选生成): which brands a mark must be fully compared with.
 
-Each blocking key is a small function from a normalised form to a set of keys (as in dedupe): a mark
-and a brand become a candidate pair when they share a key. Brand-side keys are widened (look-alike
-characters, every reading of a heteronym, translations) so that the mark side stays cheap. The exact
-reference, `all_pairs`, compares every pair; tests check that blocking loses none it flags.
+The full scorer (`Matcher.compare_profiles`) costs about 100 µs a pair, so it cannot see every
+(gazette mark, brand) pair. Blocking keys pick the pairs worth scoring: a mark and a brand become a
+candidate pair when they share a key. The keys are not heuristics: each family below is a
+*necessary condition* of one kind of evidence the matcher can produce, so a pair with no shared key
+gets no evidence at all and cannot be flagged (nor rank in a clearance search). Families:
+
+=====  ==========================================  =================================================
+key    evidence it is necessary for                condition (brand side b, mark side c)
+=====  ==========================================  =================================================
+r      identical, generic added, traditional,      the cores with repeated characters collapsed are
+       repeated (洽洽/洽洽洽)                        equal
+o      reordered (安途/途安)                         same sorted core
+c      contained (the mark is part of the brand)   the mark's core is a substring of the brand's
+b      contains (周黑鸭 → 汉味周黑鸭)                 the brand's first two characters occur in the
+                                                   mark (checked: the whole core occurs)
+u      contains, one-character brand (茅 → 金茅)     the character occurs in a mark of ≤ 3 characters
+q      contains as a subsequence (六个核桃 →          same first character, the brand's second one
+       六个石磨核桃), look-alike tail (恒源祥/恒源彩羊)  later in the mark (checked)
+1      one character changed (帕尔斯/帕尔特)          equal after blanking one position (checked:
+                                                   same Latin part)
+k      look (康师傅/康帅傅, 雪碧/雷碧)                 same length, the first two characters equal or
+                                                   look-alike (checked: every position)
+p      sound, same length (立康/利康)                 the first two syllables share a (fuzzy,
+                                                   heteronym) reading (checked: every position)
+n      sound, 2 of 3 syllables alike                syllable sequences within the edit distance the
+                                                   rule allows: shared deletion neighbourhood
+                                                   (checked); 8+ syllables on both sides: compared
+                                                   directly
+y/Y    pinyin written as Latin (蒙牛/MENGNIU)         one side's pinyin equals the other's Latin
+L      Latin contains / pinyin prefix              a 4-letter window of the mark's Latin equals the
+                                                   brand's first four letters (checked)
+l      same Latin part, Chinese differs            equal Latin parts
+x, w   short Latin reordered / one letter alike    sorted letters less one; equal but one position
+m      Latin sounds alike                          equal metaphone
+(cdist) Latin alike (ratio ≥ 0.7)                   rapidfuzz `cdist` over the distinct Latin parts
+g/G    geographical-indication place name          the place name's first two characters occur in
+                                                   the mark's text (checked: the whole name)
+i/j    meaning: a part written the same            equal Chinese part / equal Latin part
+t/h/H  meaning: translation, contained translation gloss keys of one side equal the other's Latin
+                                                   (or a run of its words); a headword glossed by
+                                                   the Latin equals a part (or a substring)
+P      meaning: translation composed from glosses  the first and last segments' glosses are a
+       (金天鹅 / GOLDEN SWAN)                        prefix and a suffix of the Latin
+e      meaning: two Latin renderings of one word   a shared Chinese headword
+S      meaning: synonym substitution (红牛/赤牛)      first and last characters equal those of a
+                                                   synonym / shared-gloss partner of the brand's
+                                                   first and last units
+=====  ==========================================  =================================================
+
+Brand-side keys are widened (look-alike characters, every reading of a heteronym, glosses,
+synonyms) so that the mark side stays cheap: the mark side is the big one (a whole gazette or a
+register of millions). "Checked" families are loose on purpose and confirmed with a cheap test
+before the full scorer runs. On top, a pair can only be *flagged* when the goods overlap at all
+(same class or group, a side without classes, or a well-known brand): `goods_may_overlap`.
+
+The exact reference, `brute_force`, scores every pair; tests check on generated data with planted
+variants of every kind that the candidates lose no pair it flags.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from typing import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from .comparisons.sound import fuzzy_syllable, readings
 from .normalise import NormalisedMark
+from .normalise import is_han as _norm_is_han
 
-KeyFn = Callable[[NormalisedMark], set[str]]
+# Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
+KEYS_VERSION = "2"
+# The edit-distance floor of the partial sound rule (comparisons.sound: 2 of 3 syllables alike).
+SOUND_NEAR_MIN_SIMILARITY = 0.66
+# Syllable sequences up to this length use deletion neighbourhoods (at most ~800 keys); a longer one is
+# compared directly with the few forms whose length can be within reach.
+DELETION_MAX_SYLLABLES = 12
+# Latin parts of at least this many letters go through the vectorised ratio comparison.
+LATIN_RATIO_MIN_LENGTH = 4
+LATIN_RATIO_CUTOFF = 69  # rapidfuzz ratio: the lowest the Latin rules look at (metaphone-near + 0.7)
+# Latin containment keys: the brand's first (up to) 6 letters; the mark's windows of 4, 5 and 6 letters.
+LATIN_WINDOWS = (4, 5, 6)
 
-
-def char_keys(nm: NormalisedMark) -> set[str]:
-    return {"c:" + ch for ch in nm.chinese}
-
-
-def lookalike_char_keys(nm: NormalisedMark) -> set[str]:
-    from .glyphs import lookalikes
-    from .rules import LOOK
-
-    keys = set()
-    for ch in nm.chinese:
-        keys |= {"c:" + other for other, _ in lookalikes(ch, LOOK["lookalike_floor"])}
-    return keys
-
-
-def syllable_keys(nm: NormalisedMark) -> set[str]:
-    return {"s:" + fuzzy_syllable(s) for s in nm.pinyin}
+EXACT_FAMILIES = frozenset("rocuyYlxwmijthHPeS")
+CHECKED_FAMILIES = frozenset("bBqQ1kpnLgG")
 
 
-def heteronym_keys(nm: NormalisedMark) -> set[str]:
-    return {"s:" + fuzzy_syllable(r) for ch in nm.chinese for r in readings(ch)}
+# ================================================================ score bounds
+def family_bounds() -> dict[str, float]:
+    """The highest evidence score each key family can stand for (read from the rules where they are
+    named there; the literals are those of comparisons/ today, and tests check them on data).
+
+    A clearance search scores its candidates best bound first and stops once no remaining one can
+    enter the top N: exact, because a pair's evidence only comes from families that hit it.
+    """
+    from .comparisons.meaning import CONTAINED_TRANSLATION_SCORE, SYNONYM_SCORE, TRANSLATION_SCORE
+    from .rules import LATIN, SOUND, STRUCTURE
+
+    return {
+        "r": 1.0, "o": STRUCTURE["reordered"], "c": STRUCTURE["contained_in_brand"],
+        "b": max(STRUCTURE["contains_multi"], 0.85), "B": max(STRUCTURE["contains_multi"], 0.85),
+        "u": STRUCTURE["contains_single"], "q": STRUCTURE["contains_multi"] - 0.08,
+        "Q": STRUCTURE["contains_multi"] - 0.15,
+        "1": max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
+        "k": 0.98, "p": SOUND["identical"], "n": 0.85,
+        "y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
+        "Y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
+        "L": max(0.85, LATIN["pinyin_prefix_of_latin"]), "l": 0.9, "x": 0.74, "w": 0.8, "m": 0.85,
+        "~": 0.95,  # Latin ratio (cdist)
+        "g": STRUCTURE["gi_same_place"], "G": STRUCTURE["gi_same_place"],
+        "i": 1.0, "j": 1.0, "t": TRANSLATION_SCORE, "h": TRANSLATION_SCORE,
+        "H": max(TRANSLATION_SCORE, CONTAINED_TRANSLATION_SCORE), "P": TRANSLATION_SCORE,
+        "e": SYNONYM_SCORE, "S": SYNONYM_SCORE,
+    }
 
 
-def _trigrams(text: str) -> set[str]:
-    if len(text) < 3:
-        return {text} if text else set()
-    return {text[i:i + 3] for i in range(len(text) - 2)}
+# Which evidence kind each family stands for: the matcher adds 0.02 for each of up to two further
+# strong evidence kinds, and a kind only appears when its family hit the pair.
+FAMILY_KIND = {
+    "b": "contains", "B": "contains", "u": "contains", "q": "contains", "Q": "contains", "c": "contains",
+    "r": "identical", "o": "order", "x": "order", "1": "structure", "k": "look", "p": "sound", "n": "sound",
+    "y": "pinyin", "Y": "pinyin", "l": "latin", "w": "latin", "m": "latin", "~": "latin",
+    "g": "place", "G": "place", "i": "meaning", "j": "meaning", "S": "meaning", "e": "meaning",
+    "t": "translation", "h": "translation", "H": "translation", "P": "translation",
+}
+# Families that can stand for two kinds at once (Latin containment and pinyin prefix).
+TWO_KIND_FAMILIES = frozenset("L")
 
 
-def latin_keys(nm: NormalisedMark) -> set[str]:
-    return {"l:" + t for t in _trigrams(nm.latin)}
+def pair_bound(families: Iterable[str], bounds: dict[str, float], *, own: float | None = None) -> float:
+    """Upper bound of the mark score of a pair hit by these key families (1.0 for unknown ones).
+
+    `own`: a bound known for this very pair (the Latin ratio), used in place of the family's.
+    """
+    fams = set(families)
+    if not fams:
+        return 0.0
+    best = max((own if (f == "~" and own is not None) else bounds.get(f, 1.0)) for f in fams)
+    kinds = {FAMILY_KIND.get(f, f) for f in fams}
+    extra = len(kinds) - 1 + sum(1 for f in fams if f in TWO_KIND_FAMILIES)
+    if any(f not in FAMILY_KIND and f not in TWO_KIND_FAMILIES for f in fams):
+        extra = 2
+    return min(1.0, best + 0.02 * min(2, extra))
 
 
-def pinyin_as_latin_keys(nm: NormalisedMark) -> set[str]:
-    return {"l:" + t for t in _trigrams(nm.pinyin_text)} if len(nm.pinyin_text) >= 3 else set()
+# ================================================================ small helpers
+def collapse_repeats(text: str) -> str:
+    out = []
+    prev = None
+    for ch in text:
+        if ch != prev:
+            out.append(ch)
+        prev = ch
+    return "".join(out)
 
 
-def short_latin_keys(nm: NormalisedMark) -> set[str]:
-    """Short Latin marks (BMW, QQ) block on each letter so look-alike letters and reorderings meet."""
-    return {"a:" + ch for ch in nm.latin} if 0 < len(nm.latin) <= 4 else set()
+def is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
-def translation_keys_for(lexicon) -> KeyFn:
-    def keys(nm: NormalisedMark) -> set[str]:
-        out = {"t:" + w for w in nm.latin_words if len(w) >= 2}
-        if nm.latin:
-            out.add("t:" + nm.latin)
-        if lexicon is not None and nm.chinese:
-            out |= {"t:" + g.replace(" ", "").replace("-", "") for g in lexicon.glosses(nm.chinese)}
-        return out
-
-    return keys
+def _fuzzy_readings(ch: str, primary: str) -> frozenset[str]:
+    got = _FUZZY_READINGS.get((ch, primary))
+    if got is None:
+        got = frozenset(fuzzy_syllable(s) for s in (readings(ch) | {primary}))
+        _FUZZY_READINGS[(ch, primary)] = got
+    return got
 
 
-MARK_KEYS: tuple[KeyFn, ...] = (char_keys, syllable_keys, latin_keys, pinyin_as_latin_keys, short_latin_keys)
-BRAND_KEYS: tuple[KeyFn, ...] = (
-    char_keys, lookalike_char_keys, syllable_keys, heteronym_keys, latin_keys, pinyin_as_latin_keys,
-    short_latin_keys,
-)
+_FUZZY_READINGS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def sound_positions_match(b: NormalisedMark, c: NormalisedMark) -> bool:
+    """Every position shares a (fuzzy, heteronym) reading: the same-length sound rule's condition."""
+    if len(b.pinyin) != len(c.pinyin) or not b.pinyin or len(b.chinese) != len(b.pinyin) \
+            or len(c.chinese) != len(c.pinyin):
+        return False
+    return all(_fuzzy_readings(x, px) & _fuzzy_readings(y, py)
+               for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
+
+
+def fuzzy_sequence(nm: NormalisedMark) -> tuple[str, ...]:
+    return tuple(fuzzy_syllable(s) for s in nm.pinyin)
+
+
+def _max_edits(length: int) -> int:
+    return int((1.0 - SOUND_NEAR_MIN_SIMILARITY) * length + 1e-9)
+
+
+def sound_near_possible(b: NormalisedMark, c: NormalisedMark) -> bool:
+    if min(len(b.pinyin), len(c.pinyin)) < 3:
+        return False
+    from rapidfuzz.distance import Levenshtein
+
+    n = max(len(b.pinyin), len(c.pinyin))
+    return Levenshtein.distance(fuzzy_sequence(b), fuzzy_sequence(c)) <= _max_edits(n)
+
+
+def _deletion_keys(seq: tuple[str, ...]) -> set[str]:
+    k = _max_edits(len(seq))
+    out = {"n" + " ".join(seq)}
+    for d in range(1, k + 1):
+        for drop in combinations(range(len(seq)), d):
+            out.add("n" + " ".join(s for i, s in enumerate(seq) if i not in drop))
+    return out
+
+
+def _HAN2(pair: str) -> bool:
+    return len(pair) == 2 and _norm_is_han(pair[0]) and _norm_is_han(pair[1])
+
+
+def _wildcards(text: str) -> list[str]:
+    return [text[:i] + "*" + text[i + 1:] for i in range(len(text))]
+
+
+# ================================================================ form keys
+def mark_form_keys(c: NormalisedMark, out: set[str]) -> None:
+    """Keys of one written form of a gazette / register mark (the cheap side)."""
+    cs = c.core
+    if not cs:
+        return
+    n = len(cs)
+    out.add("r" + collapse_repeats(cs))
+    if n >= 2:
+        out.add("o" + "".join(sorted(cs)))
+        out.add("c" + cs)
+        for i in range(n - 1):
+            pair = cs[i:i + 2]
+            if _HAN2(pair):
+                out.add("b" + pair)
+            else:
+                for k in (2, 3, 4):
+                    if i + k <= n:
+                        out.add("B" + cs[i:i + k])
+        if n <= 3:
+            for ch in cs:
+                out.add("u" + ch)
+        if n >= 4:
+            # A brand embedded as a subsequence keeps its k-th character within positions k..k+3.
+            head = cs[0]
+            for a in range(1, min(4, n - 2) + 1):
+                for b in range(a + 1, min(5, n - 1) + 1):
+                    out.add("q" + head + cs[a] + cs[b])
+            out.add(f"Q{cs[:2]}{n - 1}")
+            out.add(f"Q{cs[:2]}{n - 2}")
+    ct = c.chinese
+    if len(ct) >= 3:
+        for w in _wildcards(ct):
+            out.add("1" + w)
+    if ct:
+        out.add(f"k{len(ct)}{ct[:2]}")
+    py = c.pinyin
+    if py and len(py) == len(ct):
+        if len(py) == 1:
+            for f0 in _fuzzy_readings(ct[0], py[0]):
+                out.add("p1" + f0)
+        else:
+            for f0 in _fuzzy_readings(ct[0], py[0]):
+                for f1 in _fuzzy_readings(ct[1], py[1]):
+                    out.add(f"p{len(py)}{f0}|{f1}")
+    if 3 <= len(py) <= DELETION_MAX_SYLLABLES:
+        out |= _deletion_keys(fuzzy_sequence(c))
+    cl = c.latin
+    ptext = c.pinyin_text
+    if cl:
+        out.add("y" + cl)
+        out.add("l" + cl)
+        for k in LATIN_WINDOWS:
+            for i in range(len(cl) - k + 1):
+                out.add("L" + cl[i:i + k])
+        if 2 <= len(cl) <= 3:
+            for w in _wildcards(cl):
+                out.add("w" + w)
+        if 3 <= len(cl) <= 7:
+            for i in set(range(len(cl))):
+                out.add("x" + "".join(sorted(cl[:i] + cl[i + 1:])))
+        if len(cl) >= LATIN_RATIO_MIN_LENGTH:
+            from .comparisons.latin import metaphone
+
+            mp = metaphone(cl)
+            if mp:
+                out.add("m" + mp)
+    if ptext:
+        out.add("Y" + ptext)
+    text = c.text
+    for i in range(len(text) - 1):
+        out.add("g" + text[i:i + 2])
+    for ch in text:
+        out.add("G" + ch)
+
+
+@dataclass
+class BrandKeyContext:
+    """What brand-side keys need besides the form: look-alikes, the lexicon, place splitting."""
+
+    lexicon: object | None = None
+    goods_table: object | None = None
+    lookalike_floor: float | None = None
+    _lookalike_cache: dict = field(default_factory=dict, repr=False)
+
+    def neighbours(self, ch: str) -> set[str]:
+        got = self._lookalike_cache.get(ch)
+        if got is None:
+            from .glyphs import lookalikes
+            from .rules import LOOK
+
+            floor = LOOK["lookalike_floor"] if self.lookalike_floor is None else self.lookalike_floor
+            got = {ch} | {other for other, _ in lookalikes(ch, floor)}
+            self._lookalike_cache[ch] = got
+        return got
+
+
+def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str]) -> None:
+    """Keys of one written form of a watched brand (the widened side)."""
+    bs = b.core
+    if not bs:
+        return
+    n = len(bs)
+    out.add("r" + collapse_repeats(bs))
+    if n >= 2:
+        out.add("o" + "".join(sorted(bs)))
+        low = max(2, (n + 1) // 2)
+        for k in range(low, n):
+            for i in range(n - k + 1):
+                out.add("c" + bs[i:i + k])
+        if _HAN2(bs[:2]):
+            out.add("b" + bs[:2])
+        else:
+            out.add("B" + bs[:4])
+    else:
+        out.add("u" + bs)
+    if n >= 3:
+        out.add("q" + bs[:3])
+        out.add(f"Q{bs[:2]}{n}")
+    bt = b.chinese
+    if len(bt) >= 3:
+        for w in _wildcards(bt):
+            out.add("1" + w)
+    if bt:
+        if len(bt) == 1:
+            for x in ctx.neighbours(bt[0]):
+                out.add(f"k1{x}")
+        else:
+            for x in ctx.neighbours(bt[0]):
+                for y in ctx.neighbours(bt[1]):
+                    out.add(f"k{len(bt)}{x}{y}")
+    py = b.pinyin
+    if py and len(py) == len(bt):
+        if len(py) == 1:
+            for f0 in _fuzzy_readings(bt[0], py[0]):
+                out.add("p1" + f0)
+        else:
+            for f0 in _fuzzy_readings(bt[0], py[0]):
+                for f1 in _fuzzy_readings(bt[1], py[1]):
+                    out.add(f"p{len(py)}{f0}|{f1}")
+    if 3 <= len(py) <= DELETION_MAX_SYLLABLES:
+        out |= _deletion_keys(fuzzy_sequence(b))
+    bl = b.latin
+    ptext = b.pinyin_text
+    if bl:
+        out.add("Y" + bl)
+        out.add("l" + bl)
+        if len(bl) >= 4:
+            out.add("L" + bl[:LATIN_WINDOWS[-1]])
+        if 2 <= len(bl) <= 3:
+            for w in _wildcards(bl):
+                out.add("w" + w)
+        if 2 <= len(bl) <= 6:
+            out.add("x" + "".join(sorted(bl)))
+        if len(bl) >= LATIN_RATIO_MIN_LENGTH:
+            from .comparisons.latin import metaphone
+
+            mp = metaphone(bl)
+            if mp:
+                out.add("m" + mp)
+    if ptext:
+        out.add("y" + ptext)
+        if len(ptext) >= 5:
+            out.add("L" + ptext[:LATIN_WINDOWS[-1]])
+
+
+def place_split(b: NormalisedMark, kind: str, ctx: BrandKeyContext) -> tuple[str, str] | None:
+    """(place, product) when the place-name rule applies to this brand form, as the matcher decides."""
+    from .comparisons.structure import GI_KINDS, place_and_product
+
+    split = None
+    if ctx.goods_table is not None and b.chinese:
+        from .places import split_place_product
+
+        split = split_place_product(b.chinese, ctx.goods_table.is_goods_word)  # type: ignore[attr-defined]
+    if kind not in GI_KINDS and split is None:
+        return None
+    return split or place_and_product(b)
+
+
+def place_keys(place: str) -> set[str]:
+    return {"g" + place[:2]} if len(place) >= 2 else ({"G" + place} if place else set())
+
+
+# ================================================================ meaning keys
+def _meaning_parts(text: str):
+    from .comparisons.meaning import _parts
+
+    return _parts(text)
+
+
+def _word_runs(latin: str) -> list[str]:
+    from .comparisons.meaning import _word_runs as runs
+
+    return runs(latin)
+
+
+def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: frozenset[str] | None = None) -> None:
+    """Meaning-channel keys of a mark's texts (the whole text and its written parts).
+
+    `p_heads`: the first segments the brand side has composed-gloss keys for; when given, composed
+    keys with another head are not built (they could not meet a brand key anyway).
+    """
+    if lexicon is None:
+        return
+    from .lexicon import normalize_english
+
+    for text in texts:
+        if not text:
+            continue
+        parts = _meaning_parts(text)
+        for cz in parts.zh:
+            out.add("i" + cz)
+            n = len(cz)
+            out.add(f"S={cz[0]}|{cz[-1]}|{n}")  # a whole part aligned with a one-character brand
+            out.add("H" + cz)
+            for i in range(n):
+                for j in range(i + 2, n + 1):
+                    out.add("H" + cz[i:j])
+                for j in range(i, n):
+                    out.add(f"S{cz[i]}|{cz[j]}|{j - i + 1}")
+            # Composed glosses: the first and the last segment of any span of two or more characters.
+            for i in range(n):
+                for j in range(i + 2, n + 1):
+                    span = j - i
+                    for a in range(1, min(span - 1, _MAX_WORD) + 1):
+                        head = cz[i:i + a]
+                        if p_heads is not None and head not in p_heads:
+                            continue
+                        for b in range(1, min(span - a, _MAX_WORD) + 1):
+                            out.add(f"P{head}|{cz[j - b:j]}")
+        for cl in parts.latin:
+            key = normalize_english(cl)
+            if not key:
+                continue
+            out.add("j" + key)
+            out.add("t" + key)
+            for run in _word_runs(cl):
+                rk = normalize_english(run)
+                if rk:
+                    out.add("t" + rk)
+            for h in lexicon.chinese_for(cl):
+                out.add("h" + h)
+                if len(h) >= 2:
+                    out.add("e" + h)
+
+
+# Longest span a synonym alignment is followed to (longer spans are not emitted on either side).
+_MAX_SPAN = 64
+# Longest word a composed gloss segment can be (segments are lexicon words; brand names can be long).
+_MAX_WORD = 8
+
+
+def brand_meaning_keys(texts: Iterable[str], lexicon, out: set[str]) -> None:
+    """Meaning-channel keys of a brand's texts (mark, aliases and written parts)."""
+    if lexicon is None:
+        return
+    from .comparisons.meaning import DISTINCTIVE_GLOSS_MAX_HEADWORDS, PRIMARY_SENSES
+    from .lexicon import normalize_english
+
+    def partners(x: str) -> set[str]:
+        got = {x} | lexicon.synonyms(x)
+        if len(x) >= 2:
+            for g in lexicon.word_glosses(x, names=False)[:PRIMARY_SENSES]:
+                if lexicon.headword_count(g) <= DISTINCTIVE_GLOSS_MAX_HEADWORDS:
+                    got |= {y for y in lexicon.chinese_for(g) if len(y) >= 2}
+        return got
+
+    for text in texts:
+        if not text:
+            continue
+        parts = _meaning_parts(text)
+        for bz in parts.zh:
+            out.add("i" + bz)
+            out.add("h" + bz)
+            for k in lexicon.gloss_keys(bz):
+                out.add("t" + k)
+            # Synonym alignment (matched unit by unit, each unit equal, a synonym or sharing a gloss):
+            # the first and last characters of the aligned span, and the span's possible lengths.
+            n = len(bz)
+            unit_partners = {(i, k): partners(bz[i:k]) for i in range(n) for k in range(i + 1, n + 1)}
+            firsts = {y[0] for k in range(1, n + 1) for y in unit_partners[(0, k)] if y}
+            lasts = {y[-1] for i in range(n) for y in unit_partners[(i, n)] if y}
+            reach: list[set[int]] = [set() for _ in range(n + 1)]
+            reach[0].add(0)
+            for i in range(n):
+                if not reach[i]:
+                    continue
+                for k in range(i + 1, n + 1):
+                    lengths = {len(y) for y in unit_partners[(i, k)] if y}
+                    reach[k] |= {t + ln for t in reach[i] for ln in lengths if t + ln <= _MAX_SPAN}
+            # A one-character brand is only aligned with a whole part (no partial alignment).
+            tag = "S=" if n == 1 else "S"
+            for f in firsts:
+                for la in lasts:
+                    for span in reach[n]:
+                        out.add(f"{tag}{f}|{la}|{span}")
+        for bl in parts.latin:
+            key = normalize_english(bl)
+            if not key:
+                continue
+            out.add("j" + key)
+            for h in lexicon.chinese_for(bl):
+                out.add("H" + h)
+                if len(h) >= 2:
+                    out.add("e" + h)
+            heads: set[str] = set()
+            tails: set[str] = set()
+            for i in range(1, len(key)):
+                heads |= lexicon.chinese_for(key[:i])
+                tails |= lexicon.chinese_for(key[i:])
+            heads |= {s for h in list(heads) for s in lexicon.synonyms(h)}
+            tails |= {s for h in list(tails) for s in lexicon.synonyms(h)}
+            for h in heads:
+                if len(h) > _MAX_WORD:
+                    continue
+                for t in tails:
+                    if len(t) <= _MAX_WORD:
+                        out.add(f"P{h}|{t}")
+
+
+def meaning_texts_of_brand(bp) -> list[str]:
+    """The texts the matcher's meaning channel reads for a brand (matcher._meaning)."""
+    return list(dict.fromkeys([bp.brand.mark, *bp.brand.aliases] + [f.original for f in bp.forms]))
+
+
+def meaning_texts_of_mark(mp) -> list[str]:
+    return list(dict.fromkeys([mp.text] + [f.original for f in mp.forms]))
+
+
+# ================================================================ goods
+def _bit(value: object, table) -> int:
+    if isinstance(value, int):
+        return value if 1 <= value <= 45 else 46 + value % 17
+    code = str(value)
+    cls = None
+    if table is not None:
+        try:
+            cls = table.group_class(code)
+        except (KeyError, ValueError, AttributeError):
+            cls = None
+    if isinstance(cls, int) and 1 <= cls <= 45:
+        return cls
+    return 46 + zlib.crc32(code.encode("utf-8")) % 17
+
+
+def goods_mask(classes: Iterable[int], groups: Iterable[str], table=None) -> int:
+    """Classes and similar groups folded into 63 bits: a shared class or group sets a shared bit."""
+    mask = 0
+    for c in classes or ():
+        try:
+            mask |= 1 << _bit(int(c), table)
+        except (TypeError, ValueError):
+            continue
+    for g in groups or ():
+        mask |= 1 << _bit(str(g), table)
+    return mask
+
+
+def goods_may_overlap(brand_mask: int, brand_has_classes: bool, well_known: bool,
+                      mark_mask: int, mark_has_classes: bool) -> bool:
+    """Necessary for goods.goods_overlap > 0: shared group or class, no classes on a side, well known."""
+    return well_known or not brand_has_classes or not mark_has_classes or bool(brand_mask & mark_mask)
+
+
+# ================================================================ the watch-side index
+@dataclass
+class CandidateStats:
+    marks: int = 0
+    keyed_pairs: int = 0  # pairs sharing a key, before checks
+    checked_out: int = 0  # removed by the cheap checks
+    goods_out: int = 0  # removed because goods cannot overlap
+    pairs: int = 0  # what goes to the full scorer
+
+    def add(self, other: "CandidateStats") -> None:
+        for k in ("marks", "keyed_pairs", "checked_out", "goods_out", "pairs"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("marks", "keyed_pairs", "checked_out", "goods_out", "pairs")}
 
 
 class KeyIndex:
-    """An inverted index from blocking keys to brand positions."""
+    """Blocking keys of the watched brands, and the candidate brands of any mark.
 
-    def __init__(self, brand_forms: Sequence[Sequence[NormalisedMark]], *, lexicon=None):
-        self.translation_keys = translation_keys_for(lexicon)
-        self.postings: dict[str, set[int]] = defaultdict(set)
-        for pos, forms in enumerate(brand_forms):
-            for nm in forms:
-                for key in self._brand_keys(nm):
-                    self.postings[key].add(pos)
-        self.size = len(brand_forms)
+    Postings map a key to brand-form ids (`self.form_brand[id]` is the brand position). Built from
+    brand profiles (`from_profiles`) or read back from disk (`indexes.WatchIndexStore`).
+    """
 
-    def _brand_keys(self, nm: NormalisedMark) -> set[str]:
+    def __init__(self) -> None:
+        self.postings: dict[str, np.ndarray] = {}
+        self.form_brand: np.ndarray = np.zeros(0, dtype=np.int32)
+        self.forms: list[NormalisedMark] = []
+        self.places: dict[int, str] = {}  # brand-form id -> place name (first form of GI-like brands)
+        self.brand_mask: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.brand_has_classes: np.ndarray = np.zeros(0, dtype=bool)
+        self.well_known: np.ndarray = np.zeros(0, dtype=bool)
+        self.latin_forms: list[int] = []  # brand-form ids with a Latin part long enough for cdist
+        self.long_sound_forms: list[int] = []  # brand-form ids beyond DELETION_MAX_SYLLABLES
+        self.sound_by_length: dict[int, list[int]] = {}  # brand-form ids with 9+ syllables by length
+        self.size = 0
+        self.p_heads: frozenset[str] = frozenset()
+        self._plain: tuple | None = None
+        self.lexicon = None
+        self.goods_table = None
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def from_profiles(cls, profiles: Sequence, *, lexicon=None, goods_table=None,
+                      lookalike_floor: float | None = None) -> "KeyIndex":
+        """Index brand profiles (matcher.BrandProfile)."""
+        ctx = BrandKeyContext(lexicon=lexicon, goods_table=goods_table, lookalike_floor=lookalike_floor)
+        self = cls()
+        self.lexicon, self.goods_table = lexicon, goods_table
+        postings: dict[str, list[int]] = defaultdict(list)
+        form_brand: list[int] = []
+        masks, has_classes, well_known = [], [], []
+        for j, bp in enumerate(profiles):
+            brand = bp.brand
+            meaning: set[str] = set()
+            brand_meaning_keys(meaning_texts_of_brand(bp), lexicon, meaning)
+            for f, nm in enumerate(bp.forms):
+                fid = len(self.forms)
+                self.forms.append(nm)
+                form_brand.append(j)
+                keys: set[str] = set()
+                brand_form_keys(nm, ctx, keys)
+                if f == 0:
+                    keys |= meaning
+                    split = place_split(nm, brand.kind, ctx)
+                    if split is not None and split[0]:
+                        self.places[fid] = split[0]
+                        keys |= place_keys(split[0])
+                for k in keys:
+                    postings[k].append(fid)
+                if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH:
+                    self.latin_forms.append(fid)
+                if len(nm.pinyin) > DELETION_MAX_SYLLABLES:
+                    self.long_sound_forms.append(fid)
+                if len(nm.pinyin) >= 9:
+                    self.sound_by_length.setdefault(len(nm.pinyin), []).append(fid)
+            masks.append(goods_mask(brand.classes, bp.groups, goods_table))
+            has_classes.append(bool(brand.classes))
+            well_known.append(bool(brand.well_known))
+        self.postings = {k: tuple(v) for k, v in postings.items()}
+        self._derive()
+        self.form_brand = np.asarray(form_brand, dtype=np.int32)
+        self.brand_mask = np.asarray(masks, dtype=np.int64)
+        self.brand_has_classes = np.asarray(has_classes, dtype=bool)
+        self.well_known = np.asarray(well_known, dtype=bool)
+        self.size = len(profiles)
+        return self
+
+    # ---------------------------------------------------------------- compact form (shipping, saving)
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Postings as flat arrays: keys (one UTF-8 blob, newline-separated), offsets, form ids."""
+        keys = sorted(self.postings)
+        lengths = np.fromiter((len(self.postings[k]) for k in keys), dtype=np.int64, count=len(keys))
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.fromiter((f for k in keys for f in self.postings[k]), dtype=np.int32, count=int(offsets[-1]))
+        blob = "\n".join(keys).encode("utf-8")
+        return {"keys": np.frombuffer(blob, dtype=np.uint8), "offsets": offsets, "data": data.astype(np.int32),
+                "form_brand": self.form_brand, "brand_mask": self.brand_mask,
+                "brand_has_classes": self.brand_has_classes, "well_known": self.well_known}
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        blob = arrays["keys"].tobytes().decode("utf-8")
+        keys = blob.split("\n") if blob else []
+        offsets, data = arrays["offsets"], arrays["data"]
+        if len(offsets) != len(keys) + 1 or (len(keys) and offsets[-1] != len(data)):
+            raise ValueError("postings arrays do not agree with the key list")
+        flat = data.tolist()
+        bounds = offsets.tolist()
+        self.postings = {k: tuple(flat[bounds[n]:bounds[n + 1]]) for n, k in enumerate(keys)}
+        self.form_brand = arrays["form_brand"].astype(np.int32)
+        self.brand_mask = arrays["brand_mask"].astype(np.int64)
+        self.brand_has_classes = arrays["brand_has_classes"].astype(bool)
+        self.well_known = arrays["well_known"].astype(bool)
+        self.size = len(self.brand_mask)
+        self._derive()
+
+    def _derive(self) -> None:
+        self.p_heads = frozenset(k[1:k.index("|")] for k in self.postings if k[0] == "P")
+
+    def __getstate__(self) -> dict:
+        # Engines (lexicon, goods table) are not shipped: each worker has its own (engines._worker_state).
+        return {"arrays": self.to_arrays(), "forms": [f.as_dict() for f in self.forms], "places": self.places,
+                "latin_forms": self.latin_forms, "long_sound_forms": self.long_sound_forms,
+                "sound_by_length": self.sound_by_length}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.load_arrays(state["arrays"])
+        self.forms = [NormalisedMark.from_dict(d) for d in state["forms"]]
+        self.places = {int(k): v for k, v in state["places"].items()}
+        self.latin_forms = list(state["latin_forms"])
+        self.long_sound_forms = list(state["long_sound_forms"])
+        self.sound_by_length = {int(k): list(v) for k, v in state["sound_by_length"].items()}
+
+    # ---------------------------------------------------------------- querying
+    def _check(self, family: str, fid: int, forms: Sequence[NormalisedMark]) -> bool:
+        b = self.forms[fid]
+        if family in "bB":
+            return any(len(c.core) > len(b.core) and b.core in c.core for c in forms)
+        if family == "q":
+            bs = b.core
+            return any(len(bs) < len(c.core) <= len(bs) + 3 and c.core[0] == bs[0] and is_subsequence(bs, c.core)
+                       for c in forms)
+        if family == "Q":
+            bs = b.core
+            return any(len(bs) < len(c.core) <= len(bs) + 2 and c.core[:2] == bs[:2] for c in forms)
+        if family == "1":
+            return any(c.latin == b.latin and len(c.chinese) == len(b.chinese) for c in forms)
+        if family == "k":
+            from .comparisons.look import lookalike
+
+            return any(len(c.chinese) == len(b.chinese) and c.chinese != b.chinese and all(
+                x == y or lookalike(x, y) > 0 for x, y in zip(b.chinese, c.chinese)) for c in forms)
+        if family == "p":
+            return any(c.chinese != b.chinese and sound_positions_match(b, c) for c in forms)
+        if family == "n":
+            return any(sound_near_possible(b, c) for c in forms)
+        if family == "L":
+            bl, py = b.latin, b.pinyin_text
+            return any(c.latin and ((len(bl) >= 4 and bl in c.latin)
+                                    or (len(py) >= 5 and py in c.latin)) for c in forms)
+        if family in "gG":
+            place = self.places.get(fid)
+            return place is not None and any(place in c.text for c in forms)
+        return True
+
+    def _lists(self) -> tuple[list[int], list[int], list[bool]]:
+        """Plain lists of the per-form / per-brand arrays: the inner loop indexes them per posting."""
+        if self._plain is None or len(self._plain[0]) != len(self.form_brand):
+            opened = (self.well_known | ~self.brand_has_classes).tolist()
+            self._plain = (self.form_brand.tolist(), self.brand_mask.tolist(), opened)
+        return self._plain
+
+    def candidate_forms(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = (),
+                        stats: CandidateStats | None = None, *, goods: tuple[int, bool] | None = None) -> set[int]:
+        """Brand positions that share a key with this mark (checked families confirmed).
+
+        `goods` = (the mark's goods mask, whether it has classes): brands whose goods cannot overlap
+        are dropped before any check (`goods_may_overlap`).
+        """
         keys: set[str] = set()
-        for fn in BRAND_KEYS:
-            keys |= fn(nm)
-        return keys | self.translation_keys(nm)
+        for c in forms:
+            mark_form_keys(c, keys)
+        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads)
+        form_brand, masks, opened = self._lists()
+        filtering = goods is not None and goods[1]
+        mmask = goods[0] if goods is not None else 0
+        brands: set[int] = set()
+        checked: dict[int, set[str]] = {}
+        postings = self.postings
+        keyed = 0
+        dropped = 0
+        for k in keys:
+            hit = postings.get(k)
+            if hit is None:
+                continue
+            fam = k[0]
+            is_checked = fam in CHECKED_FAMILIES
+            for fid in (hit.tolist() if isinstance(hit, np.ndarray) else hit):
+                j = form_brand[fid]
+                if filtering and not (opened[j] or masks[j] & mmask):
+                    dropped += 1
+                    continue
+                if is_checked:
+                    fams = checked.get(fid)
+                    if fams is None:
+                        checked[fid] = {fam}
+                    else:
+                        fams.add(fam)
+                else:
+                    brands.add(j)
+        keyed_brands = set(brands)
+        for fid, fams in checked.items():
+            j = form_brand[fid]
+            keyed_brands.add(j)
+            if j in brands:
+                continue
+            if any(self._check(f, fid, forms) for f in fams):
+                brands.add(j)
+        for c in forms:
+            for fid in self._long_sound_partners(c):
+                j = form_brand[fid]
+                if filtering and not (opened[j] or masks[j] & mmask):
+                    continue
+                if j not in brands and sound_near_possible(self.forms[fid], c):
+                    brands.add(j)
+                    keyed_brands.add(j)
+        if stats is not None:
+            stats.keyed_pairs += len(keyed_brands) + dropped
+            stats.checked_out += len(keyed_brands) - len(brands)
+            stats.goods_out += dropped
+        return brands
 
-    def mark_keys(self, nm: NormalisedMark) -> set[str]:
+    def hit_families(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = ()) -> dict[int, set[str]]:
+        """For each candidate brand, the key families that hit it (checks applied): for bounds and tests."""
         keys: set[str] = set()
-        for fn in MARK_KEYS:
-            keys |= fn(nm)
-        return keys | self.translation_keys(nm)
-
-    def candidates(self, forms: Iterable[NormalisedMark]) -> set[int]:
-        out: set[int] = set()
-        for nm in forms:
-            for key in self.mark_keys(nm):
-                hit = self.postings.get(key)
-                if hit:
-                    out |= hit
+        for c in forms:
+            mark_form_keys(c, keys)
+        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads)
+        form_brand = self._lists()[0]
+        out: dict[int, set[str]] = {}
+        for k in keys:
+            for fid in self.postings.get(k, ()):
+                fam = k[0]
+                if fam in CHECKED_FAMILIES and not self._check(fam, fid, forms):
+                    continue
+                out.setdefault(form_brand[fid], set()).add(fam)
+        for c in forms:
+            for fid in self._long_sound_partners(c):
+                if sound_near_possible(self.forms[fid], c):
+                    out.setdefault(form_brand[fid], set()).add("n")
         return out
 
+    def _long_sound_partners(self, c: NormalisedMark) -> Iterator[int]:
+        """Brand forms to compare directly by syllable edit distance (too long for deletion keys)."""
+        n = len(c.pinyin)
+        if n < 3:
+            return
+        for fid in self.long_sound_forms:
+            nb = len(self.forms[fid].pinyin)
+            if n >= nb - _max_edits(nb):
+                yield fid
+        if n > DELETION_MAX_SYLLABLES:
+            low = n - _max_edits(n)
+            for nb, fids in self.sound_by_length.items():
+                if low <= nb <= DELETION_MAX_SYLLABLES:
+                    yield from fids
 
+    def candidates(self, forms: Iterable[NormalisedMark], meaning_texts: Sequence[str] = ()) -> set[int]:
+        """Brand positions to compare with a mark of these forms (no goods filter, no Latin ratio)."""
+        return self.candidate_forms(list(forms), meaning_texts)
+
+    def latin_pairs(self, marks: Sequence) -> list[tuple[int, int]]:
+        """(mark position, brand position) pairs whose Latin parts are alike by ratio: one `cdist`."""
+        if not self.latin_forms:
+            return []
+        from rapidfuzz import fuzz, process
+
+        mark_latin: dict[str, list[int]] = defaultdict(list)
+        for i, mp in enumerate(marks):
+            for c in mp.forms:
+                if len(c.latin) >= LATIN_RATIO_MIN_LENGTH:
+                    mark_latin[c.latin].append(i)
+        if not mark_latin:
+            return []
+        brand_latin: dict[str, list[int]] = defaultdict(list)
+        for fid in self.latin_forms:
+            brand_latin[self.forms[fid].latin].append(int(self.form_brand[fid]))
+        queries = list(mark_latin)
+        choices = list(brand_latin)
+        out: list[tuple[int, int]] = []
+        step = max(1, 4_000_000 // max(1, len(choices)))
+        for start in range(0, len(queries), step):
+            block = queries[start:start + step]
+            scores = process.cdist(block, choices, scorer=fuzz.ratio, dtype=np.uint8,
+                                   score_cutoff=LATIN_RATIO_CUTOFF, workers=-1)
+            rows, cols = np.nonzero(scores)
+            for r, c in zip(rows.tolist(), cols.tolist()):
+                if block[r] == choices[c]:
+                    continue  # equal Latin parts have their own key
+                for i in mark_latin[block[r]]:
+                    for j in brand_latin[choices[c]]:
+                        out.append((i, j))
+        return out
+
+    def candidate_pairs(self, marks: Sequence, *, goods: bool = True,
+                        stats: CandidateStats | None = None) -> list[tuple[int, int]]:
+        """Every (mark position, brand position) pair to score for these mark profiles.
+
+        With `goods`, pairs whose goods cannot overlap (so cannot be flagged) are left out.
+        """
+        local = CandidateStats(marks=len(marks))
+        table = self.goods_table
+        _, masks, opened = self._lists()
+        per_mark: list[set[int]] = []
+        goods_of: list[tuple[int, bool] | None] = []
+        for mp in marks:
+            g = (goods_mask(mp.classes, mp.groups, table), bool(mp.classes)) if goods else None
+            goods_of.append(g)
+            per_mark.append(self.candidate_forms(mp.forms, meaning_texts_of_mark(mp), local, goods=g))
+        for i, j in self.latin_pairs(marks):
+            if j in per_mark[i]:
+                continue
+            g = goods_of[i]
+            local.keyed_pairs += 1
+            if g is not None and g[1] and not (opened[j] or masks[j] & g[0]):
+                local.goods_out += 1
+                continue
+            per_mark[i].add(j)
+        pairs: list[tuple[int, int]] = []
+        for i, brands in enumerate(per_mark):
+            if brands:
+                pairs.extend((i, j) for j in sorted(brands))
+        local.pairs = len(pairs)
+        if stats is not None:
+            stats.add(local)
+        return pairs
+
+
+# ================================================================ exact reference
 def all_pairs(n_marks: int, n_brands: int) -> Iterator[tuple[int, int]]:
     """The exact reference: every pair."""
     for i in range(n_marks):
         for j in range(n_brands):
             yield i, j
+
+
+def brute_force(matcher, brands: Sequence, marks: Sequence, *, mark_positions: Sequence[int] | None = None
+                ) -> set[tuple[int, int]]:
+    """Score every (mark, brand) pair with the full scorer; the flagged pairs (mark pos, brand pos)."""
+    flagged: set[tuple[int, int]] = set()
+    positions = range(len(marks)) if mark_positions is None else mark_positions
+    for i in positions:
+        mp = marks[i]
+        for j, bp in enumerate(brands):
+            if matcher.compare_profiles(bp, mp).similar:
+                flagged.add((i, j))
+    return flagged

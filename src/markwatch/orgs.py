@@ -95,6 +95,8 @@ def rotate_token(s: Session, name: str, pepper: str = "") -> str:
 
 
 def list_orgs(s: Session) -> list[dict]:
+    from .tenancy import iso
+
     return [{"id": o.id, "name": o.name, "kind": o.kind, "has_token": o.token_hash is not None,
-             "created_at": o.created_at.isoformat() if o.created_at else None}
+             "created_at": iso(o.created_at)}
             for o in s.scalars(select(Organisation).order_by(Organisation.id))]

@@ -1,50 +1,334 @@
-"""Clearance search (近似查询): which stored marks are most similar to a name, ranked with reasons."""
+"""Clearance search (近似查询): which stored marks are most similar to a name, ranked with reasons.
+
+The query plays the brand's part. Its widened blocking keys are looked up in the persistent
+register index (every stored mark's keys, `indexes.RegisterIndex`), its Latin part is compared with
+the register's Latin parts in one `cdist`, its n-gram vector brings up the nearest marks from the
+faiss index; the candidates are fetched, profiled, confirmed with the same checks as screening, and
+scored by the full scorer. Results are ranked by score (by mark score when no classes are given),
+then by application number, exactly as the brute-force reference `exact_search` ranks every mark.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import logging
+from pathlib import Path
+from typing import Callable, Sequence
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 
-from .candidates import KeyIndex
+from .candidates import (
+    LATIN_RATIO_CUTOFF,
+    LATIN_RATIO_MIN_LENGTH,
+    KeyIndex,
+    _max_edits,
+    brand_form_keys,
+    brand_meaning_keys,
+    meaning_texts_of_brand,
+    place_keys,
+    place_split,
+    BrandKeyContext,
+    DELETION_MAX_SYLLABLES,
+    family_bounds,
+    is_subsequence,
+    pair_bound,
+)
+from .indexes import IndexProblem, RegisterIndex, RegisterRow
 from .matcher import Matcher
 from .model import Brand
 from .store.db import Database
 from .store.tables import GazetteMark
-from .watch import mark_profile
+from .vectors import hash_vectors
+
+log = logging.getLogger(__name__)
 
 PAGE = 20000
+# The vector safety net: this many nearest marks by n-gram vector, when at least this close.
+VECTOR_NEIGHBOURS = 10
+VECTOR_MIN_COSINE = 0.6
+SCORE_BLOCK = 8
+# What a loosely keyed family needs to find, in order, in the stored mark's cleaned text (which holds
+# the core, the Latin part and the pinyin-free text): checked before any profiling.
+_TEXT_CHECKS = (
+    ("b", lambda nm: (nm.core,)), ("B", lambda nm: (nm.core,)), ("q", lambda nm: (nm.core,)),
+    ("Q", lambda nm: (nm.core[:2],)),
+    ("L", lambda nm: (nm.latin if len(nm.latin) >= 4 else "", nm.pinyin_text if len(nm.pinyin_text) >= 5 else "")),
+)
+
+
+def _result(row: RegisterRow, match, rank: float) -> tuple[tuple, dict]:
+    pub = row.publication_date
+    out = {
+        "id": row.id, "application_no": row.application_no, "office": row.office, "mark": row.mark,
+        "classes": list(row.classes or []), "applicant": row.applicant,
+        "publication_date": pub.isoformat() if hasattr(pub, "isoformat") else pub,
+        **match.as_dict(),
+    }
+    return (-rank, row.application_no or "", row.id), out
+
+
+def rank_results(scored: list[tuple[tuple, dict]], top: int) -> list[dict]:
+    scored.sort(key=lambda t: t[0])
+    return [r for _, r in scored[:top]]
+
+
+def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]):
+    query = Brand(brand_id="query", mark=mark, classes=tuple(classes))
+    matcher.normaliser.add_brand_words([mark])
+    return profiler.profile_brand(query)
+
+
+def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
+                confirm: KeyIndex | None) -> list[tuple[tuple, dict]]:
+    from .engines import profile_inputs
+
+    profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
+                                         for r in rows])
+    out = []
+    for row, mp in zip(rows, profiles):
+        if confirm is not None:
+            from .candidates import meaning_texts_of_mark
+
+            if not confirm.candidate_forms(mp.forms, meaning_texts_of_mark(mp)) and row.id not in confirm_extra(confirm):
+                continue
+        match = matcher.compare_profiles(bp, mp)
+        if match.mark_score <= 0:
+            continue
+        out.append(_result(row, match, match.score if classes else match.mark_score))
+    return out
+
+
+def confirm_extra(index: KeyIndex) -> set[int]:
+    return getattr(index, "_extra_ids", set())
+
+
+def exact_search(matcher: Matcher, rows: Sequence[RegisterRow], mark: str, *, classes: Sequence[int] = (),
+                 top: int = 10, profiler=None) -> list[dict]:
+    """The exact reference: the full scorer on every stored mark."""
+    from .profiles import FastProfiler
+
+    profiler = profiler or FastProfiler(matcher)
+    bp = _query_profile(matcher, profiler, mark, classes)
+    return rank_results(_score_rows(matcher, profiler, bp, rows, classes, None), top)
+
+
+class RegisterSearcher:
+    """Clearance search over a register index; `fetch(ids)` returns the stored rows of those ids."""
+
+    def __init__(self, index: RegisterIndex, matcher: Matcher, fetch: Callable[[Sequence[int]], Sequence[RegisterRow]],
+                 *, vector_neighbours: int = VECTOR_NEIGHBOURS, profiler=None):
+        from .profiles import FastProfiler
+
+        self.index = index
+        self.matcher = matcher
+        self.fetch = fetch
+        self.vector_neighbours = vector_neighbours
+        self.profiler = profiler or FastProfiler(matcher)
+        self.candidate_counts: list[int] = []
+        self.scored_counts: list[int] = []
+        self._bounds = family_bounds()
+        self._own: dict[int, float] = {}
+        self._latin: list[str] | None = None
+        self._latin_ids: list[list[int]] = []
+
+    def _latin_table(self) -> tuple[list[str], list[list[int]]]:
+        if self._latin is None:
+            merged: dict[str, list[int]] = {}
+            for text, ids in self.index.latin_parts():
+                merged.setdefault(text, []).extend(ids)
+            self._latin = list(merged)
+            self._latin_ids = [merged[t] for t in self._latin]
+        return self._latin, self._latin_ids
+
+    def candidates(self, bp) -> tuple[dict[int, set[str]], KeyIndex]:
+        """Stored marks that share a key with the query, each with the key families that hit it."""
+        ctx = BrandKeyContext(lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
+        keys: set[str] = set()
+        for nm in bp.forms:
+            brand_form_keys(nm, ctx, keys)
+        brand_meaning_keys(meaning_texts_of_brand(bp), self.matcher.lexicon, keys)
+        first = bp.forms[0]
+        split = place_split(first, bp.brand.kind, ctx)
+        if split is not None and split[0]:
+            keys |= place_keys(split[0])
+        by_family: dict[str, set[str]] = {}
+        for k in keys:
+            by_family.setdefault(k[0], set()).add(k)
+        hits: dict[int, set[str]] = {}
+
+        def add(ids, fam: str) -> None:
+            for i in ids:
+                got = hits.get(i)
+                if got is None:
+                    hits[i] = {fam}
+                else:
+                    got.add(fam)
+
+        for fam, ks in by_family.items():
+            add(self.index.lookup(ks).tolist(), fam)
+        # The query is a watched word while it is searched: a stored mark containing it normalises
+        # differently (its generic-looking part is protected), so such marks are candidates too.
+        if len(first.text) >= 2:
+            add(self.index.lookup({"g" + first.text[:2]}).tolist(), "!")
+        latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
+        extra: set[int] = set()
+        if latin_forms:
+            from rapidfuzz import fuzz, process
+
+            from .comparisons.latin import metaphone
+
+            texts, owners = self._latin_table()
+            if texts:
+                scores = process.cdist(latin_forms, texts, scorer=fuzz.ratio, dtype=np.float32,
+                                       score_cutoff=LATIN_RATIO_CUTOFF, workers=1)
+                rows_, cols = np.nonzero(scores)
+                for r, col in zip(rows_.tolist(), cols.tolist()):
+                    ratio = float(scores[r, col]) / 100
+                    own = 0.95 * ratio if ratio >= 0.8 else 0.0
+                    mq, mc = metaphone(latin_forms[r]), metaphone(texts[col])
+                    if mq and mc and len(mq) >= 4 and fuzz.ratio(mq, mc) >= 80:
+                        own = max(own, 0.78)
+                    if own <= 0:
+                        continue  # below 0.8 the Latin rules need the metaphones alike
+                    add(owners[col], "~")
+                    extra.update(owners[col])
+                    for i in owners[col]:
+                        self._own[i] = max(self._own.get(i, 0.0), own + 0.001)
+        lengths = [len(nm.pinyin) for nm in bp.forms if len(nm.pinyin) >= 3]
+        for n, marks in self.index.long_sound():
+            for q in lengths:
+                top = max(n, q)
+                if top > DELETION_MAX_SYLLABLES and min(n, q) >= top - _max_edits(top):
+                    add(marks, "n")
+                    extra.update(marks)
+        if self.vector_neighbours:
+            near = self.index.nearest(hash_vectors([bp.forms]), self.vector_neighbours,
+                                      min_score=VECTOR_MIN_COSINE).tolist()
+            add(near, "*")
+            extra.update(near)
+        confirm = KeyIndex.from_profiles([bp], lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
+        confirm._extra_ids = extra  # type: ignore[attr-defined]
+        return hits, confirm
+
+    def candidate_ids(self, bp) -> tuple[set[int], KeyIndex]:
+        hits, confirm = self.candidates(bp)
+        return set(hits), confirm
+
+    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
+        """The `top` stored marks most similar to `mark`, equal to `exact_search`.
+
+        Candidates are scored best bound first (the highest score the key families that hit a
+        mark allow); the search stops when the next bound cannot beat the current `top`-th result.
+        """
+        bp = _query_profile(self.matcher, self.profiler, mark, classes)
+        self._own = {}
+        hits, confirm = self.candidates(bp)
+        self.candidate_counts.append(len(hits))
+        rows = list(self.fetch(sorted(hits)))
+        clean = self.matcher.normaliser.clean
+        query_text = bp.forms[0].text
+        bounded = []
+        for row in rows:
+            fams = hits.get(row.id, set())
+            text = clean(row.mark or "")
+            if "!" in fams and query_text not in text:
+                fams = fams - {"!"}
+            # Containment families need the query's core in order within the mark's text (the core
+            # is the text less generic words): a look at the raw text drops most misses unprofiled.
+            for fam, needs in _TEXT_CHECKS:
+                if fam in fams and not any(is_subsequence(x, text) for nm in bp.forms for x in needs(nm) if x):
+                    fams = fams - {fam}
+            if not fams:
+                continue
+            bound = pair_bound(fams, self._bounds, own=self._own.get(row.id))
+            bounded.append(((-bound, row.application_no or "", row.id), row))
+        bounded.sort(key=lambda t: t[0])
+        results: list[tuple[tuple, dict]] = []
+        scored = 0
+        pos = 0
+        while pos < len(bounded):
+            if len(results) >= top:
+                results.sort(key=lambda t: t[0])
+                if bounded[pos][0] > results[top - 1][0]:
+                    break
+            block = [row for _, row in bounded[pos:pos + SCORE_BLOCK]]
+            pos += len(block)
+            scored += len(block)
+            results += _score_rows(self.matcher, self.profiler, bp, block, classes, confirm)
+        self.scored_counts.append(scored)
+        return rank_results(results, top)
+
+
+# ================================================================ the stored register (database)
+def row_of(m: GazetteMark) -> RegisterRow:
+    return RegisterRow(id=m.id, mark=m.mark or "", classes=tuple(m.classes or ()), goods=tuple(m.goods or ()),
+                       similar_groups=tuple(m.similar_groups or ()), applicant=m.applicant,
+                       application_no=m.application_no, office=m.office, publication_date=m.publication_date,
+                       normal=m.normal if m.normaliser_version else None)
+
+
+def db_rows(db: Database, *, above: int = 0) -> list[RegisterRow]:
+    rows: list[RegisterRow] = []
+    last = above
+    while True:
+        with db.session() as s:
+            page = list(s.scalars(select(GazetteMark).where(GazetteMark.id > last).order_by(GazetteMark.id)
+                                  .limit(PAGE)))
+        if not page:
+            return rows
+        rows += [row_of(m) for m in page]
+        last = page[-1].id
+
+
+def db_fetch(db: Database) -> Callable[[Sequence[int]], list[RegisterRow]]:
+    def fetch(ids: Sequence[int]) -> list[RegisterRow]:
+        out: list[RegisterRow] = []
+        for start in range(0, len(ids), 900):
+            chunk = list(ids[start:start + 900])
+            with db.session() as s:
+                out += [row_of(m) for m in s.scalars(select(GazetteMark).where(GazetteMark.id.in_(chunk)))]
+        return out
+
+    return fetch
+
+
+def register_state(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        count = s.scalar(select(func.count(GazetteMark.id))) or 0
+        max_id = s.scalar(select(func.max(GazetteMark.id))) or 0
+    return int(count), int(max_id)
+
+
+def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
+                          on_rebuild: Callable[[str], None] | None = None) -> RegisterIndex:
+    """The register index, current with the database: opened, extended with new marks, or rebuilt."""
+    count, max_id = register_state(db)
+    try:
+        index = RegisterIndex.open(folder)
+        if index.rows == count and index.max_id == max_id:
+            return index
+        with db.session() as s:
+            below = s.scalar(select(func.count(GazetteMark.id)).where(GazetteMark.id <= index.max_id)) or 0
+        if below != index.rows:
+            raise IndexProblem(f"register index at {folder} has {index.rows} marks up to id {index.max_id}, "
+                               f"the database {below}: marks were removed or replaced")
+        new = db_rows(db, above=index.max_id)
+        if len(index.manifest["segments"]) >= 8:
+            raise IndexProblem(f"register index at {folder} has {len(index.manifest['segments'])} segments: merging")
+        index.add(new, matcher=matcher)
+        return index
+    except IndexProblem as exc:
+        if folder.exists():
+            log.warning("rebuilding the register index: %s", exc)
+        if on_rebuild:
+            on_rebuild(str(exc))
+    return RegisterIndex.build(folder, db_rows(db), matcher=matcher)
 
 
 def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Sequence[int] = (),
-                    top: int = 10) -> list[dict]:
-    """Score the query against every stored mark that shares a blocking key with it."""
-    query = Brand(brand_id="query", mark=mark, classes=tuple(classes))
-    matcher.normaliser.add_brand_words([mark])
-    bp = matcher.profile_brand(query)
-    index = KeyIndex([bp.forms], lexicon=matcher.lexicon)
-    results: list[tuple[float, dict]] = []
-    last = 0
-    while True:
-        with db.session() as s:
-            rows = list(s.scalars(select(GazetteMark).where(GazetteMark.id > last).order_by(GazetteMark.id)
-                                  .limit(PAGE)))
-        if not rows:
-            break
-        last = rows[-1].id
-        for m in rows:
-            mp = mark_profile(matcher, m)
-            if not index.candidates(mp.forms):
-                continue
-            match = matcher.compare_profiles(bp, mp)
-            if match.mark_score <= 0:
-                continue
-            rank = match.score if classes else match.mark_score
-            results.append((rank, {
-                "application_no": m.application_no, "office": m.office, "mark": m.mark,
-                "classes": list(m.classes or []), "applicant": m.applicant,
-                "publication_date": m.publication_date.isoformat() if m.publication_date else None,
-                **match.as_dict(),
-            }))
-    results.sort(key=lambda t: (-t[0], t[1]["application_no"]))
-    return [r for _, r in results[:top]]
+                    top: int = 10, index_dir: Path | None = None) -> list[dict]:
+    """Clearance search over every stored mark, through the persistent register index."""
+    folder = Path(index_dir or "indexes") / "register"
+    index = ensure_register_index(db, matcher, folder)
+    searcher = RegisterSearcher(index, matcher, db_fetch(db))
+    return searcher.search(mark, classes=classes, top=top)

@@ -6,15 +6,19 @@ passed down; nothing is built at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import func, select
 
 from .alerts import AlertFilter, export_alerts, list_alerts
 from .config import Settings
+from .errors import MarkwatchError
 from .ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
 from .matcher import Matcher
 from .model import Match
@@ -24,16 +28,48 @@ from .store.tables import AlertRow, BrandRow, GazetteMark, Run
 from .watch import RunSummary, Watcher
 from .watchlists import ImportSummary, import_watchlist_files
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .orgs import Principal
+    from .sinks import DeliverySummary
+    from .sources.remote import PullSummary
+    from .store.locks import DbLock
+    from .tenancy_service import OrgService
+
+log = logging.getLogger(__name__)
+
+RUN_LOCK = "run"
+_DB_LOCK = threading.Lock()
+
+
+@dataclass
+class CycleResult:
+    """One guarded "pull sources, run, deliver" cycle (the nightly job)."""
+
+    status: str  # done | partial (some source failed) | failed | skipped (another run holds the lock)
+    run_id: int | None = None
+    pull: dict | None = None
+    run: dict | None = None
+    delivery: dict | None = None
+    error: str | None = None
+    holder: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
 
 @dataclass
 class Service:
     settings: Settings = field(default_factory=Settings.load)
     _db: Database | None = None
+    _run_lock: "DbLock | None" = field(default=None, repr=False)
+    _run_lock_thread: int | None = field(default=None, repr=False)
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.settings.database_url)
+            with _DB_LOCK:  # the API's worker threads may ask at once
+                if self._db is None:
+                    self._db = Database(self.settings.database_url)
         return self._db
 
     @cached_property
@@ -64,18 +100,35 @@ class Service:
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
-        return Watcher(self.db, self.matcher).run(kind=kind, progress=progress, engine=engine,
-                                                  scheduler_address=scheduler_address)
+        """Match new marks; never two runs at once, across processes (a database lease guards it)."""
+        if self._run_lock is not None and self._run_lock_thread == threading.get_ident():  # inside our cycle
+            return self._watcher().run(kind=kind, progress=progress, engine=engine,
+                                       scheduler_address=scheduler_address)
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            holder = lock.holder()
+            raise MarkwatchError(f"another run is in progress ({holder['owner'] if holder else 'unknown'}, "
+                                 "lease in the locks table); try again when it has finished")
+        try:
+            return self._watcher().run(kind=kind, progress=progress, engine=engine,
+                                       scheduler_address=scheduler_address)
+        finally:
+            lock.release()
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = ()) -> Match:
         return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
                                     candidate_classes=candidate_classes)
 
+    def _watcher(self) -> Watcher:
+        return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
+                       embedding_model_path=self.settings.embedding_model_path)
+
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
         from .search import search_register
 
-        return search_register(self.db, self.matcher, mark, classes=classes, top=top)
+        return search_register(self.db, self.matcher, mark, classes=classes, top=top,
+                               index_dir=self.settings.index_dir)
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
@@ -111,3 +164,132 @@ class Service:
                 "brands": s.scalar(select(func.count(BrandRow.id))) or 0,
                 "alerts": s.scalar(select(func.count(AlertRow.id))) or 0,
             }
+
+    # ---------------------------------------------------------------- organisations and tokens
+    def create_org(self, name: str, kind: str = "station") -> tuple[dict, str]:
+        """A new organisation and its API token (shown once; only its hash is stored)."""
+        from .orgs import create_org
+
+        with self.db.session() as s:
+            org, token = create_org(s, name, kind, self.settings.token_pepper)
+            return {"id": org.id, "name": org.name, "kind": org.kind}, token
+
+    def orgs(self) -> list[dict]:
+        from .orgs import list_orgs
+
+        with self.db.session() as s:
+            return list_orgs(s)
+
+    def rotate_token(self, name: str) -> str:
+        from .orgs import rotate_token
+
+        with self.db.session() as s:
+            return rotate_token(s, name, self.settings.token_pepper)
+
+    def authenticate(self, token: str | None) -> "Principal | None":
+        from .orgs import authenticate
+
+        with self.db.session() as s:
+            return authenticate(s, token, self.settings.token_pepper)
+
+    def as_org(self, principal: "Principal") -> "OrgService":
+        """The use cases made as one organisation: it sees its own watchlists and alerts only."""
+        from .tenancy_service import OrgService
+
+        return OrgService(self, principal)
+
+    # ---------------------------------------------------------------- sources, delivery, the cycle
+    def lock(self, name: str) -> "DbLock":
+        from .store.locks import DbLock
+
+        return DbLock(self.db, name, lease_seconds=self.settings.lock_lease_seconds)
+
+    def pull(self) -> "PullSummary":
+        """Take new files from the drop folder and the source URLs, and ingest them (not while a run
+        holds the run lease, unless it is our own cycle)."""
+        from .sources.remote import pull_sources
+
+        if self._run_lock is not None and self._run_lock_thread == threading.get_ident():
+            return pull_sources(self)
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            holder = lock.holder()
+            raise MarkwatchError(f"a run is in progress ({holder['owner'] if holder else 'unknown'}); "
+                                 "it pulls the sources itself, or try again when it has finished")
+        try:
+            return pull_sources(self)
+        finally:
+            lock.release()
+
+    def deliver(self, *, now: datetime | None = None) -> "DeliverySummary":
+        """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests)."""
+        from .sinks import deliver
+
+        return deliver(self.db, self.settings, now=now)
+
+    def cycle(self, *, kind: str = "scheduled") -> CycleResult:
+        """Pull sources, run, deliver: the nightly job. Skipped when another run holds the lease."""
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            holder = lock.holder()
+            return CycleResult(status="skipped", holder=holder["owner"] if holder else None)
+        self._run_lock, self._run_lock_thread = lock, threading.get_ident()
+        try:
+            return self._cycle(kind)
+        finally:
+            self._run_lock, self._run_lock_thread = None, None
+            lock.release()
+
+    def _cycle(self, kind: str) -> CycleResult:
+        try:
+            pulled = self.pull()
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed run; the next slot retries
+            log.exception("pull failed")
+            return CycleResult(status="failed", run_id=self._failed_run(kind, f"pull: {type(exc).__name__}: {exc}"),
+                               error=f"pull: {exc}")
+        result = CycleResult(status="done", pull=pulled.as_dict())
+        try:
+            summary = self.run(kind=kind)
+            result.run, result.run_id = summary.as_dict(), summary.run_id
+        except Exception as exc:  # noqa: BLE001 - the Watcher recorded it; we add what the pull did
+            log.exception("run failed")
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            result.run_id = self._latest_run_id(kind)
+        if pulled.errors and result.status == "done":
+            result.status = "partial"
+            result.error = "sources: " + "; ".join(pulled.errors)
+        self._record_pull(result.run_id, pulled, result)
+        if result.run_id is not None and result.status != "failed":
+            try:
+                result.delivery = self.deliver().as_dict()
+            except Exception as exc:  # noqa: BLE001 - the outbox keeps everything for the next pass
+                log.exception("delivery failed")
+                result.delivery = {"errors": [f"{type(exc).__name__}: {exc}"]}
+        return result
+
+    def _failed_run(self, kind: str, error: str) -> int:
+        from .store.tables import utcnow
+
+        with self.db.session() as s:
+            run = Run(kind=kind, status="failed", error=error, finished_at=utcnow())
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def _latest_run_id(self, kind: str) -> int | None:
+        with self.db.session() as s:
+            return s.scalar(select(Run.id).where(Run.kind == kind).order_by(Run.id.desc()).limit(1))
+
+    def _record_pull(self, run_id: int | None, pulled: "PullSummary", result: CycleResult) -> None:
+        if run_id is None:
+            return
+        with self.db.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                return
+            run.files = len(pulled.files)
+            run.marks_ingested = pulled.marks_ingested
+            if result.status == "partial":
+                run.status = "partial"
+            if pulled.errors:
+                run.error = "; ".join(filter(None, [run.error, "sources: " + "; ".join(pulled.errors)]))[:10000]

@@ -9,6 +9,7 @@ are unique per (brand, gazette mark) and nothing is compared twice.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Callable, Sequence
 from sqlalchemy import func, select, update
 
 from .candidates import KeyIndex
+from .engines import PairResult, ScreeningContext, make_engine, score_pairs
 from .deadline import opposition_deadline
 from .matcher import BrandProfile, Matcher, MarkProfile
 from .model import Brand
@@ -23,7 +25,7 @@ from .normalise import NORMALISER_VERSION, NormalisedMark
 from .store.db import Database
 from .store.tables import AlertRow, BrandRow, GazetteMark, Run
 
-CHUNK = 5000
+CHUNK = 20000
 
 
 @dataclass
@@ -59,33 +61,25 @@ def mark_profile(matcher: Matcher, m: GazetteMark) -> MarkProfile:
                                 normal=normal)
 
 
-@dataclass
-class PairResult:
-    mark_pos: int
-    brand_pos: int
-    match: object
-
-
 def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], marks: Sequence[MarkProfile],
            *, eligible: Callable[[int, int], bool] = lambda i, j: True) -> tuple[list[PairResult], int]:
-    """Compare each mark with its candidate brands; returns the similar pairs and the number compared."""
-    hits: list[PairResult] = []
-    compared = 0
-    for i, mp in enumerate(marks):
-        for j in sorted(index.candidates(mp.forms)):
-            if not eligible(i, j):
-                continue
-            compared += 1
-            match = matcher.compare_profiles(brands[j], mp)
-            if match.similar:
-                hits.append(PairResult(i, j, match))
-    return hits, compared
+    """Compare each mark with its candidate brands; returns the similar pairs and the number compared.
+
+    Candidates come from the key index (`candidates.KeyIndex.candidate_pairs`: blocking keys, the
+    Latin `cdist`, the goods filter); only they meet the full scorer.
+    """
+    pairs = [(i, j) for i, j in index.candidate_pairs(marks) if eligible(i, j)]
+    return score_pairs(matcher, brands, marks, pairs), len(pairs)
 
 
 class Watcher:
-    def __init__(self, db: Database, matcher: Matcher):
+    def __init__(self, db: Database, matcher: Matcher, *, index_dir: Path | None = None,
+                 embedding_model_path: str | None = None):
         self.db = db
         self.matcher = matcher
+        # Where the watchlist index is kept between runs (settings.index_dir); None: built per run.
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.embedding_model_path = embedding_model_path
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -128,8 +122,17 @@ class Watcher:
         self.matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
         return rows, [self.matcher.profile_brand(b) for b in brands]
 
+    def _watch_index(self, rows: list[BrandRow]) -> tuple[KeyIndex, list[BrandProfile]]:
+        from .indexes import build_watch_index, ensure_watch_index
+
+        brands = [brand_from_row(r) for r in rows]
+        if self.index_dir is None:
+            return build_watch_index(brands, self.matcher)
+        return ensure_watch_index(self.index_dir / "watchlist", brands, self.matcher)
+
     def _run(self, summary: RunSummary, progress, engine: str, scheduler_address: str | None) -> None:
-        rows, profiles = self._load_brands()
+        with self.db.session() as s:
+            rows = list(s.scalars(select(BrandRow).order_by(BrandRow.id)))
         if not rows:
             return
         with self.db.session() as s:
@@ -139,30 +142,44 @@ class Watcher:
         low = min(r.matched_through for r in rows)
         if max_id <= low:
             return
-        index = KeyIndex([p.forms for p in profiles], lexicon=self.matcher.lexicon)
-        watermarks = [r.matched_through for r in rows]
-        cursor = low
-        done = 0
-        while cursor < max_id:
-            with self.db.session() as s:
-                chunk = list(s.scalars(select(GazetteMark).where(GazetteMark.id > cursor, GazetteMark.id <= max_id)
-                                       .order_by(GazetteMark.id).limit(CHUNK)))
-            if not chunk:
-                break
-            marks = [mark_profile(self.matcher, m) for m in chunk]
-            ids = [m.id for m in chunk]
-            hits, compared = screen(self.matcher, index, profiles, marks,
-                                    eligible=lambda i, j: ids[i] > watermarks[j])
-            chunk_max = ids[-1]
-            summary.alerts_new += self._commit_chunk(summary.run_id, chunk, rows, hits, chunk_max)
-            for j, w in enumerate(watermarks):
-                watermarks[j] = max(w, chunk_max)
-            summary.marks_matched += len(chunk)
-            summary.pairs_compared += compared
-            done += len(chunk)
-            cursor = chunk_max
-            if progress:
-                progress(done, total)
+        runner = make_engine(engine, scheduler_address=scheduler_address)
+        try:
+            index, profiles = self._watch_index(rows)
+            ctx = ScreeningContext(brands=[p.brand for p in profiles], profiles=profiles, index=index,
+                                   default_threshold=self.matcher.default_threshold,
+                                   embedding_model_path=self.embedding_model_path)
+            if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
+                from .errors import ConfigError
+
+                raise ConfigError("the dask engine rebuilds the embedding model on each worker and needs its "
+                                  "path: run through the service (settings.embedding_model_path)")
+            watermarks = [r.matched_through for r in rows]
+            cursor = low
+            done = 0
+            while cursor < max_id:
+                with self.db.session() as s:
+                    chunk = list(s.scalars(select(GazetteMark).where(GazetteMark.id > cursor,
+                                                                     GazetteMark.id <= max_id)
+                                           .order_by(GazetteMark.id).limit(CHUNK)))
+                if not chunk:
+                    break
+                inputs = [(m.id, m.mark or "", tuple(m.classes or ()), tuple(m.goods or ()),
+                           tuple(m.similar_groups or ()), m.applicant,
+                           m.normal if m.normaliser_version == NORMALISER_VERSION else None) for m in chunk]
+                result = runner.screen(ctx, inputs, list(watermarks),
+                                       matcher=self.matcher if runner.name == "local" else None)
+                chunk_max = chunk[-1].id
+                summary.alerts_new += self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                for j, w in enumerate(watermarks):
+                    watermarks[j] = max(w, chunk_max)
+                summary.marks_matched += len(chunk)
+                summary.pairs_compared += result.compared
+                done += len(chunk)
+                cursor = chunk_max
+                if progress:
+                    progress(done, total)
+        finally:
+            runner.close()
 
     def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
                       chunk_max: int) -> int:

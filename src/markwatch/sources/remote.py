@@ -40,6 +40,13 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 GAZETTE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".xlsx", ".xml")
+# a gazette served at a URL without a file name is recognised by its content type
+CONTENT_SUFFIXES = {
+    "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl", "application/jsonlines": ".jsonl",
+    "application/x-jsonlines": ".jsonl", "text/csv": ".csv", "text/tab-separated-values": ".tsv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/xml": ".xml", "text/xml": ".xml",
+}
 # names a writer uses while a file is still being written; they are skipped until renamed
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
 
@@ -146,15 +153,25 @@ class DropFolderSource:
             return
         for path in self.candidates():
             try:
+                st = path.stat()
+                # size and modification time: a file seen unchanged is not read (hashed) again
+                stamp = f"{st.st_size}:{st.st_mtime_ns}"
+                if self._seen(service.db, path.name, stamp):
+                    continue
                 sha = _sha256_file(path)
             except OSError as exc:  # removed or locked meanwhile: next pull
                 summary.errors.append(f"{path}: cannot read: {exc}")
                 continue
             item = f"{path.name}#{sha}"
-            if get_checkpoint(service.db, self.name, item) is not None:
-                continue
-            _ingest(service, path, self.name, item, summary)
-            save_checkpoint(service.db, self.name, item, sha256=sha)
+            if get_checkpoint(service.db, self.name, item) is None:
+                _ingest(service, path, self.name, item, summary)
+            save_checkpoint(service.db, self.name, item, sha256=sha, etag=stamp)
+
+    def _seen(self, db: Database, name: str, stamp: str) -> bool:
+        with db.session() as s:
+            return s.scalar(select(SourceCheckpoint.id).where(
+                SourceCheckpoint.source == self.name, SourceCheckpoint.item.startswith(name + "#", autoescape=True),
+                SourceCheckpoint.etag == stamp).limit(1)) is not None
 
 
 # ---------------------------------------------------------------- HTTP
@@ -238,10 +255,10 @@ class HttpSource:
         return headers, cp
 
     def _pull(self, service: Service, summary: PullSummary, client: httpx.Client) -> None:
-        headers, _ = self._conditional(service.db, self.url)
         if _is_gazette_name(self.url):
             self._take_file(service, summary, client, self.url)
             return
+        headers, cp = self._conditional(service.db, self.url)
         try:
             resp = client.get(self.url, headers=headers)
         except httpx.HTTPError as exc:
@@ -254,6 +271,12 @@ class HttpSource:
             summary.errors.append(f"{self.url}: HTTP {resp.status_code}")
             return
         urls = listing_urls(str(resp.url), resp.content, resp.headers.get("content-type", ""))
+        suffix = CONTENT_SUFFIXES.get(resp.headers.get("content-type", "").split(";")[0].strip().lower())
+        if urls is None and suffix is not None:
+            # a gazette file at a URL without a file name (e.g. /api/gazette?issue=2004): known by its type
+            self._store_and_ingest(service, summary, self.url, resp.content, suffix, cp,
+                                   resp.headers.get("etag"), resp.headers.get("last-modified"))
+            return
         if urls is None:
             summary.errors.append(f"{self.url}: neither a gazette file (.jsonl .csv .tsv .xlsx .xml) nor a listing "
                                   "of them (JSON array of URLs or an HTML page with links)")
@@ -271,9 +294,7 @@ class HttpSource:
     def _take_file(self, service: Service, summary: PullSummary, client: httpx.Client, url: str) -> bool:
         """Download (conditionally) and ingest one file; False when it should be tried again later."""
         headers, cp = self._conditional(service.db, url)
-        target_dir = Path(self.settings.download_dir) / hashlib.sha256(self.name.encode()).hexdigest()[:12]
-        target_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target_dir / (_file_name(url) + ".part")
+        tmp = self._target_dir() / (_file_name(url) + ".part")
         h = hashlib.sha256()
         try:
             with client.stream("GET", url, headers=headers) as resp:
@@ -296,18 +317,34 @@ class HttpSource:
             tmp.unlink(missing_ok=True)
             summary.errors.append(f"{url}: {type(exc).__name__}: {exc}")
             return False
-        sha = h.hexdigest()
+        self._keep(service, summary, url, tmp, h.hexdigest(), _file_name(url), cp, etag, last_modified)
+        return True
+
+    def _target_dir(self) -> Path:
+        target = Path(self.settings.download_dir) / hashlib.sha256(self.name.encode()).hexdigest()[:12]
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def _store_and_ingest(self, service: Service, summary: PullSummary, url: str, body: bytes, suffix: str,
+                          cp: SourceCheckpoint | None, etag: str | None, last_modified: str | None) -> None:
+        name = (_file_name(url).rsplit(".", 1)[0] or "gazette") + suffix
+        tmp = self._target_dir() / (name + ".part")
+        tmp.write_bytes(body)
+        self._keep(service, summary, url, tmp, hashlib.sha256(body).hexdigest(), name, cp, etag, last_modified)
+
+    def _keep(self, service: Service, summary: PullSummary, url: str, tmp: Path, sha: str, name: str,
+              cp: SourceCheckpoint | None, etag: str | None, last_modified: str | None) -> None:
+        """Ingest a downloaded file unless it has the same bytes as last time; then checkpoint it."""
         if cp is not None and cp.sha256 == sha:
             # same bytes as last time (a server without validators): nothing new, remember its validators
             tmp.unlink(missing_ok=True)
             save_checkpoint(service.db, self.name, url, sha256=sha, etag=etag, last_modified=last_modified)
             summary.not_modified += 1
-            return True
-        final = target_dir / f"{sha[:12]}-{_file_name(url)}"
+            return
+        final = tmp.parent / f"{sha[:12]}-{name}"
         tmp.replace(final)
         _ingest(service, final, self.name, url, summary)
         save_checkpoint(service.db, self.name, url, sha256=sha, etag=etag, last_modified=last_modified)
-        return True
 
 
 def make_client(settings: Settings) -> httpx.Client:

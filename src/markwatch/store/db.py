@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's command API keeps its context in module globals: one migration at a time per process.
+_MIGRATE_LOCK = threading.Lock()
 
 
 class Database:
@@ -43,7 +46,7 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
+        with _MIGRATE_LOCK, self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

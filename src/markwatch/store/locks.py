@@ -8,6 +8,7 @@ row that expires after the lease; a live holder renews it from a heartbeat threa
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -20,6 +21,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .db import Database
 from .tables import Lock
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -99,13 +102,13 @@ class DbLock:
                 try:
                     if not self.renew():
                         return
-                except Exception:  # noqa: BLE001 - a missed beat is retried; the lease is long enough
-                    continue
+                except Exception:
+                    log.warning("lease %s: renewal failed, retrying", self.name, exc_info=True)
 
         self._heartbeat = threading.Thread(target=beat, name=f"lock-{self.name}", daemon=True)
         self._heartbeat.start()
 
-    def __enter__(self) -> "DbLock":
+    def __enter__(self) -> DbLock:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Services for the service tests: PostgreSQL on 127.0.0.1 and Debian's Chromium (for playwright).
+#
+#   eval "$(bash scripts/ci_services.sh)"
+#
+# Idempotent and non-interactive (CI=true, no input). Run as root: it installs the Debian packages
+# postgresql and chromium when they are missing (apt-get update once, only then), makes its own
+# cluster with initdb in $MARKWATCH_PG_DIR (default /var/tmp/markwatch-pg) owned by the postgres user,
+# listening on 127.0.0.1:$MARKWATCH_PG_PORT (default 54329) only, and creates a role and a database.
+# Also puts the test packages (playwright, aiosmtpd, psycopg) into .venv when one exists and lacks them;
+# no browser is downloaded: the tests drive /usr/bin/chromium.
+# Everything is logged to stderr; stdout carries only the export line for the caller to eval.
+set -euo pipefail
+
+PG_DIR="${MARKWATCH_PG_DIR:-/var/tmp/markwatch-pg}"
+PG_PORT="${MARKWATCH_PG_PORT:-54329}"
+PG_USER="${MARKWATCH_PG_USER:-markwatch}"
+PG_PASSWORD="${MARKWATCH_PG_PASSWORD:-markwatch}"
+PG_DB="${MARKWATCH_PG_DB:-markwatch_test}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+log() { echo "ci_services: $*" >&2; }
+
+# ---------------------------------------------------------------- Debian packages
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing ${missing[*]} and not root: install them with apt-get (as root) first"
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# ---------------------------------------------------------------- Python test packages
+if [ -x "$ROOT/.venv/bin/python" ]; then
+  if ! "$ROOT/.venv/bin/python" -c "import playwright, aiosmtpd, psycopg" >/dev/null 2>&1; then
+    log "installing the test packages into .venv"
+    "$ROOT/.venv/bin/python" -m pip install -q 'playwright>=1.40' 'aiosmtpd>=1.4' 'psycopg[binary]>=3.1' >&2
+  fi
+fi
+
+# ---------------------------------------------------------------- PostgreSQL cluster
+BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+if [ "$(id -u)" -eq 0 ]; then
+  as_pg() { runuser -u postgres -- "$@"; }
+  PG_OS_USER=postgres
+else
+  as_pg() { "$@"; }
+  PG_OS_USER="$(id -un)"
+fi
+
+if ! "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+  mkdir -p "$PG_DIR"
+  chown "$PG_OS_USER" "$PG_DIR"
+  chmod 700 "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "initdb in $PG_DIR/data"
+    as_pg "$BIN/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >&2
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  # tests make many short connections; fsync off: this cluster only ever holds throw-away test data
+  as_pg "$BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >&2
+fi
+
+psql_pg() { as_pg "$BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+if [ "$(psql_pg -d postgres -c "select 1 from pg_roles where rolname = '$PG_USER'")" != "1" ]; then
+  log "creating role $PG_USER"
+  psql_pg -d postgres -c "create role \"$PG_USER\" login password '$PG_PASSWORD'" >&2
+fi
+if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$PG_DB'")" != "1" ]; then
+  log "creating database $PG_DB"
+  psql_pg -d postgres -c "create database \"$PG_DB\" owner \"$PG_USER\" encoding 'UTF8' template template0" >&2
+fi
+
+URL="postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
+log "ready: $URL (chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing))"
+echo "export MARKWATCH_TEST_POSTGRES_URL='$URL'"

@@ -1,0 +1,47 @@
+"""The FastAPI application: ``create_app(service)`` builds it around one Service (built once)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from ..errors import ConfigError, Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
+from ..service import Service
+
+API_PREFIX = "/api/v1"
+
+# most specific first: the first class the error is an instance of decides the status
+_STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
+    (NotFound, 404), (Forbidden, 403), (Conflict, 409), (RecordError, 422), (FileFormatError, 400),
+    (ConfigError, 500), (MarkwatchError, 400),
+)
+
+
+def create_app(service: Service | None = None) -> FastAPI:
+    from .routers import alerts, subscriptions, tools, watchlists
+
+    app = FastAPI(
+        title="markwatch API",
+        version=__version__,
+        description="Watch Chinese trademark gazettes (初步审定公告) for marks that copy watched brands. "
+                    "Every call is made as an organisation: send `Authorization: Bearer <token>`.",
+        openapi_url="/openapi.json",
+        # the interactive docs pages load their scripts from a CDN; markwatch serves nothing from elsewhere
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service or Service()
+
+    @app.exception_handler(MarkwatchError)
+    def markwatch_error(_: Request, exc: MarkwatchError) -> JSONResponse:
+        status = next(code for cls, code in _STATUS if isinstance(exc, cls))
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    for r in (watchlists.router, subscriptions.router, alerts.router, tools.router):
+        app.include_router(r, prefix=API_PREFIX)
+
+    from ..web import mount_web
+
+    mount_web(app)
+    return app

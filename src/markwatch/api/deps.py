@@ -1,0 +1,33 @@
+"""Request dependencies: the service, and the organisation a call is made as (Bearer token)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..orgs import Principal
+from ..service import Service
+from ..tenancy_service import OrgService
+
+bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="An organisation's API token, from `markwatch org create` or `markwatch org token`.")
+
+UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def get_principal(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    if cred is None or not cred.credentials:
+        raise HTTPException(401, "missing token: send the header Authorization: Bearer <token> (缺少令牌)",
+                            headers=UNAUTHORIZED)
+    principal = get_service(request).authenticate(cred.credentials)
+    if principal is None:
+        raise HTTPException(401, "invalid or revoked token (令牌无效)", headers=UNAUTHORIZED)
+    return principal
+
+
+def get_org(request: Request, principal: Principal = Depends(get_principal)) -> OrgService:
+    return get_service(request).as_org(principal)

@@ -1,0 +1,1 @@
+"""API routers; every route is made as the organisation of the Bearer token."""

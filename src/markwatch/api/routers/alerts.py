@@ -1,0 +1,77 @@
+"""Alerts (预警): filter, page, review status with history, timeline, export."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi.responses import FileResponse
+
+from ...alerts import AlertFilter
+from ...tenancy_service import OrgService
+from ..deps import get_org
+from ..schemas import SeverityName, Status, StatusIn
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+
+
+def alert_filter(watchlist_id: int | None = Query(None, description="Only this watchlist"),
+                 brand_id: str | None = Query(None, description="Only this brand (商标编号)"),
+                 severity: SeverityName | None = None, status: Status | None = None,
+                 since: date | None = Query(None, description="Publication date from (YYYY-MM-DD)"),
+                 until: date | None = Query(None, description="Publication date to (YYYY-MM-DD)")) -> AlertFilter:
+    return AlertFilter(watchlist_ids=[watchlist_id] if watchlist_id is not None else None, brand_id=brand_id,
+                       severity=severity, status=status, since=since, until=until)
+
+
+@router.get("", summary="Alerts sorted by opposition deadline, paginated, with the total")
+def list_alerts(f: AlertFilter = Depends(alert_filter), limit: int = Query(50, ge=1, le=500),
+                offset: int = Query(0, ge=0), org: OrgService = Depends(get_org)) -> dict:
+    f.limit, f.offset = limit, offset
+    return org.alerts(f)
+
+
+@router.get("/export", summary="Download alerts as XLSX, CSV or JSONL (Chinese column headers)",
+            response_class=FileResponse)
+def export(background: BackgroundTasks, format: Literal["xlsx", "csv", "jsonl"] = "xlsx",
+           f: AlertFilter = Depends(alert_filter), org: OrgService = Depends(get_org)) -> FileResponse:
+    tmp = Path(tempfile.mkdtemp(prefix="markwatch-export-"))
+    path, _ = org.export(format, tmp / f"alerts.{format}", f)
+    background.add_task(_cleanup, tmp)
+    return FileResponse(path, media_type=MEDIA[format],
+                        filename=f"markwatch-alerts-{date.today().strftime('%Y%m%d')}.{format}")
+
+
+def _cleanup(folder: Path) -> None:
+    for p in folder.iterdir():
+        p.unlink(missing_ok=True)
+    folder.rmdir()
+
+
+@router.get("/timeline", summary="Alerts per month per brand or Nice class (for a chart)")
+def timeline(by: Literal["brand", "class"] = "brand", f: AlertFilter = Depends(alert_filter),
+             org: OrgService = Depends(get_org)) -> dict:
+    return org.timeline(f, by)
+
+
+@router.get("/{alert_id}", summary="One alert with its reasons and review history")
+def get_alert(alert_id: int, org: OrgService = Depends(get_org)) -> dict:
+    return org.alert(alert_id)
+
+
+@router.post("/{alert_id}/status", summary="Review: new → reviewing → opposition_filed / dismissed",
+             description="The actor is the calling organisation; every change is kept in the history. "
+                         "A move the workflow does not allow is 409.")
+def set_status(alert_id: int, body: StatusIn, org: OrgService = Depends(get_org)) -> dict:
+    return org.review(alert_id, body.status, body.comment)
+
+
+@router.get("/{alert_id}/history", summary="Review history of an alert")
+def history(alert_id: int, org: OrgService = Depends(get_org)) -> list[dict]:
+    return org.alert(alert_id)["history"]

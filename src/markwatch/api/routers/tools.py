@@ -1,0 +1,45 @@
+"""The caller, compare, search and the run history."""
+
+from __future__ import annotations
+
+import threading
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from ...orgs import Principal
+from ...service import Service
+from ...tenancy_service import OrgService
+from ..deps import get_org, get_principal, get_service
+from ..schemas import CompareIn
+
+router = APIRouter(tags=["tools"])
+
+# the matcher's normaliser learns brand words as it goes; one comparison at a time keeps that safe
+_matcher_lock = threading.Lock()
+
+
+@router.get("/me", summary="The organisation of the token")
+def me(org: OrgService = Depends(get_org)) -> dict:
+    return org.me()
+
+
+@router.post("/compare", summary="Compare a brand with a candidate mark: sound, look, meaning, goods")
+def compare(body: CompareIn, _: Principal = Depends(get_principal), service: Service = Depends(get_service)) -> dict:
+    with _matcher_lock:
+        match = service.compare(body.brand, body.candidate, brand_classes=body.brand_classes,
+                                candidate_classes=body.candidate_classes)
+    return {"brand": body.brand, "candidate": body.candidate, **match.as_dict()}
+
+
+@router.get("/search", summary="Clearance search: the stored gazette marks most similar to a mark")
+def search(mark: str = Query(min_length=1, max_length=500), classes: list[int] = Query([]),
+           top: int = Query(10, ge=1, le=100), _: Principal = Depends(get_principal),
+           service: Service = Depends(get_service)) -> list[dict]:
+    with _matcher_lock:
+        return service.search(mark, classes=classes, top=top)
+
+
+@router.get("/runs", summary="Run history: started, finished, files, marks, alerts, errors")
+def runs(request: Request, limit: int = Query(20, ge=1, le=200), _: Principal = Depends(get_principal),
+         service: Service = Depends(get_service)) -> list[dict]:
+    return service.runs(limit)

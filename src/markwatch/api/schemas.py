@@ -1,0 +1,75 @@
+"""Request bodies. Field meaning follows the watchlist files (markwatch.sources.watchlists)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["new", "reviewing", "opposition_filed", "dismissed"]
+SeverityName = Literal["high", "medium", "low"]
+BrandKind = Literal["enterprise", "collective", "certification", "geographical_indication"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WatchlistIn(Strict):
+    name: str = Field(min_length=1, max_length=200, description="监测名单名称")
+    description: str | None = Field(None, max_length=5000)
+    organisation: str | None = Field(None, description="Owner; admins only, default the caller")
+
+
+class WatchlistPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+
+
+class BrandFields(Strict):
+    mark: str | None = Field(None, min_length=1, max_length=500, description="商标名称")
+    aliases: list[str] | None = None
+    classes: list[int] | None = Field(None, description="Nice classes 1-45 (类别)")
+    similar_groups: list[str] | None = Field(None, description="类似群, e.g. 3002")
+    owner: str | None = Field(None, max_length=500)
+    kind: BrandKind | None = None
+    key: bool | None = None
+    well_known: bool | None = None
+    threshold: float | None = Field(None, gt=0, le=1)
+    exclude_applicants: list[str] | None = None
+    exclude_words: list[str] | None = None
+
+
+class BrandIn(BrandFields):
+    brand_id: str = Field(min_length=1, max_length=100, description="商标编号, unique in the watchlist")
+    mark: str = Field(min_length=1, max_length=500, description="商标名称")
+
+
+class BrandPatch(BrandFields):
+    pass
+
+
+class SubscriptionIn(Strict):
+    watchlist_id: int
+    organisation: str | None = Field(None, description="Subscriber organisation; default the caller")
+    email: str | None = Field(None, max_length=300)
+    webhook: str | None = Field(None, max_length=1000)
+    webhook_secret: str | None = Field(None, min_length=8, max_length=200)
+
+
+class SubscriptionPatch(Strict):
+    email: str | None = Field(None, max_length=300)
+    webhook: str | None = Field(None, max_length=1000)
+    webhook_secret: str | None = Field(None, min_length=8, max_length=200)
+
+
+class StatusIn(Strict):
+    status: Status
+    comment: str | None = Field(None, max_length=2000)
+
+
+class CompareIn(Strict):
+    brand: str = Field(min_length=1, max_length=500)
+    candidate: str = Field(min_length=1, max_length=500)
+    brand_classes: list[int] = []
+    candidate_classes: list[int] = []

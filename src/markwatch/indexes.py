@@ -1,0 +1,564 @@
+"""Persistent indexes (持久化索引) under settings.index_dir, each described by a JSON manifest.
+
+- `register/`: every stored gazette mark (the clearance-search side). Mark-side blocking keys,
+  hashed to 64 bits, in sorted posting segments (`.npy`, memory-mapped), plus a faiss vector index
+  of hashing n-gram vectors. New marks are added incrementally: one more posting segment and a
+  faiss `add`; segments are merged when there are too many.
+- `watchlist/`: the brands' blocking keys (`KeyIndex` as arrays) and their normalised forms.
+
+The manifest records the normaliser version, the key-family version and parameters, a fingerprint
+of the data the keys are derived from (lexicon, synonyms, glyph table, place names), counts, the
+highest gazette mark id, the vector model, and a SHA-256 of every file. An index whose manifest
+does not match what the code and the database now say is *stale*; one whose files fail the
+checksum or cannot be read is *corrupt*. Either is rebuilt (`ensure_*`), never silently used.
+Nothing is pickled: numpy arrays with allow_pickle=False, JSON, and faiss.write_index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .candidates import (
+    DELETION_MAX_SYLLABLES,
+    KEYS_VERSION,
+    LATIN_RATIO_MIN_LENGTH,
+    KeyIndex,
+    mark_form_keys,
+    mark_meaning_keys,
+    meaning_texts_of_mark,
+)
+from .errors import MarkwatchError
+from .normalise import NORMALISER_VERSION
+from .vectors import DIM, VectorIndex, hash_vectors
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+MAX_SEGMENTS = 8
+BUILD_BATCH = 20_000
+
+
+class IndexProblem(MarkwatchError):
+    """An index on disk cannot be used as it is (stale or corrupt); it will be rebuilt."""
+
+
+class StaleIndex(IndexProblem):
+    pass
+
+
+class CorruptIndex(IndexProblem):
+    pass
+
+
+# ================================================================ shared helpers
+def stable_hash(key: str) -> int:
+    """64-bit hash that is the same in every process and release (CRC-32 and Adler-32 side by side)."""
+    b = key.encode("utf-8")
+    return (zlib.crc32(b) << 32) | zlib.adler32(b)
+
+
+def hash_keys(keys: Iterable[str]) -> np.ndarray:
+    return np.fromiter((stable_hash(k) for k in keys), dtype=np.uint64)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_fingerprint() -> str:
+    """SHA-256 over the data files blocking keys are derived from (lexicon, synonyms, glyphs, places)."""
+    data = Path(__file__).resolve().parent / "data"
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(data)) if data.is_dir() else []:
+        p = data / name
+        if p.is_file() and name.split(".")[0] in {"lexicon", "brand_translations", "synonyms", "places",
+                                                    "glyph_neighbours"}:
+            h.update(name.encode())
+            h.update(file_sha256(p).encode())
+    return h.hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def read_manifest(folder: Path) -> dict:
+    path = folder / MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise StaleIndex(f"no index at {folder}") from exc
+    except (OSError, ValueError) as exc:
+        raise CorruptIndex(f"manifest {path} is unreadable: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise StaleIndex(f"index at {folder} has format {doc.get('format') if isinstance(doc, dict) else '?'}, "
+                         f"this release reads {FORMAT}")
+    return doc
+
+
+def write_manifest(folder: Path, doc: dict) -> None:
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, folder / MANIFEST)
+
+
+def verify_files(folder: Path, doc: dict) -> None:
+    for name, meta in doc.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise CorruptIndex(f"index file {path} is missing")
+        if path.stat().st_size != meta.get("bytes"):
+            raise CorruptIndex(f"index file {path} has {path.stat().st_size} bytes, the manifest says {meta.get('bytes')}")
+        if file_sha256(path) != meta.get("sha256"):
+            raise CorruptIndex(f"index file {path} fails its checksum")
+
+
+def _file_meta(path: Path) -> dict:
+    return {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+
+
+def key_params() -> dict:
+    return {"keys_version": KEYS_VERSION, "hash": "crc32|adler32", "vector_dim": DIM,
+            "deletion_max_syllables": DELETION_MAX_SYLLABLES, "data": data_fingerprint()}
+
+
+def check_params(doc: dict, folder: Path) -> None:
+    if doc.get("normaliser_version") != NORMALISER_VERSION:
+        raise StaleIndex(f"index at {folder} was built by normaliser version {doc.get('normaliser_version')}, "
+                         f"now {NORMALISER_VERSION}")
+    want = key_params()
+    if doc.get("params") != want:
+        raise StaleIndex(f"index at {folder} was built with parameters {doc.get('params')}, now {want}")
+
+
+# ================================================================ the register
+@dataclass
+class RegisterRow:
+    """A stored mark as the register index and the clearance search read it."""
+
+    id: int
+    mark: str
+    classes: tuple[int, ...] = ()
+    goods: tuple[str, ...] = ()
+    similar_groups: tuple[str, ...] = ()
+    applicant: str | None = None
+    application_no: str = ""
+    office: str = "CN"
+    publication_date: object = None
+    normal: dict | None = None
+
+
+def _row_keys(profile) -> set[str]:
+    keys: set[str] = set()
+    for c in profile.forms:
+        mark_form_keys(c, keys)
+    mark_meaning_keys(meaning_texts_of_mark(profile), _LEXICON[0], keys)
+    return keys
+
+
+_LEXICON: list = [None]
+
+
+class _VectorSink:
+    """Collects vectors batch by batch; trains an IVF index on the first 100,000 when the register is big."""
+
+    TRAIN = 100_000
+
+    def __init__(self, expected: int):
+        self.expected = expected
+        self.index: VectorIndex | None = None
+        self.pending: list[tuple[list[int], np.ndarray]] = []
+        self.pending_n = 0
+
+    def add(self, ids: list[int], vecs: np.ndarray) -> None:
+        if self.index is not None:
+            self.index.add(ids, vecs)
+            return
+        self.pending.append((ids, vecs))
+        self.pending_n += len(ids)
+        if self.pending_n >= min(self.TRAIN, self.expected):
+            self._flush()
+
+    def _flush(self) -> None:
+        training = np.vstack([v for _, v in self.pending]) if self.pending else np.zeros((0, DIM), np.float32)
+        self.index = VectorIndex.create(DIM, expected=self.expected, training=training)
+        for ids, vecs in self.pending:
+            self.index.add(ids, vecs)
+        self.pending = []
+
+    def finish(self) -> VectorIndex:
+        if self.index is None:
+            self._flush()
+        assert self.index is not None
+        return self.index
+
+
+def register_profiler(matcher):
+    """A batch profiler for stored marks: the matcher's engines with a normaliser that protects no
+    watched words, so that the stored keys do not depend on which brands a process happens to know."""
+    from .matcher import Matcher
+    from .normalise import Normaliser
+    from .profiles import FastProfiler
+
+    clean = Matcher(normaliser=Normaliser(), goods_table=matcher.goods_table, lexicon=matcher.lexicon,
+                    default_threshold=matcher.default_threshold)
+    return FastProfiler(clean)
+
+
+class _Segment:
+    """One sorted posting segment: unique key hashes, offsets into ids; Latin parts; long marks."""
+
+    def __init__(self, folder: Path, name: str, mmap: bool = True):
+        mode = "r" if mmap else None
+        try:
+            self.hashes = np.load(folder / f"{name}.hashes.npy", mmap_mode=mode, allow_pickle=False)
+            self.offsets = np.load(folder / f"{name}.offsets.npy", mmap_mode=mode, allow_pickle=False)
+            self.ids = np.load(folder / f"{name}.ids.npy", mmap_mode=mode, allow_pickle=False)
+            extra = json.loads((folder / f"{name}.extra.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptIndex(f"index segment {folder / name} is unreadable: {exc}") from exc
+        if len(self.offsets) != len(self.hashes) + 1 or (len(self.hashes) and self.offsets[-1] != len(self.ids)):
+            raise CorruptIndex(f"index segment {folder / name} is inconsistent")
+        self.latin: dict[str, list[int]] = extra["latin"]
+        self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
+        self.name = name
+
+    @staticmethod
+    def files(name: str) -> list[str]:
+        return [f"{name}.hashes.npy", f"{name}.offsets.npy", f"{name}.ids.npy", f"{name}.extra.json"]
+
+    @staticmethod
+    def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict) -> None:
+        order = np.argsort(hashes, kind="stable")
+        hashes, ids = hashes[order], ids[order]
+        uniq, starts = np.unique(hashes, return_index=True)
+        offsets = np.append(starts, len(hashes)).astype(np.int64)
+        np.save(folder / f"{name}.hashes.npy", uniq.astype(np.uint64), allow_pickle=False)
+        np.save(folder / f"{name}.offsets.npy", offsets, allow_pickle=False)
+        np.save(folder / f"{name}.ids.npy", ids.astype(np.int64), allow_pickle=False)
+        (folder / f"{name}.extra.json").write_text(json.dumps(
+            {"latin": latin, "long_sound": {str(k): v for k, v in long_sound.items()}}, ensure_ascii=False),
+            encoding="utf-8")
+
+    def _gather(self, hashes: np.ndarray) -> np.ndarray:
+        if len(self.hashes) == 0 or len(hashes) == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.hashes, hashes)
+        ok = pos < len(self.hashes)
+        pos, qh = pos[ok], hashes[ok]
+        hit = self.hashes[pos] == qh
+        pos = pos[hit]
+        if len(pos) == 0:
+            return np.zeros(0, dtype=np.int64)
+        parts = [self.ids[self.offsets[p]:self.offsets[p + 1]] for p in pos.tolist()]
+        return np.concatenate(parts)
+
+    def nbytes(self) -> int:
+        return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes)
+
+
+class RegisterIndex:
+    """Blocking keys and vectors of every stored mark; opened read-only for searching."""
+
+    def __init__(self, folder: Path, manifest: dict, segments: list[_Segment], vectors: VectorIndex | None):
+        self.folder = folder
+        self.manifest = manifest
+        self.segments = segments
+        self.vectors = vectors
+
+    # ---------------------------------------------------------------- building
+    @staticmethod
+    def _encode(rows: Sequence[RegisterRow], matcher, profiler,
+                on_vectors: Callable[[list[int], np.ndarray], None] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+        """Hashed keys (and ids) of every row; Latin parts; long syllable sequences. Vectors go to
+        `on_vectors` batch by batch, so that a big register never holds all profiles at once."""
+        from .engines import profile_inputs
+
+        _LEXICON[0] = matcher.lexicon
+        hashes: list[np.ndarray] = []
+        ids: list[np.ndarray] = []
+        latin: dict[str, list[int]] = {}
+        long_sound: dict[int, list[int]] = {}
+        for start in range(0, len(rows), BUILD_BATCH):
+            batch = rows[start:start + BUILD_BATCH]
+            profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant,
+                                                  r.normal) for r in batch])
+            for r, p in zip(batch, profiles):
+                h = hash_keys(_row_keys(p))
+                hashes.append(h)
+                ids.append(np.full(len(h), r.id, dtype=np.int64))
+                for c in p.forms:
+                    if len(c.latin) >= LATIN_RATIO_MIN_LENGTH:
+                        latin.setdefault(c.latin, []).append(r.id)
+                    if len(c.pinyin) >= 9:
+                        long_sound.setdefault(len(c.pinyin), []).append(r.id)
+            if on_vectors is not None:
+                on_vectors([r.id for r in batch], hash_vectors([p.forms for p in profiles]))
+            if len(hashes) > 1:  # keep the pieces few: one array per batch
+                hashes = [np.concatenate(hashes)]
+                ids = [np.concatenate(ids)]
+        h_all = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+        i_all = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        latin = {k: sorted(set(v)) for k, v in latin.items()}
+        long_sound = {k: sorted(set(v)) for k, v in long_sound.items()}
+        return h_all, i_all, latin, long_sound
+
+    @classmethod
+    def build(cls, folder: Path, rows: Sequence[RegisterRow], *, matcher, profiler=None,
+              vectors: bool = True) -> "RegisterIndex":
+        """Build from scratch into `folder` (written beside, then swapped in)."""
+        folder = Path(folder)
+        profiler = profiler or register_profiler(matcher)
+        tmp = folder.with_name(folder.name + ".building")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        started = time.perf_counter()
+        vector_sink = _VectorSink(len(rows)) if vectors else None
+        h, ids, latin, long_sound = cls._encode(rows, matcher, profiler,
+                                                vector_sink.add if vector_sink is not None else None)
+        _Segment.write(tmp, "seg-000", h, ids, latin, long_sound)
+        del h, ids
+        files = _Segment.files("seg-000")
+        model = None
+        if vector_sink is not None:
+            vector_sink.finish().save(tmp / "vectors.faiss")
+            files.append("vectors.faiss")
+            model = f"hashing-ngrams-{DIM}"
+        postings = int(np.load(tmp / "seg-000.ids.npy", mmap_mode="r").shape[0])
+        doc = {
+            "format": FORMAT, "kind": "register", "normaliser_version": NORMALISER_VERSION, "params": key_params(),
+            "rows": len(rows), "max_id": max((r.id for r in rows), default=0), "model": model,
+            "segments": ["seg-000"], "postings": postings, "built_at": _now(), "updated_at": _now(),
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "files": {name: _file_meta(tmp / name) for name in files},
+        }
+        write_manifest(tmp, doc)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+        return cls.open(folder, verify=False)
+
+    def add(self, rows: Sequence[RegisterRow], *, matcher, profiler=None) -> None:
+        """Append new marks (ids above the manifest's max_id): one more segment, faiss add."""
+        if not rows:
+            return
+        low = min(r.id for r in rows)
+        if low <= self.manifest["max_id"]:
+            raise StaleIndex(f"mark id {low} is not above the register index's max id {self.manifest['max_id']}")
+        profiler = profiler or register_profiler(matcher)
+        added: list[tuple[list[int], np.ndarray]] = []
+        h, ids, latin, long_sound = self._encode(rows, matcher, profiler,
+                                                 (lambda i, v: added.append((i, v))) if self.vectors is not None else None)
+        n = len(self.manifest["segments"])
+        name = f"seg-{n:03d}"
+        _Segment.write(self.folder, name, h, ids, latin, long_sound)
+        files = dict(self.manifest["files"])
+        for f in _Segment.files(name):
+            files[f] = _file_meta(self.folder / f)
+        if self.vectors is not None:
+            for batch_ids, vecs in added:
+                self.vectors.add(batch_ids, vecs)
+            self.vectors.save(self.folder / "vectors.faiss")
+            files["vectors.faiss"] = _file_meta(self.folder / "vectors.faiss")
+        doc = dict(self.manifest)
+        doc.update(rows=doc["rows"] + len(rows), max_id=max(r.id for r in rows), segments=doc["segments"] + [name],
+                   postings=doc["postings"] + int(len(h)), updated_at=_now(), files=files)
+        write_manifest(self.folder, doc)
+        self.manifest = doc
+        self.segments.append(_Segment(self.folder, name))
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, folder: Path, *, verify: bool = True, expect_rows: int | None = None,
+             expect_max_id: int | None = None) -> "RegisterIndex":
+        folder = Path(folder)
+        doc = read_manifest(folder)
+        if doc.get("kind") != "register":
+            raise StaleIndex(f"index at {folder} is a {doc.get('kind')} index, not a register index")
+        check_params(doc, folder)
+        if expect_rows is not None and (doc["rows"] != expect_rows or doc["max_id"] != expect_max_id):
+            raise StaleIndex(f"register index at {folder} has {doc['rows']} marks up to id {doc['max_id']}, "
+                             f"the database {expect_rows} up to id {expect_max_id}")
+        if verify:
+            verify_files(folder, doc)
+        segments = [_Segment(folder, name) for name in doc["segments"]]
+        vectors = None
+        if doc.get("model"):
+            try:
+                vectors = VectorIndex.load(folder / "vectors.faiss")
+            except RuntimeError as exc:
+                raise CorruptIndex(f"vector index {folder / 'vectors.faiss'} is unreadable: {exc}") from exc
+            if vectors.ntotal != doc["rows"]:
+                raise CorruptIndex(f"vector index holds {vectors.ntotal} vectors, the manifest {doc['rows']} marks")
+        return cls(folder, doc, segments, vectors)
+
+    # ---------------------------------------------------------------- querying
+    def lookup(self, keys: Iterable[str]) -> np.ndarray:
+        hashes = np.unique(hash_keys(keys))
+        found = [seg._gather(hashes) for seg in self.segments]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def latin_parts(self) -> Iterator[tuple[str, list[int]]]:
+        for seg in self.segments:
+            yield from seg.latin.items()
+
+    def long_sound(self) -> Iterator[tuple[int, list[int]]]:
+        for seg in self.segments:
+            yield from seg.long_sound.items()
+
+    def nearest(self, vectors: np.ndarray, k: int, *, min_score: float = 0.0) -> np.ndarray:
+        """Ids of the `k` nearest stored marks by n-gram vector, with cosine ≥ `min_score`."""
+        if self.vectors is None or k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        scores, ids = self.vectors.search(vectors, k)
+        ids = ids[(ids >= 0) & (scores >= min_score)]
+        return np.unique(ids)
+
+    @property
+    def rows(self) -> int:
+        return int(self.manifest["rows"])
+
+    @property
+    def max_id(self) -> int:
+        return int(self.manifest["max_id"])
+
+    def disk_bytes(self) -> int:
+        return sum(int(m["bytes"]) for m in self.manifest["files"].values())
+
+    def memory_bytes(self) -> int:
+        total = sum(seg.nbytes() for seg in self.segments)
+        if self.vectors is not None:
+            total += (self.folder / "vectors.faiss").stat().st_size
+        return total
+
+    def compact(self, *, matcher, rows: Callable[[], Sequence[RegisterRow]]) -> "RegisterIndex":
+        """Merge the segments by rebuilding from the rows (when there are more than MAX_SEGMENTS)."""
+        return RegisterIndex.build(self.folder, rows(), matcher=matcher, vectors=self.vectors is not None)
+
+
+# ================================================================ the watchlist
+class WatchIndexStore:
+    """The brands' key index on disk: `keys.npz` (arrays), `forms.json` (normalised forms), manifest."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @staticmethod
+    def brands_checksum(brands: Sequence) -> str:
+        h = hashlib.sha256()
+        for b in brands:
+            h.update(json.dumps([b.brand_id, b.mark, list(b.aliases), list(b.classes), list(b.similar_groups),
+                                 b.kind, b.well_known], ensure_ascii=False).encode("utf-8"))
+        return h.hexdigest()
+
+    def save(self, index: KeyIndex, brands: Sequence, profiles: Sequence) -> None:
+        tmp = self.folder.with_name(self.folder.name + ".building")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        np.savez(tmp / "keys.npz", **index.to_arrays())
+        state = {
+            "forms": [f.as_dict() for f in index.forms], "places": {str(k): v for k, v in index.places.items()},
+            "latin_forms": index.latin_forms, "long_sound_forms": index.long_sound_forms,
+            "sound_by_length": {str(k): v for k, v in index.sound_by_length.items()},
+            "brand_form_counts": [len(p.forms) for p in profiles],
+        }
+        (tmp / "forms.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        doc = {
+            "format": FORMAT, "kind": "watchlist", "normaliser_version": NORMALISER_VERSION, "params": key_params(),
+            "rows": len(brands), "brands_sha256": self.brands_checksum(brands), "keys": len(index.postings),
+            "model": None, "built_at": _now(), "updated_at": _now(),
+            "files": {name: _file_meta(tmp / name) for name in ("keys.npz", "forms.json")},
+        }
+        write_manifest(tmp, doc)
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        os.replace(tmp, self.folder)
+
+    def load(self, brands: Sequence, *, verify: bool = True) -> tuple[KeyIndex, list]:
+        """The saved index and the brand profiles rebuilt from the saved forms; raises IndexProblem."""
+        from .matcher import BrandProfile
+
+        doc = read_manifest(self.folder)
+        if doc.get("kind") != "watchlist":
+            raise StaleIndex(f"index at {self.folder} is not a watchlist index")
+        check_params(doc, self.folder)
+        if doc.get("rows") != len(brands) or doc.get("brands_sha256") != self.brands_checksum(brands):
+            raise StaleIndex(f"watchlist index at {self.folder} was built for other brands")
+        if verify:
+            verify_files(self.folder, doc)
+        try:
+            with np.load(self.folder / "keys.npz", allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            state = json.loads((self.folder / "forms.json").read_text(encoding="utf-8"))
+            index = KeyIndex()
+            index.load_arrays(arrays)
+            from .normalise import NormalisedMark
+
+            index.forms = [NormalisedMark.from_dict(d) for d in state["forms"]]
+            index.places = {int(k): v for k, v in state["places"].items()}
+            index.latin_forms = list(state["latin_forms"])
+            index.long_sound_forms = list(state["long_sound_forms"])
+            index.sound_by_length = {int(k): list(v) for k, v in state["sound_by_length"].items()}
+            counts = state["brand_form_counts"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise CorruptIndex(f"watchlist index at {self.folder} is unreadable: {exc}") from exc
+        if len(counts) != len(brands) or sum(counts) != len(index.forms):
+            raise CorruptIndex(f"watchlist index at {self.folder} is inconsistent")
+        profiles = []
+        pos = 0
+        for b, n in zip(brands, counts):
+            profiles.append(BrandProfile(brand=b, forms=tuple(index.forms[pos:pos + n]),
+                                         groups=frozenset(b.similar_groups)))
+            pos += n
+        return index, profiles
+
+
+def build_watch_index(brands: Sequence, matcher, profiler=None) -> tuple[KeyIndex, list]:
+    from .profiles import FastProfiler
+
+    profiler = profiler or FastProfiler(matcher)
+    matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
+    profiles = [profiler.profile_brand(b) for b in brands]
+    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
+    return index, profiles
+
+
+def ensure_watch_index(folder: Path, brands: Sequence, matcher, *, profiler=None,
+                       on_rebuild: Callable[[str], None] | None = None) -> tuple[KeyIndex, list]:
+    """The saved watchlist index when it is current and intact, else a fresh one (saved)."""
+    store = WatchIndexStore(folder)
+    matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
+    try:
+        index, profiles = store.load(brands)
+        index.lexicon, index.goods_table = matcher.lexicon, matcher.goods_table
+        return index, profiles
+    except IndexProblem as exc:
+        reason = str(exc)
+        if folder.exists():
+            log.warning("rebuilding the watchlist index: %s", reason)
+        if on_rebuild:
+            on_rebuild(reason)
+    index, profiles = build_watch_index(brands, matcher, profiler)
+    try:
+        store.save(index, brands, profiles)
+    except OSError as exc:  # a read-only index folder must not stop a run
+        log.warning("cannot save the watchlist index to %s: %s", folder, exc)
+    return index, profiles

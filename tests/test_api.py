@@ -1,0 +1,414 @@
+"""The HTTP API under /api/v1: auth and tenant isolation on every route, CRUD, alerts, review, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook, load_workbook
+
+from markwatch.api import create_app
+
+from .servicekit import ADMIN, ASSOCIATION, OTHER, STATION, World, make_service, seed
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    tmp = tmp_path_factory.mktemp("api")
+    svc = make_service(f"sqlite:///{tmp}/api.db", tmp)
+    w = seed(svc, tmp)
+    station = svc.as_org(svc.authenticate(w.tokens[STATION]))
+    station.subscribe(w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org")
+    return w
+
+
+@pytest.fixture(scope="module")
+def client(world: World) -> TestClient:
+    return TestClient(create_app(world.svc))
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def h(world: World, org: str) -> dict:
+    return auth(world.tokens[org])
+
+
+def first_alert(client: TestClient, world: World, org: str = STATION, **params) -> dict:
+    r = client.get(f"{API}/alerts", headers=h(world, org), params={"limit": 500, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _objects(client: TestClient, world: World) -> dict:
+    """Real ids of the station's objects, to put into path templates."""
+    page = first_alert(client, world)
+    sub = client.get(f"{API}/subscriptions", headers=h(world, STATION)).json()[0]
+    return {"watchlist_id": world.watchlist_a, "brand_id": "HZ-0002", "alert_id": page["items"][0]["alert_id"],
+            "subscription_id": sub["id"]}
+
+
+# bodies that pass validation, so that only auth / ownership decides the answer
+BODIES = {
+    ("post", "/api/v1/watchlists"): {"name": "探测名单"},
+    ("patch", "/api/v1/watchlists/{watchlist_id}"): {"description": "改"},
+    ("post", "/api/v1/watchlists/{watchlist_id}/brands"): {"brand_id": "X-1", "mark": "测试商标", "classes": [30]},
+    ("patch", "/api/v1/watchlists/{watchlist_id}/brands/{brand_id}"): {"owner": "某公司"},
+    ("post", "/api/v1/subscriptions"): {"watchlist_id": "{watchlist_id}", "email": "x@example.org"},
+    ("patch", "/api/v1/subscriptions/{subscription_id}"): {"email": "y@example.org"},
+    ("post", "/api/v1/alerts/{alert_id}/status"): {"status": "reviewing", "comment": "探测"},
+    ("post", "/api/v1/compare"): {"brand": "康师傅", "candidate": "康帅傅"},
+}
+QUERIES = {("get", "/api/v1/search"): {"mark": "康师傅"}}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str]]:
+    doc = client.get("/openapi.json").json()
+    return [(m, p) for p, ops in doc["paths"].items() for m in ops if p.startswith(API)]
+
+
+def _call(client: TestClient, method: str, template: str, ids: dict, headers: dict):
+    path = template.format(**ids)
+    kwargs: dict = {"headers": headers, "params": QUERIES.get((method, template))}
+    body = BODIES.get((method, template))
+    if body is not None:
+        kwargs["json"] = {k: (ids["watchlist_id"] if v == "{watchlist_id}" else v) for k, v in body.items()}
+    if template.endswith("/brands/import"):
+        kwargs["files"] = {"file": ("brands.csv", "编号,商标,类别\nX-2,测试二,30\n".encode(), "text/csv")}
+    return client.request(method.upper(), path, **kwargs)
+
+
+# ---------------------------------------------------------------- auth and tenant isolation
+def test_openapi_lists_the_api(client: TestClient):
+    doc = client.get("/openapi.json").json()
+    paths = set(doc["paths"])
+    for p in ("/api/v1/watchlists", "/api/v1/watchlists/{watchlist_id}/brands", "/api/v1/subscriptions",
+              "/api/v1/alerts", "/api/v1/alerts/export", "/api/v1/alerts/{alert_id}/status", "/api/v1/compare",
+              "/api/v1/search", "/api/v1/runs", "/api/v1/watchlists/{watchlist_id}/brands/import"):
+        assert p in paths
+    assert "token" in doc["components"]["securitySchemes"]
+
+
+def test_every_route_refuses_no_token_and_wrong_token(client: TestClient, world: World):
+    ids = _objects(client, world)
+    routes = _routes(client)
+    assert len(routes) >= 20
+    for method, template in routes:
+        r = _call(client, method, template, ids, {})
+        assert r.status_code == 401, (method, template, r.status_code, r.text)
+        assert r.headers.get("www-authenticate") == "Bearer"
+        assert "token" in r.json()["detail"]
+        r = _call(client, method, template, ids, auth("mw_" + "x" * 43))
+        assert r.status_code == 401, (method, template, r.status_code)
+        r = _call(client, method, template, ids, {"Authorization": "Basic dXNlcjpwdw=="})
+        assert r.status_code == 401, (method, template, r.status_code)
+
+
+def test_another_organisation_gets_404_for_every_object_route(client: TestClient, world: World):
+    ids = _objects(client, world)
+    object_routes = [(m, p) for m, p in _routes(client) if "{" in p]
+    assert len(object_routes) >= 14
+    before = first_alert(client, world)["total"]
+    for method, template in object_routes:
+        r = _call(client, method, template, ids, h(world, OTHER))
+        assert r.status_code == 404, (method, template, r.status_code, r.text)
+        assert "not found" in r.json()["detail"]
+    # creating a subscription on someone else's watchlist is refused the same way
+    r = _call(client, "post", "/api/v1/subscriptions", ids, h(world, OTHER))
+    assert r.status_code == 404
+    # nothing was changed by the probes
+    assert first_alert(client, world)["total"] == before
+    assert client.get(f"{API}/watchlists/{world.watchlist_a}", headers=h(world, STATION)).json()["description"] == "辖区驰名商标"
+    brand = client.get(f"{API}/watchlists/{world.watchlist_a}/brands/HZ-0002", headers=h(world, STATION)).json()
+    assert brand["owner"] is None
+
+
+def test_lists_show_only_the_callers_objects(client: TestClient, world: World):
+    other = {w["name"] for w in client.get(f"{API}/watchlists", headers=h(world, OTHER)).json()}
+    assert other == {"宁波重点商标"}
+    station = {w["name"] for w in client.get(f"{API}/watchlists", headers=h(world, STATION)).json()}
+    assert "宁波重点商标" not in station and "杭州重点商标" in station
+    marks_other = {a["brand"] for a in first_alert(client, world, OTHER)["items"]}
+    assert "康师傅" not in marks_other and "雪碧" not in marks_other
+    assert client.get(f"{API}/subscriptions", headers=h(world, OTHER)).json() == []
+    r = client.get(f"{API}/alerts/export", headers=h(world, OTHER), params={"format": "jsonl"})
+    assert "康帅傅" not in r.content.decode("utf-8")
+    # filtering by someone else's watchlist shows nothing rather than their alerts
+    page = first_alert(client, world, OTHER, watchlist_id=world.watchlist_a)
+    assert page["total"] == 0 and page["items"] == []
+
+
+def test_subscriber_reads_but_does_not_change(client: TestClient, world: World):
+    hdr = h(world, ASSOCIATION)
+    listed = client.get(f"{API}/watchlists", headers=hdr).json()
+    assert [w["name"] for w in listed] == ["杭州重点商标"] and listed[0]["owned"] is False
+    assert {a["mark"] for a in first_alert(client, world, ASSOCIATION)["items"]} >= {"康帅傅", "雷碧"}
+    r = client.patch(f"{API}/watchlists/{world.watchlist_a}", headers=hdr, json={"name": "改名"})
+    assert r.status_code == 403 and "owner" in r.json()["detail"]
+    r = client.post(f"{API}/watchlists/{world.watchlist_a}/brands", headers=hdr,
+                    json={"brand_id": "S-1", "mark": "加多宝", "classes": [32]})
+    assert r.status_code == 403
+    assert client.delete(f"{API}/watchlists/{world.watchlist_a}", headers=hdr).status_code == 403
+
+
+def test_admin_sees_everything(client: TestClient, world: World):
+    names = {w["name"] for w in client.get(f"{API}/watchlists", headers=h(world, ADMIN)).json()}
+    assert {"杭州重点商标", "宁波重点商标"} <= names
+    assert client.get(f"{API}/me", headers=h(world, ADMIN)).json()["is_admin"] is True
+    total_admin = first_alert(client, world, ADMIN)["total"]
+    assert total_admin >= first_alert(client, world, STATION)["total"]
+
+
+# ---------------------------------------------------------------- watchlists and brands
+def test_watchlist_and_brand_crud(client: TestClient, world: World):
+    hdr = h(world, OTHER)
+    r = client.post(f"{API}/watchlists", headers=hdr, json={"name": "宁波老字号", "description": "老字号"})
+    assert r.status_code == 201, r.text
+    wid = r.json()["id"]
+    assert r.json()["organisation"] == OTHER and r.json()["owned"] is True
+    assert client.post(f"{API}/watchlists", headers=hdr, json={"name": "宁波老字号"}).status_code == 409
+    r = client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                    json={"brand_id": "NB-0100", "mark": "缸鸭狗", "classes": [30, 43], "aliases": ["GANGYAGOU"],
+                          "kind": "enterprise", "key": True})
+    assert r.status_code == 201, r.text
+    assert r.json()["classes"] == [30, 43] and r.json()["key"] is True
+    assert client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                       json={"brand_id": "NB-0100", "mark": "缸鸭狗"}).status_code == 409
+    r = client.patch(f"{API}/watchlists/{wid}/brands/NB-0100", headers=hdr, json={"owner": "宁波缸鸭狗食品有限公司"})
+    assert r.status_code == 200 and r.json()["owner"] == "宁波缸鸭狗食品有限公司" and r.json()["mark"] == "缸鸭狗"
+    assert [b["brand_id"] for b in client.get(f"{API}/watchlists/{wid}/brands", headers=hdr).json()] == ["NB-0100"]
+    r = client.patch(f"{API}/watchlists/{wid}", headers=hdr, json={"name": "宁波老字号商标"})
+    assert r.json()["name"] == "宁波老字号商标"
+    assert client.delete(f"{API}/watchlists/{wid}/brands/NB-0100", headers=hdr).status_code == 204
+    assert client.get(f"{API}/watchlists/{wid}/brands/NB-0100", headers=hdr).status_code == 404
+    assert client.delete(f"{API}/watchlists/{wid}", headers=hdr).status_code == 204
+    assert client.get(f"{API}/watchlists/{wid}", headers=hdr).status_code == 404
+
+
+def test_bad_input_is_a_clear_422(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    url = f"{API}/watchlists/{world.watchlist_a}/brands"
+    r = client.post(url, headers=hdr, json={"brand_id": "B-9", "mark": "某牌", "classes": [99]})
+    assert r.status_code == 422 and "99" in r.json()["detail"]
+    r = client.post(url, headers=hdr, json={"brand_id": "B-9"})
+    assert r.status_code == 422 and any(e["loc"][-1] == "mark" for e in r.json()["detail"])
+    r = client.post(url, headers=hdr, json={"brand_id": "B-9", "mark": "某牌", "clases": [30]})
+    assert r.status_code == 422  # a typo must not silently widen the watch to every class
+    r = client.post(url, headers=hdr, json={"brand_id": "B-9", "mark": "某牌", "threshold": 3})
+    assert r.status_code == 422
+    r = client.get(f"{API}/alerts", headers=hdr, params={"severity": "extreme"})
+    assert r.status_code == 422
+    r = client.get(f"{API}/alerts", headers=hdr, params={"limit": 0})
+    assert r.status_code == 422
+    r = client.get(f"{API}/alerts", headers=hdr, params={"since": "2026-13-40"})
+    assert r.status_code == 422
+    r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "pdf"})
+    assert r.status_code == 422
+    r = client.get(f"{API}/watchlists/abc", headers=hdr)
+    assert r.status_code == 422
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_bulk_import_brands_from_xlsx_and_csv(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    wid = client.post(f"{API}/watchlists", headers=hdr, json={"name": "批量导入"}).json()["id"]
+    url = f"{API}/watchlists/{wid}/brands/import"
+    data = _xlsx([["编号", "商标", "类别", "别名", "备注"],
+                  ["HZ-0101", "五芳斋", "30", "WUFANGZHAI", "粽子"],
+                  ["HZ-0102", "知味观", "30,43", None, None],
+                  ["HZ-0103", None, "30", None, "缺商标名"]])
+    r = client.post(url, headers=hdr, files={"file": ("名单.xlsx", data, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["brands_new"] == 2 and len(body["errors"]) == 1 and "缺少商标名称" in body["errors"][0]["reason"]
+    csv_bytes = "编号,商标,类别\nHZ-0102,知味观,30;43\nHZ-0104,楼外楼,43\n".encode("gbk")
+    r = client.post(url, headers=hdr, files={"file": ("names.csv", csv_bytes, "text/csv")})
+    assert r.status_code == 200, r.text
+    assert r.json()["brands_new"] == 1 and r.json()["brands_unchanged"] == 1
+    marks = {b["mark"] for b in client.get(f"{API}/watchlists/{wid}/brands", headers=hdr).json()}
+    assert marks == {"五芳斋", "知味观", "楼外楼"}
+    # bad files: 400 with a message
+    r = client.post(url, headers=hdr, files={"file": ("名单.pdf", b"%PDF-1.4", "application/pdf")})
+    assert r.status_code == 400 and "xlsx" in r.json()["detail"]
+    r = client.post(url, headers=hdr, files={"file": ("broken.xlsx", b"not a zip at all", "application/octet-stream")})
+    assert r.status_code == 400
+    r = client.post(url, headers=hdr, files={"file": ("empty.csv", b"", "text/csv")})
+    assert r.status_code == 400
+    r = client.post(url, headers=hdr, files={"file": ("wrong.csv", "名称,地址\n甲,乙\n".encode(), "text/csv")})
+    assert r.status_code == 400
+    client.delete(f"{API}/watchlists/{wid}", headers=hdr)
+
+
+# ---------------------------------------------------------------- subscriptions
+def test_subscriptions(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    r = client.post(f"{API}/subscriptions", headers=hdr,
+                    json={"watchlist_id": world.watchlist_a, "webhook": "https://hooks.example.org/mw",
+                          "webhook_secret": "s3cret-s3cret"})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert sub["organisation"] == STATION and sub["has_webhook_secret"] is True and "webhook_secret" not in sub
+    assert client.post(f"{API}/subscriptions", headers=hdr,
+                       json={"watchlist_id": world.watchlist_a, "email": "a@example.org"}).status_code == 409
+    r = client.post(f"{API}/subscriptions", headers=hdr, json={"watchlist_id": world.watchlist_a,
+                                                               "organisation": OTHER, "email": "not-an-address"})
+    assert r.status_code == 422 and "邮箱" in r.json()["detail"]
+    r = client.post(f"{API}/subscriptions", headers=hdr, json={"watchlist_id": world.watchlist_a, "organisation": OTHER})
+    assert r.status_code == 422
+    r = client.post(f"{API}/subscriptions", headers=hdr,
+                    json={"watchlist_id": world.watchlist_a, "organisation": "不存在的单位", "email": "a@example.org"})
+    assert r.status_code == 404
+    listed = client.get(f"{API}/subscriptions", headers=hdr).json()
+    assert {s["organisation"] for s in listed} == {STATION, ASSOCIATION}
+    # the subscriber sees its own subscription and may change its target
+    assoc = client.get(f"{API}/subscriptions", headers=h(world, ASSOCIATION)).json()
+    assert [s["organisation"] for s in assoc] == [ASSOCIATION]
+    r = client.patch(f"{API}/subscriptions/{assoc[0]['id']}", headers=h(world, ASSOCIATION),
+                     json={"email": "review@food.example.org"})
+    assert r.status_code == 200 and r.json()["email"] == "review@food.example.org"
+    assert client.delete(f"{API}/subscriptions/{sub['id']}", headers=hdr).status_code == 204
+    assert client.get(f"{API}/subscriptions/{sub['id']}", headers=hdr).status_code == 404
+
+
+# ---------------------------------------------------------------- alerts
+def test_alerts_filter_and_paginate(client: TestClient, world: World):
+    everything = first_alert(client, world)
+    marks = {(a["brand"], a["mark"]) for a in everything["items"]}
+    assert ("康师傅", "康帅傅") in marks and ("雪碧", "雷碧") in marks
+    assert all(a["reasons"] and all(r["detail"] for r in a["reasons"]) for a in everything["items"])
+    deadlines = [a["opposition_deadline"] for a in everything["items"]]
+    assert deadlines == sorted(deadlines)
+    total = everything["total"]
+    assert total == len(everything["items"]) >= 2
+    hdr = h(world, STATION)
+    page = client.get(f"{API}/alerts", headers=hdr, params={"limit": 1, "offset": 1}).json()
+    assert page["total"] == total and page["limit"] == 1 and page["offset"] == 1 and len(page["items"]) == 1
+    assert page["items"][0]["alert_id"] == everything["items"][1]["alert_id"]
+    only = first_alert(client, world, brand_id="HZ-0002")
+    assert only["total"] >= 1 and {a["brand"] for a in only["items"]} == {"康师傅"}
+    by_date = first_alert(client, world, since="2026-10-01")
+    assert "康帅傅" not in {a["mark"] for a in by_date["items"] if a["application_no"] == "90000001"}
+    assert all(a["publication_date"] >= "2026-10-01" for a in by_date["items"])
+    sev = everything["items"][0]["severity"]
+    assert all(a["severity"] == sev for a in first_alert(client, world, severity=sev)["items"])
+    assert first_alert(client, world, watchlist_id=world.watchlist_a)["total"] == total
+
+
+def test_review_status_workflow_with_history(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    alert = next(a for a in first_alert(client, world)["items"] if a["mark"] == "雷碧")
+    url = f"{API}/alerts/{alert['alert_id']}/status"
+    r = client.post(url, headers=hdr, json={"status": "reviewing", "comment": "请法务核实申请人"})
+    assert r.status_code == 200 and r.json()["status"] == "reviewing" and r.json()["status_by"] == STATION
+    r = client.post(url, headers=h(world, ASSOCIATION), json={"status": "opposition_filed", "comment": "已提交异议申请"})
+    assert r.status_code == 200
+    r = client.post(url, headers=hdr, json={"status": "new"})
+    assert r.status_code == 409 and "cannot move" in r.json()["detail"]
+    r = client.post(url, headers=hdr, json={"status": "approved"})
+    assert r.status_code == 422
+    history = client.get(f"{API}/alerts/{alert['alert_id']}/history", headers=hdr).json()
+    assert [(e["status"], e["actor"]) for e in history] == [("reviewing", STATION), ("opposition_filed", ASSOCIATION)]
+    assert history[0]["comment"] == "请法务核实申请人"
+    detail = client.get(f"{API}/alerts/{alert['alert_id']}", headers=hdr).json()
+    assert detail["status"] == "opposition_filed" and len(detail["history"]) == 2
+    assert first_alert(client, world, status="opposition_filed")["total"] >= 1
+
+
+def test_export_formats(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    total = first_alert(client, world)["total"]
+    r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "xlsx"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert re.search(r"markwatch-alerts-\d{8}\.xlsx", r.headers["content-disposition"])
+    ws = load_workbook(io.BytesIO(r.content)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:4] == ("预警编号", "风险等级", "近似度", "异议截止日") and len(rows) == total + 1
+    assert any("康帅傅" in (c or "") for row in rows for c in row if isinstance(c, str))
+    r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "csv", "brand_id": "HZ-0003"})
+    text = r.content.decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(text)))
+    assert parsed[0][0] == "预警编号" and all(row[7] == "雪碧" for row in parsed[1:]) and len(parsed) >= 2
+    r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "jsonl"})
+    lines = [json.loads(x) for x in r.content.decode("utf-8").splitlines()]
+    assert len(lines) == total and {x["watchlist_id"] for x in lines} == {world.watchlist_a}
+
+
+def test_timeline_compare_search_runs_me(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    tl = client.get(f"{API}/alerts/timeline", headers=hdr, params={"by": "brand"}).json()
+    assert tl["months"] == sorted(tl["months"]) and {"康师傅", "雪碧"} <= {s["key"] for s in tl["series"]}
+    assert sum(s["total"] for s in tl["series"]) == first_alert(client, world)["total"]
+    tl = client.get(f"{API}/alerts/timeline", headers=hdr, params={"by": "class"}).json()
+    assert {"第30类", "第32类"} <= {s["key"] for s in tl["series"]}
+    r = client.post(f"{API}/compare", headers=hdr, json={"brand": "康师傅", "candidate": "康帅傅",
+                                                          "brand_classes": [30], "candidate_classes": [30]})
+    assert r.status_code == 200 and r.json()["similar"] is True and r.json()["reasons"]
+    r = client.get(f"{API}/search", headers=hdr, params={"mark": "康师傅", "classes": [30]})
+    assert r.status_code == 200 and r.json()[0]["mark"] == "康帅傅"
+    runs = client.get(f"{API}/runs", headers=hdr).json()
+    assert runs and runs[0]["status"] == "done" and runs[0]["alerts_new"] >= 2
+    assert client.get(f"{API}/me", headers=hdr).json() == {"id": client.get(f"{API}/me", headers=hdr).json()["id"],
+                                                             "name": STATION, "kind": "station", "is_admin": False}
+
+
+def test_token_rotation_revokes_the_old_token(tmp_path):
+    svc = make_service(f"sqlite:///{tmp_path}/rot.db", tmp_path)
+    _, token = svc.create_org("绍兴市商标品牌指导站", "station")
+    c = TestClient(create_app(svc))
+    assert c.get(f"{API}/me", headers=auth(token)).status_code == 200
+    new = svc.rotate_token("绍兴市商标品牌指导站")
+    assert new != token
+    assert c.get(f"{API}/me", headers=auth(token)).status_code == 401
+    assert c.get(f"{API}/me", headers=auth(new)).json()["name"] == "绍兴市商标品牌指导站"
+    # only a hash is stored
+    from sqlalchemy import text
+
+    with svc.db.engine.connect() as conn:
+        stored = conn.execute(text("select token_hash from organisations")).scalar_one()
+    assert new not in stored and stored.startswith("hmac-sha256:")
+
+
+def test_org_commands(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from markwatch import cli_service
+    from markwatch.cli import app
+
+    svc = make_service(f"sqlite:///{tmp_path}/cli.db", tmp_path)
+    monkeypatch.setattr(cli_service, "_service", lambda: svc)
+    runner = CliRunner()
+    r = runner.invoke(app, ["org", "create", "温州市商标品牌指导站", "--kind", "station"])
+    assert r.exit_code == 0, r.output
+    token = r.stdout.strip()
+    assert token.startswith("mw_") and len(token) > 40
+    assert svc.authenticate(token).name == "温州市商标品牌指导站"
+    r = runner.invoke(app, ["org", "create", "温州市商标品牌指导站"])
+    assert r.exit_code == 2 and "already exists" in r.output
+    r = runner.invoke(app, ["org", "create", "某单位", "--kind", "company"])
+    assert r.exit_code == 2 and "unknown organisation kind" in r.output
+    r = runner.invoke(app, ["org", "list", "--json"])
+    assert [(o["name"], o["kind"], o["has_token"]) for o in json.loads(r.stdout)] == [
+        ("温州市商标品牌指导站", "station", True)]
+    r = runner.invoke(app, ["org", "token", "温州市商标品牌指导站"])
+    new = r.stdout.strip()
+    assert r.exit_code == 0 and new != token and svc.authenticate(token) is None
+    assert svc.authenticate(new) is not None
+    r = runner.invoke(app, ["org", "token", "不存在"])
+    assert r.exit_code == 2 and "no organisation" in r.output

@@ -1,0 +1,135 @@
+"""Execution engines: the local engine (one process or forked workers) and Dask give the same alerts."""
+
+from __future__ import annotations
+
+import builtins
+import json
+
+import pytest
+import yaml
+
+from markwatch.candidates import KeyIndex
+from markwatch.engines import LocalEngine, ScreeningContext, make_engine, make_matcher
+from markwatch.errors import ConfigError, MissingExtra
+from markwatch.profiles import FastProfiler
+
+from .conftest import make_service
+from .test_candidates import load_bench
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_bench().generate(1200, 40, seed=21, planted_share=0.25)
+
+
+def write_inputs(tmp_path, data):
+    gazette = tmp_path / "gazette.jsonl"
+    with open(gazette, "w", encoding="utf-8") as fh:
+        for r in data.records:
+            fh.write(json.dumps({"application_no": f"{r.id:08d}", "mark": r.mark, "classes": list(r.classes),
+                                 "goods": list(r.goods), "similar_groups": list(r.similar_groups),
+                                 "applicant": r.applicant, "publication_date": "2026-10-20",
+                                 "gazette_issue": "2004"}, ensure_ascii=False) + "\n")
+    brands = [{"brand_id": b.brand_id, "mark": b.mark, "aliases": list(b.aliases), "classes": list(b.classes),
+               "similar_groups": list(b.similar_groups), "kind": b.kind, "well_known": b.well_known,
+               "owner": b.owner} for b in data.brands]
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(yaml.safe_dump({"watchlist": "测试", "organisation": "测试指导站", "brands": brands},
+                                        allow_unicode=True), encoding="utf-8")
+    return gazette, watchlist
+
+
+def alert_set(svc) -> set[tuple[str, str, float]]:
+    return {(a["brand_id"] if "brand_id" in a else a["brand"], a["application_no"], round(a["score"], 4))
+            for a in svc.alerts()}
+
+
+def run_service(tmp_path, data, engine: str):
+    gazette, watchlist = write_inputs(tmp_path, data)
+    svc = make_service(tmp_path)
+    svc.ingest([gazette])
+    svc.import_watchlists([watchlist])
+    summary = svc.run(engine=engine)
+    return svc, summary
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory, data):
+    svc, summary = run_service(tmp_path_factory.mktemp("local"), data, "local")
+    yield svc, summary
+    svc.db.dispose()
+
+
+def test_dask_engine_gives_the_local_alerts(tmp_path, data, local_run):
+    pytest.importorskip("dask.distributed")
+    local_svc, local_summary = local_run
+    svc, summary = run_service(tmp_path, data, "dask")
+    try:
+        assert summary.status == "done" and summary.marks_matched == local_summary.marks_matched
+        assert summary.alerts_new == local_summary.alerts_new > 0
+        assert alert_set(svc) == alert_set(local_svc)
+        assert svc.runs(1)[0]["engine"] == "dask"
+        # Idempotent: a second dask run finds nothing new.
+        assert svc.run(engine="dask").alerts_new == 0
+    finally:
+        svc.db.dispose()
+
+
+def test_forked_local_workers_give_the_same_hits(data):
+    matcher = make_matcher()
+    profiler = FastProfiler(matcher)
+    matcher.normaliser.add_brand_words(w for b in data.brands for w in (b.mark, *b.aliases))
+    profiles = [profiler.profile_brand(b) for b in data.brands]
+    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
+    ctx = ScreeningContext(brands=list(data.brands), profiles=profiles, index=index)
+    inputs = [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, None) for r in data.records]
+    one = LocalEngine(workers=1, partition=400).screen(ctx, inputs, matcher=matcher)
+    two = LocalEngine(workers=2, partition=400).screen(ctx, inputs, matcher=matcher)
+    key = lambda res: {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}  # noqa: E731
+    assert key(one) == key(two) and one.compared == two.compared
+    assert one.hits
+
+
+def test_without_dask_the_engine_names_the_extra(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(MissingExtra) as info:
+        make_engine("dask")
+    assert "markwatch[dask]" in str(info.value) and "dask[distributed]" in str(info.value)
+
+
+def test_run_with_dask_without_dask_fails_clearly(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from markwatch.cli import app
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith("dask."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setenv("MARKWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    monkeypatch.setenv("MARKWATCH_INDEX_DIR", str(tmp_path / "indexes"))
+    gazette, watchlist = write_inputs(tmp_path, load_bench().generate(20, 3, seed=2))
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(gazette)]).exit_code == 0
+    assert runner.invoke(app, ["watchlist", "import", str(watchlist)]).exit_code == 0
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    res = runner.invoke(app, ["run", "--engine", "dask"])
+    assert res.exit_code == 2
+    assert "markwatch[dask]" in res.output.replace("\n", "")
+
+
+def test_engine_choice_errors():
+    with pytest.raises(ConfigError, match="unknown engine"):
+        make_engine("spark")
+    with pytest.raises(ConfigError, match="scheduler"):
+        make_engine("local", scheduler_address="tcp://127.0.0.1:8786")

@@ -1,0 +1,192 @@
+"""Persistent indexes: build, search against the exact reference, incremental add, stale and corrupt
+indexes rebuilt (never used), the CLI, and the service's clearance search over the stored register."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from markwatch.engines import make_matcher
+from markwatch.indexes import (
+    CorruptIndex,
+    RegisterIndex,
+    RegisterRow,
+    StaleIndex,
+    WatchIndexStore,
+    build_watch_index,
+    ensure_watch_index,
+)
+from markwatch.search import RegisterSearcher, exact_search
+
+from .test_candidates import load_bench
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return make_matcher()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_bench().generate(900, 60, seed=9, planted_share=0.25)
+
+
+def rows_of(records) -> list[RegisterRow]:
+    return [RegisterRow(id=r.id, mark=r.mark, classes=r.classes, goods=r.goods, similar_groups=r.similar_groups,
+                        applicant=r.applicant, application_no=f"{r.id:08d}") for r in records]
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory, matcher, data):
+    folder = tmp_path_factory.mktemp("idx") / "register"
+    rows = rows_of(data.records[:500])
+    RegisterIndex.build(folder, rows, matcher=matcher)
+    return folder, rows
+
+
+def searcher_for(index, rows, matcher):
+    by_id = {r.id: r for r in rows}
+    return RegisterSearcher(index, matcher, fetch=lambda ids: [by_id[i] for i in ids if i in by_id])
+
+
+def test_search_equals_the_exact_reference(register, matcher, data):
+    folder, rows = register
+    index = RegisterIndex.open(folder)
+    searcher = searcher_for(index, rows, matcher)
+    queries = [b.mark for b in data.brands[:6]] + ["康师傅", "RED BULL"]
+    for n, q in enumerate(queries):
+        for classes in (((), (30,)) if n < 2 else ((),)):
+            got = searcher.search(q, classes=classes, top=10)
+            ref = exact_search(matcher, rows, q, classes=classes, top=10)
+            assert [r["id"] for r in got] == [r["id"] for r in ref], (q, classes)
+            if got:
+                assert got[0]["reasons"], "results travel with their reasons"
+
+
+def test_manifest_records_what_the_index_was_built_from(register):
+    folder, rows = register
+    doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert doc["kind"] == "register" and doc["rows"] == len(rows) and doc["max_id"] == max(r.id for r in rows)
+    assert doc["normaliser_version"] and doc["params"]["keys_version"] and doc["model"].startswith("hashing")
+    for name, meta in doc["files"].items():
+        assert len(meta["sha256"]) == 64 and (folder / name).stat().st_size == meta["bytes"]
+    assert not any(p.suffix == ".pkl" for p in folder.iterdir())
+
+
+def test_incremental_add_then_search(tmp_path, matcher, data):
+    folder = tmp_path / "register"
+    first, later = rows_of(data.records[:400]), rows_of(data.records[400:500])
+    RegisterIndex.build(folder, first, matcher=matcher)
+    index = RegisterIndex.open(folder)
+    index.add(later, matcher=matcher)
+    reopened = RegisterIndex.open(folder)
+    assert reopened.rows == 500 and reopened.max_id == max(r.id for r in later)
+    assert len(reopened.manifest["segments"]) == 2 and reopened.vectors.ntotal == 500
+    everything = first + later
+    searcher = searcher_for(reopened, everything, matcher)
+    for r in later[:3]:
+        got = searcher.search(r.mark, top=10)
+        ref = exact_search(matcher, everything, r.mark, top=10)
+        assert [x["id"] for x in got] == [x["id"] for x in ref]
+        assert r.id in {x["id"] for x in got} or not ref
+    with pytest.raises(StaleIndex):
+        reopened.add(first[:1], matcher=matcher)  # ids must grow
+
+
+def test_stale_and_corrupt_indexes_are_refused(tmp_path, matcher, data):
+    folder = tmp_path / "register"
+    rows = rows_of(data.records[:200])
+    RegisterIndex.build(folder, rows, matcher=matcher)
+    manifest = folder / "manifest.json"
+    good = manifest.read_text(encoding="utf-8")
+
+    doc = json.loads(good)
+    doc["normaliser_version"] = "0"
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(StaleIndex, match="normaliser version"):
+        RegisterIndex.open(folder)
+
+    doc = json.loads(good)
+    doc["params"]["keys_version"] = "0"
+    manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(StaleIndex, match="parameters"):
+        RegisterIndex.open(folder)
+
+    manifest.write_text(good, encoding="utf-8")
+    with pytest.raises(StaleIndex, match="database"):
+        RegisterIndex.open(folder, expect_rows=len(rows) + 1, expect_max_id=999999)
+
+    target = next(folder.glob("*.ids.npy"))
+    raw = bytearray(target.read_bytes())
+    raw[-1] ^= 0xFF
+    target.write_bytes(bytes(raw))
+    with pytest.raises(CorruptIndex, match="checksum"):
+        RegisterIndex.open(folder)
+
+    manifest.write_text("{not json", encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="unreadable"):
+        RegisterIndex.open(folder)
+
+
+def test_watch_index_round_trip_and_rebuild(tmp_path, matcher, data):
+    brands = data.brands[:40]
+    folder = tmp_path / "watchlist"
+    notes: list[str] = []
+    index, profiles = ensure_watch_index(folder, brands, matcher, on_rebuild=notes.append)
+    assert notes and (folder / "manifest.json").exists()  # nothing there: built
+    notes.clear()
+    loaded, loaded_profiles = ensure_watch_index(folder, brands, matcher, on_rebuild=notes.append)
+    assert not notes
+    assert loaded.postings == index.postings and [p.forms for p in loaded_profiles] == [p.forms for p in profiles]
+    # Other brands: stale, rebuilt.
+    ensure_watch_index(folder, brands[:39], matcher, on_rebuild=notes.append)
+    assert notes and "other brands" in notes[-1]
+    # A damaged file: corrupt, rebuilt, never used.
+    keys = folder / "keys.npz"
+    keys.write_bytes(keys.read_bytes()[:-10])
+    notes.clear()
+    again, _ = ensure_watch_index(folder, brands[:39], matcher, on_rebuild=notes.append)
+    assert notes and ("checksum" in notes[-1] or "bytes" in notes[-1])
+    fresh, _ = build_watch_index(brands[:39], matcher)
+    assert again.postings == fresh.postings
+    WatchIndexStore(folder).load(brands[:39])  # the rebuilt one is intact
+
+
+def test_cli_index_build_and_search(tmp_path, monkeypatch):
+    from markwatch.cli import app
+
+    from .test_pipeline import WATCHLIST_YAML, gazette_lines, record
+
+    monkeypatch.setenv("MARKWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    monkeypatch.setenv("MARKWATCH_INDEX_DIR", str(tmp_path / "indexes"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wl.yaml").write_text(WATCHLIST_YAML, encoding="utf-8")
+    (tmp_path / "g.jsonl").write_text(gazette_lines([
+        record("1", "康帅傅", [30]), record("2", "雷碧", [32], goods=["汽水"]), record("3", "山水田园", [30]),
+        record("4", "康师傅食品", [30]),
+    ]), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "g.jsonl")]).exit_code == 0
+    assert runner.invoke(app, ["watchlist", "import", str(tmp_path / "wl.yaml")]).exit_code == 0
+    res = runner.invoke(app, ["index", "build", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["register"]["marks"] == 4 and report["watchlist"]["brands"] == 2
+    res = runner.invoke(app, ["search", "康师傅", "--classes", "30", "--top", "3", "--json"])
+    assert res.exit_code == 0, res.output
+    hits = json.loads(res.stdout)
+    assert {h["mark"] for h in hits} >= {"康帅傅", "康师傅食品"} and len(hits) <= 3
+    assert all(h["reasons"] for h in hits)
+    # New marks reach the index incrementally on the next search.
+    (tmp_path / "g2.jsonl").write_text(gazette_lines([record("5", "康帥傅", [30])]), encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(tmp_path / "g2.jsonl")]).exit_code == 0
+    res = runner.invoke(app, ["search", "康师傅", "--json"])
+    assert "康帥傅" in {h["mark"] for h in json.loads(res.stdout)}
+    manifest = json.loads((tmp_path / "indexes" / "register" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["rows"] == 5 and len(manifest["segments"]) == 2
+    # A run uses (and keeps) the watchlist index.
+    assert runner.invoke(app, ["run", "--json"]).exit_code == 0
+    assert (Path(tmp_path / "indexes" / "watchlist" / "manifest.json")).exists()
