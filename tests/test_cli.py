@@ -15,7 +15,7 @@ from .conftest import DEMO, ROOT, WATCHLISTS
 
 def mw(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "MARKWATCH_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
-    proc = subprocess.run([sys.executable, "-m", "markwatch.cli", *args], cwd=tmp_path, env=env,
+    proc = subprocess.run([sys.executable, "-m", "markwatch", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"markwatch {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}\n{proc.stdout}")

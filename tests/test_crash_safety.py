@@ -30,7 +30,7 @@ def mw(url: str, *args: str, fault: str | None = None, cwd: Path) -> subprocess.
     env.pop("MARKWATCH_FAULT", None)
     if fault:
         env["MARKWATCH_FAULT"] = fault
-    return subprocess.run([sys.executable, "-m", "markwatch.cli", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "markwatch", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=600)
 
 

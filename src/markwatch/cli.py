@@ -346,6 +346,3 @@ from . import cli_scale, cli_service  # noqa: E402,F401
 def main() -> None:  # pragma: no cover
     app()
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -92,7 +92,7 @@ class Service:
     # ---------------------------------------------------------------- use cases
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,
                progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
-        ingestor = Ingestor(self.db, self.normaliser)
+        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
