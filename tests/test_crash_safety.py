@@ -13,15 +13,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from .conftest import DEMO, WATCHLISTS
+from .servicekit import db_url
+
+__all__ = ["db_url"]
 
 GAZETTES = [str(DEMO / "gazette.jsonl"), str(DEMO / "gazette-extra-gbk.csv")]
-
-
-def database_urls(tmp_path: Path, name: str) -> str:
-    base = os.environ.get("MARKWATCH_TEST_POSTGRES_URL")
-    if base and name.startswith("pg-"):
-        return base
-    return f"sqlite:///{tmp_path}/{name}.db"
 
 
 def mw(url: str, *args: str, fault: str | None = None, cwd: Path) -> subprocess.CompletedProcess:
@@ -70,22 +66,8 @@ def reference(tmp_path_factory) -> dict:
     "ingest.before_commit:1", "ingest.after_commit:2", "ingest.before_commit:5",
     "run.before_commit:1", "run.after_commit:2", "run.before_commit:4",
 ])
-@pytest.mark.parametrize("backend", ["sqlite", "pg-postgres"])
-def test_killed_then_rerun_matches_an_uninterrupted_run(tmp_path, reference, fault, backend):
-    if backend.startswith("pg") and not os.environ.get("MARKWATCH_TEST_POSTGRES_URL"):
-        pytest.skip("MARKWATCH_TEST_POSTGRES_URL not set")
-    url = database_urls(tmp_path, f"{backend}-crash")
-    if backend.startswith("pg"):
-        _reset_postgres(url)
-    codes = full_job(url, tmp_path, fault=fault)
+def test_killed_then_rerun_matches_an_uninterrupted_run(db_url, tmp_path, reference, fault):
+    codes = full_job(db_url, tmp_path, fault=fault)
     assert -signal.SIGKILL in codes, f"the fault {fault} never fired: {codes}"
-    assert full_job(url, tmp_path) == [0, 0, 0]
-    assert snapshot(url) == reference
-
-
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as c:
-        c.execute(text("drop schema public cascade"))
-        c.execute(text("create schema public"))
-    engine.dispose()
+    assert full_job(db_url, tmp_path) == [0, 0, 0]
+    assert snapshot(db_url) == reference
