@@ -110,10 +110,22 @@ class Service:
             raise MarkwatchError(f"another run is in progress ({holder['owner'] if holder else 'unknown'}, "
                                  "lease in the locks table); try again when it has finished")
         try:
+            self.close_interrupted_runs()
             return self._watcher().run(kind=kind, progress=progress, engine=engine,
                                        scheduler_address=scheduler_address)
         finally:
             lock.release()
+
+    def close_interrupted_runs(self) -> int:
+        """Runs still marked running while we hold the run lock were cut off (killed, power lost):
+        record them as interrupted. Their work is picked up by the next run; nothing is lost."""
+        from sqlalchemy import update
+
+        with self.db.session() as s:
+            res = s.execute(update(Run).where(Run.status == "running").values(
+                status="interrupted", error="the process stopped before the run finished (killed or crashed); "
+                                            "the next run continued its work"))
+            return res.rowcount or 0
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = ()) -> Match:
@@ -122,7 +134,7 @@ class Service:
 
     def _watcher(self) -> Watcher:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
-                       embedding_model_path=self.settings.embedding_model_path)
+                       embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk)
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
         from .search import search_register

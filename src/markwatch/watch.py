@@ -9,17 +9,18 @@ are unique per (brand, gazette mark) and nothing is compared twice.
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Callable, Sequence
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from . import faults
 from .candidates import KeyIndex
-from .engines import PairResult, ScreeningContext, make_engine, score_pairs
 from .deadline import opposition_deadline
-from .matcher import BrandProfile, Matcher, MarkProfile
+from .engines import PairResult, ScreeningContext, make_engine, score_pairs
+from .matcher import BrandProfile, MarkProfile, Matcher
 from .model import Brand
 from .normalise import NORMALISER_VERSION, NormalisedMark
 from .store.db import Database
@@ -74,9 +75,10 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
 
 class Watcher:
     def __init__(self, db: Database, matcher: Matcher, *, index_dir: Path | None = None,
-                 embedding_model_path: str | None = None):
+                 embedding_model_path: str | None = None, chunk: int = CHUNK):
         self.db = db
         self.matcher = matcher
+        self.chunk = max(1, chunk)
         # Where the watchlist index is kept between runs (settings.index_dir); None: built per run.
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.embedding_model_path = embedding_model_path
@@ -160,7 +162,7 @@ class Watcher:
                 with self.db.session() as s:
                     chunk = list(s.scalars(select(GazetteMark).where(GazetteMark.id > cursor,
                                                                      GazetteMark.id <= max_id)
-                                           .order_by(GazetteMark.id).limit(CHUNK)))
+                                           .order_by(GazetteMark.id).limit(self.chunk)))
                 if not chunk:
                     break
                 inputs = [(m.id, m.mark or "", tuple(m.classes or ()), tuple(m.goods or ()),
@@ -188,8 +190,8 @@ class Watcher:
             existing = set()
             if hits:
                 mark_ids = list({chunk[h.mark_pos].id for h in hits})
-                existing = set(s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
-                                         .where(AlertRow.gazette_mark_id.in_(mark_ids))).tuples())
+                existing = {(r[0], r[1]) for r in s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
+                                                            .where(AlertRow.gazette_mark_id.in_(mark_ids)))}
             for h in hits:
                 m, b = chunk[h.mark_pos], rows[h.brand_pos]
                 if (b.id, m.id) in existing:
@@ -207,4 +209,6 @@ class Watcher:
             s.execute(update(BrandRow).where(BrandRow.id.in_([r.id for r in rows]),
                                              BrandRow.matched_through < chunk_max)
                       .values(matched_through=chunk_max))
+            faults.point("run.before_commit")
+        faults.point("run.after_commit")
         return new

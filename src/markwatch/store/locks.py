@@ -34,6 +34,24 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _dead_local_owner(owner: str) -> bool:
+    """Whether a holder name points at a process of this machine that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class DbLock:
     """A named lease. ``acquire()`` returns False at once when another holder has it."""
 
@@ -53,12 +71,17 @@ class DbLock:
                 s.add(Lock(name=self.name, owner=self.owner, acquired_at=now, expires_at=now + self.lease))
             self.held = True
         except IntegrityError:
-            # the row exists: take it over only if it is free (expired) or already ours
+            # the row exists: take it over only if it is free (expired), already ours, or left by a
+            # process of this machine that is gone (killed: it could not release it)
+            current = self.holder()
+            takeable = [Lock.expires_at < now, Lock.owner == self.owner]
+            if current is not None and _dead_local_owner(current["owner"]):
+                takeable.append(Lock.owner == current["owner"])
             try:
                 with self.db.session() as s:
                     res = s.execute(
                         update(Lock)
-                        .where(Lock.name == self.name, or_(Lock.expires_at < now, Lock.owner == self.owner))
+                        .where(Lock.name == self.name, or_(*takeable))
                         .values(owner=self.owner, acquired_at=now, expires_at=now + self.lease)
                     )
                     self.held = res.rowcount == 1
