@@ -30,6 +30,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from sqlalchemy import select
 
+from ..ingest import file_sha256
 from ..store.tables import SourceCheckpoint
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,14 +122,6 @@ def _ingest(service: Service, path: Path, source: str, item: str, summary: PullS
 
 
 # ---------------------------------------------------------------- drop folder
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class DropFolderSource:
     """Files put into a folder (e.g. by an SFTP upload); write as NAME.part and rename when complete."""
 
@@ -158,7 +151,7 @@ class DropFolderSource:
                 stamp = f"{st.st_size}:{st.st_mtime_ns}"
                 if self._seen(service.db, path.name, stamp):
                     continue
-                sha = _sha256_file(path)
+                sha = file_sha256(path)
             except OSError as exc:  # removed or locked meanwhile: next pull
                 summary.errors.append(f"{path}: cannot read: {exc}")
                 continue
