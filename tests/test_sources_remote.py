@@ -266,6 +266,6 @@ def test_unchanged_drop_files_are_not_read_again(tmp_path, monkeypatch):
     svc = make_service(f"sqlite:///{tmp_path}/r.db", tmp_path, drop_folder=folder)
     assert len(svc.pull().files) == 1
     hashed: list[Path] = []
-    real = remote._sha256_file
-    monkeypatch.setattr(remote, "_sha256_file", lambda p: hashed.append(p) or real(p))
+    real = remote.file_sha256
+    monkeypatch.setattr(remote, "file_sha256", lambda p: hashed.append(p) or real(p))
     assert svc.pull().files == [] and hashed == []
