@@ -57,7 +57,8 @@ def world(matcher):
     brands = [profiler.profile_brand(b) for b in data.brands]
     marks = [profiler.profile_mark(r.mark, r.classes, goods=r.goods, similar_groups=r.similar_groups,
                                    applicant=r.applicant) for r in data.records]
-    index = KeyIndex.from_profiles(brands, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
+    index = KeyIndex.from_profiles(brands, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
+                                   default_threshold=matcher.default_threshold)
     stats = CandidateStats()
     pairs = set(index.candidate_pairs(marks, stats=stats))
     flagged = _parallel_brute_force(matcher, brands, marks)
@@ -94,7 +95,7 @@ def test_candidates_lose_no_pair_the_brute_force_flags(world):
 
 
 def test_candidates_are_few(world):
-    data, brands, marks, _index, pairs, flagged, stats = world
+    _data, brands, marks, _index, pairs, flagged, stats = world
     # A small multiple of the true hits, and a tiny share of all pairs.
     assert len(pairs) <= 4 * len(flagged) + 50
     assert len(pairs) < 0.02 * len(brands) * len(marks)
@@ -105,7 +106,7 @@ def test_family_bounds_hold_for_every_candidate(world, matcher):
     """The clearance search stops on these bounds: no candidate may score above its bound."""
     from markwatch.candidates import family_bounds, pair_bound
 
-    _data, brands, marks, index, pairs, _flagged, _stats = world
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
     bounds = family_bounds()
     latin = set(index.latin_pairs(marks))
     checked = 0
@@ -122,7 +123,7 @@ def test_family_bounds_hold_for_every_candidate(world, matcher):
 
 
 def test_every_planted_kind_is_exercised_and_found(world):
-    data, brands, marks, _index, pairs, flagged, _stats = world
+    data, _brands, _marks, _index, pairs, flagged, _stats = world
     kinds_flagged = {kind for i, j, kind in data.planted if (i, j) in flagged}
     bench = load_bench()
     # The look-alike table may lack a character; every other kind must be present and flagged.
@@ -230,3 +231,42 @@ def test_lookalike_table_is_symmetric_where_keys_rely_on_it():
         for other, sim in lookalikes(ch, floor):
             assert any(x == ch for x, _ in lookalikes(other, floor)), (ch, other)
             assert char_similarity(other, ch) >= floor
+
+
+class FakeEmbedder:
+    """Unit vectors by hand: 'A' and 'B' texts point the same way, everything else elsewhere."""
+
+    name = "fake"
+
+    def __init__(self):
+        import numpy as np
+
+        self.np = np
+
+    def can_read(self, text: str) -> bool:
+        return bool(text.strip())
+
+    def _vector(self, text: str):
+        v = self.np.zeros(4, dtype=self.np.float32)
+        v[0 if ("金" in text or "GOLD" in text.upper()) else 1 + len(text) % 3] = 1.0
+        return v
+
+    def similarity(self, a: str, b: str) -> float:
+        return float(self._vector(a) @ self._vector(b))
+
+
+def test_embedding_evidence_has_candidates(matcher):
+    """With an embedding model, pairs the model alone links (no other key) are still candidates."""
+    from markwatch.matcher import Matcher
+
+    emb = Matcher(normaliser=matcher.normaliser, goods_table=matcher.goods_table, lexicon=matcher.lexicon,
+                  embedder=FakeEmbedder())
+    profiler = FastProfiler(emb)
+    bp = profiler.profile_brand(Brand(brand_id="b", mark="金谷", classes=(30,)))
+    mp = profiler.profile_mark("GOLDVALE", (30,))
+    assert emb.compare_profiles(bp, mp).similar
+    index = KeyIndex.from_profiles([bp], lexicon=emb.lexicon, goods_table=emb.goods_table,
+                                   embedder=emb.embedder)
+    assert index.candidate_pairs([mp]) == [(0, 0)]
+    plain = KeyIndex.from_profiles([bp], lexicon=emb.lexicon, goods_table=emb.goods_table)
+    assert plain.candidate_pairs([mp]) == []

@@ -25,11 +25,10 @@ def data():
 def write_inputs(tmp_path, data):
     gazette = tmp_path / "gazette.jsonl"
     with open(gazette, "w", encoding="utf-8") as fh:
-        for r in data.records:
-            fh.write(json.dumps({"application_no": f"{r.id:08d}", "mark": r.mark, "classes": list(r.classes),
+        fh.writelines(json.dumps({"application_no": f"{r.id:08d}", "mark": r.mark, "classes": list(r.classes),
                                  "goods": list(r.goods), "similar_groups": list(r.similar_groups),
                                  "applicant": r.applicant, "publication_date": "2026-10-20",
-                                 "gazette_issue": "2004"}, ensure_ascii=False) + "\n")
+                                 "gazette_issue": "2004"}, ensure_ascii=False) + "\n" for r in data.records)
     brands = [{"brand_id": b.brand_id, "mark": b.mark, "aliases": list(b.aliases), "classes": list(b.classes),
                "similar_groups": list(b.similar_groups), "kind": b.kind, "well_known": b.well_known,
                "owner": b.owner} for b in data.brands]
@@ -85,7 +84,7 @@ def test_forked_local_workers_give_the_same_hits(data):
     inputs = [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, None) for r in data.records]
     one = LocalEngine(workers=1, partition=400).screen(ctx, inputs, matcher=matcher)
     two = LocalEngine(workers=2, partition=400).screen(ctx, inputs, matcher=matcher)
-    key = lambda res: {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}  # noqa: E731
+    key = lambda res: {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}
     assert key(one) == key(two) and one.compared == two.compared
     assert one.hits
 

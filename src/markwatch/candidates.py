@@ -13,28 +13,34 @@ r      identical, generic added, traditional,      the cores with repeated chara
        repeated (洽洽/洽洽洽)                        equal
 o      reordered (安途/途安)                         same sorted core
 c      contained (the mark is part of the brand)   the mark's core is a substring of the brand's
-b      contains (周黑鸭 → 汉味周黑鸭)                 the brand's first two characters occur in the
-                                                   mark (checked: the whole core occurs)
+b, B   contains (周黑鸭 → 汉味周黑鸭)                 the brand's first two characters (B: first four,
+                                                   when not Chinese) occur in the mark (checked: the
+                                                   whole core occurs)
 u      contains, one-character brand (茅 → 金茅)     the character occurs in a mark of ≤ 3 characters
-q      contains as a subsequence (六个核桃 →          same first character, the brand's second one
-       六个石磨核桃), look-alike tail (恒源祥/恒源彩羊)  later in the mark (checked)
+q      contains as a subsequence (六个核桃 →          the brand's first three characters at positions
+       六个石磨核桃)                                  0, ≤4, ≤5 of the mark (checked: subsequence)
+Q      look-alike tail (恒源祥/恒源彩羊)              same first two characters and a length within
+                                                   reach (checked: look-alike subsequence)
 1      one character changed (帕尔斯/帕尔特)          equal after blanking one position (checked:
                                                    same Latin part)
-k      look (康师傅/康帅傅, 雪碧/雷碧)                 same length, the first two characters equal or
-                                                   look-alike (checked: every position)
+k, K   look (康师傅/康帅傅, 雪碧/雷碧)                 same length, the first character (K, search:
+                                                   the first two) equal or look-alike (checked:
+                                                   every position)
 p      sound, same length (立康/利康)                 the first two syllables share a (fuzzy,
                                                    heteronym) reading (checked: every position)
 n      sound, 2 of 3 syllables alike                syllable sequences within the edit distance the
                                                    rule allows: shared deletion neighbourhood
-                                                   (checked); 8+ syllables on both sides: compared
+                                                   (checked; screening: its score can reach the
+                                                   brand's threshold); long sequences compared
                                                    directly
 y/Y    pinyin written as Latin (蒙牛/MENGNIU)         one side's pinyin equals the other's Latin
-L      Latin contains / pinyin prefix              a 4-letter window of the mark's Latin equals the
-                                                   brand's first four letters (checked)
+L      Latin contains / pinyin prefix              a 4-6 letter window of the mark's Latin equals
+                                                   the brand's first letters (checked)
 l      same Latin part, Chinese differs            equal Latin parts
 x, w   short Latin reordered / one letter alike    sorted letters less one; equal but one position
 m      Latin sounds alike                          equal metaphone
-(cdist) Latin alike (ratio ≥ 0.7)                   rapidfuzz `cdist` over the distinct Latin parts
+(~)    Latin alike (ratio ≥ 0.8, or ≥ 0.7 with     rapidfuzz `cdist` over the distinct Latin parts
+       metaphones alike)
 g/G    geographical-indication place name          the place name's first two characters occur in
                                                    the mark's text (checked: the whole name)
 i/j    meaning: a part written the same            equal Chinese part / equal Latin part
@@ -44,9 +50,11 @@ t/h/H  meaning: translation, contained translation gloss keys of one side equal 
 P      meaning: translation composed from glosses  the first and last segments' glosses are a
        (金天鹅 / GOLDEN SWAN)                        prefix and a suffix of the Latin
 e      meaning: two Latin renderings of one word   a shared Chinese headword
-S      meaning: synonym substitution (红牛/赤牛)      first and last characters equal those of a
-                                                   synonym / shared-gloss partner of the brand's
-                                                   first and last units
+S      meaning: synonym substitution (红牛/赤牛)      first and last characters of a span of the mark
+                                                   equal those of a synonym / shared-gloss partner
+                                                   of the brand's first and last units, and the
+                                                   span's length is one the alignment can give
+                                                   (S=: a one-character brand, whole parts only)
 =====  ==========================================  =================================================
 
 Brand-side keys are widened (look-alike characters, every reading of a heteronym, glosses,
@@ -63,20 +71,21 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .comparisons.sound import fuzzy_syllable, readings
 from .normalise import NormalisedMark
-from .normalise import is_han as _norm_is_han
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "2"
+KEYS_VERSION = "5"
 # The edit-distance floor of the partial sound rule (comparisons.sound: 2 of 3 syllables alike).
 SOUND_NEAR_MIN_SIMILARITY = 0.66
+# The partial sound rule scores 0.85 x similarity (comparisons.sound).
+SOUND_NEAR_BOUND = 0.85
 # Syllable sequences up to this length use deletion neighbourhoods (at most ~800 keys); a longer one is
 # compared directly with the few forms whose length can be within reach.
 DELETION_MAX_SYLLABLES = 12
@@ -87,7 +96,7 @@ LATIN_RATIO_CUTOFF = 69  # rapidfuzz ratio: the lowest the Latin rules look at (
 LATIN_WINDOWS = (4, 5, 6)
 
 EXACT_FAMILIES = frozenset("rocuyYlxwmijthHPeS")
-CHECKED_FAMILIES = frozenset("bBqQ1kpnLgG")
+CHECKED_FAMILIES = frozenset("bBqQ1kKpnLG")
 
 
 # ================================================================ score bounds
@@ -103,16 +112,17 @@ def family_bounds() -> dict[str, float]:
 
     return {
         "r": 1.0, "o": STRUCTURE["reordered"], "c": STRUCTURE["contained_in_brand"],
-        "b": max(STRUCTURE["contains_multi"], 0.85), "B": max(STRUCTURE["contains_multi"], 0.85),
+        "b": max(STRUCTURE["contains_multi"], 0.85, STRUCTURE["gi_same_place"]),
+        "B": max(STRUCTURE["contains_multi"], 0.85),
         "u": STRUCTURE["contains_single"], "q": STRUCTURE["contains_multi"] - 0.08,
         "Q": STRUCTURE["contains_multi"] - 0.15,
         "1": max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
-        "k": 0.98, "p": SOUND["identical"], "n": 0.85,
+        "k": 0.98, "K": 0.98, "p": SOUND["identical"], "n": 0.85,
         "y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
         "Y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
         "L": max(0.85, LATIN["pinyin_prefix_of_latin"]), "l": 0.9, "x": 0.74, "w": 0.8, "m": 0.85,
         "~": 0.95,  # Latin ratio (cdist)
-        "g": STRUCTURE["gi_same_place"], "G": STRUCTURE["gi_same_place"],
+        "G": STRUCTURE["gi_same_place"],
         "i": 1.0, "j": 1.0, "t": TRANSLATION_SCORE, "h": TRANSLATION_SCORE,
         "H": max(TRANSLATION_SCORE, CONTAINED_TRANSLATION_SCORE), "P": TRANSLATION_SCORE,
         "e": SYNONYM_SCORE, "S": SYNONYM_SCORE,
@@ -123,9 +133,9 @@ def family_bounds() -> dict[str, float]:
 # strong evidence kinds, and a kind only appears when its family hit the pair.
 FAMILY_KIND = {
     "b": "contains", "B": "contains", "u": "contains", "q": "contains", "Q": "contains", "c": "contains",
-    "r": "identical", "o": "order", "x": "order", "1": "structure", "k": "look", "p": "sound", "n": "sound",
+    "r": "identical", "o": "order", "x": "order", "1": "structure", "k": "look", "K": "look", "p": "sound", "n": "sound",
     "y": "pinyin", "Y": "pinyin", "l": "latin", "w": "latin", "m": "latin", "~": "latin",
-    "g": "place", "G": "place", "i": "meaning", "j": "meaning", "S": "meaning", "e": "meaning",
+    "G": "place", "i": "meaning", "j": "meaning", "S": "meaning", "e": "meaning",
     "t": "translation", "h": "translation", "H": "translation", "P": "translation",
 }
 # Families that can stand for two kinds at once (Latin containment and pinyin prefix).
@@ -184,6 +194,20 @@ def sound_positions_match(b: NormalisedMark, c: NormalisedMark) -> bool:
                for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
 
 
+def alike_subsequence(short: str, long: str) -> bool:
+    """`short` in order within `long`, each character equal or a look-alike (structure's rule)."""
+    from .comparisons.look import lookalike
+
+    pos = 0
+    for ch in short:
+        while pos < len(long) and not (ch == long[pos] or lookalike(ch, long[pos]) > 0):
+            pos += 1
+        if pos == len(long):
+            return False
+        pos += 1
+    return True
+
+
 def fuzzy_sequence(nm: NormalisedMark) -> tuple[str, ...]:
     return tuple(fuzzy_syllable(s) for s in nm.pinyin)
 
@@ -192,13 +216,27 @@ def _max_edits(length: int) -> int:
     return int((1.0 - SOUND_NEAR_MIN_SIMILARITY) * length + 1e-9)
 
 
-def sound_near_possible(b: NormalisedMark, c: NormalisedMark) -> bool:
+def sound_near_possible(b: NormalisedMark, c: NormalisedMark, *, at_least: float = 0.0) -> bool:
+    """The partial sound rule can fire (and, with `at_least`, its score 0.85 x similarity reach it)."""
     if min(len(b.pinyin), len(c.pinyin)) < 3:
         return False
     from rapidfuzz.distance import Levenshtein
 
     n = max(len(b.pinyin), len(c.pinyin))
-    return Levenshtein.distance(fuzzy_sequence(b), fuzzy_sequence(c)) <= _max_edits(n)
+    d = Levenshtein.distance(fuzzy_sequence(b), fuzzy_sequence(c))
+    if d > _max_edits(n):
+        return False
+    return at_least <= 0 or SOUND_NEAR_BOUND * (1.0 - d / n) >= at_least - 1e-9
+
+
+def latin_metaphones_near(a: str, b: str) -> bool:
+    """The metaphone condition of the Latin sound rule (comparisons.latin), with a little slack."""
+    from rapidfuzz import fuzz
+
+    from .comparisons.latin import metaphone
+
+    ma, mb = metaphone(a), metaphone(b)
+    return bool(ma and mb and (ma == mb or (len(ma) >= 4 and fuzz.ratio(ma, mb) >= 79)))
 
 
 def _deletion_keys(seq: tuple[str, ...]) -> set[str]:
@@ -210,8 +248,14 @@ def _deletion_keys(seq: tuple[str, ...]) -> set[str]:
     return out
 
 
+def _is_han(ch: str) -> bool:
+    """normalise.is_han without the regular expression (same ranges)."""
+    return ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+            or "\U00020000" <= ch <= "\U0003134f")
+
+
 def _HAN2(pair: str) -> bool:
-    return len(pair) == 2 and _norm_is_han(pair[0]) and _norm_is_han(pair[1])
+    return len(pair) == 2 and _is_han(pair[0]) and _is_han(pair[1])
 
 
 def _wildcards(text: str) -> list[str]:
@@ -219,8 +263,11 @@ def _wildcards(text: str) -> list[str]:
 
 
 # ================================================================ form keys
-def mark_form_keys(c: NormalisedMark, out: set[str]) -> None:
-    """Keys of one written form of a gazette / register mark (the cheap side)."""
+def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = True) -> None:
+    """Keys of one written form of a gazette / register mark (the cheap side).
+
+    `one_char_places`: also the keys of one-character place names (a watchlist without such a
+    geographical-indication brand does not need them)."""
     cs = c.core
     if not cs:
         return
@@ -253,7 +300,8 @@ def mark_form_keys(c: NormalisedMark, out: set[str]) -> None:
         for w in _wildcards(ct):
             out.add("1" + w)
     if ct:
-        out.add(f"k{len(ct)}{ct[:2]}")
+        out.add(f"k{len(ct)}{ct[0]}")
+        out.add(f"K{len(ct)}{ct[:2]}")
     py = c.pinyin
     if py and len(py) == len(ct):
         if len(py) == 1:
@@ -288,10 +336,15 @@ def mark_form_keys(c: NormalisedMark, out: set[str]) -> None:
     if ptext:
         out.add("Y" + ptext)
     text = c.text
-    for i in range(len(text) - 1):
-        out.add("g" + text[i:i + 2])
-    for ch in text:
-        out.add("G" + ch)
+    if text != cs:
+        # Place names are looked for in the text (generic words included): its bigrams too.
+        for i in range(len(text) - 1):
+            pair = text[i:i + 2]
+            if _HAN2(pair):
+                out.add("b" + pair)
+    if one_char_places:
+        for ch in text:
+            out.add("G" + ch)
 
 
 @dataclass
@@ -315,8 +368,13 @@ class BrandKeyContext:
         return got
 
 
-def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str]) -> None:
-    """Keys of one written form of a watched brand (the widened side)."""
+def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str], *, search: bool = False) -> None:
+    """Keys of one written form of a watched brand (the widened side).
+
+    `search`: keys for a clearance query against the register, where the query is one and the
+    register is huge: look-alikes are widened over the first two characters ("K", a few hundred
+    keys, few hits) instead of the first one ("k", a few dozen keys per brand for screening).
+    """
     bs = b.core
     if not bs:
         return
@@ -342,13 +400,13 @@ def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str]) -> N
         for w in _wildcards(bt):
             out.add("1" + w)
     if bt:
-        if len(bt) == 1:
+        if not search or len(bt) == 1:
             for x in ctx.neighbours(bt[0]):
-                out.add(f"k1{x}")
+                out.add(f"k{len(bt)}{x}")
         else:
             for x in ctx.neighbours(bt[0]):
                 for y in ctx.neighbours(bt[1]):
-                    out.add(f"k{len(bt)}{x}{y}")
+                    out.add(f"K{len(bt)}{x}{y}")
     py = b.pinyin
     if py and len(py) == len(bt):
         if len(py) == 1:
@@ -399,7 +457,9 @@ def place_split(b: NormalisedMark, kind: str, ctx: BrandKeyContext) -> tuple[str
 
 
 def place_keys(place: str) -> set[str]:
-    return {"g" + place[:2]} if len(place) >= 2 else ({"G" + place} if place else set())
+    """A place name's key: its first two characters share the "b" bigram keys (checked: the whole
+    name in the mark's text); a one-character name has its own."""
+    return {"b" + place[:2]} if len(place) >= 2 else ({"G" + place} if place else set())
 
 
 # ================================================================ meaning keys
@@ -415,11 +475,14 @@ def _word_runs(latin: str) -> list[str]:
     return runs(latin)
 
 
-def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: frozenset[str] | None = None) -> None:
+def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: frozenset[str] | None = None,
+                      h_words: frozenset[str] | None = None, s_firsts: frozenset[str] | None = None,
+                      s_max_span: int | None = None) -> None:
     """Meaning-channel keys of a mark's texts (the whole text and its written parts).
 
-    `p_heads`: the first segments the brand side has composed-gloss keys for; when given, composed
-    keys with another head are not built (they could not meet a brand key anyway).
+    `p_heads`, `h_words`, `s_firsts`, `s_max_span`: what the brand side has keys for (composed-gloss
+    heads, headwords, synonym first characters, longest synonym span); when given, mark keys that
+    could not meet a brand key are not built.
     """
     if lexicon is None:
         return
@@ -433,11 +496,16 @@ def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: 
             out.add("i" + cz)
             n = len(cz)
             out.add(f"S={cz[0]}|{cz[-1]}|{n}")  # a whole part aligned with a one-character brand
-            out.add("H" + cz)
+            if h_words is None or cz in h_words:
+                out.add("H" + cz)
             for i in range(n):
                 for j in range(i + 2, n + 1):
-                    out.add("H" + cz[i:j])
-                for j in range(i, n):
+                    if h_words is None or cz[i:j] in h_words:
+                        out.add("H" + cz[i:j])
+                if s_firsts is not None and cz[i] not in s_firsts:
+                    continue
+                top = n if s_max_span is None else min(n, i + s_max_span)
+                for j in range(i, top):
                     out.add(f"S{cz[i]}|{cz[j]}|{j - i + 1}")
             # Composed glosses: the first and the last segment of any span of two or more characters.
             for i in range(n):
@@ -592,7 +660,7 @@ class CandidateStats:
     goods_out: int = 0  # removed because goods cannot overlap
     pairs: int = 0  # what goes to the full scorer
 
-    def add(self, other: "CandidateStats") -> None:
+    def add(self, other: CandidateStats) -> None:
         for k in ("marks", "keyed_pairs", "checked_out", "goods_out", "pairs"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -620,21 +688,34 @@ class KeyIndex:
         self.sound_by_length: dict[int, list[int]] = {}  # brand-form ids with 9+ syllables by length
         self.size = 0
         self.p_heads: frozenset[str] = frozenset()
+        self.h_words: frozenset[str] = frozenset()
+        self.s_firsts: frozenset[str] = frozenset()
+        self.s_max_span = 0
+        self.one_char_places = False
         self._plain: tuple | None = None
+        self.embedding = None  # vectors.EmbeddingCandidates when an embedding model is configured
+        self.brand_threshold: list[float | None] = []  # per brand; None: the matcher's default
+        self.default_threshold = 0.0  # set by the caller (the matcher's); 0 disables threshold checks
+        self._threshold_list: list[float] | None = None
+        self._look: BrandKeyContext | None = None
         self.lexicon = None
         self.goods_table = None
 
     # ---------------------------------------------------------------- building
     @classmethod
     def from_profiles(cls, profiles: Sequence, *, lexicon=None, goods_table=None,
-                      lookalike_floor: float | None = None) -> "KeyIndex":
-        """Index brand profiles (matcher.BrandProfile)."""
+                      lookalike_floor: float | None = None, embedder=None,
+                      default_threshold: float | None = None) -> KeyIndex:
+        """Index brand profiles (matcher.BrandProfile); with an embedder, also their embeddings."""
         ctx = BrandKeyContext(lexicon=lexicon, goods_table=goods_table, lookalike_floor=lookalike_floor)
         self = cls()
         self.lexicon, self.goods_table = lexicon, goods_table
         postings: dict[str, list[int]] = defaultdict(list)
         form_brand: list[int] = []
         masks, has_classes, well_known = [], [], []
+        self.brand_threshold = [bp.brand.threshold for bp in profiles]
+        if default_threshold is not None:
+            self.default_threshold = default_threshold
         for j, bp in enumerate(profiles):
             brand = bp.brand
             meaning: set[str] = set()
@@ -669,7 +750,23 @@ class KeyIndex:
         self.brand_has_classes = np.asarray(has_classes, dtype=bool)
         self.well_known = np.asarray(well_known, dtype=bool)
         self.size = len(profiles)
+        if embedder is not None:
+            self.attach_embedder(embedder, profiles, default_threshold)
         return self
+
+    def attach_embedder(self, embedder, profiles: Sequence, default_threshold: float | None) -> None:
+        """Embedding candidates: the cosine at which the embedding evidence could reach the lowest
+        brand threshold (comparisons.meaning: EMBED_CAP at cosine 1, 0 at EMBED_FLOOR)."""
+        from .comparisons.meaning import EMBED_CAP, EMBED_FLOOR
+        from .rules import DEFAULT_THRESHOLD
+        from .vectors import EmbeddingCandidates
+
+        default = DEFAULT_THRESHOLD if default_threshold is None else default_threshold
+        lowest = min((p.brand.threshold if p.brand.threshold is not None else default for p in profiles),
+                     default=default)
+        min_cosine = EMBED_FLOOR + (1 - EMBED_FLOOR) * min(1.0, max(0.0, lowest) / EMBED_CAP)
+        self.embedding = EmbeddingCandidates(embedder, [meaning_texts_of_brand(p) for p in profiles],
+                                             min_cosine=min_cosine)
 
     # ---------------------------------------------------------------- compact form (shipping, saving)
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -702,12 +799,18 @@ class KeyIndex:
 
     def _derive(self) -> None:
         self.p_heads = frozenset(k[1:k.index("|")] for k in self.postings if k[0] == "P")
+        self.h_words = frozenset(k[1:] for k in self.postings if k[0] == "H")
+        s_keys = [k for k in self.postings if k[0] == "S" and not k.startswith("S=")]
+        self.s_firsts = frozenset(k[1:k.index("|")] for k in s_keys)
+        self.s_max_span = max((int(k.rsplit("|", 1)[1]) for k in s_keys), default=0)
+        self.one_char_places = any(k[0] == "G" for k in self.postings)
 
     def __getstate__(self) -> dict:
         # Engines (lexicon, goods table) are not shipped: each worker has its own (engines._worker_state).
         return {"arrays": self.to_arrays(), "forms": [f.as_dict() for f in self.forms], "places": self.places,
                 "latin_forms": self.latin_forms, "long_sound_forms": self.long_sound_forms,
-                "sound_by_length": self.sound_by_length}
+                "sound_by_length": self.sound_by_length, "brand_threshold": self.brand_threshold,
+                "default_threshold": self.default_threshold}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()  # type: ignore[misc]
@@ -717,38 +820,57 @@ class KeyIndex:
         self.latin_forms = list(state["latin_forms"])
         self.long_sound_forms = list(state["long_sound_forms"])
         self.sound_by_length = {int(k): list(v) for k, v in state["sound_by_length"].items()}
+        self.brand_threshold = list(state.get("brand_threshold", [None] * self.size))
+        self.default_threshold = float(state.get("default_threshold", 0.0))
 
     # ---------------------------------------------------------------- querying
-    def _check(self, family: str, fid: int, forms: Sequence[NormalisedMark]) -> bool:
+    def _check(self, family: str, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:
+        """Cheap confirmation of a loose family. `threshold` (screening): the brand's threshold, for
+        the one family whose score is known here and is its only evidence (partial sound)."""
         b = self.forms[fid]
         if family in "bB":
-            return any(len(c.core) > len(b.core) and b.core in c.core for c in forms)
+            if any(len(c.core) > len(b.core) and b.core in c.core for c in forms):
+                return True
+            place = self.places.get(fid)
+            return place is not None and any(place in c.text for c in forms)
         if family == "q":
             bs = b.core
             return any(len(bs) < len(c.core) <= len(bs) + 3 and c.core[0] == bs[0] and is_subsequence(bs, c.core)
                        for c in forms)
         if family == "Q":
             bs = b.core
-            return any(len(bs) < len(c.core) <= len(bs) + 2 and c.core[:2] == bs[:2] for c in forms)
+            return any(len(bs) < len(c.core) <= len(bs) + 2 and c.core[:2] == bs[:2]
+                       and alike_subsequence(bs[2:], c.core[2:]) for c in forms)
         if family == "1":
             return any(c.latin == b.latin and len(c.chinese) == len(b.chinese) for c in forms)
-        if family == "k":
-            from .comparisons.look import lookalike
-
+        if family in "kK":
+            # comparisons.look.lookalike(x, y) > 0 is the glyph similarity, the larger of the two
+            # directions, at or above the floor: y among x's look-alikes or x among y's.
+            nb = self._look_context().neighbours
             return any(len(c.chinese) == len(b.chinese) and c.chinese != b.chinese and all(
-                x == y or lookalike(x, y) > 0 for x, y in zip(b.chinese, c.chinese)) for c in forms)
+                x == y or y in nb(x) or x in nb(y) for x, y in zip(b.chinese, c.chinese)) for c in forms)
         if family == "p":
             return any(c.chinese != b.chinese and sound_positions_match(b, c) for c in forms)
         if family == "n":
-            return any(sound_near_possible(b, c) for c in forms)
+            return any(sound_near_possible(b, c, at_least=threshold) for c in forms)
         if family == "L":
             bl, py = b.latin, b.pinyin_text
             return any(c.latin and ((len(bl) >= 4 and bl in c.latin)
                                     or (len(py) >= 5 and py in c.latin)) for c in forms)
-        if family in "gG":
+        if family == "G":
             place = self.places.get(fid)
             return place is not None and any(place in c.text for c in forms)
         return True
+
+    def _look_context(self) -> BrandKeyContext:
+        if self._look is None:
+            self._look = BrandKeyContext()
+        return self._look
+
+    def _thresholds(self) -> list[float]:
+        if self._threshold_list is None:
+            self._threshold_list = [self.default_threshold if t is None else t for t in self.brand_threshold]
+        return self._threshold_list
 
     def _lists(self) -> tuple[list[int], list[int], list[bool]]:
         """Plain lists of the per-form / per-brand arrays: the inner loop indexes them per posting."""
@@ -764,17 +886,13 @@ class KeyIndex:
         `goods` = (the mark's goods mask, whether it has classes): brands whose goods cannot overlap
         are dropped before any check (`goods_may_overlap`).
         """
-        keys: set[str] = set()
-        for c in forms:
-            mark_form_keys(c, keys)
-        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads)
+        keys = self._mark_keys(forms, meaning_texts)
         form_brand, masks, opened = self._lists()
         filtering = goods is not None and goods[1]
         mmask = goods[0] if goods is not None else 0
         brands: set[int] = set()
         checked: dict[int, set[str]] = {}
         postings = self.postings
-        keyed = 0
         dropped = 0
         for k in keys:
             hit = postings.get(k)
@@ -796,12 +914,16 @@ class KeyIndex:
                 else:
                     brands.add(j)
         keyed_brands = set(brands)
+        thresholds = self._thresholds() if filtering else None
         for fid, fams in checked.items():
             j = form_brand[fid]
             keyed_brands.add(j)
             if j in brands:
                 continue
-            if any(self._check(f, fid, forms) for f in fams):
+            # Partial sound alone must reach the brand's threshold; with another family hitting the
+            # pair, the other evidence decides (and the bonus needs it).
+            t = thresholds[j] if thresholds is not None and fams == {"n"} else 0.0
+            if any(self._check(f, fid, forms, t) for f in fams):
                 brands.add(j)
         for c in forms:
             for fid in self._long_sound_partners(c):
@@ -811,18 +933,29 @@ class KeyIndex:
                 if j not in brands and sound_near_possible(self.forms[fid], c):
                     brands.add(j)
                     keyed_brands.add(j)
+        if self.embedding is not None:
+            for j in self.embedding.candidates(meaning_texts):
+                if not filtering or opened[j] or masks[j] & mmask:
+                    brands.add(j)
+                    keyed_brands.add(j)
         if stats is not None:
             stats.keyed_pairs += len(keyed_brands) + dropped
             stats.checked_out += len(keyed_brands) - len(brands)
             stats.goods_out += dropped
         return brands
 
-    def hit_families(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = ()) -> dict[int, set[str]]:
-        """For each candidate brand, the key families that hit it (checks applied): for bounds and tests."""
+    def _mark_keys(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str]) -> set[str]:
+        """A mark's keys (no cache: gazette marks are mostly distinct, and a cache costs more than it saves)."""
         keys: set[str] = set()
         for c in forms:
-            mark_form_keys(c, keys)
-        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads)
+            mark_form_keys(c, keys, one_char_places=self.one_char_places)
+        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads, h_words=self.h_words,
+                          s_firsts=self.s_firsts, s_max_span=self.s_max_span)
+        return keys
+
+    def hit_families(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = ()) -> dict[int, set[str]]:
+        """For each candidate brand, the key families that hit it (checks applied): for bounds and tests."""
+        keys = self._mark_keys(forms, meaning_texts)
         form_brand = self._lists()[0]
         out: dict[int, set[str]] = {}
         for k in keys:
@@ -884,6 +1017,8 @@ class KeyIndex:
             for r, c in zip(rows.tolist(), cols.tolist()):
                 if block[r] == choices[c]:
                     continue  # equal Latin parts have their own key
+                if scores[r, c] < 80 and not latin_metaphones_near(block[r], choices[c]):
+                    continue  # below 0.8 the Latin rules need the metaphones alike
                 for i in mark_latin[block[r]]:
                     for j in brand_latin[choices[c]]:
                         out.append((i, j))

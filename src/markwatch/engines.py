@@ -12,17 +12,18 @@ for; without it the engine fails with `MissingExtra` naming the extra.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from .candidates import CandidateStats, KeyIndex
 from .errors import ConfigError, MissingExtra
-from .matcher import BrandProfile, Matcher, MarkProfile
+from .matcher import BrandProfile, MarkProfile, Matcher
 from .model import Brand
 from .normalise import NORMALISER_VERSION, NormalisedMark
 
@@ -49,7 +50,7 @@ class ScreenResult:
     stats: CandidateStats = field(default_factory=CandidateStats)
     seconds: float = 0.0
 
-    def extend(self, other: "ScreenResult", offset: int = 0) -> None:
+    def extend(self, other: ScreenResult, offset: int = 0) -> None:
         self.hits.extend(PairResult(h.mark_pos + offset, h.brand_pos, h.match) for h in other.hits)
         self.compared += other.compared
         self.stats.add(other.stats)
@@ -126,13 +127,22 @@ def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
     """Screen one partition of marks; mark positions in the result are positions in `inputs`."""
     started = time.perf_counter()
     matcher, profiler = _worker_state(ctx, matcher)
-    marks = profile_inputs(profiler, inputs)
-    ids = [inp[0] for inp in inputs]
-    eligible = None
-    if watermarks is not None:
-        eligible = lambda i, j: ids[i] > watermarks[j]  # noqa: E731
-    stats = CandidateStats()
-    hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats)
+    # The work allocates many small objects and frees them in order; the cyclic collector would
+    # re-walk the big long-lived index and caches again and again (about a quarter of normalising).
+    # Off for a partition, on again after it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        marks = profile_inputs(profiler, inputs)
+        ids = [inp[0] for inp in inputs]
+        eligible = None
+        if watermarks is not None:
+            eligible = lambda i, j: ids[i] > watermarks[j]
+        stats = CandidateStats()
+        hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats)
+    finally:
+        if was_enabled:
+            gc.enable()
     return ScreenResult(hits=hits, compared=compared, stats=stats, seconds=time.perf_counter() - started)
 
 
@@ -156,6 +166,8 @@ def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
         m.normaliser.add_brand_words(ctx.brand_words)
         ctx.index.lexicon = m.lexicon
         ctx.index.goods_table = m.goods_table
+        if m.embedder is not None:
+            ctx.index.attach_embedder(m.embedder, ctx.profiles, m.default_threshold)
         _STATE.clear()
         state = _STATE[ctx.token] = (m, FastProfiler(m))
     return state
@@ -206,6 +218,7 @@ _FORK_JOB: tuple | None = None
 
 def _fork_task(bounds: tuple[int, int]) -> ScreenResult:
     ctx, inputs, watermarks, matcher = _FORK_JOB  # type: ignore[misc]
+    gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
     lo, hi = bounds
     return screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher)
 

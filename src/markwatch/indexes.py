@@ -23,10 +23,10 @@ import os
 import shutil
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -232,9 +232,13 @@ class _Segment:
             self.offsets = np.load(folder / f"{name}.offsets.npy", mmap_mode=mode, allow_pickle=False)
             self.ids = np.load(folder / f"{name}.ids.npy", mmap_mode=mode, allow_pickle=False)
             extra = json.loads((folder / f"{name}.extra.json").read_text(encoding="utf-8"))
+            self.row_ids = np.load(folder / f"{name}.rows.npy", mmap_mode=mode, allow_pickle=False)
+            self.text_offsets = np.load(folder / f"{name}.textoff.npy", mmap_mode=mode, allow_pickle=False)
+            self.text_blob = np.load(folder / f"{name}.texts.npy", mmap_mode=mode, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise CorruptIndex(f"index segment {folder / name} is unreadable: {exc}") from exc
-        if len(self.offsets) != len(self.hashes) + 1 or (len(self.hashes) and self.offsets[-1] != len(self.ids)):
+        if len(self.offsets) != len(self.hashes) + 1 or (len(self.hashes) and self.offsets[-1] != len(self.ids)) \
+                or len(self.text_offsets) != len(self.row_ids) + 1:
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
@@ -242,10 +246,21 @@ class _Segment:
 
     @staticmethod
     def files(name: str) -> list[str]:
-        return [f"{name}.hashes.npy", f"{name}.offsets.npy", f"{name}.ids.npy", f"{name}.extra.json"]
+        return [f"{name}.hashes.npy", f"{name}.offsets.npy", f"{name}.ids.npy", f"{name}.extra.json",
+                f"{name}.rows.npy", f"{name}.textoff.npy", f"{name}.texts.npy"]
 
     @staticmethod
-    def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict) -> None:
+    def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict,
+              texts: dict[int, str]) -> None:
+        # The cleaned text of every mark, by id: a search checks loose candidates on it unfetched.
+        row_ids = np.asarray(sorted(texts), dtype=np.int64)
+        encoded = [texts[i].encode("utf-8") for i in row_ids.tolist()]
+        lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+        text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=text_offsets[1:])
+        np.save(folder / f"{name}.rows.npy", row_ids, allow_pickle=False)
+        np.save(folder / f"{name}.textoff.npy", text_offsets, allow_pickle=False)
+        np.save(folder / f"{name}.texts.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
         order = np.argsort(hashes, kind="stable")
         hashes, ids = hashes[order], ids[order]
         uniq, starts = np.unique(hashes, return_index=True)
@@ -270,8 +285,23 @@ class _Segment:
         parts = [self.ids[self.offsets[p]:self.offsets[p + 1]] for p in pos.tolist()]
         return np.concatenate(parts)
 
+    def texts_of(self, ids: np.ndarray) -> dict[int, str]:
+        if len(self.row_ids) == 0 or len(ids) == 0:
+            return {}
+        pos = np.searchsorted(self.row_ids, ids)
+        ok = pos < len(self.row_ids)
+        pos, want = pos[ok], ids[ok]
+        hit = self.row_ids[pos] == want
+        out: dict[int, str] = {}
+        offs = self.text_offsets
+        blob = self.text_blob
+        for p, i in zip(pos[hit].tolist(), want[hit].tolist()):
+            out[i] = blob[offs[p]:offs[p + 1]].tobytes().decode("utf-8")
+        return out
+
     def nbytes(self) -> int:
-        return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes)
+        return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes + self.row_ids.nbytes
+                   + self.text_offsets.nbytes + self.text_blob.nbytes)
 
 
 class RegisterIndex:
@@ -287,7 +317,7 @@ class RegisterIndex:
     @staticmethod
     def _encode(rows: Sequence[RegisterRow], matcher, profiler,
                 on_vectors: Callable[[list[int], np.ndarray], None] | None = None
-                ) -> tuple[np.ndarray, np.ndarray, dict, dict]:
+                ) -> tuple[np.ndarray, np.ndarray, dict, dict, dict]:
         """Hashed keys (and ids) of every row; Latin parts; long syllable sequences. Vectors go to
         `on_vectors` batch by batch, so that a big register never holds all profiles at once."""
         from .engines import profile_inputs
@@ -297,11 +327,14 @@ class RegisterIndex:
         ids: list[np.ndarray] = []
         latin: dict[str, list[int]] = {}
         long_sound: dict[int, list[int]] = {}
+        texts: dict[int, str] = {}
+        clean = profiler.clean
         for start in range(0, len(rows), BUILD_BATCH):
             batch = rows[start:start + BUILD_BATCH]
             profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant,
                                                   r.normal) for r in batch])
             for r, p in zip(batch, profiles):
+                texts[r.id] = clean(r.mark or "") + "\x00" + (r.application_no or "")
                 h = hash_keys(_row_keys(p))
                 hashes.append(h)
                 ids.append(np.full(len(h), r.id, dtype=np.int64))
@@ -319,11 +352,11 @@ class RegisterIndex:
         i_all = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
         latin = {k: sorted(set(v)) for k, v in latin.items()}
         long_sound = {k: sorted(set(v)) for k, v in long_sound.items()}
-        return h_all, i_all, latin, long_sound
+        return h_all, i_all, latin, long_sound, texts
 
     @classmethod
     def build(cls, folder: Path, rows: Sequence[RegisterRow], *, matcher, profiler=None,
-              vectors: bool = True) -> "RegisterIndex":
+              vectors: bool = True) -> RegisterIndex:
         """Build from scratch into `folder` (written beside, then swapped in)."""
         folder = Path(folder)
         profiler = profiler or register_profiler(matcher)
@@ -332,9 +365,10 @@ class RegisterIndex:
         tmp.mkdir(parents=True)
         started = time.perf_counter()
         vector_sink = _VectorSink(len(rows)) if vectors else None
-        h, ids, latin, long_sound = cls._encode(rows, matcher, profiler,
-                                                vector_sink.add if vector_sink is not None else None)
-        _Segment.write(tmp, "seg-000", h, ids, latin, long_sound)
+        h, ids, latin, long_sound, texts = cls._encode(rows, matcher, profiler,
+                                                       vector_sink.add if vector_sink is not None else None)
+        _Segment.write(tmp, "seg-000", h, ids, latin, long_sound, texts)
+        del texts
         del h, ids
         files = _Segment.files("seg-000")
         model = None
@@ -365,11 +399,11 @@ class RegisterIndex:
             raise StaleIndex(f"mark id {low} is not above the register index's max id {self.manifest['max_id']}")
         profiler = profiler or register_profiler(matcher)
         added: list[tuple[list[int], np.ndarray]] = []
-        h, ids, latin, long_sound = self._encode(rows, matcher, profiler,
-                                                 (lambda i, v: added.append((i, v))) if self.vectors is not None else None)
+        h, ids, latin, long_sound, texts = self._encode(
+            rows, matcher, profiler, (lambda i, v: added.append((i, v))) if self.vectors is not None else None)
         n = len(self.manifest["segments"])
         name = f"seg-{n:03d}"
-        _Segment.write(self.folder, name, h, ids, latin, long_sound)
+        _Segment.write(self.folder, name, h, ids, latin, long_sound, texts)
         files = dict(self.manifest["files"])
         for f in _Segment.files(name):
             files[f] = _file_meta(self.folder / f)
@@ -380,7 +414,7 @@ class RegisterIndex:
             files["vectors.faiss"] = _file_meta(self.folder / "vectors.faiss")
         doc = dict(self.manifest)
         doc.update(rows=doc["rows"] + len(rows), max_id=max(r.id for r in rows), segments=doc["segments"] + [name],
-                   postings=doc["postings"] + int(len(h)), updated_at=_now(), files=files)
+                   postings=doc["postings"] + len(h), updated_at=_now(), files=files)
         write_manifest(self.folder, doc)
         self.manifest = doc
         self.segments.append(_Segment(self.folder, name))
@@ -388,7 +422,7 @@ class RegisterIndex:
     # ---------------------------------------------------------------- opening
     @classmethod
     def open(cls, folder: Path, *, verify: bool = True, expect_rows: int | None = None,
-             expect_max_id: int | None = None) -> "RegisterIndex":
+             expect_max_id: int | None = None) -> RegisterIndex:
         folder = Path(folder)
         doc = read_manifest(folder)
         if doc.get("kind") != "register":
@@ -415,6 +449,16 @@ class RegisterIndex:
         hashes = np.unique(hash_keys(keys))
         found = [seg._gather(hashes) for seg in self.segments]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def stored_fields(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(cleaned text, application number) of stored marks by id, from the index (no database)."""
+        arr = np.asarray(sorted(ids), dtype=np.int64)
+        out: dict[int, tuple[str, str]] = {}
+        for seg in self.segments:
+            for i, field in seg.texts_of(arr).items():
+                text, _, app = field.partition("\x00")
+                out[i] = (text, app)
+        return out
 
     def latin_parts(self) -> Iterator[tuple[str, list[int]]]:
         for seg in self.segments:
@@ -449,7 +493,7 @@ class RegisterIndex:
             total += (self.folder / "vectors.faiss").stat().st_size
         return total
 
-    def compact(self, *, matcher, rows: Callable[[], Sequence[RegisterRow]]) -> "RegisterIndex":
+    def compact(self, *, matcher, rows: Callable[[], Sequence[RegisterRow]]) -> RegisterIndex:
         """Merge the segments by rebuilding from the rows (when there are more than MAX_SEGMENTS)."""
         return RegisterIndex.build(self.folder, rows(), matcher=matcher, vectors=self.vectors is not None)
 
@@ -522,6 +566,7 @@ class WatchIndexStore:
             raise CorruptIndex(f"watchlist index at {self.folder} is unreadable: {exc}") from exc
         if len(counts) != len(brands) or sum(counts) != len(index.forms):
             raise CorruptIndex(f"watchlist index at {self.folder} is inconsistent")
+        index.brand_threshold = [b.threshold for b in brands]
         profiles = []
         pos = 0
         for b, n in zip(brands, counts):
@@ -537,7 +582,8 @@ def build_watch_index(brands: Sequence, matcher, profiler=None) -> tuple[KeyInde
     profiler = profiler or FastProfiler(matcher)
     matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
     profiles = [profiler.profile_brand(b) for b in brands]
-    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
+    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
+                                   embedder=matcher.embedder, default_threshold=matcher.default_threshold)
     return index, profiles
 
 
@@ -549,6 +595,9 @@ def ensure_watch_index(folder: Path, brands: Sequence, matcher, *, profiler=None
     try:
         index, profiles = store.load(brands)
         index.lexicon, index.goods_table = matcher.lexicon, matcher.goods_table
+        index.default_threshold = matcher.default_threshold
+        if matcher.embedder is not None:  # embeddings are not saved: the model may change under the same path
+            index.attach_embedder(matcher.embedder, profiles, matcher.default_threshold)
         return index, profiles
     except IndexProblem as exc:
         reason = str(exc)

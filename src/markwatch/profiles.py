@@ -21,11 +21,11 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from . import normalise as _norm
-from .matcher import BrandProfile, Matcher, MarkProfile, written_parts
+from .matcher import BrandProfile, MarkProfile, Matcher, written_parts
 from .model import Brand
 from .normalise import NormalisedMark, Normaliser, strip_generic
 
@@ -62,7 +62,7 @@ class _Pinyin:
     def _word(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         got = self._words.get(word)
         if got is None:
-            err = lambda s: list(s)  # noqa: E731 - the same errors callback pinyin_of uses
+            err = lambda s: list(s)
             n = tuple(p for item in self._plain._converter.convert(word, self._style_n, False, err, strict=True)
                       for p in item)
             t = tuple(p for item in self._toned._converter.convert(word, self._style_t, False, err, strict=True)
@@ -84,6 +84,41 @@ class _Pinyin:
             _bounded(self._strings)
             got = self._strings[han] = (n, t)
         return got
+
+
+class _LazyTokens:
+    """`tokens` of a batch-normalised mark, segmented on first read: the matcher reads the tokens of
+    brands only (place names), so most gazette marks never pay for the segmenter."""
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return ()
+        d = obj.__dict__
+        value = d.get("_tokens")
+        if value is None:
+            segment = d.pop("_segment", None)
+            value = d["_tokens"] = segment(obj.core) if segment is not None else ()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__["_tokens"] = value
+
+
+class LazyNormalisedMark(NormalisedMark):
+    """A `NormalisedMark` whose tokens are computed when first read; equal to the plain one."""
+
+    tokens = _LazyTokens()  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NormalisedMark):
+            return self.as_dict() == other.as_dict()
+        return NotImplemented
+
+    __hash__ = NormalisedMark.__hash__
+
+    def __reduce__(self):
+        # Shipped (Dask, pickled results) as a plain NormalisedMark, tokens included.
+        return NormalisedMark.from_dict, (self.as_dict(),)
 
 
 @dataclass
@@ -172,11 +207,12 @@ class FastProfiler:
             value = _norm.chinese_number_value(run)
             if value is not None and len(run) > 1:
                 numbers += (value,)
-        result = NormalisedMark(
+        result = LazyNormalisedMark(
             original=original, text=text, core=core, chinese=han, latin="".join(latin),
             digits="".join(digits), latin_words=words, pinyin=pinyin, pinyin_tone=pinyin_tone,
-            tokens=self._segment(core), generic=generic, numbers=numbers,
+            tokens=None, generic=generic, numbers=numbers,  # type: ignore[arg-type]
         )
+        result.__dict__["_segment"] = self._segment
         self._count += 1
         if self.spot_check_every and self._count % self.spot_check_every == 0:
             self._spot_check(mark, result)

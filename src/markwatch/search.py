@@ -11,27 +11,28 @@ then by application number, exactly as the brute-force reference `exact_search` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import func, select
 
 from .candidates import (
+    _HAN2,
+    DELETION_MAX_SYLLABLES,
     LATIN_RATIO_CUTOFF,
     LATIN_RATIO_MIN_LENGTH,
+    BrandKeyContext,
     KeyIndex,
     _max_edits,
     brand_form_keys,
     brand_meaning_keys,
-    meaning_texts_of_brand,
-    place_keys,
-    place_split,
-    BrandKeyContext,
-    DELETION_MAX_SYLLABLES,
     family_bounds,
     is_subsequence,
+    meaning_texts_of_brand,
     pair_bound,
+    place_keys,
+    place_split,
 )
 from .indexes import IndexProblem, RegisterIndex, RegisterRow
 from .matcher import Matcher
@@ -46,7 +47,10 @@ PAGE = 20000
 # The vector safety net: this many nearest marks by n-gram vector, when at least this close.
 VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
-SCORE_BLOCK = 8
+SCORE_BLOCK = 4
+# Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
+# protected-word case, "*": vector neighbours and "~": Latin ratio are scored as they are).
+_CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG")
 # What a loosely keyed family needs to find, in order, in the stored mark's cleaned text (which holds
 # the core, the Latin part and the pinyin-free text): checked before any profiling.
 _TEXT_CHECKS = (
@@ -79,17 +83,19 @@ def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
-                confirm: KeyIndex | None) -> list[tuple[tuple, dict]]:
+                confirm: KeyIndex | None, settled: set[int] | frozenset = frozenset()) -> list[tuple[tuple, dict]]:
+    """Score rows against the query; with `confirm`, rows not in `settled` (hit by a loose family
+    only) are first confirmed by that family's cheap check."""
     from .engines import profile_inputs
 
     profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
                                          for r in rows])
     out = []
     for row, mp in zip(rows, profiles):
-        if confirm is not None:
+        if confirm is not None and row.id not in settled and row.id not in confirm_extra(confirm):
             from .candidates import meaning_texts_of_mark
 
-            if not confirm.candidate_forms(mp.forms, meaning_texts_of_mark(mp)) and row.id not in confirm_extra(confirm):
+            if not confirm.candidate_forms(mp.forms, meaning_texts_of_mark(mp)):
                 continue
         match = matcher.compare_profiles(bp, mp)
         if match.mark_score <= 0:
@@ -126,10 +132,25 @@ class RegisterSearcher:
         self.profiler = profiler or FastProfiler(matcher)
         self.candidate_counts: list[int] = []
         self.scored_counts: list[int] = []
+        self.stamp: tuple[float, int] | None = None
         self._bounds = family_bounds()
         self._own: dict[int, float] = {}
+        self._place: str | None = None
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
+
+    def warm_up(self) -> None:
+        """Load the lazily built tables (lexicon reverse index, glyph table, segmenters) before the
+        first real query: a server does this once at start."""
+        from .model import Brand
+
+        for brand, candidate in (("康师傅", "康帅傅"), ("苹果", "APPLE"), ("红牛", "赤牛饮料"), ("帕尔斯", "帕尔特"),
+                                 ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
+            bp = self.profiler.profile_brand(Brand(brand_id="warm-up", mark=brand))
+            self.matcher.compare_profiles(bp, self.profiler.profile_mark(candidate, (30,)))
+        for probe in ("康师傅", "APPLE"):
+            self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
+        self.candidate_counts.clear()
 
     def _latin_table(self) -> tuple[list[str], list[list[int]]]:
         if self._latin is None:
@@ -145,7 +166,7 @@ class RegisterSearcher:
         ctx = BrandKeyContext(lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
         keys: set[str] = set()
         for nm in bp.forms:
-            brand_form_keys(nm, ctx, keys)
+            brand_form_keys(nm, ctx, keys, search=True)
         brand_meaning_keys(meaning_texts_of_brand(bp), self.matcher.lexicon, keys)
         first = bp.forms[0]
         split = place_split(first, bp.brand.kind, ctx)
@@ -169,7 +190,9 @@ class RegisterSearcher:
         # The query is a watched word while it is searched: a stored mark containing it normalises
         # differently (its generic-looking part is protected), so such marks are candidates too.
         if len(first.text) >= 2:
-            add(self.index.lookup({"g" + first.text[:2]}).tolist(), "!")
+            head = first.text[:2]
+            add(self.index.lookup({("b" if _HAN2(head) else "B") + head}).tolist(), "!")
+        self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
         if latin_forms:
@@ -224,38 +247,46 @@ class RegisterSearcher:
         self._own = {}
         hits, confirm = self.candidates(bp)
         self.candidate_counts.append(len(hits))
-        rows = list(self.fetch(sorted(hits)))
-        clean = self.matcher.normaliser.clean
+        stored = self.index.stored_fields(list(hits))
+        settled: set[int] = set()  # hit by a family that needs no confirmation
         query_text = bp.forms[0].text
         bounded = []
-        for row in rows:
-            fams = hits.get(row.id, set())
-            text = clean(row.mark or "")
+        for mark_id, fams in hits.items():
+            text, app = stored.get(mark_id, ("", ""))
             if "!" in fams and query_text not in text:
                 fams = fams - {"!"}
             # Containment families need the query's core in order within the mark's text (the core
-            # is the text less generic words): a look at the raw text drops most misses unprofiled.
+            # is the text less generic words): a look at the stored text drops most misses unfetched.
             for fam, needs in _TEXT_CHECKS:
                 if fam in fams and not any(is_subsequence(x, text) for nm in bp.forms for x in needs(nm) if x):
+                    if fam == "b" and self._place and self._place in text:
+                        continue  # the "b" keys also carry the place name of a geographical indication
                     fams = fams - {fam}
             if not fams:
                 continue
-            bound = pair_bound(fams, self._bounds, own=self._own.get(row.id))
-            bounded.append(((-bound, row.application_no or "", row.id), row))
-        bounded.sort(key=lambda t: t[0])
+            bounded.append((-pair_bound(fams, self._bounds, own=self._own.get(mark_id)), app, mark_id))
+            if not fams <= _CONFIRMED_BY_CHECK:
+                settled.add(mark_id)
+        # Best bound first, then in ranking order (application number, id). Stop as soon as the next
+        # candidate, even scoring its bound, would rank after the current top-th result.
+        bounded.sort()
         results: list[tuple[tuple, dict]] = []
         scored = 0
         pos = 0
         while pos < len(bounded):
             if len(results) >= top:
                 results.sort(key=lambda t: t[0])
-                if bounded[pos][0] > results[top - 1][0]:
+                if bounded[pos] > results[top - 1][0]:
                     break
-            block = [row for _, row in bounded[pos:pos + SCORE_BLOCK]]
+            block = [mark_id for _, _, mark_id in bounded[pos:pos + SCORE_BLOCK]]
             pos += len(block)
-            scored += len(block)
-            results += _score_rows(self.matcher, self.profiler, bp, block, classes, confirm)
+            rows = list(self.fetch(block))
+            scored += len(rows)
+            results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, settled)
         self.scored_counts.append(scored)
+        if len(self.scored_counts) > 10_000:  # a long-lived searcher keeps recent figures only
+            del self.scored_counts[:5_000]
+            del self.candidate_counts[:5_000]
         return rank_results(results, top)
 
 
@@ -325,10 +356,33 @@ def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
     return RegisterIndex.build(folder, db_rows(db), matcher=matcher)
 
 
+# Opened (and checksum-verified) register indexes of this process, reused while their manifest and
+# the database are unchanged: a server verifies the files once, not on every query.
+_OPEN: dict[tuple[str, int, str], RegisterSearcher] = {}
+
+
+def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
+    try:
+        st = (folder / "manifest.json").stat()
+    except OSError:
+        return None
+    return st.st_mtime, st.st_size
+
+
 def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Sequence[int] = (),
                     top: int = 10, index_dir: Path | None = None) -> list[dict]:
     """Clearance search over every stored mark, through the persistent register index."""
     folder = Path(index_dir or "indexes") / "register"
-    index = ensure_register_index(db, matcher, folder)
-    searcher = RegisterSearcher(index, matcher, db_fetch(db))
+    key = (str(folder.resolve()), id(matcher), db.url)
+    searcher = _OPEN.get(key)
+    if searcher is not None:
+        count, max_id = register_state(db)
+        if (searcher.index.rows, searcher.index.max_id) != (count, max_id) or \
+                searcher.stamp != _manifest_stamp(folder):
+            searcher = None
+    if searcher is None:
+        index = ensure_register_index(db, matcher, folder)
+        searcher = RegisterSearcher(index, matcher, db_fetch(db))
+        searcher.stamp = _manifest_stamp(folder)
+        _OPEN[key] = searcher
     return searcher.search(mark, classes=classes, top=top)

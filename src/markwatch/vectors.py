@@ -20,8 +20,8 @@ exact; beyond `IVF_FROM` vectors an IVF index with 8-bit scalar quantisation hol
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class VectorIndex:
         self.dim = dim
 
     @classmethod
-    def create(cls, dim: int = DIM, *, expected: int = 0, training: np.ndarray | None = None) -> "VectorIndex":
+    def create(cls, dim: int = DIM, *, expected: int = 0, training: np.ndarray | None = None) -> VectorIndex:
         import faiss
 
         if expected >= IVF_FROM and training is not None and len(training) >= 1000:
@@ -126,7 +126,7 @@ class VectorIndex:
         faiss.write_index(self.index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> "VectorIndex":
+    def load(cls, path: Path) -> VectorIndex:
         import faiss
 
         index = faiss.read_index(str(path))
@@ -142,10 +142,7 @@ class VectorIndex:
     def memory_bytes(self) -> int:
         import faiss
 
-        try:
-            return int(faiss.serialize_index(self.index).nbytes)
-        except Exception:  # pragma: no cover - very large indexes
-            return self.ntotal * self.dim
+        return int(faiss.serialize_index(self.index).nbytes)
 
 
 class EmbeddingCandidates:
@@ -180,5 +177,5 @@ class EmbeddingCandidates:
                 if t and self.embedder.can_read(t)]
         if not vecs:
             return set()
-        lims, _dist, labels = self.index.range_search(np.vstack(vecs), self.min_cosine - 1e-6)
+        _lims, _dist, labels = self.index.range_search(np.vstack(vecs), self.min_cosine - 1e-6)
         return {int(self.owners[i]) for i in labels.tolist()}
