@@ -103,7 +103,8 @@ def main() -> None:
     demo = [m for m in demo_marks() if m[0]]
     haystack = demo + [m for m in generate(args.marks, args.seed) if m[0]]
     marks = [matcher.profile_mark(m, c) for m, c in haystack]
-    index = KeyIndex([p.forms for p in profiles], lexicon=matcher.lexicon)
+    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
+                                   default_threshold=matcher.default_threshold)
     hits, compared = screen(matcher, index, profiles, marks)
     elapsed = time.perf_counter() - started
 

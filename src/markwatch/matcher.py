@@ -115,7 +115,8 @@ class Matcher:
         kind = bp.brand.kind
         for b in bp.forms:
             for c in mp.forms:
-                found += structure_similarity(b, c, meaning_differs=self._meaning_differs)
+                found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
+                                              is_common_word=is_common_word)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
@@ -238,6 +239,14 @@ class Matcher:
 
 
 COMMON_WORD_FREQ = 50  # jieba dictionary frequency from which a word counts as an everyday word
+
+
+def is_common_word(text: str) -> bool:
+    """An everyday word of the general dictionary (师傅, 农夫, 白兔): not distinctive on its own."""
+    import jieba
+
+    jieba.initialize()
+    return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ
 
 
 def _words_at(text: str, i: int) -> frozenset[str]:

@@ -52,9 +52,19 @@ def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
     br, cr = readings(bc) | {bp}, readings(cc) | {cp}
     if br & cr:
         return 1.0
-    if {fuzzy_syllable(s) for s in br} & {fuzzy_syllable(s) for s in cr}:
+    if any(fuzzy_pair(x, y) for x in br for y in cr):
         return SOUND["fuzzy"]
     return 0.0
+
+
+def fuzzy_pair(x: str, y: str) -> bool:
+    """Two syllables that differ by one fuzzy rule only: the initial (zhang/zang) or the final
+    (zhang/zhan), not both (han/fang is two steps away and no longer sounds alike)."""
+    xi, xf = split_syllable(x)
+    yi, yf = split_syllable(y)
+    same_initial_class = _FUZZY_INITIAL.get(xi, xi) == _FUZZY_INITIAL.get(yi, yi)
+    same_final_class = _FUZZY_FINAL.get(xf, xf) == _FUZZY_FINAL.get(yf, yf)
+    return (xi == yi and same_final_class) or (xf == yf and same_initial_class)
 
 
 def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:

@@ -44,8 +44,10 @@ def _plain(text: str) -> str:
     return strip_punctuation(unicodedata.normalize("NFKC", text).lower())
 
 
-def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None) -> list[Evidence]:
-    """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word."""
+def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None,
+                         is_common_word=None) -> list[Evidence]:
+    """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word;
+    `is_common_word(text)` whether a text is an everyday word (师傅, 农夫), never a brand's distinctive part."""
     found: list[Evidence] = []
     bc, cc = b.core, c.core
     if not bc or not cc:
@@ -70,7 +72,8 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differ
     elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + 2 and cc[:2] == bc[:2] and _is_subsequence(bc, cc, alike=_alike):
         # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
         found.append(evidence("contains", "contains", STRUCTURE["contains_multi"] - 0.15, a=b.core))
-    if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc):
+    if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
+            is_common_word is not None and is_common_word(cc)):
         found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
     if len(bc) >= 2 and len(bc) == len(cc) and sorted(bc) == sorted(cc):
         found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
