@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DEMO, ROOT, WATCHLISTS
+from .conftest import DEMO, WATCHLISTS
 
 
 def mw(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

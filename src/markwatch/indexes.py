@@ -40,6 +40,7 @@ from .candidates import (
     meaning_texts_of_mark,
 )
 from .errors import MarkwatchError
+from .ingest import file_sha256
 from .normalise import NORMALISER_VERSION
 from .vectors import DIM, VectorIndex, hash_vectors
 
@@ -72,14 +73,6 @@ def stable_hash(key: str) -> int:
 
 def hash_keys(keys: Iterable[str]) -> np.ndarray:
     return np.fromiter((stable_hash(k) for k in keys), dtype=np.uint64)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def data_fingerprint() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .comparisons.base import Evidence, evidence
 from .comparisons.latin import latin_similarity
@@ -65,6 +65,23 @@ def written_parts(text: str) -> list[str]:
     return out
 
 
+def written_forms(text: str, extra: Iterable[str],
+                  normalise: Callable[[str], NormalisedMark]) -> tuple[NormalisedMark, ...]:
+    """Every written form of a mark to compare: the whole, its separate parts, and extra forms
+    (a brand's aliases), normalised, one per distinct core."""
+    whole = normalise(text)
+    candidates = [whole]
+    parts = written_parts(text)
+    if len(parts) > 1:
+        candidates += [normalise(p) for p in parts]
+    candidates += [normalise(a) for a in extra]
+    seen: dict[str, NormalisedMark] = {}
+    for nm in candidates:
+        if nm.core and nm.core not in seen:
+            seen[nm.core] = nm
+    return tuple(seen.values()) or (whole,)
+
+
 @dataclass
 class Matcher:
     """Compares brands with marks. Engines it needs (goods table, lexicon, embedder) are passed in."""
@@ -78,17 +95,7 @@ class Matcher:
 
     # ---------------------------------------------------------------- profiles
     def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
-        seen: dict[str, NormalisedMark] = {}
-        whole = self.normaliser.normalise(text)
-        candidates = [whole]
-        parts = written_parts(text)
-        if len(parts) > 1:
-            candidates += [self.normaliser.normalise(p) for p in parts]
-        candidates += [self.normaliser.normalise(a) for a in extra]
-        for nm in candidates:
-            if nm.core and nm.core not in seen:
-                seen[nm.core] = nm
-        return tuple(seen.values()) or (whole,)
+        return written_forms(text, extra, self.normaliser.normalise)
 
     def profile_brand(self, brand: Brand) -> BrandProfile:
         return BrandProfile(brand=brand, forms=self.forms_of(brand.mark, brand.aliases),

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from . import normalise as _norm
-from .matcher import BrandProfile, MarkProfile, Matcher, written_parts
+from .matcher import BrandProfile, MarkProfile, Matcher, written_forms
 from .model import Brand
 from .normalise import NormalisedMark, Normaliser, strip_generic
 
@@ -230,17 +230,7 @@ class FastProfiler:
         """Equal to `Matcher.forms_of`."""
         if self.plain:
             return self.matcher.forms_of(text, extra)
-        seen: dict[str, NormalisedMark] = {}
-        whole = self.normalise(text)
-        candidates = [whole]
-        parts = written_parts(text)
-        if len(parts) > 1:
-            candidates += [self.normalise(p) for p in parts]
-        candidates += [self.normalise(a) for a in extra]
-        for nm in candidates:
-            if nm.core and nm.core not in seen:
-                seen[nm.core] = nm
-        return tuple(seen.values()) or (whole,)
+        return written_forms(text, extra, self.normalise)
 
     def profile_brand(self, brand: Brand) -> BrandProfile:
         """Equal to `Matcher.profile_brand`."""
