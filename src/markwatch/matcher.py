@@ -153,7 +153,17 @@ class Matcher:
         if brand[i] in numerals and candidate[i] in numerals:
             return False  # a swapped numeral keeps the mark's structure (五粮液/九粮液, 六个核桃/九个核桃)
         wb, wc = _words_at(brand, i), _words_at(candidate, i)
-        return bool(wb) and bool(wc) and not (wb & wc)
+        if not wb or not wc or wb & wc:
+            return False
+        if self.lexicon is not None:  # 师傅/师父: other words, the same meaning
+            lex = self.lexicon
+            for x in wb:
+                glosses = set(lex.word_glosses(x, names=False))  # type: ignore[attr-defined]
+                synonyms = lex.synonyms(x)  # type: ignore[attr-defined]
+                if any(y in synonyms or glosses & set(lex.word_glosses(y, names=False))  # type: ignore[attr-defined]
+                       for y in wc):
+                    return False
+        return True
 
     def _homophone_rule(self, b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
         """立康/利康: other characters that merely sound the same are generally not similar,
