@@ -58,15 +58,25 @@ if ! "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
   mkdir -p "$PG_DIR"
   chown "$PG_OS_USER" "$PG_DIR"
   chmod 700 "$PG_DIR"
-  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+  init_cluster() {
     log "initdb in $PG_DIR/data"
     as_pg "$BIN/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >&2
-  fi
+  }
+  start_cluster() {
+    # tests make many short connections; fsync off: this cluster only ever holds throw-away test data
+    as_pg "$BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >&2
+  }
+  [ -f "$PG_DIR/data/PG_VERSION" ] || init_cluster
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  # tests make many short connections; fsync off: this cluster only ever holds throw-away test data
-  as_pg "$BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >&2
+  if ! start_cluster; then
+    # a cluster left behind by a killed session may not start again: its data is throw-away, start afresh
+    log "the existing cluster did not start; making a fresh one"
+    rm -rf "$PG_DIR/data"
+    init_cluster
+    start_cluster
+  fi
 fi
 
 psql_pg() { as_pg "$BIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
