@@ -263,6 +263,22 @@ def _wildcards(text: str) -> list[str]:
 
 
 # ================================================================ form keys
+def sound_keys(nm: NormalisedMark, han: str, out: set[str]) -> None:
+    """Keys of the first two syllables (with every fuzzy reading) and syllable deletions; the same on
+    the brand and the mark side, so that any pair the sound channel can flag shares one."""
+    py = nm.pinyin
+    if py and len(py) == len(han):
+        if len(py) == 1:
+            for f0 in _fuzzy_readings(han[0], py[0]):
+                out.add("p1" + f0)
+        else:
+            for f0 in _fuzzy_readings(han[0], py[0]):
+                for f1 in _fuzzy_readings(han[1], py[1]):
+                    out.add(f"p{len(py)}{f0}|{f1}")
+    if 3 <= len(py) <= DELETION_MAX_SYLLABLES:
+        out |= _deletion_keys(fuzzy_sequence(nm))
+
+
 def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = True) -> None:
     """Keys of one written form of a gazette / register mark (the cheap side).
 
@@ -302,17 +318,7 @@ def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = 
     if ct:
         out.add(f"k{len(ct)}{ct[0]}")
         out.add(f"K{len(ct)}{ct[:2]}")
-    py = c.pinyin
-    if py and len(py) == len(ct):
-        if len(py) == 1:
-            for f0 in _fuzzy_readings(ct[0], py[0]):
-                out.add("p1" + f0)
-        else:
-            for f0 in _fuzzy_readings(ct[0], py[0]):
-                for f1 in _fuzzy_readings(ct[1], py[1]):
-                    out.add(f"p{len(py)}{f0}|{f1}")
-    if 3 <= len(py) <= DELETION_MAX_SYLLABLES:
-        out |= _deletion_keys(fuzzy_sequence(c))
+    sound_keys(c, ct, out)
     cl = c.latin
     ptext = c.pinyin_text
     if cl:
@@ -407,17 +413,7 @@ def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str], *, s
             for x in ctx.neighbours(bt[0]):
                 for y in ctx.neighbours(bt[1]):
                     out.add(f"K{len(bt)}{x}{y}")
-    py = b.pinyin
-    if py and len(py) == len(bt):
-        if len(py) == 1:
-            for f0 in _fuzzy_readings(bt[0], py[0]):
-                out.add("p1" + f0)
-        else:
-            for f0 in _fuzzy_readings(bt[0], py[0]):
-                for f1 in _fuzzy_readings(bt[1], py[1]):
-                    out.add(f"p{len(py)}{f0}|{f1}")
-    if 3 <= len(py) <= DELETION_MAX_SYLLABLES:
-        out |= _deletion_keys(fuzzy_sequence(b))
+    sound_keys(b, bt, out)
     bl = b.latin
     ptext = b.pinyin_text
     if bl:
