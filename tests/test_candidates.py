@@ -122,6 +122,46 @@ def test_family_bounds_hold_for_every_candidate(world, matcher):
     assert checked > 100
 
 
+def test_sound_near_bound_holds_for_every_candidate(world, matcher):
+    """The search's second-stage bound: the partial sound rule bounded by the syllable lengths."""
+    from markwatch.candidates import family_bounds, pair_bound, sound_near_bound, syllable_shape
+
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
+    bounds = family_bounds()
+    checked = tightened = 0
+    for mp in marks:
+        shape = syllable_shape(mp.forms)
+        for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
+            if "n" not in fs:
+                continue
+            near = sound_near_bound(brands[j].forms, shape, same_sound_key="p" in fs)
+            rest = fs - {"n"} if near <= 0 else fs
+            match = matcher.compare_profiles(brands[j], mp)
+            bound = pair_bound(rest, bounds, overrides={"n": near}) if rest else 0.0
+            assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, sorted(fs), near, match.reasons)
+            checked += 1
+            tightened += near < bounds["n"]
+    assert checked > 50 and tightened > checked // 2
+
+
+@pytest.mark.parametrize("brand, mark, expected", [
+    ("欣黑信", "欣飞盛", 0.85 * 2 / 3),  # same length, no same-sound key: at least one syllable differs
+    ("欣黑信", "欣黑信乐", 0.85 * 3 / 4),  # one syllable longer
+    ("欣黑信", "欣黑", 0.0),  # fewer than three syllables: no partial sound finding
+    ("欣黑信", "欣黑信乐园家", 0.0),  # three syllables apart of six: below two of three alike
+])
+def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
+    from markwatch.candidates import sound_near_bound, syllable_shape
+
+    profiler = FastProfiler(matcher)
+    bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
+    shape = syllable_shape(profiler.profile_mark(mark, ()).forms)
+    assert sound_near_bound(bp.forms, shape, same_sound_key=False) == pytest.approx(expected, abs=2e-4)
+    # With a same-sound key the lengths alone cannot exclude equal sequences.
+    if len(mark) == len(brand):
+        assert sound_near_bound(bp.forms, shape, same_sound_key=True) == pytest.approx(0.85, abs=2e-4)
+
+
 def test_every_planted_kind_is_exercised_and_found(world):
     data, _brands, _marks, _index, pairs, flagged, _stats = world
     kinds_flagged = {kind for i, j, kind in data.planted if (i, j) in flagged}

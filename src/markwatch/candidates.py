@@ -142,20 +142,73 @@ FAMILY_KIND = {
 TWO_KIND_FAMILIES = frozenset("L")
 
 
-def pair_bound(families: Iterable[str], bounds: dict[str, float], *, own: float | None = None) -> float:
+def pair_bound(families: Iterable[str], bounds: dict[str, float], *, own: float | None = None,
+               overrides: dict[str, float] | None = None) -> float:
     """Upper bound of the mark score of a pair hit by these key families (1.0 for unknown ones).
 
     `own`: a bound known for this very pair (the Latin ratio), used in place of the family's.
+    `overrides`: tighter bounds known for this very pair, by family (the partial sound rule's).
     """
     fams = set(families)
     if not fams:
         return 0.0
-    best = max((own if (f == "~" and own is not None) else bounds.get(f, 1.0)) for f in fams)
+    if own is not None:
+        overrides = {**(overrides or {}), "~": own}
+    best = max(((overrides or {}).get(f) if overrides and f in overrides else bounds.get(f, 1.0)) for f in fams)
     kinds = {FAMILY_KIND.get(f, f) for f in fams}
     extra = len(kinds) - 1 + sum(1 for f in fams if f in TWO_KIND_FAMILIES)
     if any(f not in FAMILY_KIND and f not in TWO_KIND_FAMILIES for f in fams):
         extra = 2
     return min(1.0, best + 0.02 * min(2, extra))
+
+
+# ---------------------------------------------------------------- the partial sound rule, per pair
+# A stored mark's "syllable shape": bit L set when one of its written forms has L syllables read one
+# per Han character; the flags say that a form is read otherwise, or is too long for the bits.
+SHAPE_MAX_SYLLABLES = 29
+SHAPE_UNEVEN = 1 << 30
+SHAPE_LONG = 1 << 31
+
+
+def syllable_shape(forms: Sequence[NormalisedMark]) -> int:
+    shape = 0
+    for nm in forms:
+        n = len(nm.pinyin)
+        if n != len(nm.chinese):
+            shape |= SHAPE_UNEVEN
+        if n > SHAPE_MAX_SYLLABLES:
+            shape |= SHAPE_LONG
+        elif n:
+            shape |= 1 << n
+    return shape
+
+
+def sound_near_bound(query: Sequence[NormalisedMark], shape: int, *, same_sound_key: bool) -> float:
+    """The highest score the partial sound rule (0.85 × (1 − d/n), d the syllable edit distance, n
+    the longer length) can give a pair, knowing only the stored mark's syllable shape.
+
+    d is at least the difference in length; for equal lengths it is at least 1 unless the pair shares
+    a same-sound key ("p": equal fuzzy syllables at the first two positions), which every pair of
+    equal fuzzy sequences does when both forms are read one syllable per character.
+    """
+    if shape & SHAPE_LONG:
+        return SOUND_NEAR_BOUND
+    best = 0.0
+    for b in query:
+        lq = len(b.pinyin)
+        if lq < 3:
+            continue
+        even = not same_sound_key and lq == len(b.chinese) and not shape & SHAPE_UNEVEN
+        lengths = shape & ((1 << (SHAPE_MAX_SYLLABLES + 1)) - 1) & ~0b111
+        while lengths:
+            low = lengths & -lengths
+            lengths ^= low
+            lc = low.bit_length() - 1
+            d = abs(lq - lc) or (1 if even else 0)
+            sim = 1.0 - d / max(lq, lc)
+            if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9:
+                best = max(best, SOUND_NEAR_BOUND * sim + 1e-4)  # the rule rounds to 4 places
+    return min(best, SOUND_NEAR_BOUND)
 
 
 # ================================================================ small helpers

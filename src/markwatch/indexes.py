@@ -38,6 +38,7 @@ from .candidates import (
     mark_form_keys,
     mark_meaning_keys,
     meaning_texts_of_mark,
+    syllable_shape,
 )
 from .errors import MarkwatchError
 from .ingest import file_sha256
@@ -46,7 +47,7 @@ from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: per-mark syllable shapes beside the stored texts
 MANIFEST = "manifest.json"
 MAX_SEGMENTS = 8
 BUILD_BATCH = 20_000
@@ -228,10 +229,11 @@ class _Segment:
             self.row_ids = np.load(folder / f"{name}.rows.npy", mmap_mode=mode, allow_pickle=False)
             self.text_offsets = np.load(folder / f"{name}.textoff.npy", mmap_mode=mode, allow_pickle=False)
             self.text_blob = np.load(folder / f"{name}.texts.npy", mmap_mode=mode, allow_pickle=False)
+            self.shapes = np.load(folder / f"{name}.shapes.npy", mmap_mode=mode, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise CorruptIndex(f"index segment {folder / name} is unreadable: {exc}") from exc
         if len(self.offsets) != len(self.hashes) + 1 or (len(self.hashes) and self.offsets[-1] != len(self.ids)) \
-                or len(self.text_offsets) != len(self.row_ids) + 1:
+                or len(self.text_offsets) != len(self.row_ids) + 1 or len(self.shapes) != len(self.row_ids):
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
@@ -240,13 +242,16 @@ class _Segment:
     @staticmethod
     def files(name: str) -> list[str]:
         return [f"{name}.hashes.npy", f"{name}.offsets.npy", f"{name}.ids.npy", f"{name}.extra.json",
-                f"{name}.rows.npy", f"{name}.textoff.npy", f"{name}.texts.npy"]
+                f"{name}.rows.npy", f"{name}.textoff.npy", f"{name}.texts.npy", f"{name}.shapes.npy"]
 
     @staticmethod
     def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict,
-              texts: dict[int, str]) -> None:
-        # The cleaned text of every mark, by id: a search checks loose candidates on it unfetched.
+              texts: dict[int, str], shapes: dict[int, int]) -> None:
+        # The cleaned text and syllable shape of every mark, by id: a search checks loose candidates
+        # and bounds their scores on them unfetched.
         row_ids = np.asarray(sorted(texts), dtype=np.int64)
+        np.save(folder / f"{name}.shapes.npy", np.fromiter((shapes[i] for i in row_ids.tolist()), dtype=np.uint32,
+                                                             count=len(row_ids)), allow_pickle=False)
         encoded = [texts[i].encode("utf-8") for i in row_ids.tolist()]
         lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
         text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -278,23 +283,27 @@ class _Segment:
         parts = [self.ids[self.offsets[p]:self.offsets[p + 1]] for p in pos.tolist()]
         return np.concatenate(parts)
 
-    def texts_of(self, ids: np.ndarray) -> dict[int, str]:
+    def texts_of(self, ids: np.ndarray) -> dict[int, tuple[str, int]]:
+        """(stored text, syllable shape) by id, for the ids this segment holds."""
         if len(self.row_ids) == 0 or len(ids) == 0:
             return {}
         pos = np.searchsorted(self.row_ids, ids)
         ok = pos < len(self.row_ids)
         pos, want = pos[ok], ids[ok]
         hit = self.row_ids[pos] == want
-        out: dict[int, str] = {}
-        offs = self.text_offsets
+        pos, want = pos[hit], want[hit]
+        out: dict[int, tuple[str, int]] = {}
+        starts = self.text_offsets[pos].tolist()
+        ends = self.text_offsets[pos + 1].tolist()
+        shapes = self.shapes[pos].tolist()
         blob = self.text_blob
-        for p, i in zip(pos[hit].tolist(), want[hit].tolist()):
-            out[i] = blob[offs[p]:offs[p + 1]].tobytes().decode("utf-8")
+        for a, b, shape, i in zip(starts, ends, shapes, want.tolist()):
+            out[i] = (blob[a:b].tobytes().decode("utf-8"), shape)
         return out
 
     def nbytes(self) -> int:
         return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes + self.row_ids.nbytes
-                   + self.text_offsets.nbytes + self.text_blob.nbytes)
+                   + self.text_offsets.nbytes + self.text_blob.nbytes + self.shapes.nbytes)
 
 
 class RegisterIndex:
@@ -310,7 +319,7 @@ class RegisterIndex:
     @staticmethod
     def _encode(rows: Sequence[RegisterRow], matcher, profiler,
                 on_vectors: Callable[[list[int], np.ndarray], None] | None = None
-                ) -> tuple[np.ndarray, np.ndarray, dict, dict, dict]:
+                ) -> tuple[np.ndarray, np.ndarray, dict, dict, dict, dict]:
         """Hashed keys (and ids) of every row; Latin parts; long syllable sequences. Vectors go to
         `on_vectors` batch by batch, so that a big register never holds all profiles at once."""
         from .engines import profile_inputs
@@ -321,6 +330,7 @@ class RegisterIndex:
         latin: dict[str, list[int]] = {}
         long_sound: dict[int, list[int]] = {}
         texts: dict[int, str] = {}
+        shapes: dict[int, int] = {}
         clean = profiler.clean
         for start in range(0, len(rows), BUILD_BATCH):
             batch = rows[start:start + BUILD_BATCH]
@@ -328,6 +338,7 @@ class RegisterIndex:
                                                   r.normal) for r in batch])
             for r, p in zip(batch, profiles):
                 texts[r.id] = clean(r.mark or "") + "\x00" + (r.application_no or "")
+                shapes[r.id] = syllable_shape(p.forms)
                 h = hash_keys(_row_keys(p))
                 hashes.append(h)
                 ids.append(np.full(len(h), r.id, dtype=np.int64))
@@ -345,7 +356,7 @@ class RegisterIndex:
         i_all = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
         latin = {k: sorted(set(v)) for k, v in latin.items()}
         long_sound = {k: sorted(set(v)) for k, v in long_sound.items()}
-        return h_all, i_all, latin, long_sound, texts
+        return h_all, i_all, latin, long_sound, texts, shapes
 
     @classmethod
     def build(cls, folder: Path, rows: Sequence[RegisterRow], *, matcher, profiler=None,
@@ -358,10 +369,10 @@ class RegisterIndex:
         tmp.mkdir(parents=True)
         started = time.perf_counter()
         vector_sink = _VectorSink(len(rows)) if vectors else None
-        h, ids, latin, long_sound, texts = cls._encode(rows, matcher, profiler,
-                                                       vector_sink.add if vector_sink is not None else None)
-        _Segment.write(tmp, "seg-000", h, ids, latin, long_sound, texts)
-        del texts
+        h, ids, latin, long_sound, texts, shapes = cls._encode(rows, matcher, profiler,
+                                                               vector_sink.add if vector_sink is not None else None)
+        _Segment.write(tmp, "seg-000", h, ids, latin, long_sound, texts, shapes)
+        del texts, shapes
         del h, ids
         files = _Segment.files("seg-000")
         model = None
@@ -392,11 +403,11 @@ class RegisterIndex:
             raise StaleIndex(f"mark id {low} is not above the register index's max id {self.manifest['max_id']}")
         profiler = profiler or register_profiler(matcher)
         added: list[tuple[list[int], np.ndarray]] = []
-        h, ids, latin, long_sound, texts = self._encode(
+        h, ids, latin, long_sound, texts, shapes = self._encode(
             rows, matcher, profiler, (lambda i, v: added.append((i, v))) if self.vectors is not None else None)
         n = len(self.manifest["segments"])
         name = f"seg-{n:03d}"
-        _Segment.write(self.folder, name, h, ids, latin, long_sound, texts)
+        _Segment.write(self.folder, name, h, ids, latin, long_sound, texts, shapes)
         files = dict(self.manifest["files"])
         for f in _Segment.files(name):
             files[f] = _file_meta(self.folder / f)
@@ -443,14 +454,15 @@ class RegisterIndex:
         found = [seg._gather(hashes) for seg in self.segments]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
-    def stored_fields(self, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """(cleaned text, application number) of stored marks by id, from the index (no database)."""
-        arr = np.asarray(sorted(ids), dtype=np.int64)
-        out: dict[int, tuple[str, str]] = {}
+    def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, int]]:
+        """(cleaned text, application number, syllable shape) of stored marks by id, from the index
+        (no database)."""
+        arr = np.sort(np.asarray(ids, dtype=np.int64))
+        out: dict[int, tuple[str, str, int]] = {}
         for seg in self.segments:
-            for i, field in seg.texts_of(arr).items():
+            for i, (field, shape) in seg.texts_of(arr).items():
                 text, _, app = field.partition("\x00")
-                out[i] = (text, app)
+                out[i] = (text, app, shape)
         return out
 
     def latin_parts(self) -> Iterator[tuple[str, list[int]]]:

@@ -10,6 +10,7 @@ then by application number, exactly as the brute-force reference `exact_search` 
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from .candidates import (
     pair_bound,
     place_keys,
     place_split,
+    sound_near_bound,
 )
 from .indexes import IndexProblem, RegisterIndex, RegisterRow
 from .matcher import Matcher
@@ -48,6 +50,8 @@ PAGE = 20000
 VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
 SCORE_BLOCK = 4
+# Candidates whose stored text and shape are read at once (second stage of the bounds).
+REFINE_BLOCK = 128
 # Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
 # protected-word case, "*": vector neighbours and "~": Latin ratio are scored as they are).
 _CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG")
@@ -138,6 +142,9 @@ class RegisterSearcher:
         self._place: str | None = None
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
+        self._bits: dict[str, int] = {}
+        self._families: list[str] = []
+        self._mask_families: dict[int, frozenset[str]] = {}
 
     def warm_up(self) -> None:
         """Load the lazily built tables (lexicon reverse index, glyph table, segmenters) before the
@@ -161,8 +168,23 @@ class RegisterSearcher:
             self._latin_ids = [merged[t] for t in self._latin]
         return self._latin, self._latin_ids
 
-    def candidates(self, bp) -> tuple[dict[int, set[str]], KeyIndex]:
-        """Stored marks that share a key with the query, each with the key families that hit it."""
+    def _bit(self, family: str) -> int:
+        bit = self._bits.get(family)
+        if bit is None:
+            bit = self._bits[family] = 1 << len(self._bits)
+            self._families.append(family)
+        return bit
+
+    def families_of(self, mask: int) -> frozenset[str]:
+        got = self._mask_families.get(mask)
+        if got is None:
+            got = frozenset(f for i, f in enumerate(self._families) if mask >> i & 1)
+            self._mask_families[mask] = got
+        return got
+
+    def candidates(self, bp) -> tuple[np.ndarray, np.ndarray, KeyIndex]:
+        """Stored marks that share a key with the query (sorted ids), each with a bit mask of the key
+        families that hit it (`families_of`), and the query's own key index for the checks."""
         ctx = BrandKeyContext(lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
         keys: set[str] = set()
         for nm in bp.forms:
@@ -175,23 +197,24 @@ class RegisterSearcher:
         by_family: dict[str, set[str]] = {}
         for k in keys:
             by_family.setdefault(k[0], set()).add(k)
-        hits: dict[int, set[str]] = {}
+        found_ids: list[np.ndarray] = []
+        found_bits: list[np.ndarray] = []
 
         def add(ids, fam: str) -> None:
-            for i in ids:
-                got = hits.get(i)
-                if got is None:
-                    hits[i] = {fam}
-                else:
-                    got.add(fam)
+            arr = np.asarray(ids, dtype=np.int64)
+            if len(arr):
+                found_ids.append(arr)
+                found_bits.append(np.full(len(arr), self._bit(fam), dtype=np.uint64))
 
         for fam, ks in by_family.items():
-            add(self.index.lookup(ks).tolist(), fam)
+            add(self.index.lookup(ks), fam)
         # The query is a watched word while it is searched: a stored mark containing it normalises
-        # differently (its generic-looking part is protected), so such marks are candidates too.
+        # differently (its generic-looking part is protected), so such marks are candidates too. The
+        # mark side has "b" keys for Chinese bigrams and "B" keys for other windows of 2 to 4.
         if len(first.text) >= 2:
             head = first.text[:2]
-            add(self.index.lookup({("b" if _HAN2(head) else "B") + head}).tolist(), "!")
+            probe = ("b" + head) if _HAN2(head) else ("B" + first.text[:4])
+            add(self.index.lookup({probe}), "!")
         self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
@@ -225,34 +248,45 @@ class RegisterSearcher:
                     add(marks, "n")
                     extra.update(marks)
         if self.vector_neighbours:
-            near = self.index.nearest(hash_vectors([bp.forms]), self.vector_neighbours,
-                                      min_score=VECTOR_MIN_COSINE).tolist()
+            near = self.index.nearest(hash_vectors([bp.forms]), self.vector_neighbours, min_score=VECTOR_MIN_COSINE)
             add(near, "*")
-            extra.update(near)
+            extra.update(near.tolist())
         confirm = KeyIndex.from_profiles([bp], lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
         confirm._extra_ids = extra  # type: ignore[attr-defined]
-        return hits, confirm
+        if not found_ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), confirm
+        ids, inverse = np.unique(np.concatenate(found_ids), return_inverse=True)
+        masks = np.zeros(len(ids), dtype=np.uint64)
+        np.bitwise_or.at(masks, inverse, np.concatenate(found_bits))
+        return ids, masks, confirm
 
     def candidate_ids(self, bp) -> tuple[set[int], KeyIndex]:
-        hits, confirm = self.candidates(bp)
-        return set(hits), confirm
+        ids, _masks, confirm = self.candidates(bp)
+        return set(ids.tolist()), confirm
 
-    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
-        """The `top` stored marks most similar to `mark`, equal to `exact_search`.
+    def _family_bounds(self, ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """Each candidate's bound from the families that hit it (first stage: no stored field read)."""
+        uniq, inverse = np.unique(masks, return_inverse=True)
+        per_mask = np.array([pair_bound(self.families_of(int(m)), self._bounds) for m in uniq.tolist()])
+        bounds = per_mask[inverse] if len(uniq) else np.zeros(0)
+        if self._own:
+            for i, own in self._own.items():
+                pos = int(np.searchsorted(ids, i))
+                if pos < len(ids) and ids[pos] == i:
+                    bounds[pos] = pair_bound(self.families_of(int(masks[pos])), self._bounds, own=own)
+        return bounds
 
-        Candidates are scored best bound first (the highest score the key families that hit a
-        mark allow); the search stops when the next bound cannot beat the current `top`-th result.
-        """
-        bp = _query_profile(self.matcher, self.profiler, mark, classes)
-        self._own = {}
-        hits, confirm = self.candidates(bp)
-        self.candidate_counts.append(len(hits))
-        stored = self.index.stored_fields(list(hits))
-        settled: set[int] = set()  # hit by a family that needs no confirmation
+    def _refine(self, bp, ids: np.ndarray, masks: np.ndarray) -> list[tuple[float, str, int, bool]]:
+        """Second stage: each candidate's bound once its stored text and syllable shape are read
+        (loose families checked on the text, the partial sound rule bounded by the lengths);
+        (bound, application number, id, settled) for those still possible."""
+        stored = self.index.stored_fields(ids)
         query_text = bp.forms[0].text
-        bounded = []
-        for mark_id, fams in hits.items():
-            text, app = stored.get(mark_id, ("", ""))
+        near_bounds: dict[tuple[int, bool], float] = {}
+        out = []
+        for mark_id, mask in zip(ids.tolist(), masks.tolist()):
+            text, app, shape = stored.get(mark_id, ("", "", 0))
+            fams = self.families_of(mask)
             if "!" in fams and query_text not in text:
                 fams = fams - {"!"}
             # Containment families need the query's core in order within the mark's text (the core
@@ -262,27 +296,66 @@ class RegisterSearcher:
                     if fam == "b" and self._place and self._place in text:
                         continue  # the "b" keys also carry the place name of a geographical indication
                     fams = fams - {fam}
+            overrides = None
+            # A mark containing the query normalises otherwise at query time ("!"): its stored shape
+            # may not hold then.
+            if "n" in fams and "!" not in fams:
+                near_key = (shape, "p" in fams)
+                near = near_bounds.get(near_key)
+                if near is None:
+                    near = near_bounds[near_key] = sound_near_bound(bp.forms, shape, same_sound_key="p" in fams)
+                if near <= 0:
+                    fams = fams - {"n"}
+                else:
+                    overrides = {"n": near}
             if not fams:
                 continue
-            bounded.append((-pair_bound(fams, self._bounds, own=self._own.get(mark_id)), app, mark_id))
-            if not fams <= _CONFIRMED_BY_CHECK:
-                settled.add(mark_id)
-        # Best bound first, then in ranking order (application number, id). Stop as soon as the next
-        # candidate, even scoring its bound, would rank after the current top-th result.
-        bounded.sort()
+            bound = pair_bound(fams, self._bounds, own=self._own.get(mark_id), overrides=overrides)
+            out.append((bound, app, mark_id, not fams <= _CONFIRMED_BY_CHECK))
+        return out
+
+    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
+        """The `top` stored marks most similar to `mark`, equal to `exact_search`.
+
+        Every candidate carries an upper bound of its score, tightened in stages: the key families
+        that hit it (all candidates at once), then its stored text and syllable shape (a block at a
+        time, best first), then the full scorer. The search always works on the best bound left and
+        stops when it cannot beat the current `top`-th result (ties broken by application number,
+        then id, as the ranking does).
+        """
+        bp = _query_profile(self.matcher, self.profiler, mark, classes)
+        self._own = {}
+        ids, masks, confirm = self.candidates(bp)
+        self.candidate_counts.append(len(ids))
+        first = self._family_bounds(ids, masks)
+        order = np.argsort(-first, kind="stable")
+        ids, masks, first = ids[order], masks[order], first[order]
+        refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
+        settled: set[int] = set()  # hit by a family that needs no confirmation
         results: list[tuple[tuple, dict]] = []
-        scored = 0
-        pos = 0
-        while pos < len(bounded):
+        scored = pos = 0
+        while True:
+            kth = None
             if len(results) >= top:
                 results.sort(key=lambda t: t[0])
-                if bounded[pos] > results[top - 1][0]:
-                    break
-            block = [mark_id for _, _, mark_id in bounded[pos:pos + SCORE_BLOCK]]
-            pos += len(block)
-            rows = list(self.fetch(block))
-            scored += len(rows)
-            results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, settled)
+                kth = results[top - 1][0]
+            next_first = float(first[pos]) if pos < len(ids) else -1.0
+            if refined and (pos >= len(ids) or -refined[0][0] > next_first):
+                if kth is not None and refined[0] > kth:
+                    break  # nothing refined can rank before the top-th, nor anything unrefined (lower)
+                block = [heapq.heappop(refined)[2] for _ in range(min(SCORE_BLOCK, len(refined)))]
+                rows = list(self.fetch(block))
+                scored += len(rows)
+                results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, settled)
+                continue
+            if pos >= len(ids) or (kth is not None and next_first < -kth[0]):
+                break
+            stop = pos + REFINE_BLOCK
+            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop]):
+                heapq.heappush(refined, (-bound, app, mark_id))
+                if is_settled:
+                    settled.add(mark_id)
+            pos = stop
         self.scored_counts.append(scored)
         if len(self.scored_counts) > 10_000:  # a long-lived searcher keeps recent figures only
             del self.scored_counts[:5_000]
