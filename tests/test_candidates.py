@@ -122,44 +122,42 @@ def test_family_bounds_hold_for_every_candidate(world, matcher):
     assert checked > 100
 
 
-def test_sound_near_bound_holds_for_every_candidate(world, matcher):
-    """The search's second-stage bound: the partial sound rule bounded by the syllable lengths."""
-    from markwatch.candidates import family_bounds, pair_bound, sound_near_bound, syllable_shape
+def test_stored_sound_and_look_forms_give_the_channels_scores(world, matcher):
+    """The search's second-stage bound: sound and look scored on the forms an index stores equal
+    the channels' findings on the full profiles, and the bound they make holds for every candidate."""
+    from markwatch.candidates import (
+        family_bounds,
+        pair_bound,
+        parse_sound_look_forms,
+        sound_look_forms,
+        sound_look_reach,
+        sound_look_scores,
+    )
 
     _data, brands, marks, index, _pairs, _flagged, _stats = world
     bounds = family_bounds()
     checked = tightened = 0
     for mp in marks:
-        shape = syllable_shape(mp.forms)
+        stored = parse_sound_look_forms(sound_look_forms(mp.forms))
+        assert [(c.chinese, c.pinyin, c.pinyin_tone) for c in stored] == [
+            (c.chinese, c.pinyin, c.pinyin_tone) for c in mp.forms if c.chinese]
         for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
-            if "n" not in fs:
+            if not fs & set("pnkK"):
                 continue
-            near = sound_near_bound(brands[j].forms, shape, same_sound_key="p" in fs)
-            rest = fs - {"n"} if near <= 0 else fs
+            sound, look = sound_look_scores(brands[j].forms, stored)
+            reach = sound_look_reach(brands[j].forms, stored, same_sound_key="p" in fs)
+            assert reach[0] >= sound and reach[1] >= look, (mp.text, brands[j].brand.mark, reach, sound, look)
+            found = matcher.mark_evidence(brands[j], mp)
+            assert sound == max([e.score for e in found if e.kind == "sound"], default=0.0)
+            assert look == max([e.score for e in found if e.kind == "look"], default=0.0)
+            overrides = {"p": sound, "n": sound, "k": look, "K": look}
+            rest = {f for f in fs if overrides.get(f, 1.0) > 0}
             match = matcher.compare_profiles(brands[j], mp)
-            bound = pair_bound(rest, bounds, overrides={"n": near}) if rest else 0.0
-            assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, sorted(fs), near, match.reasons)
+            bound = pair_bound(rest, bounds, overrides=overrides) if rest else 0.0
+            assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, sorted(fs), match.reasons)
             checked += 1
-            tightened += near < bounds["n"]
+            tightened += bound < pair_bound(fs, bounds)
     assert checked > 50 and tightened > checked // 2
-
-
-@pytest.mark.parametrize("brand, mark, expected", [
-    ("欣黑信", "欣飞盛", 0.85 * 2 / 3),  # same length, no same-sound key: at least one syllable differs
-    ("欣黑信", "欣黑信乐", 0.85 * 3 / 4),  # one syllable longer
-    ("欣黑信", "欣黑", 0.0),  # fewer than three syllables: no partial sound finding
-    ("欣黑信", "欣黑信乐园家", 0.0),  # three syllables apart of six: below two of three alike
-])
-def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
-    from markwatch.candidates import sound_near_bound, syllable_shape
-
-    profiler = FastProfiler(matcher)
-    bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
-    shape = syllable_shape(profiler.profile_mark(mark, ()).forms)
-    assert sound_near_bound(bp.forms, shape, same_sound_key=False) == pytest.approx(expected, abs=2e-4)
-    # With a same-sound key the lengths alone cannot exclude equal sequences.
-    if len(mark) == len(brand):
-        assert sound_near_bound(bp.forms, shape, same_sound_key=True) == pytest.approx(0.85, abs=2e-4)
 
 
 def test_every_planted_kind_is_exercised_and_found(world):
@@ -310,3 +308,51 @@ def test_embedding_evidence_has_candidates(matcher):
     assert index.candidate_pairs([mp]) == [(0, 0)]
     plain = KeyIndex.from_profiles([bp], lexicon=emb.lexicon, goods_table=emb.goods_table)
     assert plain.candidate_pairs([mp]) == []
+
+
+def test_pair_bound_is_not_below_the_rounded_score():
+    """Reported scores are rounded to 4 places (0.95 − 0.02 is 0.9299999999999999 before, 0.93 after):
+    a bound from a computed finding must not fall below the rounded score it stands for."""
+    from markwatch.candidates import family_bounds, pair_bound
+
+    assert pair_bound({"p"}, family_bounds(), overrides={"p": 0.95 - 0.02}) >= round(0.95 - 0.02, 4)
+    assert pair_bound({"c"}, family_bounds()) == 0.75  # exact bounds stay exact
+
+
+def test_sound_near_bound_holds_for_every_candidate(world, matcher):
+    """The search's first-stage bound: the partial sound rule bounded by the syllable lengths."""
+    from markwatch.candidates import family_bounds, pair_bound, sound_near_bound, syllable_shape
+
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
+    bounds = family_bounds()
+    checked = tightened = 0
+    for mp in marks:
+        shape = syllable_shape(mp.forms)
+        for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
+            if "n" not in fs:
+                continue
+            near = sound_near_bound(brands[j].forms, shape, same_sound_key="p" in fs)
+            rest = fs - {"n"} if near <= 0 else fs
+            match = matcher.compare_profiles(brands[j], mp)
+            bound = pair_bound(rest, bounds, overrides={"n": near}) if rest else 0.0
+            assert match.mark_score <= bound, (mp.text, brands[j].brand.mark, sorted(fs), near, match.reasons)
+            checked += 1
+            tightened += near < bounds["n"]
+    assert checked > 50 and tightened > checked // 2
+
+
+@pytest.mark.parametrize("brand, mark, expected", [
+    ("欣黑信", "欣飞盛", round(0.85 * 2 / 3, 4)),  # same length, no same-sound key: a syllable differs
+    ("欣黑信", "欣黑信乐", round(0.85 * 3 / 4, 4)),  # one syllable longer
+    ("欣黑信", "欣黑", 0.0),  # fewer than three syllables: no partial sound finding
+    ("欣黑信", "欣黑信乐园家", 0.0),  # three syllables apart of six: below two of three alike
+])
+def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
+    from markwatch.candidates import sound_near_bound, syllable_shape
+
+    profiler = FastProfiler(matcher)
+    bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
+    shape = syllable_shape(profiler.profile_mark(mark, ()).forms)
+    assert sound_near_bound(bp.forms, shape, same_sound_key=False) == expected
+    if len(mark) == len(brand):  # with a same-sound key the lengths cannot exclude equal sequences
+        assert sound_near_bound(bp.forms, shape, same_sound_key=True) == 0.85

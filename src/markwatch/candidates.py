@@ -69,6 +69,7 @@ variants of every kind that the candidates lose no pair it flags.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -117,7 +118,7 @@ def family_bounds() -> dict[str, float]:
         "u": STRUCTURE["contains_single"], "q": STRUCTURE["contains_multi"] - 0.08,
         "Q": STRUCTURE["contains_multi"] - 0.15,
         "1": max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
-        "k": 0.98, "K": 0.98, "p": SOUND["identical"], "n": 0.85,
+        "k": LOOK_BOUND, "K": LOOK_BOUND, "p": SOUND["identical"], "n": SOUND_NEAR_BOUND,
         "y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
         "Y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
         "L": max(0.85, LATIN["pinyin_prefix_of_latin"]), "l": 0.9, "x": 0.74, "w": 0.8, "m": 0.85,
@@ -142,6 +143,10 @@ FAMILY_KIND = {
 TWO_KIND_FAMILIES = frozenset("L")
 
 
+# The highest look finding (comparisons.look caps its score there).
+LOOK_BOUND = 0.98
+
+
 def pair_bound(families: Iterable[str], bounds: dict[str, float], *, own: float | None = None,
                overrides: dict[str, float] | None = None) -> float:
     """Upper bound of the mark score of a pair hit by these key families (1.0 for unknown ones).
@@ -159,7 +164,8 @@ def pair_bound(families: Iterable[str], bounds: dict[str, float], *, own: float 
     extra = len(kinds) - 1 + sum(1 for f in fams if f in TWO_KIND_FAMILIES)
     if any(f not in FAMILY_KIND and f not in TWO_KIND_FAMILIES for f in fams):
         extra = 2
-    return min(1.0, best + 0.02 * min(2, extra))
+    # Scores are reported rounded to 4 places: the bound is rounded up to them (float noise aside).
+    return min(1.0, math.ceil((best + 0.02 * min(2, extra)) * 10_000 - 1e-6) / 10_000)
 
 
 # ---------------------------------------------------------------- the partial sound rule, per pair
@@ -207,8 +213,79 @@ def sound_near_bound(query: Sequence[NormalisedMark], shape: int, *, same_sound_
             d = abs(lq - lc) or (1 if even else 0)
             sim = 1.0 - d / max(lq, lc)
             if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9:
-                best = max(best, SOUND_NEAR_BOUND * sim + 1e-4)  # the rule rounds to 4 places
-    return min(best, SOUND_NEAR_BOUND)
+                best = max(best, round(SOUND_NEAR_BOUND * sim, 4))
+    return best
+
+
+# ---------------------------------------------------------------- sound and look, per pair
+# What the sound and look channels read of a written form (its Han part and its toneless and toned
+# pinyin) as one string, so that an index can store it for every mark and a search can compute those
+# channels' scores before profiling the mark: "chinese\x01pinyin\x01tones", forms joined by "\x02".
+def sound_look_forms(forms: Sequence[NormalisedMark]) -> str:
+    return "\x02".join(f"{nm.chinese}\x01{' '.join(nm.pinyin)}\x01{' '.join(nm.pinyin_tone)}"
+                       for nm in forms if nm.chinese)
+
+
+def parse_sound_look_forms(stored: str) -> tuple[NormalisedMark, ...]:
+    out = []
+    for part in stored.split("\x02") if stored else ():
+        chinese, pinyin, tones = part.split("\x01")
+        out.append(NormalisedMark(original=chinese, text=chinese, core=chinese, chinese=chinese, latin="", digits="",
+                                  pinyin=tuple(pinyin.split()), pinyin_tone=tuple(tones.split())))
+    return tuple(out)
+
+
+def sound_look_reach(query: Sequence[NormalisedMark], stored: Sequence[NormalisedMark], *,
+                     same_sound_key: bool) -> tuple[float, float]:
+    """Quick upper bounds of `sound_look_scores` from the lengths alone.
+
+    Look needs Han parts of equal length. The same-length sound rule needs equal syllable counts and,
+    when both forms are read one syllable per character, a shared same-sound key ("p"); otherwise the
+    partial rule gives 0.85 × (1 − d/n) with d at least the difference in length, and at least 1 for
+    equal lengths (equal fuzzy sequences would share a "p" key).
+    """
+    from .rules import SOUND
+
+    sound = look = 0.0
+    for b in query:
+        lq = len(b.pinyin)
+        if not b.chinese:
+            continue
+        for c in stored:
+            lc = len(c.pinyin)
+            if len(c.chinese) == len(b.chinese):
+                look = LOOK_BOUND
+            if not lq or not lc:
+                continue
+            even = lq == len(b.chinese) and lc == len(c.chinese)
+            if lq == lc and (same_sound_key or not even):
+                sound = max(sound, SOUND["identical"])
+                continue
+            if min(lq, lc) < 3:
+                continue
+            d = abs(lq - lc) or 1
+            sim = 1.0 - d / max(lq, lc)
+            if sim >= SOUND_NEAR_MIN_SIMILARITY:
+                sound = max(sound, round(SOUND_NEAR_BOUND * sim, 4))
+    return sound, look
+
+
+def sound_look_scores(query: Sequence[NormalisedMark], stored: Sequence[NormalisedMark]) -> tuple[float, float]:
+    """The best sound and the best look evidence over every pair of forms: what the channels give
+    the pair, computed from the stored forms alone."""
+    from .comparisons.look import look_similarity
+    from .comparisons.sound import sound_similarity
+
+    sound = look = 0.0
+    for b in query:
+        if not b.chinese:
+            continue
+        for c in stored:
+            for e in sound_similarity(b, c):
+                sound = max(sound, e.score)
+            for e in look_similarity(b, c):
+                look = max(look, e.score)
+    return sound, look
 
 
 # ================================================================ small helpers

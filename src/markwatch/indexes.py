@@ -34,10 +34,12 @@ from .candidates import (
     DELETION_MAX_SYLLABLES,
     KEYS_VERSION,
     LATIN_RATIO_MIN_LENGTH,
+    SHAPE_LONG,
     KeyIndex,
     mark_form_keys,
     mark_meaning_keys,
     meaning_texts_of_mark,
+    sound_look_forms,
     syllable_shape,
 )
 from .errors import MarkwatchError
@@ -47,7 +49,7 @@ from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: per-mark syllable shapes beside the stored texts
+FORMAT = 3  # 3: the sound and look forms and the syllable shape of every mark beside its text
 MANIFEST = "manifest.json"
 MAX_SEGMENTS = 8
 BUILD_BATCH = 20_000
@@ -247,7 +249,7 @@ class _Segment:
     @staticmethod
     def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict,
               texts: dict[int, str], shapes: dict[int, int]) -> None:
-        # The cleaned text and syllable shape of every mark, by id: a search checks loose candidates
+        # The stored fields and syllable shape of every mark, by id: a search checks loose candidates
         # and bounds their scores on them unfetched.
         row_ids = np.asarray(sorted(texts), dtype=np.int64)
         np.save(folder / f"{name}.shapes.npy", np.fromiter((shapes[i] for i in row_ids.tolist()), dtype=np.uint32,
@@ -283,8 +285,8 @@ class _Segment:
         parts = [self.ids[self.offsets[p]:self.offsets[p + 1]] for p in pos.tolist()]
         return np.concatenate(parts)
 
-    def texts_of(self, ids: np.ndarray) -> dict[int, tuple[str, int]]:
-        """(stored text, syllable shape) by id, for the ids this segment holds."""
+    def texts_of(self, ids: np.ndarray) -> dict[int, str]:
+        """The stored fields by id, for the ids this segment holds."""
         if len(self.row_ids) == 0 or len(ids) == 0:
             return {}
         pos = np.searchsorted(self.row_ids, ids)
@@ -292,14 +294,21 @@ class _Segment:
         pos, want = pos[ok], ids[ok]
         hit = self.row_ids[pos] == want
         pos, want = pos[hit], want[hit]
-        out: dict[int, tuple[str, int]] = {}
+        out: dict[int, str] = {}
         starts = self.text_offsets[pos].tolist()
         ends = self.text_offsets[pos + 1].tolist()
-        shapes = self.shapes[pos].tolist()
         blob = self.text_blob
-        for a, b, shape, i in zip(starts, ends, shapes, want.tolist()):
-            out[i] = (blob[a:b].tobytes().decode("utf-8"), shape)
+        for a, b, i in zip(starts, ends, want.tolist()):
+            out[i] = blob[a:b].tobytes().decode("utf-8")
         return out
+
+    def shapes_of(self, ids: np.ndarray, out: np.ndarray) -> None:
+        """Write the syllable shapes of the (sorted) ids this segment holds into `out`."""
+        if len(self.row_ids) == 0 or len(ids) == 0:
+            return
+        pos = np.minimum(np.searchsorted(self.row_ids, ids), len(self.row_ids) - 1)
+        hit = self.row_ids[pos] == ids
+        out[hit] = self.shapes[pos[hit]]
 
     def nbytes(self) -> int:
         return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes + self.row_ids.nbytes
@@ -337,7 +346,7 @@ class RegisterIndex:
             profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant,
                                                   r.normal) for r in batch])
             for r, p in zip(batch, profiles):
-                texts[r.id] = clean(r.mark or "") + "\x00" + (r.application_no or "")
+                texts[r.id] = "\x00".join((clean(r.mark or ""), r.application_no or "", sound_look_forms(p.forms)))
                 shapes[r.id] = syllable_shape(p.forms)
                 h = hash_keys(_row_keys(p))
                 hashes.append(h)
@@ -454,15 +463,22 @@ class RegisterIndex:
         found = [seg._gather(hashes) for seg in self.segments]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
-    def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, int]]:
-        """(cleaned text, application number, syllable shape) of stored marks by id, from the index
-        (no database)."""
+    def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, str]]:
+        """(cleaned text, application number, sound and look forms) of stored marks by id, from the
+        index (no database); the forms as `candidates.sound_look_forms` writes them."""
         arr = np.sort(np.asarray(ids, dtype=np.int64))
-        out: dict[int, tuple[str, str, int]] = {}
+        out: dict[int, tuple[str, str, str]] = {}
         for seg in self.segments:
-            for i, (field, shape) in seg.texts_of(arr).items():
-                text, _, app = field.partition("\x00")
-                out[i] = (text, app, shape)
+            for i, field in seg.texts_of(arr).items():
+                text, app, forms = field.split("\x00")
+                out[i] = (text, app, forms)
+        return out
+
+    def shapes_of(self, ids: np.ndarray) -> np.ndarray:
+        """Syllable shapes (`candidates.syllable_shape`) of stored marks, for sorted ids."""
+        out = np.full(len(ids), SHAPE_LONG, dtype=np.uint32)  # unknown: nothing can be excluded
+        for seg in self.segments:
+            seg.shapes_of(ids, out)
         return out
 
     def latin_parts(self) -> Iterator[tuple[str, list[int]]]:

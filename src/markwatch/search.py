@@ -34,6 +34,9 @@ from .candidates import (
     pair_bound,
     place_keys,
     place_split,
+    parse_sound_look_forms,
+    sound_look_reach,
+    sound_look_scores,
     sound_near_bound,
 )
 from .indexes import IndexProblem, RegisterIndex, RegisterRow
@@ -50,8 +53,10 @@ PAGE = 20000
 VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
 SCORE_BLOCK = 4
-# Candidates whose stored text and shape are read at once (second stage of the bounds).
+# Candidates whose stored fields are read at once (second stage of the bounds).
 REFINE_BLOCK = 128
+# The families of the sound and look channels, whose scores the stored forms give outright.
+_SOUND_LOOK = frozenset("pnkK")
 # Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
 # protected-word case, "*": vector neighbours and "~": Latin ratio are scored as they are).
 _CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG")
@@ -106,6 +111,10 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
             continue
         out.append(_result(row, match, match.score if classes else match.mark_score))
     return out
+
+
+def _channel_overrides(sound: float, look: float) -> dict[str, float]:
+    return {"p": sound, "n": sound, "k": look, "K": look}
 
 
 def confirm_extra(index: KeyIndex) -> set[int]:
@@ -264,28 +273,45 @@ class RegisterSearcher:
         ids, _masks, confirm = self.candidates(bp)
         return set(ids.tolist()), confirm
 
-    def _family_bounds(self, ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """Each candidate's bound from the families that hit it (first stage: no stored field read)."""
-        uniq, inverse = np.unique(masks, return_inverse=True)
-        per_mask = np.array([pair_bound(self.families_of(int(m)), self._bounds) for m in uniq.tolist()])
-        bounds = per_mask[inverse] if len(uniq) else np.zeros(0)
-        if self._own:
-            for i, own in self._own.items():
-                pos = int(np.searchsorted(ids, i))
-                if pos < len(ids) and ids[pos] == i:
-                    bounds[pos] = pair_bound(self.families_of(int(masks[pos])), self._bounds, own=own)
+    def _first_bounds(self, bp, ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """First stage: each candidate's bound from the families that hit it and, for the partial
+        sound rule, the stored mark's syllable lengths (arrays only, no stored text read)."""
+        if not len(ids):
+            return np.zeros(0)
+        shapes = self.index.shapes_of(ids).astype(np.uint64)
+        n_bit, bang = self._bits.get("n", 0), self._bits.get("!", 0)
+        # The shape only matters to the partial sound rule, and not when the mark contains the query.
+        uses_shape = ((masks & np.uint64(n_bit)) != 0) & ((masks & np.uint64(bang)) == 0)
+        shapes[~uses_shape] = np.uint64(1 << 40)
+        combos, inverse = np.unique(np.stack([masks, shapes], axis=1), axis=0, return_inverse=True)
+        bounds = np.array([self._combo_bound(bp, mask, shape) for mask, shape in combos.tolist()])[inverse.reshape(-1)]
+        for i, own in self._own.items():
+            pos = int(np.searchsorted(ids, i))
+            if pos < len(ids) and ids[pos] == i:
+                bounds[pos] = self._combo_bound(bp, int(masks[pos]), int(shapes[pos]), own=own)
         return bounds
 
-    def _refine(self, bp, ids: np.ndarray, masks: np.ndarray) -> list[tuple[float, str, int, bool]]:
-        """Second stage: each candidate's bound once its stored text and syllable shape are read
-        (loose families checked on the text, the partial sound rule bounded by the lengths);
-        (bound, application number, id, settled) for those still possible."""
+    def _combo_bound(self, bp, mask: int, shape: int, own: float | None = None) -> float:
+        fams = self.families_of(mask)
+        overrides = None
+        if shape < 1 << 40:
+            near = sound_near_bound(bp.forms, shape, same_sound_key="p" in fams)
+            overrides = {"n": near}
+            if near <= 0:
+                fams = fams - {"n"}
+        return pair_bound(fams, self._bounds, own=own, overrides=overrides) if fams else 0.0
+
+    def _refine(self, bp, ids: np.ndarray, masks: np.ndarray, floor: float,
+                cache: dict[str, tuple]) -> list[tuple[float, str, int, bool]]:
+        """Second stage: each candidate's bound once its stored fields are read (loose families
+        checked on the text, sound and look bounded by the stored forms' lengths, then scored on
+        them); (bound, application number, id, settled) for those that can still reach `floor`."""
         stored = self.index.stored_fields(ids)
         query_text = bp.forms[0].text
-        near_bounds: dict[tuple[int, bool], float] = {}
+        bounds = self._bounds
         out = []
         for mark_id, mask in zip(ids.tolist(), masks.tolist()):
-            text, app, shape = stored.get(mark_id, ("", "", 0))
+            text, app, forms = stored.get(mark_id, ("", "", ""))
             fams = self.families_of(mask)
             if "!" in fams and query_text not in text:
                 fams = fams - {"!"}
@@ -296,21 +322,32 @@ class RegisterSearcher:
                     if fam == "b" and self._place and self._place in text:
                         continue  # the "b" keys also carry the place name of a geographical indication
                     fams = fams - {fam}
+            own = self._own.get(mark_id)
             overrides = None
-            # A mark containing the query normalises otherwise at query time ("!"): its stored shape
-            # may not hold then.
-            if "n" in fams and "!" not in fams:
-                near_key = (shape, "p" in fams)
-                near = near_bounds.get(near_key)
-                if near is None:
-                    near = near_bounds[near_key] = sound_near_bound(bp.forms, shape, same_sound_key="p" in fams)
-                if near <= 0:
-                    fams = fams - {"n"}
-                else:
-                    overrides = {"n": near}
+            # Sound and look come from the stored forms, unless the mark contains the query ("!"):
+            # it normalises otherwise at query time, so its stored forms may not hold.
+            if fams & _SOUND_LOOK and "!" not in fams:
+                same_sound_key = "p" in fams
+                known = cache.get(forms)
+                if known is None:
+                    known = cache[forms] = [parse_sound_look_forms(forms), {}, None]
+                reach = known[1].get(same_sound_key)
+                if reach is None:
+                    reach = known[1][same_sound_key] = sound_look_reach(bp.forms, known[0],
+                                                                       same_sound_key=same_sound_key)
+                overrides = _channel_overrides(*reach)
+                quick = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
+                if not quick or pair_bound(quick, bounds, own=own, overrides=overrides) < floor:
+                    continue
+                if known[2] is None:
+                    known[2] = sound_look_scores(bp.forms, known[0])
+                overrides = _channel_overrides(*known[2])
+                fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
             if not fams:
                 continue
-            bound = pair_bound(fams, self._bounds, own=self._own.get(mark_id), overrides=overrides)
+            bound = pair_bound(fams, bounds, own=own, overrides=overrides)
+            if bound < floor:
+                continue  # below the current top-th result: can never rank
             out.append((bound, app, mark_id, not fams <= _CONFIRMED_BY_CHECK))
         return out
 
@@ -318,7 +355,7 @@ class RegisterSearcher:
         """The `top` stored marks most similar to `mark`, equal to `exact_search`.
 
         Every candidate carries an upper bound of its score, tightened in stages: the key families
-        that hit it (all candidates at once), then its stored text and syllable shape (a block at a
+        that hit it (all candidates at once), then its stored text and forms (a block at a
         time, best first), then the full scorer. The search always works on the best bound left and
         stops when it cannot beat the current `top`-th result (ties broken by application number,
         then id, as the ranking does).
@@ -327,10 +364,11 @@ class RegisterSearcher:
         self._own = {}
         ids, masks, confirm = self.candidates(bp)
         self.candidate_counts.append(len(ids))
-        first = self._family_bounds(ids, masks)
+        first = self._first_bounds(bp, ids, masks)
         order = np.argsort(-first, kind="stable")
         ids, masks, first = ids[order], masks[order], first[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
+        cache: dict[str, tuple] = {}  # stored forms → (parsed, quick bounds, channel scores)
         settled: set[int] = set()  # hit by a family that needs no confirmation
         results: list[tuple[tuple, dict]] = []
         scored = pos = 0
@@ -351,7 +389,8 @@ class RegisterSearcher:
             if pos >= len(ids) or (kth is not None and next_first < -kth[0]):
                 break
             stop = pos + REFINE_BLOCK
-            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop]):
+            floor = -kth[0] if kth is not None else -1.0
+            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop], floor, cache):
                 heapq.heappush(refined, (-bound, app, mark_id))
                 if is_settled:
                     settled.add(mark_id)

@@ -14,6 +14,7 @@ _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k",
              "s", "y", "w")
 
 
+@lru_cache(maxsize=20000)
 def split_syllable(syllable: str) -> tuple[str, str]:
     for ini in _INITIALS:
         if syllable.startswith(ini) and len(syllable) > len(ini):
@@ -57,6 +58,7 @@ def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=100000)
 def fuzzy_pair(x: str, y: str) -> bool:
     """Two syllables that differ by one fuzzy rule only: the initial (zhang/zang) or the final
     (zhang/zhan), not both (han/fang is two steps away and no longer sounds alike)."""
@@ -71,7 +73,6 @@ def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
     """Compare the Han parts by sound; identical text is not a sound finding."""
     if not b.pinyin or not c.pinyin or b.chinese == c.chinese:
         return []
-    a_txt, b_txt = " ".join(b.pinyin), " ".join(c.pinyin)
     if len(b.pinyin) == len(c.pinyin):
         scores = [_position_match(x, px, y, py) for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin)]
         if all(s > 0 for s in scores):
@@ -79,7 +80,7 @@ def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
             tone_diff = sum(1 for x, y in zip(b.pinyin_tone, c.pinyin_tone) if x != y)
             score = (SOUND["fuzzy"] if fuzzy else SOUND["identical"]) - SOUND["tone_penalty"] * tone_diff
             key = "sound_fuzzy" if fuzzy else "sound_same"
-            return [evidence("sound", key, max(score, 0.0), a=a_txt, b=b_txt)]
+            return [evidence("sound", key, max(score, 0.0), a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
     # Partial: syllable edit distance, meaningful only for 3+ syllables (2 of 3 alike).
     n = max(len(b.pinyin), len(c.pinyin))
     if min(len(b.pinyin), len(c.pinyin)) < 3:
@@ -88,7 +89,7 @@ def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
     cf = [fuzzy_syllable(s) for s in c.pinyin]
     sim = 1.0 - Levenshtein.distance(bf, cf) / n
     if sim >= 0.66:
-        return [evidence("sound", "sound_near", round(0.85 * sim, 4), a=a_txt, b=b_txt)]
+        return [evidence("sound", "sound_near", round(0.85 * sim, 4), a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
     return []
 
 
