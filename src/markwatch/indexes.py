@@ -49,7 +49,7 @@ from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: the sound and look forms and the syllable shape of every mark beside its text
+FORMAT = 3  # 3: every mark's sound and look forms, syllable shape and application-number key
 MANIFEST = "manifest.json"
 MAX_SEGMENTS = 8
 BUILD_BATCH = 20_000
@@ -218,6 +218,12 @@ def register_profiler(matcher):
     return FastProfiler(clean)
 
 
+def app_order_key(application_no: str) -> int:
+    """The first 8 bytes of an application number as an integer: keys compare as the numbers do,
+    except that numbers sharing those bytes have equal keys (then the full numbers decide)."""
+    return int.from_bytes(application_no.encode("utf-8")[:8].ljust(8, b"\0"), "big")
+
+
 class _Segment:
     """One sorted posting segment: unique key hashes, offsets into ids; Latin parts; long marks."""
 
@@ -232,10 +238,12 @@ class _Segment:
             self.text_offsets = np.load(folder / f"{name}.textoff.npy", mmap_mode=mode, allow_pickle=False)
             self.text_blob = np.load(folder / f"{name}.texts.npy", mmap_mode=mode, allow_pickle=False)
             self.shapes = np.load(folder / f"{name}.shapes.npy", mmap_mode=mode, allow_pickle=False)
+            self.app_keys = np.load(folder / f"{name}.appkeys.npy", mmap_mode=mode, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise CorruptIndex(f"index segment {folder / name} is unreadable: {exc}") from exc
         if len(self.offsets) != len(self.hashes) + 1 or (len(self.hashes) and self.offsets[-1] != len(self.ids)) \
-                or len(self.text_offsets) != len(self.row_ids) + 1 or len(self.shapes) != len(self.row_ids):
+                or len(self.text_offsets) != len(self.row_ids) + 1 or len(self.shapes) != len(self.row_ids) \
+                or len(self.app_keys) != len(self.row_ids):
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
@@ -244,7 +252,8 @@ class _Segment:
     @staticmethod
     def files(name: str) -> list[str]:
         return [f"{name}.hashes.npy", f"{name}.offsets.npy", f"{name}.ids.npy", f"{name}.extra.json",
-                f"{name}.rows.npy", f"{name}.textoff.npy", f"{name}.texts.npy", f"{name}.shapes.npy"]
+                f"{name}.rows.npy", f"{name}.textoff.npy", f"{name}.texts.npy", f"{name}.shapes.npy",
+                f"{name}.appkeys.npy"]
 
     @staticmethod
     def write(folder: Path, name: str, hashes: np.ndarray, ids: np.ndarray, latin: dict, long_sound: dict,
@@ -254,6 +263,9 @@ class _Segment:
         row_ids = np.asarray(sorted(texts), dtype=np.int64)
         np.save(folder / f"{name}.shapes.npy", np.fromiter((shapes[i] for i in row_ids.tolist()), dtype=np.uint32,
                                                              count=len(row_ids)), allow_pickle=False)
+        np.save(folder / f"{name}.appkeys.npy", np.fromiter((app_order_key(texts[i].split("\x00")[1])
+                                                             for i in row_ids.tolist()), dtype=np.uint64,
+                                                            count=len(row_ids)), allow_pickle=False)
         encoded = [texts[i].encode("utf-8") for i in row_ids.tolist()]
         lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
         text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
@@ -302,17 +314,20 @@ class _Segment:
             out[i] = blob[a:b].tobytes().decode("utf-8")
         return out
 
-    def shapes_of(self, ids: np.ndarray, out: np.ndarray) -> None:
-        """Write the syllable shapes of the (sorted) ids this segment holds into `out`."""
+    def order_fields_of(self, ids: np.ndarray, shapes: np.ndarray, app_keys: np.ndarray) -> None:
+        """Write the syllable shapes and application-number keys of the (sorted) ids this segment
+        holds into `shapes` and `app_keys`."""
         if len(self.row_ids) == 0 or len(ids) == 0:
             return
         pos = np.minimum(np.searchsorted(self.row_ids, ids), len(self.row_ids) - 1)
         hit = self.row_ids[pos] == ids
-        out[hit] = self.shapes[pos[hit]]
+        shapes[hit] = self.shapes[pos[hit]]
+        app_keys[hit] = self.app_keys[pos[hit]]
 
     def nbytes(self) -> int:
         return int(self.hashes.nbytes + self.offsets.nbytes + self.ids.nbytes + self.row_ids.nbytes
-                   + self.text_offsets.nbytes + self.text_blob.nbytes + self.shapes.nbytes)
+                   + self.text_offsets.nbytes + self.text_blob.nbytes + self.shapes.nbytes
+                   + self.app_keys.nbytes)
 
 
 class RegisterIndex:
@@ -474,12 +489,15 @@ class RegisterIndex:
                 out[i] = (text, app, forms)
         return out
 
-    def shapes_of(self, ids: np.ndarray) -> np.ndarray:
-        """Syllable shapes (`candidates.syllable_shape`) of stored marks, for sorted ids."""
-        out = np.full(len(ids), SHAPE_LONG, dtype=np.uint32)  # unknown: nothing can be excluded
+    def order_fields(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Syllable shapes (`candidates.syllable_shape`) and application-number keys
+        (`app_order_key`) of stored marks, for sorted ids: what orders candidates before any stored
+        text is read."""
+        shapes = np.full(len(ids), SHAPE_LONG, dtype=np.uint32)  # unknown: nothing can be excluded
+        app_keys = np.zeros(len(ids), dtype=np.uint64)  # unknown: first, so never skipped
         for seg in self.segments:
-            seg.shapes_of(ids, out)
-        return out
+            seg.order_fields_of(ids, shapes, app_keys)
+        return shapes, app_keys
 
     def latin_parts(self) -> Iterator[tuple[str, list[int]]]:
         for seg in self.segments:

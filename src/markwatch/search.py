@@ -26,6 +26,7 @@ from .candidates import (
     BrandKeyContext,
     KeyIndex,
     _max_edits,
+    alike_subsequence,
     brand_form_keys,
     brand_meaning_keys,
     family_bounds,
@@ -39,7 +40,7 @@ from .candidates import (
     sound_look_scores,
     sound_near_bound,
 )
-from .indexes import IndexProblem, RegisterIndex, RegisterRow
+from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key
 from .matcher import Matcher
 from .model import Brand
 from .store.db import Database
@@ -62,10 +63,13 @@ _SOUND_LOOK = frozenset("pnkK")
 _CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG")
 # What a loosely keyed family needs to find, in order, in the stored mark's cleaned text (which holds
 # the core, the Latin part and the pinyin-free text): checked before any profiling.
+# The look-alike tail ("Q": same first two characters, the rest look-alike in order) needs the whole
+# core, look-alikes allowed, in order.
 _TEXT_CHECKS = (
-    ("b", lambda nm: (nm.core,)), ("B", lambda nm: (nm.core,)), ("q", lambda nm: (nm.core,)),
-    ("Q", lambda nm: (nm.core[:2],)),
-    ("L", lambda nm: (nm.latin if len(nm.latin) >= 4 else "", nm.pinyin_text if len(nm.pinyin_text) >= 5 else "")),
+    ("b", lambda nm: (nm.core,), is_subsequence), ("B", lambda nm: (nm.core,), is_subsequence),
+    ("q", lambda nm: (nm.core,), is_subsequence), ("Q", lambda nm: (nm.core,), alike_subsequence),
+    ("L", lambda nm: (nm.latin if len(nm.latin) >= 4 else "", nm.pinyin_text if len(nm.pinyin_text) >= 5 else ""),
+     is_subsequence),
 )
 
 
@@ -164,6 +168,9 @@ class RegisterSearcher:
                                  ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
             bp = self.profiler.profile_brand(Brand(brand_id="warm-up", mark=brand))
             self.matcher.compare_profiles(bp, self.profiler.profile_mark(candidate, (30,)))
+        from .matcher import is_common_word
+
+        is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
         for probe in ("康师傅", "APPLE"):
             self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
         self.candidate_counts.clear()
@@ -273,12 +280,12 @@ class RegisterSearcher:
         ids, _masks, confirm = self.candidates(bp)
         return set(ids.tolist()), confirm
 
-    def _first_bounds(self, bp, ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    def _first_bounds(self, bp, ids: np.ndarray, masks: np.ndarray, shapes: np.ndarray) -> np.ndarray:
         """First stage: each candidate's bound from the families that hit it and, for the partial
         sound rule, the stored mark's syllable lengths (arrays only, no stored text read)."""
         if not len(ids):
             return np.zeros(0)
-        shapes = self.index.shapes_of(ids).astype(np.uint64)
+        shapes = shapes.astype(np.uint64)
         n_bit, bang = self._bits.get("n", 0), self._bits.get("!", 0)
         # The shape only matters to the partial sound rule, and not when the mark contains the query.
         uses_shape = ((masks & np.uint64(n_bit)) != 0) & ((masks & np.uint64(bang)) == 0)
@@ -317,8 +324,8 @@ class RegisterSearcher:
                 fams = fams - {"!"}
             # Containment families need the query's core in order within the mark's text (the core
             # is the text less generic words): a look at the stored text drops most misses unfetched.
-            for fam, needs in _TEXT_CHECKS:
-                if fam in fams and not any(is_subsequence(x, text) for nm in bp.forms for x in needs(nm) if x):
+            for fam, needs, holds in _TEXT_CHECKS:
+                if fam in fams and not any(holds(x, text) for nm in bp.forms for x in needs(nm) if x):
                     if fam == "b" and self._place and self._place in text:
                         continue  # the "b" keys also carry the place name of a geographical indication
                     fams = fams - {fam}
@@ -364,9 +371,11 @@ class RegisterSearcher:
         self._own = {}
         ids, masks, confirm = self.candidates(bp)
         self.candidate_counts.append(len(ids))
-        first = self._first_bounds(bp, ids, masks)
-        order = np.argsort(-first, kind="stable")
-        ids, masks, first = ids[order], masks[order], first[order]
+        shapes, app_keys = self.index.order_fields(ids)
+        first = self._first_bounds(bp, ids, masks, shapes)
+        # Best bound first; equal bounds in ranking order (application number, then id).
+        order = np.lexsort((ids, app_keys, -first))
+        ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
         cache: dict[str, tuple] = {}  # stored forms → (parsed, quick bounds, channel scores)
         settled: set[int] = set()  # hit by a family that needs no confirmation
@@ -378,6 +387,9 @@ class RegisterSearcher:
                 results.sort(key=lambda t: t[0])
                 kth = results[top - 1][0]
             next_first = float(first[pos]) if pos < len(ids) else -1.0
+            if pos < len(ids) and kth is not None and (next_first < -kth[0] or (
+                    next_first == -kth[0] and int(app_keys[pos]) > app_order_key(kth[1]))):
+                pos, next_first = len(ids), -1.0  # it, and all after it, rank after the top-th at their bound
             if refined and (pos >= len(ids) or -refined[0][0] > next_first):
                 if kth is not None and refined[0] > kth:
                     break  # nothing refined can rank before the top-th, nor anything unrefined (lower)
@@ -386,7 +398,7 @@ class RegisterSearcher:
                 scored += len(rows)
                 results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, settled)
                 continue
-            if pos >= len(ids) or (kth is not None and next_first < -kth[0]):
+            if pos >= len(ids):
                 break
             stop = pos + REFINE_BLOCK
             floor = -kth[0] if kth is not None else -1.0
