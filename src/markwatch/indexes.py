@@ -245,6 +245,8 @@ class _Segment:
                 or len(self.text_offsets) != len(self.row_ids) + 1 or len(self.shapes) != len(self.row_ids) \
                 or len(self.app_keys) != len(self.row_ids):
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
+        # Slicing a memoryview costs a fraction of slicing the memory-mapped array, per text.
+        self._blob_view = memoryview(self.text_blob) if len(self.text_blob) else memoryview(b"")
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
         self.name = name
@@ -309,9 +311,9 @@ class _Segment:
         out: dict[int, str] = {}
         starts = self.text_offsets[pos].tolist()
         ends = self.text_offsets[pos + 1].tolist()
-        blob = self.text_blob
+        blob = self._blob_view
         for a, b, i in zip(starts, ends, want.tolist()):
-            out[i] = blob[a:b].tobytes().decode("utf-8")
+            out[i] = str(blob[a:b], "utf-8")
         return out
 
     def order_fields_of(self, ids: np.ndarray, shapes: np.ndarray, app_keys: np.ndarray) -> None:

@@ -10,6 +10,7 @@ then by application number, exactly as the brute-force reference `exact_search` 
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
 from collections.abc import Callable, Sequence
@@ -121,6 +122,16 @@ def _channel_overrides(sound: float, look: float) -> dict[str, float]:
     return {"p": sound, "n": sound, "k": look, "K": look}
 
 
+def containment_probes(text: str) -> list[str]:
+    """Keys every stored mark whose text holds `text` has: the mark side gives a "b" key to each
+    Chinese bigram and a "B" key to each other window of 2 to 4 characters."""
+    probes = []
+    for i in range(len(text) - 1):
+        pair = text[i:i + 2]
+        probes.append(("b" + pair) if _HAN2(pair) else ("B" + text[i:i + 4]))
+    return list(dict.fromkeys(probes))
+
+
 def confirm_extra(index: KeyIndex) -> set[int]:
     return getattr(index, "_extra_ids", set())
 
@@ -171,6 +182,7 @@ class RegisterSearcher:
         from .matcher import is_common_word
 
         is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
+        self.matcher.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
         for probe in ("康师傅", "APPLE"):
             self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
         self.candidate_counts.clear()
@@ -225,12 +237,16 @@ class RegisterSearcher:
         for fam, ks in by_family.items():
             add(self.index.lookup(ks), fam)
         # The query is a watched word while it is searched: a stored mark containing it normalises
-        # differently (its generic-looking part is protected), so such marks are candidates too. The
-        # mark side has "b" keys for Chinese bigrams and "B" keys for other windows of 2 to 4.
-        if len(first.text) >= 2:
-            head = first.text[:2]
-            probe = ("b" + head) if _HAN2(head) else ("B" + first.text[:4])
-            add(self.index.lookup({probe}), "!")
+        # differently (its generic-looking part is protected), so such marks are candidates too:
+        # those holding every one of the query's windows.
+        probes = containment_probes(first.text)
+        if probes:
+            inside = self.index.lookup({probes[0]})
+            for probe in probes[1:]:
+                if not len(inside):
+                    break
+                inside = np.intersect1d(inside, self.index.lookup({probe}), assume_unique=True)
+            add(inside, "!")
         self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
@@ -390,7 +406,8 @@ class RegisterSearcher:
             if pos < len(ids) and kth is not None and (next_first < -kth[0] or (
                     next_first == -kth[0] and int(app_keys[pos]) > app_order_key(kth[1]))):
                 pos, next_first = len(ids), -1.0  # it, and all after it, rank after the top-th at their bound
-            if refined and (pos >= len(ids) or -refined[0][0] > next_first):
+            if refined and (pos >= len(ids) or -refined[0][0] > next_first or (
+                    -refined[0][0] == next_first and app_order_key(refined[0][1]) < int(app_keys[pos]))):
                 if kth is not None and refined[0] > kth:
                     break  # nothing refined can rank before the top-th, nor anything unrefined (lower)
                 block = [heapq.heappop(refined)[2] for _ in range(min(SCORE_BLOCK, len(refined)))]
@@ -507,6 +524,11 @@ def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Seque
     if searcher is None:
         index = ensure_register_index(db, matcher, folder)
         searcher = RegisterSearcher(index, matcher, db_fetch(db))
+        searcher.warm_up()
+        # What is loaded now lives as long as the process: keep the cyclic collector off it, so that
+        # a full collection does not pause a search for the whole heap.
+        gc.collect()
+        gc.freeze()
         searcher.stamp = _manifest_stamp(folder)
         _OPEN[key] = searcher
     return searcher.search(mark, classes=classes, top=top)
