@@ -144,16 +144,17 @@ def test_stored_sound_and_look_forms_give_the_channels_scores(world, matcher):
         for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
             if not fs & set("pnkK"):
                 continue
-            sound, look = sound_look_scores(brands[j].forms, stored)
+            sound, look, cap = sound_look_scores(brands[j].forms, stored)
             reach = sound_look_reach(brands[j].forms, stored, same_sound_key="p" in fs)
             assert reach[0] >= sound and reach[1] >= look, (mp.text, brands[j].brand.mark, reach, sound, look)
             found = matcher.mark_evidence(brands[j], mp)
             assert sound == max([e.score for e in found if e.kind == "sound"], default=0.0)
             assert look == max([e.score for e in found if e.kind == "look"], default=0.0)
+            assert cap == min([e.cap for e in found if e.kind == "sound" and e.cap is not None], default=1.0)
             overrides = {"p": sound, "n": sound, "k": look, "K": look}
             rest = {f for f in fs if overrides.get(f, 1.0) > 0}
             match = matcher.compare_profiles(brands[j], mp)
-            bound = pair_bound(rest, bounds, overrides=overrides) if rest else 0.0
+            bound = min(cap, pair_bound(rest, bounds, overrides=overrides)) if rest else 0.0
             assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, sorted(fs), match.reasons)
             checked += 1
             tightened += bound < pair_bound(fs, bounds)
@@ -356,3 +357,16 @@ def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
     assert sound_near_bound(bp.forms, shape, same_sound_key=False) == expected
     if len(mark) == len(brand):  # with a same-sound key the lengths cannot exclude equal sequences
         assert sound_near_bound(bp.forms, shape, same_sound_key=True) == 0.85
+
+
+@pytest.mark.parametrize("brand, mark, cap", [("立康", "利康", 0.55), ("康师傅", "康帅傅", 1.0)])
+def test_stored_forms_carry_the_homophone_cap(matcher, brand, mark, cap):
+    """立康/利康 sound the same with another first character: the whole score is capped, and the
+    stored forms say so before the mark is profiled."""
+    from markwatch.candidates import parse_sound_look_forms, sound_look_forms, sound_look_scores
+
+    profiler = FastProfiler(matcher)
+    bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
+    mp = profiler.profile_mark(mark, ())
+    assert sound_look_scores(bp.forms, parse_sound_look_forms(sound_look_forms(mp.forms)))[2] == cap
+    assert matcher.compare_profiles(bp, mp).mark_score <= cap

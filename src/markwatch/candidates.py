@@ -270,13 +270,16 @@ def sound_look_reach(query: Sequence[NormalisedMark], stored: Sequence[Normalise
     return sound, look
 
 
-def sound_look_scores(query: Sequence[NormalisedMark], stored: Sequence[NormalisedMark]) -> tuple[float, float]:
-    """The best sound and the best look evidence over every pair of forms: what the channels give
-    the pair, computed from the stored forms alone."""
+def sound_look_scores(query: Sequence[NormalisedMark],
+                      stored: Sequence[NormalisedMark]) -> tuple[float, float, float]:
+    """The best sound and the best look evidence over every pair of forms, and the cap the
+    homophone rule puts on the whole mark score (1.0 when it does not apply): what those channels
+    give the pair, computed from the stored forms alone."""
     from .comparisons.look import look_similarity
-    from .comparisons.sound import sound_similarity
+    from .comparisons.sound import homophone_rule, sound_similarity
 
     sound = look = 0.0
+    cap = 1.0
     for b in query:
         if not b.chinese:
             continue
@@ -285,7 +288,9 @@ def sound_look_scores(query: Sequence[NormalisedMark], stored: Sequence[Normalis
                 sound = max(sound, e.score)
             for e in look_similarity(b, c):
                 look = max(look, e.score)
-    return sound, look
+            for e in homophone_rule(b, c):
+                cap = min(cap, e.cap if e.cap is not None else 1.0)
+    return sound, look, cap
 
 
 # ================================================================ small helpers

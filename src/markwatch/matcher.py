@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Sequence
 
 from .comparisons.base import Evidence, evidence
 from .comparisons.latin import latin_similarity
-from .comparisons.look import look_similarity, lookalike
-from .comparisons.sound import same_sound_different_chars, sound_similarity
+from .comparisons.look import look_similarity
+from .comparisons.sound import homophone_rule, sound_similarity
 from .comparisons.structure import GI_KINDS, place_rule, structure_similarity
 from .model import Brand, Match, Reason
 from .normalise import NormalisedMark, Normaliser
@@ -127,7 +127,7 @@ class Matcher:
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
-                found += self._homophone_rule(b, c)
+                found += homophone_rule(b, c)
                 if b is bp.forms[0] and c is mp.forms[0]:
                     split = self._place_product(b)
                     if kind in GI_KINDS or split is not None:
@@ -164,15 +164,6 @@ class Matcher:
                        for y in wc):
                     return False
         return True
-
-    def _homophone_rule(self, b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
-        """立康/利康: other characters that merely sound the same are generally not similar,
-        unless the first character is the same or looks alike."""
-        if not same_sound_different_chars(b, c):
-            return []
-        if b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]):
-            return []
-        return [evidence("sound", "homophone_first_differs", 0.0, cap=0.55, x=b.chinese[0], y=c.chinese[0])]
 
     def _meaning(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
         if self.lexicon is None:

@@ -364,11 +364,15 @@ class RegisterSearcher:
                     continue
                 if known[2] is None:
                     known[2] = sound_look_scores(bp.forms, known[0])
-                overrides = _channel_overrides(*known[2])
+                sound, look, cap = known[2]
+                overrides = _channel_overrides(sound, look)
                 fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
+            else:
+                cap = 1.0
             if not fams:
                 continue
-            bound = pair_bound(fams, bounds, own=own, overrides=overrides)
+            # A cap (the homophone rule's) holds for the whole mark score, whatever else is found.
+            bound = min(cap, pair_bound(fams, bounds, own=own, overrides=overrides))
             if bound < floor:
                 continue  # below the current top-th result: can never rank
             out.append((bound, app, mark_id, not fams <= _CONFIRMED_BY_CHECK))

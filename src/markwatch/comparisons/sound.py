@@ -99,3 +99,15 @@ def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
         and all(_position_match(x, px, y, py) == 1.0
                 for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
     )
+
+
+def homophone_rule(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """立康/利康: other characters that merely sound the same are generally not similar, unless the
+    first character is the same or looks alike: a cap on the whole mark score."""
+    from .look import lookalike
+
+    if not same_sound_different_chars(b, c):
+        return []
+    if b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]):
+        return []
+    return [evidence("sound", "homophone_first_differs", 0.0, cap=0.55, x=b.chinese[0], y=c.chinese[0])]
