@@ -287,17 +287,22 @@ class _Segment:
             encoding="utf-8")
 
     def _gather(self, hashes: np.ndarray) -> np.ndarray:
+        return self._gather_tagged(hashes, np.zeros(len(hashes), dtype=np.int64))[0]
+
+    def _gather_tagged(self, hashes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The postings of these key hashes, each with the tag of the key it came from."""
         if len(self.hashes) == 0 or len(hashes) == 0:
-            return np.zeros(0, dtype=np.int64)
-        pos = np.searchsorted(self.hashes, hashes)
-        ok = pos < len(self.hashes)
-        pos, qh = pos[ok], hashes[ok]
-        hit = self.hashes[pos] == qh
-        pos = pos[hit]
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
+        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        hit = self.hashes[pos] == hashes
+        pos, tags = pos[hit], tags[hit]
         if len(pos) == 0:
-            return np.zeros(0, dtype=np.int64)
-        parts = [self.ids[self.offsets[p]:self.offsets[p + 1]] for p in pos.tolist()]
-        return np.concatenate(parts)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
+        starts = self.offsets[pos]
+        lengths = self.offsets[pos + 1] - starts
+        # One gather for every posting list: positions start..end of each, concatenated.
+        shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return self.ids[shifts + np.arange(int(lengths.sum()))], np.repeat(tags, lengths)
 
     def texts_of(self, ids: np.ndarray) -> dict[int, str]:
         """The stored fields by id, for the ids this segment holds."""
@@ -479,6 +484,16 @@ class RegisterIndex:
         hashes = np.unique(hash_keys(keys))
         found = [seg._gather(hashes) for seg in self.segments]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def lookup_tagged(self, keys: Sequence[str], tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting of these keys, with the tag of its key (ids repeat when keys share marks)."""
+        hashes = hash_keys(keys)
+        order = np.argsort(hashes)  # sorted probes walk the memory-mapped hashes in one direction
+        hashes, tags = hashes[order], tags[order]
+        found = [seg._gather_tagged(hashes, tags) for seg in self.segments]
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
     def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, str]]:
         """(cleaned text, application number, sound and look forms) of stored marks by id, from the

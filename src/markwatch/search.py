@@ -10,8 +10,10 @@ then by application number, exactly as the brute-force reference `exact_search` 
 
 from __future__ import annotations
 
+import bisect
 import gc
 import heapq
+import math
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -118,8 +120,31 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     return out
 
 
-def _channel_overrides(sound: float, look: float) -> dict[str, float]:
-    return {"p": sound, "n": sound, "k": look, "K": look}
+class _QueryMemo:
+    """What one search computes once and reads per candidate: the text checks' needles, each family
+    mask's plan, each stored form string's channel scores, each family set's bound."""
+
+    def __init__(self, bp, bounds: dict[str, float]):
+        self.bounds = bounds
+        self.checks = [(fam, tuple(dict.fromkeys(x for nm in bp.forms for x in needs(nm) if x)), holds)
+                       for fam, needs, holds in _TEXT_CHECKS]
+        self.plans: dict[int, tuple] = {}
+        self.forms: dict[str, list] = {}  # stored forms → [parsed, {same-sound key: reach}, scores]
+        self._bounds: dict[tuple, float] = {}
+
+    def bound(self, fams: frozenset[str], own: float | None, channels: tuple[float, float] | None) -> float:
+        """pair_bound of these families, with the Latin ratio's `own` bound and the sound and look
+        channels' (sound, look) scores where known; families whose channel gives nothing are out."""
+        key = (fams, own, channels)
+        got = self._bounds.get(key)
+        if got is None:
+            overrides = None
+            if channels is not None:
+                sound, look = channels
+                overrides = {"p": sound, "n": sound, "k": look, "K": look}
+                fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
+            got = self._bounds[key] = pair_bound(fams, self.bounds, own=own, overrides=overrides) if fams else 0.0
+        return got
 
 
 def containment_probes(text: str) -> list[str]:
@@ -166,6 +191,7 @@ class RegisterSearcher:
         self._place: str | None = None
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
+        self._latin_starts: list[int] = []
         self._bits: dict[str, int] = {}
         self._families: list[str] = []
         self._mask_families: dict[int, frozenset[str]] = {}
@@ -187,14 +213,27 @@ class RegisterSearcher:
             self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
         self.candidate_counts.clear()
 
-    def _latin_table(self) -> tuple[list[str], list[list[int]]]:
+    def _latin_table(self) -> tuple[list[str], list[list[int]], list[int]]:
+        """The register's distinct Latin parts by length, their marks, and where each length starts."""
         if self._latin is None:
             merged: dict[str, list[int]] = {}
             for text, ids in self.index.latin_parts():
                 merged.setdefault(text, []).extend(ids)
-            self._latin = list(merged)
+            self._latin = sorted(merged, key=len)
             self._latin_ids = [merged[t] for t in self._latin]
-        return self._latin, self._latin_ids
+            lengths = [len(t) for t in self._latin]
+            top = max(lengths, default=0)
+            self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
+        return self._latin, self._latin_ids, self._latin_starts
+
+    def _latin_band(self, length: int) -> tuple[int, int]:
+        """The slice of the Latin table whose lengths can reach the ratio cutoff with this length:
+        ratio = 2·matches / (m + n) ≤ 2·min(m, n) / (m + n)."""
+        starts = self._latin_starts
+        cut = LATIN_RATIO_CUTOFF / 100
+        low = max(0, math.floor(length * cut / (2 - cut)))
+        high = math.ceil(length * (2 - cut) / cut)
+        return starts[min(low, len(starts) - 1)], starts[min(high + 1, len(starts) - 1)]
 
     def _bit(self, family: str) -> int:
         bit = self._bits.get(family)
@@ -222,9 +261,6 @@ class RegisterSearcher:
         split = place_split(first, bp.brand.kind, ctx)
         if split is not None and split[0]:
             keys |= place_keys(split[0])
-        by_family: dict[str, set[str]] = {}
-        for k in keys:
-            by_family.setdefault(k[0], set()).add(k)
         found_ids: list[np.ndarray] = []
         found_bits: list[np.ndarray] = []
 
@@ -234,8 +270,12 @@ class RegisterSearcher:
                 found_ids.append(arr)
                 found_bits.append(np.full(len(arr), self._bit(fam), dtype=np.uint64))
 
-        for fam, ks in by_family.items():
-            add(self.index.lookup(ks), fam)
+        if keys:
+            ordered = sorted(keys)
+            ids, bits = self.index.lookup_tagged(
+                ordered, np.fromiter((self._bit(k[0]) for k in ordered), dtype=np.uint64, count=len(ordered)))
+            found_ids.append(ids)
+            found_bits.append(bits)
         # The query is a watched word while it is searched: a stored mark containing it normalises
         # differently (its generic-looking part is protected), so such marks are candidates too:
         # those holding every one of the query's windows.
@@ -255,15 +295,17 @@ class RegisterSearcher:
 
             from .comparisons.latin import metaphone
 
-            texts, owners = self._latin_table()
-            if texts:
-                scores = process.cdist(latin_forms, texts, scorer=fuzz.ratio, dtype=np.float32,
-                                       score_cutoff=LATIN_RATIO_CUTOFF, workers=1)
-                rows_, cols = np.nonzero(scores)
-                for r, col in zip(rows_.tolist(), cols.tolist()):
-                    ratio = float(scores[r, col]) / 100
+            texts, owners, _starts = self._latin_table()
+            for latin in latin_forms:
+                lo, hi = self._latin_band(len(latin))
+                if lo >= hi:
+                    continue
+                scores = process.cdist([latin], texts[lo:hi], scorer=fuzz.ratio, dtype=np.float32,
+                                       score_cutoff=LATIN_RATIO_CUTOFF, workers=1)[0]
+                for col in (np.nonzero(scores)[0] + lo).tolist():
+                    ratio = float(scores[col - lo]) / 100
                     own = 0.95 * ratio if ratio >= 0.8 else 0.0
-                    mq, mc = metaphone(latin_forms[r]), metaphone(texts[col])
+                    mq, mc = metaphone(latin), metaphone(texts[col])
                     if mq and mc and len(mq) >= 4 and fuzz.ratio(mq, mc) >= 80:
                         own = max(own, 0.78)
                     if own <= 0:
@@ -325,56 +367,54 @@ class RegisterSearcher:
         return pair_bound(fams, self._bounds, own=own, overrides=overrides) if fams else 0.0
 
     def _refine(self, bp, ids: np.ndarray, masks: np.ndarray, floor: float,
-                cache: dict[str, tuple]) -> list[tuple[float, str, int, bool]]:
+                memo: _QueryMemo) -> list[tuple[float, str, int, bool]]:
         """Second stage: each candidate's bound once its stored fields are read (loose families
         checked on the text, sound and look bounded by the stored forms' lengths, then scored on
         them); (bound, application number, id, settled) for those that can still reach `floor`."""
         stored = self.index.stored_fields(ids)
         query_text = bp.forms[0].text
-        bounds = self._bounds
         out = []
         for mark_id, mask in zip(ids.tolist(), masks.tolist()):
             text, app, forms = stored.get(mark_id, ("", "", ""))
-            fams = self.families_of(mask)
+            plan = memo.plans.get(mask)
+            if plan is None:
+                fams = self.families_of(mask)
+                plan = memo.plans[mask] = (fams, [(f, needles, holds) for f, needles, holds in memo.checks
+                                                  if f in fams])
+            fams, checks = plan
             if "!" in fams and query_text not in text:
                 fams = fams - {"!"}
             # Containment families need the query's core in order within the mark's text (the core
             # is the text less generic words): a look at the stored text drops most misses unfetched.
-            for fam, needs, holds in _TEXT_CHECKS:
-                if fam in fams and not any(holds(x, text) for nm in bp.forms for x in needs(nm) if x):
+            for fam, needles, holds in checks:
+                if not any(holds(x, text) for x in needles):
                     if fam == "b" and self._place and self._place in text:
                         continue  # the "b" keys also carry the place name of a geographical indication
                     fams = fams - {fam}
             own = self._own.get(mark_id)
-            overrides = None
+            cap = 1.0
+            channels = None
             # Sound and look come from the stored forms, unless the mark contains the query ("!"):
             # it normalises otherwise at query time, so its stored forms may not hold.
             if fams & _SOUND_LOOK and "!" not in fams:
                 same_sound_key = "p" in fams
-                known = cache.get(forms)
+                known = memo.forms.get(forms)
                 if known is None:
-                    known = cache[forms] = [parse_sound_look_forms(forms), {}, None]
+                    known = memo.forms[forms] = [parse_sound_look_forms(forms), {}, None]
                 reach = known[1].get(same_sound_key)
                 if reach is None:
                     reach = known[1][same_sound_key] = sound_look_reach(bp.forms, known[0],
                                                                        same_sound_key=same_sound_key)
-                overrides = _channel_overrides(*reach)
-                quick = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
-                if not quick or pair_bound(quick, bounds, own=own, overrides=overrides) < floor:
+                if memo.bound(fams, own, reach) < floor:
                     continue
                 if known[2] is None:
                     known[2] = sound_look_scores(bp.forms, known[0])
                 sound, look, cap = known[2]
-                overrides = _channel_overrides(sound, look)
-                fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
-            else:
-                cap = 1.0
-            if not fams:
-                continue
+                channels = (sound, look)
             # A cap (the homophone rule's) holds for the whole mark score, whatever else is found.
-            bound = min(cap, pair_bound(fams, bounds, own=own, overrides=overrides))
-            if bound < floor:
-                continue  # below the current top-th result: can never rank
+            bound = min(cap, memo.bound(fams, own, channels))
+            if bound < floor or bound <= 0:
+                continue  # below the current top-th result (or nothing at all): can never rank
             out.append((bound, app, mark_id, not fams <= _CONFIRMED_BY_CHECK))
         return out
 
@@ -397,7 +437,7 @@ class RegisterSearcher:
         order = np.lexsort((ids, app_keys, -first))
         ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
-        cache: dict[str, tuple] = {}  # stored forms → (parsed, quick bounds, channel scores)
+        memo = _QueryMemo(bp, self._bounds)
         settled: set[int] = set()  # hit by a family that needs no confirmation
         results: list[tuple[tuple, dict]] = []
         scored = pos = 0
@@ -423,7 +463,7 @@ class RegisterSearcher:
                 break
             stop = pos + REFINE_BLOCK
             floor = -kth[0] if kth is not None else -1.0
-            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop], floor, cache):
+            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop], floor, memo):
                 heapq.heappush(refined, (-bound, app, mark_id))
                 if is_settled:
                     settled.add(mark_id)
