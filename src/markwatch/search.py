@@ -120,6 +120,15 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     return out
 
 
+def _letter_counts(text: str) -> np.ndarray:
+    """How often each letter A-Z occurs in `text` (anything else in a 27th count)."""
+    counts = np.zeros(27, dtype=np.uint8)
+    for ch in text.upper():
+        k = ord(ch) - 65
+        counts[k if 0 <= k < 26 else 26] += 1
+    return counts
+
+
 class _QueryMemo:
     """What one search computes once and reads per candidate: the text checks' needles, each family
     mask's plan, each stored form string's channel scores, each family set's bound."""
@@ -224,7 +233,30 @@ class RegisterSearcher:
             lengths = [len(t) for t in self._latin]
             top = max(lengths, default=0)
             self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
+            self._latin_lengths = np.asarray(lengths, dtype=np.int32)
+            self._latin_letters = np.stack([_letter_counts(t) for t in self._latin]) if self._latin \
+                else np.zeros((0, 27), dtype=np.uint8)
         return self._latin, self._latin_ids, self._latin_starts
+
+    def _latin_alike(self, latin: str) -> tuple[list[int], np.ndarray]:
+        """Positions in the Latin table of the parts whose ratio with `latin` reaches the cutoff, and
+        the ratios. The ratio is 200·LCS / (m + n), and the LCS is at most the letters the two share
+        (counted per letter): a numpy pass over those counts leaves few parts for `cdist`."""
+        from rapidfuzz import fuzz, process
+
+        texts = self._latin
+        lo, hi = self._latin_band(len(latin))
+        if lo >= hi:
+            return [], np.zeros(0, dtype=np.float32)
+        shared = np.minimum(self._latin_letters[lo:hi], _letter_counts(latin)).sum(axis=1, dtype=np.int32)
+        reach = 200 * shared + 1 >= LATIN_RATIO_CUTOFF * (self._latin_lengths[lo:hi] + len(latin))
+        cols = (np.nonzero(reach)[0] + lo).tolist()
+        if not cols:
+            return [], np.zeros(0, dtype=np.float32)
+        scores = process.cdist([latin], [texts[c] for c in cols], scorer=fuzz.ratio, dtype=np.float32,
+                               score_cutoff=LATIN_RATIO_CUTOFF, workers=1)[0]
+        keep = np.nonzero(scores)[0]
+        return [cols[k] for k in keep.tolist()], scores[keep]
 
     def _latin_band(self, length: int) -> tuple[int, int]:
         """The slice of the Latin table whose lengths can reach the ratio cutoff with this length:
@@ -297,13 +329,9 @@ class RegisterSearcher:
 
             texts, owners, _starts = self._latin_table()
             for latin in latin_forms:
-                lo, hi = self._latin_band(len(latin))
-                if lo >= hi:
-                    continue
-                scores = process.cdist([latin], texts[lo:hi], scorer=fuzz.ratio, dtype=np.float32,
-                                       score_cutoff=LATIN_RATIO_CUTOFF, workers=1)[0]
-                for col in (np.nonzero(scores)[0] + lo).tolist():
-                    ratio = float(scores[col - lo]) / 100
+                cols, scores = self._latin_alike(latin)
+                for col, score in zip(cols, scores.tolist()):
+                    ratio = score / 100
                     own = 0.95 * ratio if ratio >= 0.8 else 0.0
                     mq, mc = metaphone(latin), metaphone(texts[col])
                     if mq and mc and len(mq) >= 4 and fuzz.ratio(mq, mc) >= 80:

@@ -266,6 +266,28 @@ def _shared_everyday_gloss(x: str, y: str, lex: Lexicon) -> str | None:
 
 _Alignment = tuple[list[tuple[str, str, "str | None"]], int, int]
 
+# Substitutions are a fact of the lexicon, not of one comparison: remembered per lexicon, bounded.
+_SUBSTITUTION_MEMO_SIZE = 500_000
+_MEMOS: dict[int, tuple[object, dict, dict]] = {}
+
+
+def _memos(lex: Lexicon) -> tuple[dict, dict]:
+    got = _MEMOS.get(id(lex))
+    if got is None or got[0] is not lex:
+        got = _MEMOS[id(lex)] = (lex, {}, {})
+    return got[1], got[2]
+
+
+def _substitution_memo(lex: Lexicon) -> dict[tuple[str, str], tuple[bool, str | None]]:
+    return _memos(lex)[0]
+
+
+def _unit_memo(lex: Lexicon) -> dict[str, bool]:
+    units = _memos(lex)[1]
+    if len(units) >= _SUBSTITUTION_MEMO_SIZE:
+        units.clear()
+    return units
+
 
 def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
     """Align ``a`` with ``b`` (or, if ``partial``, with a substring of ``b``) unit by unit.
@@ -278,18 +300,31 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
     # Only dictionary words (1-4 characters) and synonym-table entries can be substituted; longer
     # equal stretches align character by character.
     max_unit = MAX_WORD_CHARS
-    memo: dict[tuple[str, str], tuple[bool, str | None]] = {}
+    memo = _substitution_memo(lex)
 
     def sub(x: str, y: str) -> tuple[bool, str | None] | None:
         key = (x, y)
-        if key not in memo:
+        got = memo.get(key)
+        if got is None:
             if y in lex.synonyms(x):
-                memo[key] = (True, None)
+                got = (True, None)
             else:
                 g = _shared_everyday_gloss(x, y, lex)
-                memo[key] = (True, g) if g else (False, None)
-        ok, g = memo[key]
-        return (ok, g) if ok else None
+                got = (True, g) if g else (False, None)
+            if len(memo) >= _SUBSTITUTION_MEMO_SIZE:
+                memo.clear()
+            memo[key] = got
+        return got if got[0] else None
+
+    def substitutable(x: str) -> bool:
+        """Whether `x` can be replaced at all: a synonym-table entry, or a word of two or more
+        characters with an everyday gloss (what `_shared_everyday_gloss` needs)."""
+        got = units.get(x)
+        if got is None:
+            got = units[x] = bool(lex.synonyms(x)) or (len(x) >= 2 and bool(lex.word_glosses(x, names=False)))
+        return got
+
+    units = _unit_memo(lex)
 
     inf = 10**9
     # cost[i][j]: fewest substitutions aligning a[:i] with b[start:j]; back[i][j] the step taken.
@@ -302,6 +337,12 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
         for j in range(1, m + 1):
             for k in range(1, min(max_unit, i) + 1):
                 x = a[i - k:i]
+                if not substitutable(x):
+                    # Only an equal unit can follow: the same k characters of b.
+                    if k <= j and b[j - k:j] == x and cost[i - k][j - k] < cost[i][j]:
+                        cost[i][j] = cost[i - k][j - k]
+                        back[i][j] = (k, k, None)
+                    continue
                 for h in range(1, min(max_unit, j) + 1):
                     prev = cost[i - k][j - h]
                     if prev >= inf:
