@@ -275,8 +275,8 @@ def sound_look_scores(query: Sequence[NormalisedMark],
     """The best sound and the best look evidence over every pair of forms, and the cap the
     homophone rule puts on the whole mark score (1.0 when it does not apply): what those channels
     give the pair, computed from the stored forms alone."""
-    from .comparisons.look import look_similarity
-    from .comparisons.sound import homophone_rule, sound_similarity
+    from .comparisons.look import look_finding
+    from .comparisons.sound import HOMOPHONE_CAP, homophone_caps, sound_finding
 
     sound = look = 0.0
     cap = 1.0
@@ -284,12 +284,14 @@ def sound_look_scores(query: Sequence[NormalisedMark],
         if not b.chinese:
             continue
         for c in stored:
-            for e in sound_similarity(b, c):
-                sound = max(sound, e.score)
-            for e in look_similarity(b, c):
-                look = max(look, e.score)
-            for e in homophone_rule(b, c):
-                cap = min(cap, e.cap if e.cap is not None else 1.0)
+            found = sound_finding(b, c)
+            if found is not None:
+                sound = max(sound, found[1])
+            seen = look_finding(b, c)
+            if seen is not None:
+                look = max(look, seen[0])
+            if homophone_caps(b, c):
+                cap = min(cap, HOMOPHONE_CAP)
     return sound, look, cap
 
 

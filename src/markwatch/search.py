@@ -59,6 +59,7 @@ VECTOR_MIN_COSINE = 0.6
 SCORE_BLOCK = 4
 # Candidates whose stored fields are read at once (second stage of the bounds).
 REFINE_BLOCK = 128
+NO_SHAPE = -1  # a candidate whose syllable shape does not bound it (no partial-sound key, or "!")
 # The families of the sound and look channels, whose scores the stored forms give outright.
 _SOUND_LOOK = frozenset("pnkK")
 # Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
@@ -371,23 +372,29 @@ class RegisterSearcher:
         sound rule, the stored mark's syllable lengths (arrays only, no stored text read)."""
         if not len(ids):
             return np.zeros(0)
-        shapes = shapes.astype(np.uint64)
         n_bit, bang = self._bits.get("n", 0), self._bits.get("!", 0)
+        unique_masks, by_mask = np.unique(masks, return_inverse=True)
+        by_mask = by_mask.reshape(-1)
+        bounds = np.array([self._combo_bound(bp, m, NO_SHAPE) for m in unique_masks.tolist()])[by_mask]
         # The shape only matters to the partial sound rule, and not when the mark contains the query.
-        uses_shape = ((masks & np.uint64(n_bit)) != 0) & ((masks & np.uint64(bang)) == 0)
-        shapes[~uses_shape] = np.uint64(1 << 40)
-        combos, inverse = np.unique(np.stack([masks, shapes], axis=1), axis=0, return_inverse=True)
-        bounds = np.array([self._combo_bound(bp, mask, shape) for mask, shape in combos.tolist()])[inverse.reshape(-1)]
+        shaped = ((masks & np.uint64(n_bit)) != 0) & ((masks & np.uint64(bang)) == 0)
+        uses_shape = np.nonzero(shaped)[0]
+        if len(uses_shape):
+            pairs = (by_mask[uses_shape].astype(np.uint64) << np.uint64(32)) | shapes[uses_shape].astype(np.uint64)
+            unique_pairs, by_pair = np.unique(pairs, return_inverse=True)
+            bounds[uses_shape] = np.array([self._combo_bound(bp, int(unique_masks[k >> 32]), k & 0xFFFFFFFF)
+                                           for k in unique_pairs.tolist()])[by_pair.reshape(-1)]
         for i, own in self._own.items():
             pos = int(np.searchsorted(ids, i))
             if pos < len(ids) and ids[pos] == i:
-                bounds[pos] = self._combo_bound(bp, int(masks[pos]), int(shapes[pos]), own=own)
+                shape = int(shapes[pos]) if shaped[pos] else NO_SHAPE
+                bounds[pos] = self._combo_bound(bp, int(masks[pos]), shape, own=own)
         return bounds
 
     def _combo_bound(self, bp, mask: int, shape: int, own: float | None = None) -> float:
         fams = self.families_of(mask)
         overrides = None
-        if shape < 1 << 40:
+        if shape != NO_SHAPE:
             near = sound_near_bound(bp.forms, shape, same_sound_key="p" in fams)
             overrides = {"n": near}
             if near <= 0:

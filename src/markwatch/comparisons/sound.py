@@ -69,28 +69,36 @@ def fuzzy_pair(x: str, y: str) -> bool:
     return (xi == yi and same_final_class) or (xf == yf and same_initial_class)
 
 
-def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
-    """Compare the Han parts by sound; identical text is not a sound finding."""
+def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | None:
+    """The sound rule's finding on two Han parts as (reason key, score), before any reason is
+    worded; identical text is not a sound finding."""
     if not b.pinyin or not c.pinyin or b.chinese == c.chinese:
-        return []
+        return None
     if len(b.pinyin) == len(c.pinyin):
         scores = [_position_match(x, px, y, py) for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin)]
         if all(s > 0 for s in scores):
             fuzzy = any(s < 1.0 for s in scores)
             tone_diff = sum(1 for x, y in zip(b.pinyin_tone, c.pinyin_tone) if x != y)
             score = (SOUND["fuzzy"] if fuzzy else SOUND["identical"]) - SOUND["tone_penalty"] * tone_diff
-            key = "sound_fuzzy" if fuzzy else "sound_same"
-            return [evidence("sound", key, max(score, 0.0), a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
+            return ("sound_fuzzy" if fuzzy else "sound_same"), max(score, 0.0)
     # Partial: syllable edit distance, meaningful only for 3+ syllables (2 of 3 alike).
     n = max(len(b.pinyin), len(c.pinyin))
     if min(len(b.pinyin), len(c.pinyin)) < 3:
-        return []
+        return None
     bf = [fuzzy_syllable(s) for s in b.pinyin]
     cf = [fuzzy_syllable(s) for s in c.pinyin]
     sim = 1.0 - Levenshtein.distance(bf, cf) / n
     if sim >= 0.66:
-        return [evidence("sound", "sound_near", round(0.85 * sim, 4), a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
-    return []
+        return "sound_near", round(0.85 * sim, 4)
+    return None
+
+
+def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """Compare the Han parts by sound (`sound_finding`), with the reason worded."""
+    found = sound_finding(b, c)
+    if found is None:
+        return []
+    return [evidence("sound", found[0], found[1], a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
 
 
 def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
@@ -101,13 +109,21 @@ def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
     )
 
 
-def homophone_rule(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+HOMOPHONE_CAP = 0.55
+
+
+def homophone_caps(b: NormalisedMark, c: NormalisedMark) -> bool:
     """立康/利康: other characters that merely sound the same are generally not similar, unless the
-    first character is the same or looks alike: a cap on the whole mark score."""
+    first character is the same or looks alike: the whole mark score is capped."""
     from .look import lookalike
 
     if not same_sound_different_chars(b, c):
+        return False
+    return not (b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]))
+
+
+def homophone_rule(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """`homophone_caps` as a finding: the cap, with the reason worded."""
+    if not homophone_caps(b, c):
         return []
-    if b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]):
-        return []
-    return [evidence("sound", "homophone_first_differs", 0.0, cap=0.55, x=b.chinese[0], y=c.chinese[0])]
+    return [evidence("sound", "homophone_first_differs", 0.0, cap=HOMOPHONE_CAP, x=b.chinese[0], y=c.chinese[0])]
