@@ -370,3 +370,17 @@ def test_stored_forms_carry_the_homophone_cap(matcher, brand, mark, cap):
     mp = profiler.profile_mark(mark, ())
     assert sound_look_scores(bp.forms, parse_sound_look_forms(sound_look_forms(mp.forms)))[2] == cap
     assert matcher.compare_profiles(bp, mp).mark_score <= cap
+
+
+@pytest.mark.parametrize("brand, mark", [("欣黑信", "岛黑信"), ("电老虎", "水老虎"), ("帕尔斯", "怕尔斯")])
+def test_first_character_changed_bound(matcher, brand, mark):
+    """A search tags the one-changed keys whose wildcard is the first character apart: the structure
+    finding of such a pair stays within that family's bound."""
+    from markwatch.candidates import FIRST_CHANGED, family_bounds, family_of_key
+
+    assert family_of_key("1*黑信") == FIRST_CHANGED and family_of_key("1欣*信") == "1"
+    profiler = FastProfiler(matcher)
+    bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
+    mp = profiler.profile_mark(mark, ())
+    structure = [e.score for e in matcher.mark_evidence(bp, mp) if e.kind == "structure"]
+    assert structure and max(structure) <= family_bounds()[FIRST_CHANGED]

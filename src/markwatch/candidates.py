@@ -101,6 +101,16 @@ CHECKED_FAMILIES = frozenset("bBqQ1kKpnLG")
 
 
 # ================================================================ score bounds
+# The "1" keys whose wildcard is the first character ("1*…"): a search tags them apart, because a
+# pair that differs in its first character only scores one_changed_first_differs at most.
+FIRST_CHANGED = "1*"
+
+
+def family_of_key(key: str) -> str:
+    """The family a key stands for in score bounds: its first character, or FIRST_CHANGED."""
+    return FIRST_CHANGED if key.startswith(FIRST_CHANGED) else key[0]
+
+
 def family_bounds() -> dict[str, float]:
     """The highest evidence score each key family can stand for (read from the rules where they are
     named there; the literals are those of comparisons/ today, and tests check them on data).
@@ -118,6 +128,7 @@ def family_bounds() -> dict[str, float]:
         "u": STRUCTURE["contains_single"], "q": STRUCTURE["contains_multi"] - 0.08,
         "Q": STRUCTURE["contains_multi"] - 0.15,
         "1": max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
+        FIRST_CHANGED: max(STRUCTURE["one_changed_first_differs"], STRUCTURE["one_changed_meaning_differs"]),
         "k": LOOK_BOUND, "K": LOOK_BOUND, "p": SOUND["identical"], "n": SOUND_NEAR_BOUND,
         "y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
         "Y": max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"]),
@@ -134,7 +145,7 @@ def family_bounds() -> dict[str, float]:
 # strong evidence kinds, and a kind only appears when its family hit the pair.
 FAMILY_KIND = {
     "b": "contains", "B": "contains", "u": "contains", "q": "contains", "Q": "contains", "c": "contains",
-    "r": "identical", "o": "order", "x": "order", "1": "structure", "k": "look", "K": "look", "p": "sound", "n": "sound",
+    "r": "identical", "o": "order", "x": "order", "1": "structure", FIRST_CHANGED: "structure", "k": "look", "K": "look", "p": "sound", "n": "sound",
     "y": "pinyin", "Y": "pinyin", "l": "latin", "w": "latin", "m": "latin", "~": "latin",
     "G": "place", "i": "meaning", "j": "meaning", "S": "meaning", "e": "meaning",
     "t": "translation", "h": "translation", "H": "translation", "P": "translation",

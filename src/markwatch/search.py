@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from .candidates import (
     _HAN2,
     DELETION_MAX_SYLLABLES,
+    FIRST_CHANGED,
     LATIN_RATIO_CUTOFF,
     LATIN_RATIO_MIN_LENGTH,
     BrandKeyContext,
@@ -33,6 +34,7 @@ from .candidates import (
     brand_form_keys,
     brand_meaning_keys,
     family_bounds,
+    family_of_key,
     is_subsequence,
     meaning_texts_of_brand,
     pair_bound,
@@ -58,13 +60,13 @@ VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
 SCORE_BLOCK = 4
 # Candidates whose stored fields are read at once (second stage of the bounds).
-REFINE_BLOCK = 128
+REFINE_BLOCK = 48
 NO_SHAPE = -1  # a candidate whose syllable shape does not bound it (no partial-sound key, or "!")
 # The families of the sound and look channels, whose scores the stored forms give outright.
 _SOUND_LOOK = frozenset("pnkK")
 # Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
 # protected-word case, "*": vector neighbours and "~": Latin ratio are scored as they are).
-_CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG")
+_CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG") | {FIRST_CHANGED}
 # What a loosely keyed family needs to find, in order, in the stored mark's cleaned text (which holds
 # the core, the Latin part and the pinyin-free text): checked before any profiling.
 # The look-alike tail ("Q": same first two characters, the rest look-alike in order) needs the whole
@@ -306,7 +308,7 @@ class RegisterSearcher:
         if keys:
             ordered = sorted(keys)
             ids, bits = self.index.lookup_tagged(
-                ordered, np.fromiter((self._bit(k[0]) for k in ordered), dtype=np.uint64, count=len(ordered)))
+                ordered, np.fromiter((self._bit(family_of_key(k)) for k in ordered), dtype=np.uint64, count=len(ordered)))
             found_ids.append(ids)
             found_bits.append(bits)
         # The query is a watched word while it is searched: a stored mark containing it normalises

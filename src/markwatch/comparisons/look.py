@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..glyphs import char_similarity
 from ..normalise import NormalisedMark
 from ..rules import LOOK
 from .base import Evidence, evidence
 
 
+@lru_cache(maxsize=262_144)
 def lookalike(x: str, y: str) -> float:
     """Glyph similarity of two characters when they count as look-alike, else 0."""
     if x == y:
