@@ -1006,6 +1006,15 @@ class KeyIndex:
             return place is not None and any(place in c.text for c in forms)
         return True
 
+    def confirms(self, families: Iterable[str], forms: Sequence[NormalisedMark]) -> bool:
+        """Whether the cheap check of any of these (loose) families holds between any brand form
+        and the mark's forms: without it, those families' evidence cannot exist."""
+        for family in families:
+            check = "1" if family == FIRST_CHANGED else family
+            if any(self._check(check, fid, forms) for fid in range(len(self.forms))):
+                return True
+        return False
+
     def _look_context(self) -> BrandKeyContext:
         if self._look is None:
             self._look = BrandKeyContext()

@@ -102,19 +102,17 @@ def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
-                confirm: KeyIndex | None, settled: set[int] | frozenset = frozenset()) -> list[tuple[tuple, dict]]:
-    """Score rows against the query; with `confirm`, rows not in `settled` (hit by a loose family
-    only) are first confirmed by that family's cheap check."""
+                confirm: KeyIndex | None, loose: dict[int, frozenset[str]] | None = None) -> list[tuple[tuple, dict]]:
+    """Score rows against the query; with `confirm`, rows in `loose` (hit by loose families only,
+    which it maps to) are first confirmed by those families' cheap checks."""
     from .engines import profile_inputs
 
     profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
                                          for r in rows])
     out = []
     for row, mp in zip(rows, profiles):
-        if confirm is not None and row.id not in settled and row.id not in confirm_extra(confirm):
-            from .candidates import meaning_texts_of_mark
-
-            if not confirm.candidate_forms(mp.forms, meaning_texts_of_mark(mp)):
+        if confirm is not None and loose and row.id in loose and row.id not in confirm_extra(confirm):
+            if not confirm.confirms(loose[row.id], mp.forms):
                 continue
         match = matcher.compare_profiles(bp, mp)
         if match.mark_score <= 0:
@@ -407,7 +405,8 @@ class RegisterSearcher:
                 memo: _QueryMemo) -> list[tuple[float, str, int, bool]]:
         """Second stage: each candidate's bound once its stored fields are read (loose families
         checked on the text, sound and look bounded by the stored forms' lengths, then scored on
-        them); (bound, application number, id, settled) for those that can still reach `floor`."""
+        them); (bound, application number, id, families) for those that can still reach `floor`,
+        families given when all of them are loose (to be confirmed by their checks), else None."""
         stored = self.index.stored_fields(ids)
         query_text = bp.forms[0].text
         out = []
@@ -452,7 +451,7 @@ class RegisterSearcher:
             bound = min(cap, memo.bound(fams, own, channels))
             if bound < floor or bound <= 0:
                 continue  # below the current top-th result (or nothing at all): can never rank
-            out.append((bound, app, mark_id, not fams <= _CONFIRMED_BY_CHECK))
+            out.append((bound, app, mark_id, fams if fams <= _CONFIRMED_BY_CHECK else None))
         return out
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
@@ -475,7 +474,7 @@ class RegisterSearcher:
         ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
         memo = _QueryMemo(bp, self._bounds)
-        settled: set[int] = set()  # hit by a family that needs no confirmation
+        loose: dict[int, frozenset[str]] = {}  # hit by loose families only: confirmed before scoring
         results: list[tuple[tuple, dict]] = []
         scored = pos = 0
         while True:
@@ -494,16 +493,16 @@ class RegisterSearcher:
                 block = [heapq.heappop(refined)[2] for _ in range(min(SCORE_BLOCK, len(refined)))]
                 rows = list(self.fetch(block))
                 scored += len(rows)
-                results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, settled)
+                results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, loose)
                 continue
             if pos >= len(ids):
                 break
             stop = pos + REFINE_BLOCK
             floor = -kth[0] if kth is not None else -1.0
-            for bound, app, mark_id, is_settled in self._refine(bp, ids[pos:stop], masks[pos:stop], floor, memo):
+            for bound, app, mark_id, loose_families in self._refine(bp, ids[pos:stop], masks[pos:stop], floor, memo):
                 heapq.heappush(refined, (-bound, app, mark_id))
-                if is_settled:
-                    settled.add(mark_id)
+                if loose_families is not None:
+                    loose[mark_id] = loose_families
             pos = stop
         self.scored_counts.append(scored)
         if len(self.scored_counts) > 10_000:  # a long-lived searcher keeps recent figures only
