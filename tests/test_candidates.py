@@ -384,3 +384,23 @@ def test_first_character_changed_bound(matcher, brand, mark):
     mp = profiler.profile_mark(mark, ())
     structure = [e.score for e in matcher.mark_evidence(bp, mp) if e.kind == "structure"]
     assert structure and max(structure) <= family_bounds()[FIRST_CHANGED]
+
+
+def test_meaning_findings_need_a_meaning_family(world, matcher):
+    """A clearance search skips the meaning channel for a candidate no meaning family hit: on every
+    generated pair, meaning and translation findings come only with a meaning family's key."""
+    from markwatch.candidates import MEANING_FAMILIES
+
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
+    without = with_findings = 0
+    for mp in marks:
+        for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
+            kinds = {e.kind for e in matcher.mark_evidence(brands[j], mp) if e.score > 0}
+            if fs & MEANING_FAMILIES:
+                with_findings += bool(kinds & {"meaning", "translation"})
+            else:
+                without += 1
+                assert not kinds & {"meaning", "translation"}, (mp.text, brands[j].brand.mark, sorted(fs), kinds)
+                skipped = matcher.compare_profiles(brands[j], mp, meaning=False)
+                assert skipped == matcher.compare_profiles(brands[j], mp)
+    assert without > 50 and with_findings > 10

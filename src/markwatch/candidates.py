@@ -150,6 +150,8 @@ FAMILY_KIND = {
     "G": "place", "i": "meaning", "j": "meaning", "S": "meaning", "e": "meaning",
     "t": "translation", "h": "translation", "H": "translation", "P": "translation",
 }
+# The families the meaning channel's findings need (the meaning and translation kinds).
+MEANING_FAMILIES = frozenset(f for f, kind in FAMILY_KIND.items() if kind in ("meaning", "translation"))
 # Families that can stand for two kinds at once (Latin containment and pinyin prefix).
 TWO_KIND_FAMILIES = frozenset("L")
 

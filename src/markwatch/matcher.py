@@ -116,8 +116,12 @@ class Matcher:
                            applicant=applicant, ref=ref, groups_complete=complete)
 
     # ---------------------------------------------------------------- comparing
-    def mark_evidence(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
-        """Every finding on the signs alone, over every pair of written forms."""
+    def mark_evidence(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> list[Evidence]:
+        """Every finding on the signs alone, over every pair of written forms.
+
+        `meaning=False` leaves the meaning channel out: for a caller that knows it can find nothing
+        (a clearance search whose meaning key families did not hit the pair, without an embedding model).
+        """
         found: list[Evidence] = []
         kind = bp.brand.kind
         for b in bp.forms:
@@ -132,7 +136,8 @@ class Matcher:
                     split = self._place_product(b)
                     if kind in GI_KINDS or split is not None:
                         found += place_rule(b, c, split)
-        found += self._meaning(bp, mp)
+        if meaning:
+            found += self._meaning(bp, mp)
         return found
 
     def _place_product(self, b: NormalisedMark) -> tuple[str, str] | None:
@@ -196,10 +201,10 @@ class Matcher:
             overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known)
         return overlap
 
-    def compare_profiles(self, bp: BrandProfile, mp: MarkProfile) -> Match:
+    def compare_profiles(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> Match:
         brand = bp.brand
         excluded = self._exception(brand, mp)
-        found = self.mark_evidence(bp, mp)
+        found = self.mark_evidence(bp, mp, meaning=meaning)
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         best = scored[0].score if scored else 0.0

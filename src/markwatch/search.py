@@ -27,6 +27,7 @@ from .candidates import (
     FIRST_CHANGED,
     LATIN_RATIO_CUTOFF,
     LATIN_RATIO_MIN_LENGTH,
+    MEANING_FAMILIES,
     BrandKeyContext,
     KeyIndex,
     _max_edits,
@@ -102,9 +103,12 @@ def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
-                confirm: KeyIndex | None, loose: dict[int, frozenset[str]] | None = None) -> list[tuple[tuple, dict]]:
+                confirm: KeyIndex | None, loose: dict[int, frozenset[str]] | None = None,
+                families: dict[int, frozenset[str]] | None = None) -> list[tuple[tuple, dict]]:
     """Score rows against the query; with `confirm`, rows in `loose` (hit by loose families only,
-    which it maps to) are first confirmed by those families' cheap checks."""
+    which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
+    families that hit each row), a row no meaning family hit skips the meaning channel: it can find
+    nothing there (unless an embedding model, which has no keys, is configured)."""
     from .engines import profile_inputs
 
     profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
@@ -114,7 +118,9 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
         if confirm is not None and loose and row.id in loose and row.id not in confirm_extra(confirm):
             if not confirm.confirms(loose[row.id], mp.forms):
                 continue
-        match = matcher.compare_profiles(bp, mp)
+        fams = families.get(row.id) if families is not None and matcher.embedder is None else None
+        meaning = fams is None or "!" in fams or bool(fams & MEANING_FAMILIES)
+        match = matcher.compare_profiles(bp, mp, meaning=meaning)
         if match.mark_score <= 0:
             continue
         out.append(_result(row, match, match.score if classes else match.mark_score))
@@ -139,6 +145,7 @@ class _QueryMemo:
         self.checks = [(fam, tuple(dict.fromkeys(x for nm in bp.forms for x in needs(nm) if x)), holds)
                        for fam, needs, holds in _TEXT_CHECKS]
         self.plans: dict[int, tuple] = {}
+        self.families: dict[int, frozenset[str]] = {}  # by candidate, once its text is checked
         self.forms: dict[str, list] = {}  # stored forms → [parsed, {same-sound key: reach}, scores]
         self._bounds: dict[tuple, float] = {}
 
@@ -451,6 +458,7 @@ class RegisterSearcher:
             bound = min(cap, memo.bound(fams, own, channels))
             if bound < floor or bound <= 0:
                 continue  # below the current top-th result (or nothing at all): can never rank
+            memo.families[mark_id] = fams
             out.append((bound, app, mark_id, fams if fams <= _CONFIRMED_BY_CHECK else None))
         return out
 
@@ -493,7 +501,7 @@ class RegisterSearcher:
                 block = [heapq.heappop(refined)[2] for _ in range(min(SCORE_BLOCK, len(refined)))]
                 rows = list(self.fetch(block))
                 scored += len(rows)
-                results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, loose)
+                results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, loose, memo.families)
                 continue
             if pos >= len(ids):
                 break
