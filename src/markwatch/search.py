@@ -59,7 +59,8 @@ PAGE = 20000
 # The vector safety net: this many nearest marks by n-gram vector, when at least this close.
 VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
-SCORE_BLOCK = 4
+SCORE_BLOCK = 2
+FETCH_BLOCK = 14  # rows fetched ahead with each block scored
 # Candidates whose stored fields are read at once (second stage of the bounds).
 REFINE_BLOCK = 48
 NO_SHAPE = -1  # a candidate whose syllable shape does not bound it (no partial-sound key, or "!")
@@ -311,9 +312,10 @@ class RegisterSearcher:
                 found_bits.append(np.full(len(arr), self._bit(fam), dtype=np.uint64))
 
         if keys:
-            ordered = sorted(keys)
+            ordered = list(keys)
+            bit = self._bit
             ids, bits = self.index.lookup_tagged(
-                ordered, np.fromiter((self._bit(family_of_key(k)) for k in ordered), dtype=np.uint64, count=len(ordered)))
+                ordered, np.fromiter((bit(family_of_key(k)) for k in ordered), dtype=np.uint64, count=len(ordered)))
             found_ids.append(ids)
             found_bits.append(bits)
         # The query is a watched word while it is searched: a stored mark containing it normalises
@@ -321,12 +323,11 @@ class RegisterSearcher:
         # those holding every one of the query's windows.
         probes = containment_probes(first.text)
         if probes:
-            inside = self.index.lookup({probes[0]})
-            for probe in probes[1:]:
-                if not len(inside):
-                    break
-                inside = np.intersect1d(inside, self.index.lookup({probe}), assume_unique=True)
-            add(inside, "!")
+            posted, which = self.index.lookup_tagged(probes, np.arange(len(probes), dtype=np.int64))
+            # A mark holds every probe when it shows up under as many distinct probes as there are.
+            pairs = np.unique(posted * len(probes) + which)
+            marks, hits = np.unique(pairs // len(probes), return_counts=True)
+            add(marks[hits == len(probes)], "!")
         self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
@@ -391,11 +392,13 @@ class RegisterSearcher:
             unique_pairs, by_pair = np.unique(pairs, return_inverse=True)
             bounds[uses_shape] = np.array([self._combo_bound(bp, int(unique_masks[k >> 32]), k & 0xFFFFFFFF)
                                            for k in unique_pairs.tolist()])[by_pair.reshape(-1)]
-        for i, own in self._own.items():
-            pos = int(np.searchsorted(ids, i))
-            if pos < len(ids) and ids[pos] == i:
-                shape = int(shapes[pos]) if shaped[pos] else NO_SHAPE
-                bounds[pos] = self._combo_bound(bp, int(masks[pos]), shape, own=own)
+        if self._own:
+            owned = np.fromiter(self._own, dtype=np.int64, count=len(self._own))
+            where = np.minimum(np.searchsorted(ids, owned), len(ids) - 1)
+            for i, pos in zip(owned.tolist(), where.tolist()):
+                if ids[pos] == i:
+                    shape = int(shapes[pos]) if shaped[pos] else NO_SHAPE
+                    bounds[pos] = self._combo_bound(bp, int(masks[pos]), shape, own=self._own[i])
         return bounds
 
     def _combo_bound(self, bp, mask: int, shape: int, own: float | None = None) -> float:
@@ -484,6 +487,7 @@ class RegisterSearcher:
         memo = _QueryMemo(bp, self._bounds)
         loose: dict[int, frozenset[str]] = {}  # hit by loose families only: confirmed before scoring
         results: list[tuple[tuple, dict]] = []
+        fetched: dict[int, RegisterRow] = {}
         scored = pos = 0
         while True:
             kth = None
@@ -499,7 +503,12 @@ class RegisterSearcher:
                 if kth is not None and refined[0] > kth:
                     break  # nothing refined can rank before the top-th, nor anything unrefined (lower)
                 block = [heapq.heappop(refined)[2] for _ in range(min(SCORE_BLOCK, len(refined)))]
-                rows = list(self.fetch(block))
+                if any(i not in fetched for i in block):
+                    # One fetch brings the rows of the next few candidates too (a database round trip
+                    # each time would cost more than scoring them).
+                    ahead = [entry[2] for entry in heapq.nsmallest(FETCH_BLOCK, refined)]
+                    fetched.update((row.id, row) for row in self.fetch(block + ahead))
+                rows = [fetched.pop(i) for i in block if i in fetched]
                 scored += len(rows)
                 results += _score_rows(self.matcher, self.profiler, bp, rows, classes, confirm, loose, memo.families)
                 continue
