@@ -313,9 +313,15 @@ class RegisterSearcher:
 
         if keys:
             ordered = list(keys)
-            bit = self._bit
-            ids, bits = self.index.lookup_tagged(
-                ordered, np.fromiter((bit(family_of_key(k)) for k in ordered), dtype=np.uint64, count=len(ordered)))
+            by_family: dict[str, int] = {}
+            tags = np.empty(len(ordered), dtype=np.uint64)
+            for n, k in enumerate(ordered):
+                head = k[:2] if k[0] == "1" else k[0]
+                tag = by_family.get(head)
+                if tag is None:
+                    tag = by_family[head] = self._bit(family_of_key(head))
+                tags[n] = tag
+            ids, bits = self.index.lookup_tagged(ordered, tags)
             found_ids.append(ids)
             found_bits.append(bits)
         # The query is a watched word while it is searched: a stored mark containing it normalises
