@@ -286,9 +286,6 @@ class _Segment:
             {"latin": latin, "long_sound": {str(k): v for k, v in long_sound.items()}}, ensure_ascii=False),
             encoding="utf-8")
 
-    def _gather(self, hashes: np.ndarray) -> np.ndarray:
-        return self._gather_tagged(hashes, np.zeros(len(hashes), dtype=np.int64))[0]
-
     def _gather_tagged(self, hashes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The postings of these key hashes, each with the tag of the key it came from."""
         if len(self.hashes) == 0 or len(hashes) == 0:
@@ -480,11 +477,6 @@ class RegisterIndex:
         return cls(folder, doc, segments, vectors)
 
     # ---------------------------------------------------------------- querying
-    def lookup(self, keys: Iterable[str]) -> np.ndarray:
-        hashes = np.unique(hash_keys(keys))
-        found = [seg._gather(hashes) for seg in self.segments]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-
     def lookup_tagged(self, keys: Sequence[str], tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every posting of these keys, with the tag of its key (ids repeat when keys share marks)."""
         hashes = hash_keys(keys)

@@ -338,7 +338,7 @@ class RegisterSearcher:
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
         if latin_forms:
-            from rapidfuzz import fuzz, process
+            from rapidfuzz import fuzz
 
             from .comparisons.latin import metaphone
 
@@ -376,10 +376,6 @@ class RegisterSearcher:
         masks = np.zeros(len(ids), dtype=np.uint64)
         np.bitwise_or.at(masks, inverse, np.concatenate(found_bits))
         return ids, masks, confirm
-
-    def candidate_ids(self, bp) -> tuple[set[int], KeyIndex]:
-        ids, _masks, confirm = self.candidates(bp)
-        return set(ids.tolist()), confirm
 
     def _first_bounds(self, bp, ids: np.ndarray, masks: np.ndarray, shapes: np.ndarray) -> np.ndarray:
         """First stage: each candidate's bound from the families that hit it and, for the partial
