@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,14 +269,14 @@ _Alignment = tuple[list[tuple[str, str, "str | None"]], int, int]
 
 # Substitutions are a fact of the lexicon, not of one comparison: remembered per lexicon, bounded.
 _SUBSTITUTION_MEMO_SIZE = 500_000
-_MEMOS: dict[int, tuple[object, dict, dict]] = {}
+_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # lexicon → (substitutions, units)
 
 
 def _memos(lex: Lexicon) -> tuple[dict, dict]:
-    got = _MEMOS.get(id(lex))
-    if got is None or got[0] is not lex:
-        got = _MEMOS[id(lex)] = (lex, {}, {})
-    return got[1], got[2]
+    got = _MEMOS.get(lex)
+    if got is None:
+        got = _MEMOS[lex] = ({}, {})
+    return got
 
 
 def _substitution_memo(lex: Lexicon) -> dict[tuple[str, str], tuple[bool, str | None]]:
