@@ -222,12 +222,18 @@ def sound_near_bound(query: Sequence[NormalisedMark], shape: int, *, same_sound_
         while lengths:
             low = lengths & -lengths
             lengths ^= low
-            lc = low.bit_length() - 1
-            d = abs(lq - lc) or (1 if even else 0)
-            sim = 1.0 - d / max(lq, lc)
-            if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9:
-                best = max(best, round(SOUND_NEAR_BOUND * sim, 4))
+            best = max(best, _partial_sound_reach(lq, low.bit_length() - 1, at_least_one=even))
     return best
+
+
+def _partial_sound_reach(lq: int, lc: int, *, at_least_one: bool) -> float:
+    """The partial sound rule's highest score for syllable counts `lq` and `lc`: the edit distance d is
+    at least their difference, and at least 1 for equal counts when `at_least_one`."""
+    if min(lq, lc) < 3:
+        return 0.0
+    d = abs(lq - lc) or (1 if at_least_one else 0)
+    sim = 1.0 - d / max(lq, lc)
+    return round(SOUND_NEAR_BOUND * sim, 4) if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9 else 0.0
 
 
 # ---------------------------------------------------------------- sound and look, per pair
@@ -274,12 +280,7 @@ def sound_look_reach(query: Sequence[NormalisedMark], stored: Sequence[Normalise
             if lq == lc and (same_sound_key or not even):
                 sound = max(sound, SOUND["identical"])
                 continue
-            if min(lq, lc) < 3:
-                continue
-            d = abs(lq - lc) or 1
-            sim = 1.0 - d / max(lq, lc)
-            if sim >= SOUND_NEAR_MIN_SIMILARITY:
-                sound = max(sound, round(SOUND_NEAR_BOUND * sim, 4))
+            sound = max(sound, _partial_sound_reach(lq, lc, at_least_one=True))
     return sound, look
 
 

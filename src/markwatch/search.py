@@ -316,10 +316,9 @@ class RegisterSearcher:
             by_family: dict[str, int] = {}
             tags = np.empty(len(ordered), dtype=np.uint64)
             for n, k in enumerate(ordered):
-                head = k[:2] if k[0] == "1" else k[0]
-                tag = by_family.get(head)
+                tag = by_family.get(k[:2])  # a key's family depends on its first two characters only
                 if tag is None:
-                    tag = by_family[head] = self._bit(family_of_key(head))
+                    tag = by_family[k[:2]] = self._bit(family_of_key(k))
                 tags[n] = tag
             ids, bits = self.index.lookup_tagged(ordered, tags)
             found_ids.append(ids)
