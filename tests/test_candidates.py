@@ -102,6 +102,20 @@ def test_candidates_are_few(world):
     assert stats.pairs == len(pairs)
 
 
+def test_a_block_of_marks_gets_what_each_mark_gets_alone(world):
+    _data, _brands, marks, index, pairs, _flagged, stats = world
+    table = index.goods_table
+    alone = set()
+    for i, mp in enumerate(marks):
+        g = (goods_mask(mp.classes, mp.groups, table), bool(mp.classes))
+        alone |= {(i, j) for j in index.candidate_forms(mp.forms, meaning_texts_of_mark(mp), goods=g)}
+    latin = {(i, j) for i, j in index.latin_pairs(marks) if (i, j) in pairs}
+    assert alone | latin == pairs
+    # Every keyed pair is accounted for: scored, checked out, or out on goods.
+    assert stats.keyed_pairs == stats.pairs + stats.checked_out + stats.goods_out
+    assert stats.goods_out > 0 and stats.checked_out > 0
+
+
 def test_family_bounds_hold_for_every_candidate(world, matcher):
     """The clearance search stops on these bounds: no candidate may score above its bound."""
     from markwatch.candidates import family_bounds, pair_bound

@@ -74,7 +74,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, repeat
 
 import numpy as np
 
@@ -98,6 +98,8 @@ LATIN_WINDOWS = (4, 5, 6)
 
 EXACT_FAMILIES = frozenset("rocuyYlxwmijthHPeS")
 CHECKED_FAMILIES = frozenset("bBqQ1kKpnLG")
+# Marks whose postings are gathered together in screening (a few hundred thousand postings).
+PAIRS_BLOCK = 4096
 
 
 # ================================================================ score bounds
@@ -815,6 +817,35 @@ class CandidateStats:
         return {k: getattr(self, k) for k in ("marks", "keyed_pairs", "checked_out", "goods_out", "pairs")}
 
 
+class FlatPostings:
+    """Postings as arrays, in key order: a block of marks' postings is gathered at once with numpy.
+
+    `slot[key]` is the key's position; its form ids are `data[offsets[slot]:offsets[slot + 1]]`.
+    """
+
+    def __init__(self, keys: list[str], offsets: np.ndarray, data: np.ndarray) -> None:
+        if len(offsets) != len(keys) + 1 or (len(keys) and offsets[-1] != len(data)):
+            raise ValueError("postings arrays do not agree with the key list")
+        self.keys = keys
+        self.offsets = offsets.astype(np.int64)
+        self.data = data.astype(np.int32)
+        self.slot = {k: n for n, k in enumerate(keys)}
+        self.checked = np.fromiter((k[0] in CHECKED_FAMILIES for k in keys), dtype=bool, count=len(keys))
+
+    @classmethod
+    def from_dict(cls, postings: dict[str, Sequence[int]]) -> FlatPostings:
+        keys = sorted(postings)
+        lengths = np.fromiter((len(postings[k]) for k in keys), dtype=np.int64, count=len(keys))
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.fromiter((f for k in keys for f in postings[k]), dtype=np.int32, count=int(offsets[-1]))
+        return cls(keys, offsets, data)
+
+    def as_dict(self) -> dict[str, tuple[int, ...]]:
+        flat, bounds = self.data.tolist(), self.offsets.tolist()
+        return {k: tuple(flat[bounds[n]:bounds[n + 1]]) for n, k in enumerate(self.keys)}
+
+
 class KeyIndex:
     """Blocking keys of the watched brands, and the candidate brands of any mark.
 
@@ -823,7 +854,8 @@ class KeyIndex:
     """
 
     def __init__(self) -> None:
-        self.postings: dict[str, np.ndarray] = {}
+        self.flat = FlatPostings([], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+        self._postings: dict[str, tuple[int, ...]] | None = None
         self.form_brand: np.ndarray = np.zeros(0, dtype=np.int32)
         self.forms: list[NormalisedMark] = []
         self.places: dict[int, str] = {}  # brand-form id -> place name (first form of GI-like brands)
@@ -890,7 +922,7 @@ class KeyIndex:
             masks.append(goods_mask(brand.classes, bp.groups, goods_table))
             has_classes.append(bool(brand.classes))
             well_known.append(bool(brand.well_known))
-        self.postings = {k: tuple(v) for k, v in postings.items()}
+        self.flat = FlatPostings.from_dict(postings)
         self._derive()
         self.form_brand = np.asarray(form_brand, dtype=np.int32)
         self.brand_mask = np.asarray(masks, dtype=np.int64)
@@ -918,25 +950,15 @@ class KeyIndex:
     # ---------------------------------------------------------------- compact form (shipping, saving)
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Postings as flat arrays: keys (one UTF-8 blob, newline-separated), offsets, form ids."""
-        keys = sorted(self.postings)
-        lengths = np.fromiter((len(self.postings[k]) for k in keys), dtype=np.int64, count=len(keys))
-        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        data = np.fromiter((f for k in keys for f in self.postings[k]), dtype=np.int32, count=int(offsets[-1]))
-        blob = "\n".join(keys).encode("utf-8")
-        return {"keys": np.frombuffer(blob, dtype=np.uint8), "offsets": offsets, "data": data.astype(np.int32),
+        blob = "\n".join(self.flat.keys).encode("utf-8")
+        return {"keys": np.frombuffer(blob, dtype=np.uint8), "offsets": self.flat.offsets, "data": self.flat.data,
                 "form_brand": self.form_brand, "brand_mask": self.brand_mask,
                 "brand_has_classes": self.brand_has_classes, "well_known": self.well_known}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         blob = arrays["keys"].tobytes().decode("utf-8")
         keys = blob.split("\n") if blob else []
-        offsets, data = arrays["offsets"], arrays["data"]
-        if len(offsets) != len(keys) + 1 or (len(keys) and offsets[-1] != len(data)):
-            raise ValueError("postings arrays do not agree with the key list")
-        flat = data.tolist()
-        bounds = offsets.tolist()
-        self.postings = {k: tuple(flat[bounds[n]:bounds[n + 1]]) for n, k in enumerate(keys)}
+        self.flat = FlatPostings(keys, arrays["offsets"], arrays["data"])
         self.form_brand = arrays["form_brand"].astype(np.int32)
         self.brand_mask = arrays["brand_mask"].astype(np.int64)
         self.brand_has_classes = arrays["brand_has_classes"].astype(bool)
@@ -944,13 +966,26 @@ class KeyIndex:
         self.size = len(self.brand_mask)
         self._derive()
 
+    @property
+    def postings(self) -> dict[str, tuple[int, ...]]:
+        """Key -> brand-form ids, as a dict (for inspection; the search path uses `flat`)."""
+        if self._postings is None:
+            self._postings = self.flat.as_dict()
+        return self._postings
+
+    @property
+    def key_count(self) -> int:
+        return len(self.flat.keys)
+
     def _derive(self) -> None:
-        self.p_heads = frozenset(k[1:k.index("|")] for k in self.postings if k[0] == "P")
-        self.h_words = frozenset(k[1:] for k in self.postings if k[0] == "H")
-        s_keys = [k for k in self.postings if k[0] == "S" and not k.startswith("S=")]
+        self._postings = None
+        keys = self.flat.keys
+        self.p_heads = frozenset(k[1:k.index("|")] for k in keys if k[0] == "P")
+        self.h_words = frozenset(k[1:] for k in keys if k[0] == "H")
+        s_keys = [k for k in keys if k[0] == "S" and not k.startswith("S=")]
         self.s_firsts = frozenset(k[1:k.index("|")] for k in s_keys)
         self.s_max_span = max((int(k.rsplit("|", 1)[1]) for k in s_keys), default=0)
-        self.one_char_places = any(k[0] == "G" for k in self.postings)
+        self.one_char_places = any(k[0] == "G" for k in keys)
 
     def __getstate__(self) -> dict:
         # Engines (lexicon, goods table) are not shipped: each worker has its own (engines._worker_state).
@@ -1018,6 +1053,12 @@ class KeyIndex:
                 return True
         return False
 
+    def warm_up(self) -> None:
+        """Build the lazily derived lists and the glyph look-alike table before the real work."""
+        self._lists()
+        self._thresholds()
+        self._look_context().neighbours("康")
+
     def _look_context(self) -> BrandKeyContext:
         if self._look is None:
             self._look = BrandKeyContext()
@@ -1035,6 +1076,10 @@ class KeyIndex:
             self._plain = (self.form_brand.tolist(), self.brand_mask.tolist(), opened)
         return self._plain
 
+    def _opened(self) -> np.ndarray:
+        """Per brand: goods never rule it out (well known, or no classes)."""
+        return self.well_known | ~self.brand_has_classes
+
     def candidate_forms(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = (),
                         stats: CandidateStats | None = None, *, goods: tuple[int, bool] | None = None) -> set[int]:
         """Brand positions that share a key with this mark (checked families confirmed).
@@ -1042,63 +1087,97 @@ class KeyIndex:
         `goods` = (the mark's goods mask, whether it has classes): brands whose goods cannot overlap
         are dropped before any check (`goods_may_overlap`).
         """
-        keys = self._mark_keys(forms, meaning_texts)
-        form_brand, masks, opened = self._lists()
-        filtering = goods is not None and goods[1]
-        mmask = goods[0] if goods is not None else 0
-        brands: set[int] = set()
-        checked: dict[int, set[str]] = {}
-        postings = self.postings
-        dropped = 0
-        for k in keys:
-            hit = postings.get(k)
-            if hit is None:
-                continue
-            fam = k[0]
-            is_checked = fam in CHECKED_FAMILIES
-            for fid in (hit.tolist() if isinstance(hit, np.ndarray) else hit):
-                j = form_brand[fid]
-                if filtering and not (opened[j] or masks[j] & mmask):
-                    dropped += 1
-                    continue
-                if is_checked:
-                    fams = checked.get(fid)
-                    if fams is None:
-                        checked[fid] = {fam}
-                    else:
-                        fams.add(fam)
-                else:
-                    brands.add(j)
-        keyed_brands = set(brands)
-        thresholds = self._thresholds() if filtering else None
-        for fid, fams in checked.items():
-            j = form_brand[fid]
-            keyed_brands.add(j)
-            if j in brands:
+        return self._block_candidates([(forms, meaning_texts, goods)], stats)[0]
+
+    def _block_candidates(self, items: Sequence[tuple[Sequence[NormalisedMark], Sequence[str], tuple[int, bool] | None]],
+                          stats: CandidateStats | None = None) -> list[set[int]]:
+        """Candidate brand positions of each (forms, meaning texts, goods) item.
+
+        The keys are computed per mark; their postings are then gathered and goods-filtered for the
+        whole block in numpy, and only pairs that no exact family hit go through the cheap checks.
+        """
+        flat = self.flat
+        slot_of, offsets, data, checked_slot, slot_keys = flat.slot, flat.offsets, flat.data, flat.checked, flat.keys
+        nb = max(1, self.size)
+        keys: list[str] = []
+        counts: list[int] = []
+        for forms, texts, _ in items:
+            mine = self._mark_keys(forms, texts)
+            keys.extend(mine)
+            counts.append(len(mine))
+        s = np.fromiter(map(slot_of.get, keys, repeat(-1, len(keys))), dtype=np.int64, count=len(keys))
+        owners = np.repeat(np.arange(len(items), dtype=np.int64), counts)
+        known = s >= 0
+        s, owners = s[known], owners[known]
+        lens = offsets[s + 1] - offsets[s]
+        ends = np.cumsum(lens)
+        # Posting n of slot s sits at offsets[s] + n: one arange shifted per slot run.
+        at = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(offsets[s] - (ends - lens), lens)
+        fid = data[at]
+        mark = np.repeat(owners, lens)
+        brand = self.form_brand[fid].astype(np.int64)
+        code = mark * nb + brand
+        filtering = np.fromiter((g is not None and g[1] for _, _, g in items), dtype=bool, count=len(items))
+        mark_mask = np.fromiter((g[0] if g is not None else 0 for _, _, g in items), dtype=np.int64, count=len(items))
+        ok = ~filtering[mark] | self._opened()[brand] | ((self.brand_mask[brand] & mark_mask[mark]) != 0)
+        checked = np.repeat(checked_slot[s], lens)
+        direct = np.unique(code[ok & ~checked])
+        found: set[int] = set(direct.tolist())
+        # Checked families: only for pairs no exact family hit, grouped by (mark, brand form).
+        rest = np.flatnonzero(ok & checked)
+        rest = rest[~np.isin(code[rest], direct, assume_unique=False)]
+        families: dict[tuple[int, int], set[str]] = {}
+        posting_slot = np.repeat(s, lens)
+        for n, f, sl in zip(mark[rest].tolist(), fid[rest].tolist(), posting_slot[rest].tolist()):
+            families.setdefault((n, f), set()).add(slot_keys[sl][0])
+        thresholds = self._thresholds() if families else None
+        form_brand = self._lists()[0]
+        for (n, f), fams in families.items():
+            j = form_brand[f]
+            c = n * nb + j
+            if c in found:
                 continue
             # Partial sound alone must reach the brand's threshold; with another family hitting the
             # pair, the other evidence decides (and the bonus needs it).
-            t = thresholds[j] if thresholds is not None and fams == {"n"} else 0.0
-            if any(self._check(f, fid, forms, t) for f in fams):
-                brands.add(j)
-        for c in forms:
-            for fid in self._long_sound_partners(c):
-                j = form_brand[fid]
-                if filtering and not (opened[j] or masks[j] & mmask):
-                    continue
-                if j not in brands and sound_near_possible(self.forms[fid], c):
-                    brands.add(j)
-                    keyed_brands.add(j)
-        if self.embedding is not None:
-            for j in self.embedding.candidates(meaning_texts):
-                if not filtering or opened[j] or masks[j] & mmask:
-                    brands.add(j)
-                    keyed_brands.add(j)
+            t = thresholds[j] if filtering[n] and fams == {"n"} else 0.0
+            forms = items[n][0]
+            if any(self._check(fam, f, forms, t) for fam in fams):
+                found.add(c)
+        keyed = np.unique(code)
+        passed = np.unique(code[ok])
+        out: list[set[int]] = [set() for _ in items]
+        for c in found:
+            out[c // nb].add(c % nb)
+        extra = self._direct_candidates(items, out)
         if stats is not None:
-            stats.keyed_pairs += len(keyed_brands) + dropped
-            stats.checked_out += len(keyed_brands) - len(brands)
-            stats.goods_out += dropped
-        return brands
+            stats.keyed_pairs += len(keyed) + extra
+            stats.goods_out += len(keyed) - len(passed)
+            stats.checked_out += len(passed) + extra - sum(len(o) for o in out)
+        return out
+
+    def _direct_candidates(self, items, out: list[set[int]]) -> int:
+        """Candidates found without keys (long syllable sequences, embeddings), added to `out`;
+        returns how many (goods-filtered) were looked at."""
+        _, masks, opened = self._lists()
+        looked = 0
+        for n, (forms, texts, goods) in enumerate(items):
+            filtering = goods is not None and goods[1]
+            mmask = goods[0] if goods is not None else 0
+            brands = out[n]
+            for c in forms:
+                for fid in self._long_sound_partners(c):
+                    j = int(self.form_brand[fid])
+                    if j in brands or (filtering and not (opened[j] or masks[j] & mmask)):
+                        continue
+                    looked += 1
+                    if sound_near_possible(self.forms[fid], c):
+                        brands.add(j)
+            if self.embedding is not None:
+                for j in self.embedding.candidates(texts):
+                    if j not in brands and (not filtering or opened[j] or masks[j] & mmask):
+                        looked += 1
+                        brands.add(j)
+        return looked
 
     def _mark_keys(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str]) -> set[str]:
         """A mark's keys (no cache: gazette marks are mostly distinct, and a cache costs more than it saves)."""
@@ -1189,12 +1268,13 @@ class KeyIndex:
         local = CandidateStats(marks=len(marks))
         table = self.goods_table
         _, masks, opened = self._lists()
+        goods_of = [(goods_mask(mp.classes, mp.groups, table), bool(mp.classes)) if goods else None for mp in marks]
         per_mark: list[set[int]] = []
-        goods_of: list[tuple[int, bool] | None] = []
-        for mp in marks:
-            g = (goods_mask(mp.classes, mp.groups, table), bool(mp.classes)) if goods else None
-            goods_of.append(g)
-            per_mark.append(self.candidate_forms(mp.forms, meaning_texts_of_mark(mp), local, goods=g))
+        for start in range(0, len(marks), PAIRS_BLOCK):
+            block = marks[start:start + PAIRS_BLOCK]
+            per_mark.extend(self._block_candidates(
+                [(mp.forms, meaning_texts_of_mark(mp), g) for mp, g in zip(block, goods_of[start:start + PAIRS_BLOCK])],
+                local))
         for i, j in self.latin_pairs(marks):
             if j in per_mark[i]:
                 continue

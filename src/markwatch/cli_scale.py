@@ -67,7 +67,7 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
             else:
                 idx, profiles = ensure_watch_index(folder / "watchlist", brands, svc.matcher, on_rebuild=notes.append)
             report["watchlist"] = {"path": str(folder / "watchlist"), "brands": len(brands),
-                                   "keys": len(idx.postings), "seconds": round(time.perf_counter() - started, 2),
+                                   "keys": idx.key_count, "seconds": round(time.perf_counter() - started, 2),
                                    "notes": notes}
     if as_json:
         _print_json(report)

@@ -219,9 +219,14 @@ class SimilarGoodsTable:
         key = normalise(text)
         if not key:
             return False
-        names = self._norm.keys() | self._loose.keys()
-        # 大米 ends with the item 米; 苹果 is the head of the item 苹果（水果）.
-        return any(key[i:] in names for i in range(len(key))) or any(key in name for name in names)
+        known = self._goods_word_cache.get(key)
+        if known is None:
+            names = self._norm.keys() | self._loose.keys()
+            # 大米 ends with the item 米; 苹果 is the head of the item 苹果（水果）.
+            known = any(key[i:] in names for i in range(len(key))) or any(key in name for name in names)
+            if len(self._goods_word_cache) < 100_000:
+                self._goods_word_cache[key] = known
+        return known
 
     def item_name(self, code: str) -> str:
         return self._item_names[code]
@@ -318,6 +323,7 @@ class SimilarGoodsTable:
                     per_class[n][bare].append(loose_entry)
         self._norm = dict(norm)
         self._loose = dict(loose)
+        self._goods_word_cache: dict[str, bool] = {}  # is_goods_word scans every item name: asked again and again
         # Per class: item keys (containment and fuzzy search) and every proper suffix of every key
         # (head-noun vote), so a lookup costs one dict access per suffix of the text.
         self._class_keys: dict[int, dict[str, list[_Entry]]] = {n: dict(d) for n, d in per_class.items()}

@@ -575,7 +575,7 @@ class WatchIndexStore:
         (tmp / "forms.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         doc = {
             "format": FORMAT, "kind": "watchlist", "normaliser_version": NORMALISER_VERSION, "params": key_params(),
-            "rows": len(brands), "brands_sha256": self.brands_checksum(brands), "keys": len(index.postings),
+            "rows": len(brands), "brands_sha256": self.brands_checksum(brands), "keys": index.key_count,
             "model": None, "built_at": _now(), "updated_at": _now(),
             "files": {name: _file_meta(tmp / name) for name in ("keys.npz", "forms.json")},
         }

@@ -227,6 +227,17 @@ class Matcher:
         return Match(score=round(score, 4), similar=similar, severity=severity, reasons=tuple(reasons),
                      mark_score=round(mark_score, 4), goods_score=round(overlap.score, 4))
 
+    def warm_up(self, profiler=None) -> None:
+        """Load the lazily built tables (lexicon reverse index, glyph table, both segmenters) now, not
+        in the first real comparison: a server does this at start, a batch before it forks workers."""
+        profile_brand = profiler.profile_brand if profiler is not None else self.profile_brand
+        profile_mark = profiler.profile_mark if profiler is not None else self.profile_mark
+        for brand, candidate in (("康师傅", "康帅傅"), ("苹果", "APPLE"), ("红牛", "赤牛饮料"), ("帕尔斯", "帕尔特"),
+                                 ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
+            self.compare_profiles(profile_brand(Brand(brand_id="warm-up", mark=brand)), profile_mark(candidate, (30,)))
+        is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
+        self.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
+
     def _exception(self, brand: Brand, mp: MarkProfile) -> Evidence | None:
         applicant = (mp.applicant or "").strip()
         if applicant:

@@ -219,14 +219,7 @@ class RegisterSearcher:
         first real query: a server does this once at start."""
         from .model import Brand
 
-        for brand, candidate in (("康师傅", "康帅傅"), ("苹果", "APPLE"), ("红牛", "赤牛饮料"), ("帕尔斯", "帕尔特"),
-                                 ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
-            bp = self.profiler.profile_brand(Brand(brand_id="warm-up", mark=brand))
-            self.matcher.compare_profiles(bp, self.profiler.profile_mark(candidate, (30,)))
-        from .matcher import is_common_word
-
-        is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
-        self.matcher.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
+        self.matcher.warm_up(self.profiler)
         for probe in ("康师傅", "APPLE"):
             self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
         self.candidate_counts.clear()
