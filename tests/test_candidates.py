@@ -21,6 +21,7 @@ from markwatch.candidates import (
     CandidateStats,
     KeyIndex,
     brute_force,
+    composed_translation_ends,
     goods_mask,
     goods_may_overlap,
     meaning_texts_of_mark,
@@ -323,6 +324,18 @@ def test_embedding_evidence_has_candidates(matcher):
     assert index.candidate_pairs([mp]) == [(0, 0)]
     plain = KeyIndex.from_profiles([bp], lexicon=emb.lexicon, goods_table=emb.goods_table)
     assert plain.candidate_pairs([mp]) == []
+
+
+def test_composed_translation_keys_need_a_middle_made_of_glosses(matcher):
+    lexicon = matcher.lexicon
+    assert ("金", "天鹅") in composed_translation_ends("goldenswan", lexicon)  # 金天鹅 = golden swan
+    # No word means "qzx": nothing can be composed between "golden" and "swan".
+    assert ("金", "天鹅") not in composed_translation_ends("goldenqzxswan", lexicon)
+    bp = FastProfiler(matcher).profile_brand(Brand(brand_id="b", mark="GOLDEN SWAN"))
+    mp = FastProfiler(matcher).profile_mark("金天鹅", (30,))
+    index = KeyIndex.from_profiles([bp], lexicon=lexicon, goods_table=matcher.goods_table)
+    assert "P" in index.hit_families(mp.forms, meaning_texts_of_mark(mp))[0]
+    assert matcher.compare_profiles(bp, mp).mark_score > 0
 
 
 def test_pair_bound_is_not_below_the_rounded_score():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -19,7 +20,7 @@ from markwatch.indexes import (
     build_watch_index,
     ensure_watch_index,
 )
-from markwatch.search import RegisterSearcher, exact_search
+from markwatch.search import RegisterSearcher, containment_probes, exact_search
 
 from .test_candidates import load_bench
 
@@ -64,6 +65,22 @@ def test_search_equals_the_exact_reference(register, matcher, data):
             assert [r["id"] for r in got] == [r["id"] for r in ref], (q, classes)
             if got:
                 assert got[0]["reasons"], "results travel with their reasons"
+
+
+def test_marks_holding_every_key_are_the_intersection_of_the_postings(register, matcher):
+    folder, rows = register
+    index = RegisterIndex.open(folder)
+    tried = 0
+    for r in rows[:60]:
+        probes = containment_probes(matcher.normaliser.normalise(r.mark).text[:3])
+        if not probes:
+            continue
+        tried += 1
+        each = [set(index.lookup_tagged([p], np.zeros(1, dtype=np.int64))[0].tolist()) for p in probes]
+        held = index.holding_all(probes)
+        assert sorted(held.tolist()) == sorted(set.intersection(*each)), r.mark
+        assert r.id in set(held.tolist()), r.mark  # the mark holds its own first characters
+    assert tried > 30
 
 
 def test_manifest_records_what_the_index_was_built_from(register):

@@ -82,7 +82,7 @@ from .comparisons.sound import fuzzy_syllable, readings
 from .normalise import NormalisedMark
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "5"
+KEYS_VERSION = "6"
 # The edit-distance floor of the partial sound rule (comparisons.sound: 2 of 3 syllables alike).
 SOUND_NEAR_MIN_SIMILARITY = 0.66
 # The partial sound rule scores 0.85 x similarity (comparisons.sound).
@@ -741,19 +741,44 @@ def brand_meaning_keys(texts: Iterable[str], lexicon, out: set[str]) -> None:
                 out.add("H" + h)
                 if len(h) >= 2:
                     out.add("e" + h)
-            heads: set[str] = set()
-            tails: set[str] = set()
-            for i in range(1, len(key)):
-                heads |= lexicon.chinese_for(key[:i])
-                tails |= lexicon.chinese_for(key[i:])
-            heads |= {s for h in list(heads) for s in lexicon.synonyms(h)}
-            tails |= {s for h in list(tails) for s in lexicon.synonyms(h)}
-            for h in heads:
-                if len(h) > _MAX_WORD:
-                    continue
-                for t in tails:
-                    if len(t) <= _MAX_WORD:
-                        out.add(f"P{h}|{t}")
+            for h, t in composed_translation_ends(key, lexicon):
+                out.add(f"P{h}|{t}")
+
+
+def composed_translation_ends(key: str, lexicon) -> set[tuple[str, str]]:
+    """(first segment, last segment) of the Chinese words whose composed gloss can be `key`.
+
+    A composed gloss is the glosses of the segments end to end (lexicon.composed_glosses, spaces
+    and case aside): a head gloss that is a prefix of the key, glosses of any middle segments, a tail
+    gloss that is a suffix. Ends are only paired when they leave a middle made of glosses: TONELSUN
+    pairs 到 (to) with 太阳 (sun) only if some word means "nel". A segment without glosses of its own
+    borrows a synonym's, so the ends' synonyms count too.
+    """
+    n = len(key)
+    glossed = [[False] * (n + 1) for _ in range(n + 1)]
+    for i in range(n):
+        for j in range(i + 1, n + 1):
+            glossed[i][j] = lexicon.headword_count(key[i:j]) > 0
+
+    def ends(words: set[str]) -> set[str]:
+        words = words | {s for w in words for s in lexicon.synonyms(w)}
+        return {w for w in words if len(w) <= _MAX_WORD}
+
+    heads = {i: ends(lexicon.chinese_for(key[:i])) for i in range(1, n) if glossed[0][i]}
+    tails = {j: ends(lexicon.chinese_for(key[j:])) for j in range(1, n) if glossed[j][n]}
+    out: set[tuple[str, str]] = set()
+    for j, tail_words in tails.items():
+        if not tail_words:
+            continue
+        # fills[i]: key[i:j] is empty or splits into glosses, so a head ending at i meets this tail.
+        fills = [False] * (j + 1)
+        fills[j] = True
+        for i in range(j - 1, 0, -1):
+            fills[i] = any(glossed[i][k] and fills[k] for k in range(i + 1, j + 1))
+        for i, head_words in heads.items():
+            if i <= j and fills[i]:
+                out.update((h, t) for h in head_words for t in tail_words)
+    return out
 
 
 def meaning_texts_of_brand(bp) -> list[str]:

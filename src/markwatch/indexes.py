@@ -49,7 +49,9 @@ from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: every mark's sound and look forms, syllable shape and application-number key
+# 3: every mark's sound and look forms, syllable shape and application-number key; 4: each key's
+# postings sorted by mark id (intersections by binary search)
+FORMAT = 4
 MANIFEST = "manifest.json"
 MAX_SEGMENTS = 8
 BUILD_BATCH = 20_000
@@ -275,7 +277,7 @@ class _Segment:
         np.save(folder / f"{name}.rows.npy", row_ids, allow_pickle=False)
         np.save(folder / f"{name}.textoff.npy", text_offsets, allow_pickle=False)
         np.save(folder / f"{name}.texts.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
-        order = np.argsort(hashes, kind="stable")
+        order = np.lexsort((ids, hashes))  # by key, then by mark id within a key
         hashes, ids = hashes[order], ids[order]
         uniq, starts = np.unique(hashes, return_index=True)
         offsets = np.append(starts, len(hashes)).astype(np.int64)
@@ -300,6 +302,26 @@ class _Segment:
         # One gather for every posting list: positions start..end of each, concatenated.
         shifts = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
         return self.ids[shifts + np.arange(int(lengths.sum()))], np.repeat(tags, lengths)
+
+    def holding_all(self, hashes: np.ndarray) -> np.ndarray:
+        """Ids of the marks posted under every one of these key hashes: the shortest posting list,
+        narrowed by a binary search in each of the others (each sorted by id)."""
+        if len(self.hashes) == 0 or len(hashes) == 0:
+            return np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        if not (self.hashes[pos] == hashes).all():
+            return np.zeros(0, dtype=np.int64)
+        starts, ends = self.offsets[pos], self.offsets[pos + 1]
+        order = np.argsort(ends - starts, kind="stable")
+        first = order[0]
+        held = np.asarray(self.ids[starts[first]:ends[first]])
+        for k in order[1:].tolist():
+            if not len(held):
+                break
+            posting = self.ids[starts[k]:ends[k]]
+            at = np.minimum(np.searchsorted(posting, held), len(posting) - 1)
+            held = held[posting[at] == held]
+        return held
 
     def texts_of(self, ids: np.ndarray) -> dict[int, str]:
         """The stored fields by id, for the ids this segment holds."""
@@ -486,6 +508,12 @@ class RegisterIndex:
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
         return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def holding_all(self, keys: Sequence[str]) -> np.ndarray:
+        """Ids of the stored marks that have every one of these keys."""
+        hashes = np.unique(hash_keys(keys))
+        found = [seg.holding_all(hashes) for seg in self.segments]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, str]]:
         """(cleaned text, application number, sound and look forms) of stored marks by id, from the

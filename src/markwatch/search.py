@@ -321,34 +321,33 @@ class RegisterSearcher:
         # those holding every one of the query's windows.
         probes = containment_probes(first.text)
         if probes:
-            posted, which = self.index.lookup_tagged(probes, np.arange(len(probes), dtype=np.int64))
-            # A mark holds every probe when it shows up under as many distinct probes as there are.
-            pairs = np.unique(posted * len(probes) + which)
-            marks, hits = np.unique(pairs // len(probes), return_counts=True)
-            add(marks[hits == len(probes)], "!")
+            add(self.index.holding_all(probes), "!")
         self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
         if latin_forms:
             from rapidfuzz import fuzz
 
-            from .comparisons.latin import metaphone
+            from .comparisons.latin import LATIN_ALIKE_WEIGHT, LATIN_SOUNDS_NEAR, metaphone
 
             texts, owners, _starts = self._latin_table()
             for latin in latin_forms:
                 cols, scores = self._latin_alike(latin)
+                mq = metaphone(latin)
                 for col, score in zip(cols, scores.tolist()):
                     ratio = score / 100
-                    own = 0.95 * ratio if ratio >= 0.8 else 0.0
-                    mq, mc = metaphone(latin), metaphone(texts[col])
+                    # comparisons.latin: 0.95 x ratio from 0.8 (a little over: the ratio is a float32),
+                    # a fixed score when the metaphones are near (equal ones have their own key).
+                    own = LATIN_ALIKE_WEIGHT * ratio + 0.001 if ratio >= 0.8 else 0.0
+                    mc = metaphone(texts[col])
                     if mq and mc and len(mq) >= 4 and fuzz.ratio(mq, mc) >= 80:
-                        own = max(own, 0.78)
+                        own = max(own, LATIN_SOUNDS_NEAR)
                     if own <= 0:
                         continue  # below 0.8 the Latin rules need the metaphones alike
                     add(owners[col], "~")
                     extra.update(owners[col])
                     for i in owners[col]:
-                        self._own[i] = max(self._own.get(i, 0.0), own + 0.001)
+                        self._own[i] = max(self._own.get(i, 0.0), own)
         lengths = [len(nm.pinyin) for nm in bp.forms if len(nm.pinyin) >= 3]
         for n, marks in self.index.long_sound():
             for q in lengths:

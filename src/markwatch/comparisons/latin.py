@@ -20,6 +20,12 @@ def metaphone(text: str) -> str:
     return jellyfish.metaphone(text)
 
 
+# Latin parts alike by ratio score this share of it (from a ratio of 0.8); near metaphones score a fixed
+# amount. The clearance search bounds the pairs it has not scored with the same figures.
+LATIN_ALIKE_WEIGHT = 0.95
+LATIN_SOUNDS_NEAR = 0.78
+
+
 def _letters_alike(x: str, y: str) -> bool:
     return x == y or frozenset((x, y)) in _LOOKALIKE_LETTERS
 
@@ -54,12 +60,13 @@ def _latin_vs_latin(bl: str, cl: str) -> list[Evidence]:
     if short >= 4:
         ratio = fuzz.ratio(bl, cl) / 100
         if ratio >= 0.8:
-            found.append(evidence("latin", "latin_alike", round(0.95 * ratio, 4), a=bl.upper(), b=cl.upper()))
+            found.append(evidence("latin", "latin_alike", round(LATIN_ALIKE_WEIGHT * ratio, 4),
+                                  a=bl.upper(), b=cl.upper()))
         mb, mc = metaphone(bl), metaphone(cl)
         if len(mb) >= 3 and mb == mc and fuzz.ratio(bl, cl) >= 50:
             found.append(evidence("latin", "latin_sound", 0.85, a=bl.upper(), b=cl.upper()))
         elif mb and mc and len(mb) >= 4 and fuzz.ratio(mb, mc) >= 80 and ratio >= 0.7:
-            found.append(evidence("latin", "latin_sound", 0.78, a=bl.upper(), b=cl.upper()))
+            found.append(evidence("latin", "latin_sound", LATIN_SOUNDS_NEAR, a=bl.upper(), b=cl.upper()))
         if len(bl) >= 4 and bl in cl and len(cl) <= len(bl) + 8:
             found.append(evidence("contains", "contains", 0.85, a=bl.upper()))
     elif len(bl) == len(cl) and short >= 2:
