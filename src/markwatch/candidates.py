@@ -18,7 +18,8 @@ b, B   contains (周黑鸭 → 汉味周黑鸭)                 the brand's firs
                                                    whole core occurs)
 u      contains, one-character brand (茅 → 金茅)     the character occurs in a mark of ≤ 3 characters
 q      contains as a subsequence (六个核桃 →          the brand's first three characters at positions
-       六个石磨核桃)                                  0, ≤4, ≤5 of the mark (checked: subsequence)
+       六个石磨核桃)                                  0, ≤4, ≤5 of a mark 1 to 3 characters longer
+                                                   (checked: subsequence)
 Q      look-alike tail (恒源祥/恒源彩羊)              same first two characters and a length within
                                                    reach (checked: look-alike subsequence)
 1      one character changed (帕尔斯/帕尔特)          equal after blanking one position (checked:
@@ -82,7 +83,7 @@ from .comparisons.sound import fuzzy_syllable, readings
 from .normalise import NormalisedMark
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "6"
+KEYS_VERSION = "7"
 # The edit-distance floor of the partial sound rule (comparisons.sound: 2 of 3 syllables alike).
 SOUND_NEAR_MIN_SIMILARITY = 0.66
 # The partial sound rule scores 0.85 x similarity (comparisons.sound).
@@ -458,10 +459,10 @@ def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = 
                 out.add("u" + ch)
         if n >= 4:
             # A brand embedded as a subsequence keeps its k-th character within positions k..k+3.
-            head = cs[0]
+            head = f"q{n}{cs[0]}"
             for a in range(1, min(4, n - 2) + 1):
                 for b in range(a + 1, min(5, n - 1) + 1):
-                    out.add("q" + head + cs[a] + cs[b])
+                    out.add(head + cs[a] + cs[b])
             out.add(f"Q{cs[:2]}{n - 1}")
             out.add(f"Q{cs[:2]}{n - 2}")
     ct = c.chinese
@@ -552,7 +553,9 @@ def brand_form_keys(b: NormalisedMark, ctx: BrandKeyContext, out: set[str], *, s
     else:
         out.add("u" + bs)
     if n >= 3:
-        out.add("q" + bs[:3])
+        # The subsequence rule wants a mark 1 to 3 characters longer: its keys carry its length.
+        for longer in range(n + 1, n + 4):
+            out.add(f"q{longer}{bs[:3]}")
         out.add(f"Q{bs[:2]}{n}")
     bt = b.chinese
     if len(bt) >= 3:
