@@ -433,11 +433,13 @@ def sound_keys(nm: NormalisedMark, han: str, out: set[str]) -> None:
         out |= _deletion_keys(fuzzy_sequence(nm))
 
 
-def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = True) -> None:
+def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = True,
+                   search_look: bool = True) -> None:
     """Keys of one written form of a gazette / register mark (the cheap side).
 
     `one_char_places`: also the keys of one-character place names (a watchlist without such a
-    geographical-indication brand does not need them)."""
+    geographical-indication brand does not need them). `search_look`: also the look keys over the
+    first two characters, which only clearance queries have ("K"; a watchlist has "k")."""
     cs = c.core
     if not cs:
         return
@@ -471,7 +473,8 @@ def mark_form_keys(c: NormalisedMark, out: set[str], *, one_char_places: bool = 
             out.add("1" + w)
     if ct:
         out.add(f"k{len(ct)}{ct[0]}")
-        out.add(f"K{len(ct)}{ct[:2]}")
+        if search_look:
+            out.add(f"K{len(ct)}{ct[:2]}")
     sound_keys(c, ct, out)
     cl = c.latin
     ptext = c.pinyin_text
@@ -628,13 +631,14 @@ def _word_runs(latin: str) -> list[str]:
 
 
 def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: frozenset[str] | None = None,
-                      h_words: frozenset[str] | None = None, s_firsts: frozenset[str] | None = None,
+                      p_tails: frozenset[str] | None = None, h_words: frozenset[str] | None = None,
+                      s_firsts: frozenset[str] | None = None, s_ends: frozenset[tuple[str, str]] | None = None,
                       s_max_span: int | None = None) -> None:
     """Meaning-channel keys of a mark's texts (the whole text and its written parts).
 
-    `p_heads`, `h_words`, `s_firsts`, `s_max_span`: what the brand side has keys for (composed-gloss
-    heads, headwords, synonym first characters, longest synonym span); when given, mark keys that
-    could not meet a brand key are not built.
+    `p_heads`, `p_tails`, `h_words`, `s_firsts`, `s_ends`, `s_max_span`: what the brand side has keys
+    for (composed-gloss heads and tails, headwords, synonym first characters and (first, last) pairs,
+    longest synonym span); when given, mark keys that could not meet a brand key are not built.
     """
     if lexicon is None:
         return
@@ -657,8 +661,10 @@ def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: 
                 if s_firsts is not None and cz[i] not in s_firsts:
                     continue
                 top = n if s_max_span is None else min(n, i + s_max_span)
+                first = cz[i]
                 for j in range(i, top):
-                    out.add(f"S{cz[i]}|{cz[j]}|{j - i + 1}")
+                    if s_ends is None or (first, cz[j]) in s_ends:
+                        out.add(f"S{first}|{cz[j]}|{j - i + 1}")
             # Composed glosses: the first and the last segment of any span of two or more characters.
             for i in range(n):
                 for j in range(i + 2, n + 1):
@@ -668,7 +674,9 @@ def mark_meaning_keys(texts: Iterable[str], lexicon, out: set[str], *, p_heads: 
                         if p_heads is not None and head not in p_heads:
                             continue
                         for b in range(1, min(span - a, _MAX_WORD) + 1):
-                            out.add(f"P{head}|{cz[j - b:j]}")
+                            tail = cz[j - b:j]
+                            if p_tails is None or tail in p_tails:
+                                out.add(f"P{head}|{tail}")
         for cl in parts.latin:
             key = normalize_english(cl)
             if not key:
@@ -895,6 +903,9 @@ class KeyIndex:
         self.sound_by_length: dict[int, list[int]] = {}  # brand-form ids with 9+ syllables by length
         self.size = 0
         self.p_heads: frozenset[str] = frozenset()
+        self.p_tails: frozenset[str] = frozenset()
+        self.s_ends: frozenset[tuple[str, str]] = frozenset()
+        self.search_look = False
         self.h_words: frozenset[str] = frozenset()
         self.s_firsts: frozenset[str] = frozenset()
         self.s_max_span = 0
@@ -1008,12 +1019,17 @@ class KeyIndex:
     def _derive(self) -> None:
         self._postings = None
         keys = self.flat.keys
-        self.p_heads = frozenset(k[1:k.index("|")] for k in keys if k[0] == "P")
+        p_keys = [k[1:].split("|", 1) for k in keys if k[0] == "P"]
+        self.p_heads = frozenset(head for head, _ in p_keys)
+        self.p_tails = frozenset(tail for _, tail in p_keys)
         self.h_words = frozenset(k[1:] for k in keys if k[0] == "H")
         s_keys = [k for k in keys if k[0] == "S" and not k.startswith("S=")]
-        self.s_firsts = frozenset(k[1:k.index("|")] for k in s_keys)
+        s_parts = [k[1:].split("|") for k in s_keys]
+        self.s_firsts = frozenset(first for first, _, _ in s_parts)
+        self.s_ends = frozenset((first, last) for first, last, _ in s_parts)
         self.s_max_span = max((int(k.rsplit("|", 1)[1]) for k in s_keys), default=0)
         self.one_char_places = any(k[0] == "G" for k in keys)
+        self.search_look = any(k[0] == "K" for k in keys)
 
     def __getstate__(self) -> dict:
         # Engines (lexicon, goods table) are not shipped: each worker has its own (engines._worker_state).
@@ -1211,9 +1227,10 @@ class KeyIndex:
         """A mark's keys (no cache: gazette marks are mostly distinct, and a cache costs more than it saves)."""
         keys: set[str] = set()
         for c in forms:
-            mark_form_keys(c, keys, one_char_places=self.one_char_places)
-        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads, h_words=self.h_words,
-                          s_firsts=self.s_firsts, s_max_span=self.s_max_span)
+            mark_form_keys(c, keys, one_char_places=self.one_char_places, search_look=self.search_look)
+        mark_meaning_keys(meaning_texts, self.lexicon, keys, p_heads=self.p_heads, p_tails=self.p_tails,
+                          h_words=self.h_words, s_firsts=self.s_firsts, s_ends=self.s_ends,
+                          s_max_span=self.s_max_span)
         return keys
 
     def hit_families(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str] = ()) -> dict[int, set[str]]:
