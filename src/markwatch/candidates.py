@@ -877,6 +877,13 @@ class FlatPostings:
         data = np.fromiter((f for k in keys for f in postings[k]), dtype=np.int32, count=int(offsets[-1]))
         return cls(keys, offsets, data)
 
+    def family(self, family: str) -> list[str]:
+        """The keys of one family (keys are sorted, so a family is one run of them)."""
+        import bisect
+
+        lo = bisect.bisect_left(self.keys, family)
+        return self.keys[lo:bisect.bisect_left(self.keys, chr(ord(family) + 1), lo)]
+
     def as_dict(self) -> dict[str, tuple[int, ...]]:
         flat, bounds = self.data.tolist(), self.offsets.tolist()
         return {k: tuple(flat[bounds[n]:bounds[n + 1]]) for n, k in enumerate(self.keys)}
@@ -1018,18 +1025,17 @@ class KeyIndex:
 
     def _derive(self) -> None:
         self._postings = None
-        keys = self.flat.keys
-        p_keys = [k[1:].split("|", 1) for k in keys if k[0] == "P"]
+        family = self.flat.family
+        p_keys = [k[1:].split("|", 1) for k in family("P")]
         self.p_heads = frozenset(head for head, _ in p_keys)
         self.p_tails = frozenset(tail for _, tail in p_keys)
-        self.h_words = frozenset(k[1:] for k in keys if k[0] == "H")
-        s_keys = [k for k in keys if k[0] == "S" and not k.startswith("S=")]
-        s_parts = [k[1:].split("|") for k in s_keys]
+        self.h_words = frozenset(k[1:] for k in family("H"))
+        s_parts = [k[1:].split("|") for k in family("S") if not k.startswith("S=")]
         self.s_firsts = frozenset(first for first, _, _ in s_parts)
         self.s_ends = frozenset((first, last) for first, last, _ in s_parts)
-        self.s_max_span = max((int(k.rsplit("|", 1)[1]) for k in s_keys), default=0)
-        self.one_char_places = any(k[0] == "G" for k in keys)
-        self.search_look = any(k[0] == "K" for k in keys)
+        self.s_max_span = max((int(span) for _, _, span in s_parts), default=0)
+        self.one_char_places = bool(family("G"))
+        self.search_look = bool(family("K"))
 
     def __getstate__(self) -> dict:
         # Engines (lexicon, goods table) are not shipped: each worker has its own (engines._worker_state).
