@@ -443,8 +443,8 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
         marks = watch.run("normalise", lambda: [
             profiler.profile_mark(r.mark, r.classes, goods=r.goods, similar_groups=r.similar_groups,
                                   applicant=r.applicant, ref=r.id) for r in data.records])
-        pairs = watch.run("candidates", index.candidate_pairs, marks, stats=stats)
-        hits = watch.run("scoring", score_pairs, matcher, brand_profiles, marks, pairs)
+        pairs, meaning = watch.run("candidates", index.candidate_pairs_with_meaning, marks, stats=stats)
+        hits = watch.run("scoring", score_pairs, matcher, brand_profiles, marks, pairs, meaning)
         gc.enable()
         found = {(h.mark_pos, h.brand_pos) for h in hits}
         compared = len(pairs)

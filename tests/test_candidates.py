@@ -413,6 +413,17 @@ def test_first_character_changed_bound(matcher, brand, mark):
     assert structure and max(structure) <= family_bounds()[FIRST_CHANGED]
 
 
+def test_screening_skips_the_meaning_channel_only_where_it_finds_nothing(world, matcher):
+    _data, brands, marks, index, pairs, _flagged, _stats = world
+    listed, meaning = index.candidate_pairs_with_meaning(marks)
+    assert set(listed) == pairs and len(meaning) == len(listed)
+    assert 0 < sum(meaning) < len(meaning)
+    for (i, j), with_meaning in zip(listed, meaning):
+        if not with_meaning:
+            assert matcher.compare_profiles(brands[j], marks[i], meaning=False) == \
+                matcher.compare_profiles(brands[j], marks[i])
+
+
 def test_meaning_findings_need_a_meaning_family(world, matcher):
     """A clearance search skips the meaning channel for a candidate no meaning family hit: on every
     generated pair, meaning and translation findings come only with a meaning family's key."""

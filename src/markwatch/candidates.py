@@ -867,6 +867,7 @@ class FlatPostings:
         self.data = data.astype(np.int32)
         self.slot = {k: n for n, k in enumerate(keys)}
         self.checked = np.fromiter((k[0] in CHECKED_FAMILIES for k in keys), dtype=bool, count=len(keys))
+        self.meaning = np.fromiter((k[0] in MEANING_FAMILIES for k in keys), dtype=bool, count=len(keys))
 
     @classmethod
     def from_dict(cls, postings: dict[str, Sequence[int]]) -> FlatPostings:
@@ -1137,11 +1138,12 @@ class KeyIndex:
         `goods` = (the mark's goods mask, whether it has classes): brands whose goods cannot overlap
         are dropped before any check (`goods_may_overlap`).
         """
-        return self._block_candidates([(forms, meaning_texts, goods)], stats)[0]
+        return self._block_candidates([(forms, meaning_texts, goods)], stats)[0][0]
 
     def _block_candidates(self, items: Sequence[tuple[Sequence[NormalisedMark], Sequence[str], tuple[int, bool] | None]],
-                          stats: CandidateStats | None = None) -> list[set[int]]:
-        """Candidate brand positions of each (forms, meaning texts, goods) item.
+                          stats: CandidateStats | None = None) -> tuple[list[set[int]], list[set[int]]]:
+        """Candidate brand positions of each (forms, meaning texts, goods) item, and the positions
+        among them that a meaning family hit (without one the meaning channel finds nothing).
 
         The keys are computed per mark; their postings are then gathered and goods-filtered for the
         whole block in numpy, and only pairs that no exact family hit go through the cheap checks.
@@ -1198,12 +1200,18 @@ class KeyIndex:
         out: list[set[int]] = [set() for _ in items]
         for c in found:
             out[c // nb].add(c % nb)
+        meaning: list[set[int]] = [set() for _ in items]
+        for c in np.unique(code[ok & np.repeat(flat.meaning[s], lens)]).tolist():
+            if c in found:
+                meaning[c // nb].add(c % nb)
         extra = self._direct_candidates(items, out)
         if stats is not None:
             stats.keyed_pairs += len(keyed) + extra
             stats.goods_out += len(keyed) - len(passed)
             stats.checked_out += len(passed) + extra - sum(len(o) for o in out)
-        return out
+        if self.embedding is not None:
+            meaning = [set(o) for o in out]  # embeddings have no keys: the channel may find anything
+        return out, meaning
 
     def _direct_candidates(self, items, out: list[set[int]]) -> int:
         """Candidates found without keys (long syllable sequences, embeddings), added to `out`;
@@ -1316,16 +1324,26 @@ class KeyIndex:
 
         With `goods`, pairs whose goods cannot overlap (so cannot be flagged) are left out.
         """
+        return self.candidate_pairs_with_meaning(marks, goods=goods, stats=stats)[0]
+
+    def candidate_pairs_with_meaning(self, marks: Sequence, *, goods: bool = True,
+                                     stats: CandidateStats | None = None
+                                     ) -> tuple[list[tuple[int, int]], list[bool]]:
+        """`candidate_pairs`, and for each pair whether a meaning family hit it: the scorer can skip
+        the meaning channel of the others (`Matcher.compare_profiles(meaning=False)`)."""
         local = CandidateStats(marks=len(marks))
         table = self.goods_table
         _, masks, opened = self._lists()
         goods_of = [(goods_mask(mp.classes, mp.groups, table), bool(mp.classes)) if goods else None for mp in marks]
         per_mark: list[set[int]] = []
+        with_meaning: list[set[int]] = []
         for start in range(0, len(marks), PAIRS_BLOCK):
             block = marks[start:start + PAIRS_BLOCK]
-            per_mark.extend(self._block_candidates(
+            found, meaning = self._block_candidates(
                 [(mp.forms, meaning_texts_of_mark(mp), g) for mp, g in zip(block, goods_of[start:start + PAIRS_BLOCK])],
-                local))
+                local)
+            per_mark.extend(found)
+            with_meaning.extend(meaning)
         for i, j in self.latin_pairs(marks):
             if j in per_mark[i]:
                 continue
@@ -1336,13 +1354,16 @@ class KeyIndex:
                 continue
             per_mark[i].add(j)
         pairs: list[tuple[int, int]] = []
+        flags: list[bool] = []
         for i, brands in enumerate(per_mark):
             if brands:
-                pairs.extend((i, j) for j in sorted(brands))
+                ordered = sorted(brands)
+                pairs.extend((i, j) for j in ordered)
+                flags.extend(j in with_meaning[i] for j in ordered)
         local.pairs = len(pairs)
         if stats is not None:
             stats.add(local)
-        return pairs
+        return pairs, flags
 
 
 # ================================================================ exact reference

@@ -102,12 +102,16 @@ def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
 
 
 def score_pairs(matcher: Matcher, brands: Sequence[BrandProfile], marks: Sequence[MarkProfile],
-                pairs: Sequence[tuple[int, int]]) -> list[PairResult]:
-    """The full scorer on the candidate pairs; the similar ones."""
+                pairs: Sequence[tuple[int, int]], meaning: Sequence[bool] | None = None) -> list[PairResult]:
+    """The full scorer on the candidate pairs; the similar ones. `meaning`: per pair, whether a
+    meaning family hit it (`KeyIndex.candidate_pairs_with_meaning`); the others skip that channel,
+    which can find nothing for them (unless an embedding model, which has no keys, is configured)."""
     hits = []
     compare = matcher.compare_profiles
-    for i, j in pairs:
-        match = compare(brands[j], marks[i])
+    if meaning is None or matcher.embedder is not None:
+        meaning = [True] * len(pairs)
+    for (i, j), with_meaning in zip(pairs, meaning):
+        match = compare(brands[j], marks[i], meaning=with_meaning)
         if match.similar:
             hits.append(PairResult(i, j, match))
     return hits
@@ -116,10 +120,12 @@ def score_pairs(matcher: Matcher, brands: Sequence[BrandProfile], marks: Sequenc
 def screen_profiles(matcher: Matcher, ctx_index: KeyIndex, brands: Sequence[BrandProfile],
                     marks: Sequence[MarkProfile], *, eligible: Callable[[int, int], bool] | None = None,
                     stats: CandidateStats | None = None) -> tuple[list[PairResult], int]:
-    pairs = ctx_index.candidate_pairs(marks, stats=stats)
+    pairs, meaning = ctx_index.candidate_pairs_with_meaning(marks, stats=stats)
     if eligible is not None:
-        pairs = [(i, j) for i, j in pairs if eligible(i, j)]
-    return score_pairs(matcher, brands, marks, pairs), len(pairs)
+        keep = [eligible(i, j) for i, j in pairs]
+        pairs = [p for p, k in zip(pairs, keep) if k]
+        meaning = [m for m, k in zip(meaning, keep) if k]
+    return score_pairs(matcher, brands, marks, pairs, meaning), len(pairs)
 
 
 def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],

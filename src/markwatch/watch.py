@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from . import faults
 from .candidates import KeyIndex
 from .deadline import opposition_deadline
-from .engines import PairResult, ScreeningContext, make_engine, score_pairs
+from .engines import PairResult, ScreeningContext, make_engine, screen_profiles
 from .matcher import BrandProfile, MarkProfile, Matcher
 from .model import Brand
 from .normalise import NORMALISER_VERSION, NormalisedMark
@@ -69,8 +69,7 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
     Candidates come from the key index (`candidates.KeyIndex.candidate_pairs`: blocking keys, the
     Latin `cdist`, the goods filter); only they meet the full scorer.
     """
-    pairs = [(i, j) for i, j in index.candidate_pairs(marks) if eligible(i, j)]
-    return score_pairs(matcher, brands, marks, pairs), len(pairs)
+    return screen_profiles(matcher, index, brands, marks, eligible=eligible)
 
 
 class Watcher:
