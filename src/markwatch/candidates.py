@@ -866,8 +866,8 @@ class FlatPostings:
         self.offsets = offsets.astype(np.int64)
         self.data = data.astype(np.int32)
         self.slot = {k: n for n, k in enumerate(keys)}
-        self.checked = np.fromiter((k[0] in CHECKED_FAMILIES for k in keys), dtype=bool, count=len(keys))
-        self.meaning = np.fromiter((k[0] in MEANING_FAMILIES for k in keys), dtype=bool, count=len(keys))
+        self.checked = self._of_families(CHECKED_FAMILIES)
+        self.meaning = self._of_families(MEANING_FAMILIES)
 
     @classmethod
     def from_dict(cls, postings: dict[str, Sequence[int]]) -> FlatPostings:
@@ -878,12 +878,24 @@ class FlatPostings:
         data = np.fromiter((f for k in keys for f in postings[k]), dtype=np.int32, count=int(offsets[-1]))
         return cls(keys, offsets, data)
 
-    def family(self, family: str) -> list[str]:
-        """The keys of one family (keys are sorted, so a family is one run of them)."""
+    def _run(self, family: str) -> tuple[int, int]:
+        """Where the keys of one family are (keys are sorted, so a family is one run of them)."""
         import bisect
 
         lo = bisect.bisect_left(self.keys, family)
-        return self.keys[lo:bisect.bisect_left(self.keys, chr(ord(family) + 1), lo)]
+        return lo, bisect.bisect_left(self.keys, chr(ord(family) + 1), lo)
+
+    def family(self, family: str) -> list[str]:
+        lo, hi = self._run(family)
+        return self.keys[lo:hi]
+
+    def _of_families(self, families: Iterable[str]) -> np.ndarray:
+        """Per key: whether it belongs to one of these (one-letter) families."""
+        mask = np.zeros(len(self.keys), dtype=bool)
+        for family in families:
+            lo, hi = self._run(family)
+            mask[lo:hi] = True
+        return mask
 
     def as_dict(self) -> dict[str, tuple[int, ...]]:
         flat, bounds = self.data.tolist(), self.offsets.tolist()
