@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -249,6 +250,7 @@ class _Segment:
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
         # Slicing a memoryview costs a fraction of slicing the memory-mapped array, per text.
         self._blob_view = memoryview(self.text_blob) if len(self.text_blob) else memoryview(b"")
+        self._buckets: tuple[int, np.ndarray] | None = None
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
         self.name = name
@@ -288,11 +290,36 @@ class _Segment:
             {"latin": latin, "long_sound": {str(k): v for k, v in long_sound.items()}}, ensure_ascii=False),
             encoding="utf-8")
 
+    def _find(self, hashes: np.ndarray) -> np.ndarray:
+        """Where each key hash is, or would be, in the sorted hashes (as `np.searchsorted`).
+
+        A binary search over tens of millions of hashes misses the cache at every step. Hashes are
+        uniform, so a table of where each value of their top bits starts (about 8 hashes a bucket)
+        leaves a few steps within one bucket, for all the probes at once."""
+        n = len(self.hashes)
+        if self._buckets is None:
+            bits = max(1, min(26, math.ceil(math.log2(max(2, n) / 8))))
+            starts = np.empty((1 << bits) + 1, dtype=np.int64)
+            starts[:-1] = np.searchsorted(self.hashes, np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits))
+            starts[-1] = n
+            self._buckets = (bits, starts)
+        bits, starts = self._buckets
+        bucket = (hashes >> np.uint64(64 - bits)).astype(np.int64)
+        lo, hi = starts[bucket], starts[bucket + 1]
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                return lo
+            mid = (lo + hi) >> 1
+            below = open_ & (self.hashes[np.minimum(mid, n - 1)] < hashes)
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
+
     def _gather_tagged(self, hashes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The postings of these key hashes, each with the tag of the key it came from."""
         if len(self.hashes) == 0 or len(hashes) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
-        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        pos = np.minimum(self._find(hashes), len(self.hashes) - 1)
         hit = self.hashes[pos] == hashes
         pos, tags = pos[hit], tags[hit]
         if len(pos) == 0:
@@ -308,7 +335,7 @@ class _Segment:
         narrowed by a binary search in each of the others (each sorted by id)."""
         if len(self.hashes) == 0 or len(hashes) == 0:
             return np.zeros(0, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        pos = np.minimum(self._find(hashes), len(self.hashes) - 1)
         if not (self.hashes[pos] == hashes).all():
             return np.zeros(0, dtype=np.int64)
         starts, ends = self.offsets[pos], self.offsets[pos + 1]

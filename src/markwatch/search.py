@@ -13,8 +13,8 @@ from __future__ import annotations
 import bisect
 import gc
 import heapq
-import math
 import logging
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -39,9 +39,9 @@ from .candidates import (
     is_subsequence,
     meaning_texts_of_brand,
     pair_bound,
+    parse_sound_look_forms,
     place_keys,
     place_split,
-    parse_sound_look_forms,
     sound_look_reach,
     sound_look_scores,
     sound_near_bound,
