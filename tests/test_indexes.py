@@ -83,6 +83,23 @@ def test_marks_holding_every_key_are_the_intersection_of_the_postings(register, 
     assert tried > 30
 
 
+@pytest.mark.parametrize("kind", ["hashes", "ids"])
+def test_bucketed_positions_equal_a_binary_search(kind):
+    from markwatch.indexes import _Locator
+
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        n = int(rng.integers(0, 3000))
+        if kind == "hashes":  # uniform 64-bit values, beyond the int64 range too
+            values = np.unique(rng.integers(0, 2**64, n, dtype=np.uint64))
+            wanted = np.concatenate([rng.integers(0, 2**64, 300, dtype=np.uint64), values[:40],
+                                     np.array([0, 2**64 - 1], dtype=np.uint64)])
+        else:  # database ids: a dense run with gaps, looked up below, inside and beyond it
+            values = np.unique(rng.integers(int(rng.integers(1, 1000)), int(rng.integers(1000, 10**7)), n))
+            wanted = np.concatenate([rng.integers(-5, 10**7 + 5, 300), values[:40], [0]])
+        assert (_Locator(values).find(wanted) == np.searchsorted(values, wanted)).all()
+
+
 def test_manifest_records_what_the_index_was_built_from(register):
     folder, rows = register
     doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -227,6 +227,58 @@ def app_order_key(application_no: str) -> int:
     return int.from_bytes(application_no.encode("utf-8")[:8].ljust(8, b"\0"), "big")
 
 
+class _Locator:
+    """Where values are, or would be, in a big sorted array of non-negative integers (as
+    `np.searchsorted`, for many values at once).
+
+    A binary search over tens of millions of key hashes misses the cache at every step. The hashes
+    are uniform: a table of where each bucket of values starts (about 8 entries a bucket) leaves a
+    few steps within one bucket, taken for all the values together. (For the few dozen mark ids a
+    stored-field read looks up, a plain binary search is as fast.)"""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        self._table: tuple[int, int, np.ndarray] | None = None
+
+    def _build(self) -> tuple[int, int, np.ndarray]:
+        values, n = self.values, len(self.values)
+        base = int(values[0])
+        span = int(values[-1]) - base + 1
+        buckets = max(1, min(1 << 26, n // 8))
+        shift = max(0, (span - 1).bit_length() - (buckets.bit_length() - 1))
+        count = ((span - 1) >> shift) + 1
+        bounds = (np.arange(count, dtype=np.uint64) << np.uint64(shift)) + np.uint64(base)
+        starts = np.empty(count + 1, dtype=np.int64)
+        starts[:-1] = np.searchsorted(values, bounds.astype(values.dtype))
+        starts[-1] = n
+        return base, shift, starts
+
+    def find(self, wanted: np.ndarray) -> np.ndarray:
+        n = len(self.values)
+        wanted = np.asarray(wanted, dtype=self.values.dtype)
+        if n == 0:
+            return np.zeros(len(wanted), dtype=np.int64)
+        if self._table is None:
+            self._table = self._build()
+        base, shift, starts = self._table
+        count = len(starts) - 1
+        under = wanted < base
+        offset = np.where(under, 0, wanted - np.asarray(base, dtype=self.values.dtype)).astype(np.uint64)
+        bucket = offset >> np.uint64(shift)
+        beyond = bucket >= count
+        bucket = np.minimum(bucket, count - 1).astype(np.int64)
+        lo = np.where(under, 0, np.where(beyond, n, starts[bucket]))
+        hi = np.where(under, 0, np.where(beyond, n, starts[bucket + 1]))
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                return lo
+            mid = (lo + hi) >> 1
+            below = open_ & (self.values[np.minimum(mid, n - 1)] < wanted)
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
+
+
 class _Segment:
     """One sorted posting segment: unique key hashes, offsets into ids; Latin parts; long marks."""
 
@@ -250,7 +302,7 @@ class _Segment:
             raise CorruptIndex(f"index segment {folder / name} is inconsistent")
         # Slicing a memoryview costs a fraction of slicing the memory-mapped array, per text.
         self._blob_view = memoryview(self.text_blob) if len(self.text_blob) else memoryview(b"")
-        self._buckets: tuple[int, np.ndarray] | None = None
+        self._hash_positions = _Locator(self.hashes)
         self.latin: dict[str, list[int]] = extra["latin"]
         self.long_sound: dict[int, list[int]] = {int(k): v for k, v in extra["long_sound"].items()}
         self.name = name
@@ -290,36 +342,11 @@ class _Segment:
             {"latin": latin, "long_sound": {str(k): v for k, v in long_sound.items()}}, ensure_ascii=False),
             encoding="utf-8")
 
-    def _find(self, hashes: np.ndarray) -> np.ndarray:
-        """Where each key hash is, or would be, in the sorted hashes (as `np.searchsorted`).
-
-        A binary search over tens of millions of hashes misses the cache at every step. Hashes are
-        uniform, so a table of where each value of their top bits starts (about 8 hashes a bucket)
-        leaves a few steps within one bucket, for all the probes at once."""
-        n = len(self.hashes)
-        if self._buckets is None:
-            bits = max(1, min(26, math.ceil(math.log2(max(2, n) / 8))))
-            starts = np.empty((1 << bits) + 1, dtype=np.int64)
-            starts[:-1] = np.searchsorted(self.hashes, np.arange(1 << bits, dtype=np.uint64) << np.uint64(64 - bits))
-            starts[-1] = n
-            self._buckets = (bits, starts)
-        bits, starts = self._buckets
-        bucket = (hashes >> np.uint64(64 - bits)).astype(np.int64)
-        lo, hi = starts[bucket], starts[bucket + 1]
-        while True:
-            open_ = lo < hi
-            if not open_.any():
-                return lo
-            mid = (lo + hi) >> 1
-            below = open_ & (self.hashes[np.minimum(mid, n - 1)] < hashes)
-            lo = np.where(below, mid + 1, lo)
-            hi = np.where(open_ & ~below, mid, hi)
-
     def _gather_tagged(self, hashes: np.ndarray, tags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The postings of these key hashes, each with the tag of the key it came from."""
         if len(self.hashes) == 0 or len(hashes) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=tags.dtype)
-        pos = np.minimum(self._find(hashes), len(self.hashes) - 1)
+        pos = np.minimum(self._hash_positions.find(hashes), len(self.hashes) - 1)
         hit = self.hashes[pos] == hashes
         pos, tags = pos[hit], tags[hit]
         if len(pos) == 0:
@@ -335,7 +362,7 @@ class _Segment:
         narrowed by a binary search in each of the others (each sorted by id)."""
         if len(self.hashes) == 0 or len(hashes) == 0:
             return np.zeros(0, dtype=np.int64)
-        pos = np.minimum(self._find(hashes), len(self.hashes) - 1)
+        pos = np.minimum(self._hash_positions.find(hashes), len(self.hashes) - 1)
         if not (self.hashes[pos] == hashes).all():
             return np.zeros(0, dtype=np.int64)
         starts, ends = self.offsets[pos], self.offsets[pos + 1]
