@@ -1179,19 +1179,19 @@ class KeyIndex:
         at = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(offsets[s] - (ends - lens), lens)
         fid = data[at]
         mark = np.repeat(owners, lens)
+        posting_slot = np.repeat(s, lens)
         brand = self.form_brand[fid].astype(np.int64)
         code = mark * nb + brand
         filtering = np.fromiter((g is not None and g[1] for _, _, g in items), dtype=bool, count=len(items))
         mark_mask = np.fromiter((g[0] if g is not None else 0 for _, _, g in items), dtype=np.int64, count=len(items))
         ok = ~filtering[mark] | self._opened()[brand] | ((self.brand_mask[brand] & mark_mask[mark]) != 0)
-        checked = np.repeat(checked_slot[s], lens)
+        checked = checked_slot[posting_slot]
         direct = np.unique(code[ok & ~checked])
         found: set[int] = set(direct.tolist())
         # Checked families: only for pairs no exact family hit, grouped by (mark, brand form).
         rest = np.flatnonzero(ok & checked)
         rest = rest[~np.isin(code[rest], direct, assume_unique=False)]
         families: dict[tuple[int, int], set[str]] = {}
-        posting_slot = np.repeat(s, lens)
         for n, f, sl in zip(mark[rest].tolist(), fid[rest].tolist(), posting_slot[rest].tolist()):
             families.setdefault((n, f), set()).add(slot_keys[sl][0])
         thresholds = self._thresholds() if families else None
@@ -1213,7 +1213,7 @@ class KeyIndex:
         for c in found:
             out[c // nb].add(c % nb)
         meaning: list[set[int]] = [set() for _ in items]
-        for c in np.unique(code[ok & np.repeat(flat.meaning[s], lens)]).tolist():
+        for c in np.unique(code[ok & flat.meaning[posting_slot]]).tolist():
             if c in found:
                 meaning[c // nb].add(c % nb)
         extra = self._direct_candidates(items, out)
