@@ -1135,7 +1135,7 @@ class KeyIndex:
     def _lists(self) -> tuple[list[int], list[int], list[bool]]:
         """Plain lists of the per-form / per-brand arrays: the inner loop indexes them per posting."""
         if self._plain is None or len(self._plain[0]) != len(self.form_brand):
-            opened = (self.well_known | ~self.brand_has_classes).tolist()
+            opened = self._opened().tolist()
             self._plain = (self.form_brand.tolist(), self.brand_mask.tolist(), opened)
         return self._plain
 
