@@ -46,6 +46,9 @@ class Settings:
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 60.0
     delivery_backoff_max_seconds: float = 6 * 3600.0
+    # API request bodies: the brand import route takes a table of up to 20 MiB, every other route far less
+    max_body_bytes: int = 1 << 20
+    max_import_bytes: int = 21 << 20
     # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
     token_pepper: str = ""
     extra: dict = field(default_factory=dict)

@@ -38,6 +38,11 @@ def create_app(service: Service | None = None) -> FastAPI:
         status = next(code for cls, code in _STATUS if isinstance(exc, cls))
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    from .limits import BodyGuard
+
+    # outermost: bodies are refused (no token, too large) before any parsing reads them
+    app.add_middleware(BodyGuard, service=app.state.service, prefix=API_PREFIX)
+
     for r in (watchlists.router, subscriptions.router, alerts.router, tools.router):
         app.include_router(r, prefix=API_PREFIX)
 

@@ -13,6 +13,10 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="An organisation's API token, from `markwatch org create` or `markwatch org token`.")
 
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+MISSING_TOKEN = "missing token: send the header Authorization: Bearer <token> (缺少令牌)"
+INVALID_TOKEN = "invalid or revoked token (令牌无效)"
+# request.state key under which the body guard (limits.py) leaves the principal it has authenticated
+PRINCIPAL_STATE = "principal"
 
 
 def get_service(request: Request) -> Service:
@@ -20,12 +24,14 @@ def get_service(request: Request) -> Service:
 
 
 def get_principal(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    checked = getattr(request.state, PRINCIPAL_STATE, None)
+    if checked is not None:
+        return checked
     if cred is None or not cred.credentials:
-        raise HTTPException(401, "missing token: send the header Authorization: Bearer <token> (缺少令牌)",
-                            headers=UNAUTHORIZED)
+        raise HTTPException(401, MISSING_TOKEN, headers=UNAUTHORIZED)
     principal = get_service(request).authenticate(cred.credentials)
     if principal is None:
-        raise HTTPException(401, "invalid or revoked token (令牌无效)", headers=UNAUTHORIZED)
+        raise HTTPException(401, INVALID_TOKEN, headers=UNAUTHORIZED)
     return principal
 
 
