@@ -368,6 +368,47 @@ def test_timeline_compare_search_runs_me(client: TestClient, world: World):
                                                              "name": STATION, "kind": "station", "is_admin": False}
 
 
+def test_redact_urls_keeps_host_and_path_only():
+    from markwatch.errors import redact_urls
+
+    text = ("https://gazette-user:S3cretPw@host.example:8443/feed?api_key=K3Y: ConnectError; "
+            "http://[::1]:9/x#tok and ftp://u@h/p, drop folder /srv/in")
+    assert redact_urls(text) == ("https://host.example:8443/feed?…: ConnectError; "
+                                 "http://[::1]:9/x and ftp://h/p, drop folder /srv/in")
+    assert redact_urls(None) is None
+
+
+def test_runs_keep_source_secrets_out_and_details_for_admins(tmp_path):
+    from sqlalchemy import select
+
+    from markwatch.store.tables import Run
+
+    from .servicekit import free_port
+
+    secret_url = f"https://gazette-user:S3cretPw@127.0.0.1:{free_port()}/feed?api_key=K3Y"
+    svc = make_service(f"sqlite:///{tmp_path}/runs.db", tmp_path, source_urls=(secret_url,))
+    w = seed(svc, tmp_path)
+    result = svc.cycle()
+    assert result.status == "partial"
+    with svc.db.session() as s:
+        stored = s.scalar(select(Run.error).where(Run.id == result.run_id))
+    assert "127.0.0.1" in stored and "/feed" in stored
+    for secret in ("S3cretPw", "K3Y", "gazette-user"):
+        assert secret not in stored
+    c = TestClient(create_app(svc))
+    admin = c.get(f"{API}/runs", headers=auth(w.tokens[ADMIN])).json()
+    assert admin[0]["id"] == result.run_id and admin[0]["error"] == stored and "alerts_total" in admin[0]
+    station = c.get(f"{API}/runs", headers=auth(w.tokens[STATION])).json()
+    assert [r["id"] for r in station] == [r["id"] for r in admin]
+    assert set(station[0]) == {"id", "kind", "status", "started_at", "finished_at", "alerts_new"}
+    assert station[0]["status"] == "partial" and "S3cretPw" not in json.dumps(station)
+    # own counts: the station's new alerts are on its watchlist, the other station has none of them
+    seeded = station[-1]
+    other = c.get(f"{API}/runs", headers=auth(w.tokens[OTHER])).json()[-1]
+    assert seeded["alerts_new"] >= 2 and other["alerts_new"] < admin[-1]["alerts_new"]
+    assert seeded["alerts_new"] + other["alerts_new"] <= admin[-1]["alerts_new"]
+
+
 def test_token_rotation_revokes_the_old_token(tmp_path):
     svc = make_service(f"sqlite:///{tmp_path}/rot.db", tmp_path)
     _, token = svc.create_org("绍兴市商标品牌指导站", "station")

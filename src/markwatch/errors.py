@@ -1,5 +1,10 @@
 """One base error class; every message says what happened and what to do next."""
 
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
 
 class MarkwatchError(Exception):
     """Base class of every error markwatch raises on purpose."""
@@ -38,3 +43,31 @@ class MissingExtra(MarkwatchError):
             f"`pip install 'markwatch[{extra}]'`"
         )
         self.extra = extra
+
+
+# a URL ends before the punctuation that follows it in a message ("<url>: ConnectError", "<url>, …")
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>:;,.)]")
+
+
+def redact_urls(text: str | None) -> str | None:
+    """``text`` with every URL cut down to scheme, host, port and path.
+
+    Source URLs often carry credentials (``user:pw@``, ``?api_key=``, ``#token``), and error texts
+    that name them are stored and shown; the host and path are enough to see which source failed.
+    """
+    if not text:
+        return text
+    return _URL.sub(_redact_url, text)
+
+
+def _redact_url(m: re.Match) -> str:
+    try:
+        parts = urlsplit(m.group(0))
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6
+            host = f"[{host}]"
+        netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    except ValueError:  # not parseable as a URL (a bad port, a stray bracket): keep only the scheme
+        return m.group(0).split("://", 1)[0] + "://…"
+    redacted = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return redacted + ("?…" if parts.query else "")

@@ -41,6 +41,10 @@ RUN_LOCK = "run"
 _DB_LOCK = threading.Lock()
 
 
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
 @dataclass
 class CycleResult:
     """One guarded "pull sources, run, deliver" cycle (the nightly job)."""
@@ -156,18 +160,30 @@ class Service:
     def retry_quarantine(self, ids: Sequence[int], fixes: dict[int, dict] | None = None) -> dict[int, str]:
         return retry_quarantined(self.db, self.normaliser, ids, fixes)
 
-    def runs(self, limit: int = 20) -> list[dict]:
+    def runs(self, limit: int = 20, principal: "Principal | None" = None) -> list[dict]:
+        """The run history. The operator (no principal) and admins see it all; other organisations see
+        whether each run worked and the new alerts on their own watchlists, not the totals across tenants
+        or the error texts (source addresses, folder paths, database messages are the operator's)."""
+        from .tenancy import visible_ids
+
         with self.db.session() as s:
-            rows = s.scalars(select(Run).order_by(Run.id.desc()).limit(limit))
-            return [
-                {"id": r.id, "kind": r.kind, "status": r.status, "engine": r.engine,
-                 "started_at": r.started_at.isoformat() if r.started_at else None,
-                 "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-                 "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
-                 "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new, "alerts_total": r.alerts_total,
-                 "error": r.error}
-                for r in rows
-            ]
+            rows = list(s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+            visible = None if principal is None else visible_ids(s, principal)
+            if visible is None:
+                return [
+                    {"id": r.id, "kind": r.kind, "status": r.status, "engine": r.engine,
+                     "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
+                     "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
+                     "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
+                     "alerts_total": r.alerts_total, "error": r.error}
+                    for r in rows
+                ]
+            own = dict(s.execute(
+                select(AlertRow.run_id, func.count(AlertRow.id))
+                .where(AlertRow.run_id.in_([r.id for r in rows]), AlertRow.watchlist_id.in_(visible))
+                .group_by(AlertRow.run_id)).all()) if rows and visible else {}
+            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": _iso(r.started_at),
+                     "finished_at": _iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
 
     def counts(self) -> dict:
         with self.db.session() as s:

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from ..errors import redact_urls
 
 
 def utcnow() -> datetime:
@@ -179,6 +181,11 @@ class Run(Base):
     alerts_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     engine: Mapped[str] = mapped_column(String(20), default="local")
+
+    @validates("error")
+    def _redact_error(self, _key: str, value: str | None) -> str | None:
+        # every error text reaches the row through here: source URLs lose their credentials first
+        return redact_urls(value)
 
 
 class AlertRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from ...orgs import Principal
 from ...service import Service
@@ -39,7 +39,9 @@ def search(mark: str = Query(min_length=1, max_length=500), classes: list[int] =
         return service.search(mark, classes=classes, top=top)
 
 
-@router.get("/runs", summary="Run history: started, finished, files, marks, alerts, errors")
-def runs(request: Request, limit: int = Query(20, ge=1, le=200), _: Principal = Depends(get_principal),
+@router.get("/runs", summary="Run history: status and the caller's new alerts; counts and errors for admins",
+            description="Admins see every count and the error text; other organisations see each run's status "
+                        "and the new alerts on the watchlists they own or subscribe to.")
+def runs(limit: int = Query(20, ge=1, le=200), principal: Principal = Depends(get_principal),
          service: Service = Depends(get_service)) -> list[dict]:
-    return service.runs(limit)
+    return service.runs(limit, principal)
