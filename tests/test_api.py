@@ -453,3 +453,47 @@ def test_org_commands(tmp_path, monkeypatch):
     assert svc.authenticate(new) is not None
     r = runner.invoke(app, ["org", "token", "不存在"])
     assert r.exit_code == 2 and "no organisation" in r.output
+
+
+def test_org_revoke_and_token_expiry(tmp_path, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from markwatch import cli_service
+    from markwatch.cli import app
+    from markwatch.store.tables import Organisation
+
+    name = "湖州市商标品牌指导站"
+    svc = make_service(f"sqlite:///{tmp_path}/revoke.db", tmp_path)
+    monkeypatch.setattr(cli_service, "_service", lambda: svc)
+    runner = CliRunner()
+    c = TestClient(create_app(svc))
+    token = runner.invoke(app, ["org", "create", name]).stdout.strip()
+    assert c.get(f"{API}/me", headers=auth(token)).status_code == 200
+    r = runner.invoke(app, ["org", "revoke", name])
+    assert r.exit_code == 0 and "revoked" in r.output
+    assert c.get(f"{API}/me", headers=auth(token)).status_code == 401
+    assert c.post(f"{API}/watchlists", headers=auth(token), json={"name": "x"}).status_code == 401
+    assert json.loads(runner.invoke(app, ["org", "list", "--json"]).stdout)[0]["has_token"] is False
+    r = runner.invoke(app, ["org", "revoke", name])
+    assert r.exit_code == 0 and "nothing to revoke" in r.output
+    assert runner.invoke(app, ["org", "revoke", "不存在"]).exit_code == 2
+
+    # a token issued for a limited time works until then, and not after
+    r = runner.invoke(app, ["org", "token", name, "--expires-days", "30"])
+    limited = r.stdout.strip()
+    assert r.exit_code == 0 and "30 days" in r.output
+    assert c.get(f"{API}/me", headers=auth(limited)).status_code == 200
+    expires = json.loads(runner.invoke(app, ["org", "list", "--json"]).stdout)[0]["token_expires_at"]
+    assert timedelta(days=29) < datetime.fromisoformat(expires) - datetime.now(timezone.utc) <= timedelta(days=30)
+    with svc.db.session() as s:
+        s.execute(update(Organisation).values(token_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert c.get(f"{API}/me", headers=auth(limited)).status_code == 401
+    assert c.post(f"{API}/compare", headers=auth(limited), json={"brand": "a", "candidate": "b"}).status_code == 401
+    assert runner.invoke(app, ["org", "token", name, "--expires-days", "0"]).exit_code == 2
+    # a new token without --expires-days does not expire
+    unlimited = runner.invoke(app, ["org", "token", name]).stdout.strip()
+    assert c.get(f"{API}/me", headers=auth(unlimited)).status_code == 200
+    assert json.loads(runner.invoke(app, ["org", "list", "--json"]).stdout)[0]["token_expires_at"] is None

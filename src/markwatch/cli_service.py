@@ -23,13 +23,17 @@ def _logging(verbose: bool) -> None:
 
 
 # ---------------------------------------------------------------- organisations
+_EXPIRES_HELP = "The token stops working after this many days (default: it does not expire)."
+
+
 @org_app.command("create")
 def org_create(name: str = typer.Argument(..., help="Organisation name, e.g. 杭州市商标品牌指导站"),
                kind: str = typer.Option("station", help="station, association or admin"),
+               expires_days: int | None = typer.Option(None, "--expires-days", help=_EXPIRES_HELP),
                as_json: bool = typer.Option(False, "--json")) -> None:
     """Create an organisation and print its API token (shown once; only a hash is stored)."""
     with _errors():
-        org, token = _service().create_org(name, kind)
+        org, token = _service().create_org(name, kind, expires_days)
     if as_json:
         _print_json({**org, "token": token})
         return
@@ -46,20 +50,31 @@ def org_list(as_json: bool = typer.Option(False, "--json")) -> None:
         _print_json(rows)
         return
     t = Table(title="organisations")
-    for col in ("id", "name", "kind", "token", "created"):
+    for col in ("id", "name", "kind", "token", "token expires", "created"):
         t.add_column(col)
     for r in rows:
-        t.add_row(str(r["id"]), r["name"], r["kind"], "yes" if r["has_token"] else "no", r["created_at"] or "")
+        t.add_row(str(r["id"]), r["name"], r["kind"], "yes" if r["has_token"] else "no",
+                  (r["token_expires_at"] or "never") if r["has_token"] else "", r["created_at"] or "")
     out.print(t)
 
 
 @org_app.command("token")
-def org_token(name: str = typer.Argument(..., help="Organisation name")) -> None:
+def org_token(name: str = typer.Argument(..., help="Organisation name"),
+              expires_days: int | None = typer.Option(None, "--expires-days", help=_EXPIRES_HELP)) -> None:
     """Issue a new token for an organisation (the old one stops working) and print it once."""
     with _errors():
-        token = _service().rotate_token(name)
-    err.print(f"new API token for {name!r}; the previous token no longer works:")
+        token = _service().rotate_token(name, expires_days)
+    until = f", valid for {expires_days} days" if expires_days is not None else ""
+    err.print(f"new API token for {name!r}{until}; the previous token no longer works:")
     out.print(token, soft_wrap=True, highlight=False)
+
+
+@org_app.command("revoke")
+def org_revoke(name: str = typer.Argument(..., help="Organisation name")) -> None:
+    """Cut off an organisation's token at once (e.g. when it leaked); `org token` issues a new one."""
+    with _errors():
+        had = _service().revoke_token(name)
+    err.print(f"the API token of {name!r} is revoked" if had else f"{name!r} had no token; nothing to revoke")
 
 
 # ---------------------------------------------------------------- serve, schedule, pull, deliver

@@ -3,6 +3,7 @@
 A token is shown once, when made; the database keeps only HMAC-SHA256(pepper, token). Tokens are 256
 random bits, so a keyed fast hash is enough (there is nothing to guess by brute force) and it lets the
 lookup use the unique index on ``token_hash``; the final check is a constant-time comparison.
+A token may carry an expiry (``token_expires_at``); revoking one clears the hash, so nothing matches it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,7 +59,25 @@ def authenticate(s: Session, token: str | None, pepper: str = "") -> Principal |
     org = s.scalar(select(Organisation).where(Organisation.token_hash == wanted))
     if org is None or org.token_hash is None or not hmac.compare_digest(org.token_hash, wanted):
         return None
+    if org.token_expires_at is not None and _utc(org.token_expires_at) <= datetime.now(timezone.utc):
+        return None
     return principal_of(org)
+
+
+def _utc(dt: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
+
+
+def _issue(org: Organisation, pepper: str, expires_days: int | None) -> str:
+    """A new token for ``org``; the previous one, if any, stops working."""
+    if expires_days is not None and expires_days < 1:
+        raise MarkwatchError("--expires-days must be at least 1")
+    token = new_token()
+    org.token_hash = hash_token(token, pepper)
+    org.token_expires_at = (datetime.now(timezone.utc) + timedelta(days=expires_days)
+                            if expires_days is not None else None)
+    return token
 
 
 def _check_kind(kind: str) -> None:
@@ -65,7 +85,8 @@ def _check_kind(kind: str) -> None:
         raise MarkwatchError(f"unknown organisation kind {kind!r}; use one of {', '.join(ORG_KINDS)}")
 
 
-def create_org(s: Session, name: str, kind: str, pepper: str = "") -> tuple[Organisation, str]:
+def create_org(s: Session, name: str, kind: str, pepper: str = "",
+               expires_days: int | None = None) -> tuple[Organisation, str]:
     """A new organisation with a new token; an organisation that exists without a token (made by a
     watchlist import) gets its token here."""
     _check_kind(kind)
@@ -79,24 +100,33 @@ def create_org(s: Session, name: str, kind: str, pepper: str = "") -> tuple[Orga
         org = Organisation(name=name, kind=kind)
         s.add(org)
     org.kind = kind
-    token = new_token()
-    org.token_hash = hash_token(token, pepper)
+    token = _issue(org, pepper, expires_days)
     s.flush()
     return org, token
 
 
-def rotate_token(s: Session, name: str, pepper: str = "") -> str:
+def _named(s: Session, name: str) -> Organisation:
     org = s.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         raise NotFound(f"no organisation named {name!r}; create it with `markwatch org create`")
-    token = new_token()
-    org.token_hash = hash_token(token, pepper)
-    return token
+    return org
+
+
+def rotate_token(s: Session, name: str, pepper: str = "", expires_days: int | None = None) -> str:
+    return _issue(_named(s, name), pepper, expires_days)
+
+
+def revoke_token(s: Session, name: str) -> bool:
+    """Cut the organisation's token off; its data stays. False when it had no token."""
+    org = _named(s, name)
+    had = org.token_hash is not None
+    org.token_hash, org.token_expires_at = None, None
+    return had
 
 
 def list_orgs(s: Session) -> list[dict]:
     from .tenancy import iso
 
     return [{"id": o.id, "name": o.name, "kind": o.kind, "has_token": o.token_hash is not None,
-             "created_at": iso(o.created_at)}
+             "token_expires_at": iso(o.token_expires_at), "created_at": iso(o.created_at)}
             for o in s.scalars(select(Organisation).order_by(Organisation.id))]

@@ -194,12 +194,12 @@ class Service:
             }
 
     # ---------------------------------------------------------------- organisations and tokens
-    def create_org(self, name: str, kind: str = "station") -> tuple[dict, str]:
+    def create_org(self, name: str, kind: str = "station", expires_days: int | None = None) -> tuple[dict, str]:
         """A new organisation and its API token (shown once; only its hash is stored)."""
         from .orgs import create_org
 
         with self.db.session() as s:
-            org, token = create_org(s, name, kind, self.settings.token_pepper)
+            org, token = create_org(s, name, kind, self.settings.token_pepper, expires_days)
             return {"id": org.id, "name": org.name, "kind": org.kind}, token
 
     def orgs(self) -> list[dict]:
@@ -208,11 +208,17 @@ class Service:
         with self.db.session() as s:
             return list_orgs(s)
 
-    def rotate_token(self, name: str) -> str:
+    def rotate_token(self, name: str, expires_days: int | None = None) -> str:
         from .orgs import rotate_token
 
         with self.db.session() as s:
-            return rotate_token(s, name, self.settings.token_pepper)
+            return rotate_token(s, name, self.settings.token_pepper, expires_days)
+
+    def revoke_token(self, name: str) -> bool:
+        from .orgs import revoke_token
+
+        with self.db.session() as s:
+            return revoke_token(s, name)
 
     def authenticate(self, token: str | None) -> "Principal | None":
         from .orgs import authenticate
