@@ -154,3 +154,13 @@ def test_a_normal_chunked_import_still_works(live: int, world: World):
     status, body, _ = _import_request(live, world.tokens[STATION], world.watchlist_a, [table])
     assert status == 200, body
     assert body["brands_new"] == 1
+
+
+def test_a_body_request_looks_its_token_up_once(world: World, monkeypatch):
+    calls = []
+    real = type(world.svc).authenticate
+    monkeypatch.setattr(type(world.svc), "authenticate", lambda self, t: calls.append(t) or real(self, t))
+    client = TestClient(create_app(world.svc))
+    r = client.post(f"{API}/compare", headers={"Authorization": f"Bearer {world.tokens[STATION]}"},
+                    json={"brand": "康师傅", "candidate": "康帅傅"})
+    assert r.status_code == 200 and calls == [world.tokens[STATION]]

@@ -51,8 +51,9 @@ class BodyGuard:
                 detail = INVALID_TOKEN if headers.get(b"authorization") else MISSING_TOKEN
                 await _answer(send, 401, detail, [(b"www-authenticate", b"Bearer")])
                 return
-            # get_principal takes it from here instead of looking the token up a second time
-            scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
+            # get_principal takes it from here instead of looking the token up a second time; a new
+            # state dict, so that nothing shared between requests could ever carry it over
+            scope = {**scope, "state": {**scope.get("state", {}), PRINCIPAL_STATE: principal}}
 
         limit = self.limit_for(path)
         declared = headers.get(b"content-length")
