@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
-from .deps import MISSING_TOKEN, INVALID_TOKEN, PRINCIPAL_STATE
+from .deps import INVALID_TOKEN, MISSING_TOKEN, PRINCIPAL_STATE
 
 if TYPE_CHECKING:  # pragma: no cover
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
