@@ -97,10 +97,9 @@ def rank_results(scored: list[tuple[tuple, dict]], top: int) -> list[dict]:
     return [r for _, r in scored[:top]]
 
 
-def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]):
-    query = Brand(brand_id="query", mark=mark, classes=tuple(classes))
-    matcher.normaliser.add_brand_words([mark])
-    return profiler.profile_brand(query)
+def _query_profile(matcher: Matcher, mark: str, classes: Sequence[int]):
+    # one query, profiled on the plain path: the batch profiler's caches serve the shared brand words
+    return matcher.profile_query(Brand(brand_id="query", mark=mark, classes=tuple(classes)))
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
@@ -185,7 +184,7 @@ def exact_search(matcher: Matcher, rows: Sequence[RegisterRow], mark: str, *, cl
     from .profiles import FastProfiler
 
     profiler = profiler or FastProfiler(matcher)
-    bp = _query_profile(matcher, profiler, mark, classes)
+    bp = _query_profile(matcher, mark, classes)
     return rank_results(_score_rows(matcher, profiler, bp, rows, classes, None), top)
 
 
@@ -467,7 +466,7 @@ class RegisterSearcher:
         stops when it cannot beat the current `top`-th result (ties broken by application number,
         then id, as the ranking does).
         """
-        bp = _query_profile(self.matcher, self.profiler, mark, classes)
+        bp = _query_profile(self.matcher, mark, classes)
         self._own = {}
         ids, masks, confirm = self.candidates(bp)
         self.candidate_counts.append(len(ids))
