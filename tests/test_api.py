@@ -25,6 +25,7 @@ def world(tmp_path_factory) -> World:
     w = seed(svc, tmp)
     station = svc.as_org(svc.authenticate(w.tokens[STATION]))
     station.subscribe(w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org")
+    svc.update_register_index()  # as the nightly cycle does
     return w
 
 
@@ -361,7 +362,8 @@ def test_timeline_compare_search_runs_me(client: TestClient, world: World):
                                                           "brand_classes": [30], "candidate_classes": [30]})
     assert r.status_code == 200 and r.json()["similar"] is True and r.json()["reasons"]
     r = client.get(f"{API}/search", headers=hdr, params={"mark": "康师傅", "classes": [30]})
-    assert r.status_code == 200 and r.json()[0]["mark"] == "康帅傅"
+    assert r.status_code == 200 and r.json()["results"][0]["mark"] == "康帅傅"
+    assert r.json()["marks_not_indexed"] == 0 and r.json()["index_marks"] > 0 and r.json()["index_built_at"]
     runs = client.get(f"{API}/runs", headers=hdr).json()
     assert runs and runs[0]["status"] == "done" and runs[0]["alerts_new"] >= 2
     assert client.get(f"{API}/me", headers=hdr).json() == {"id": client.get(f"{API}/me", headers=hdr).json()["id"],
@@ -412,3 +414,81 @@ def test_org_commands(tmp_path, monkeypatch):
     assert svc.authenticate(new) is not None
     r = runner.invoke(app, ["org", "token", "不存在"])
     assert r.exit_code == 2 and "no organisation" in r.output
+
+
+def _index_files(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_search_uses_the_index_as_it_is_and_says_how_fresh(tmp_path):
+    from .servicekit import write_jsonl
+
+    svc = make_service(f"sqlite:///{tmp_path}/fresh.db", tmp_path)
+    w = seed(svc, tmp_path)
+    c = TestClient(create_app(svc))
+    r = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"})
+    assert r.status_code == 503 and "index" in r.json()["detail"]  # not built by a request
+    svc.update_register_index()
+    folder = svc.settings.index_dir / "register"
+    first = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"}).json()
+    files = _index_files(folder)
+    svc.ingest([write_jsonl(tmp_path / "more.jsonl", [
+        {"application_no": "99000001", "mark": "康帅傅", "classes": [30], "applicant": "某公司",
+         "publication_date": "2026-11-27", "gazette_issue": "1999"},
+        {"application_no": "99000002", "mark": "康师付", "classes": [30], "applicant": "某公司",
+         "publication_date": "2026-11-27", "gazette_issue": "1999"}])])
+    later = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"}).json()
+    assert _index_files(folder) == files
+    assert later["index_marks"] == first["index_marks"] and later["index_built_at"] == first["index_built_at"]
+    assert first["marks_not_indexed"] == 0 and later["marks_not_indexed"] == 2
+    assert later["results"] == first["results"]
+
+
+def test_compare_and_search_are_rate_limited_per_token(client: TestClient, world: World):
+    from markwatch.api.limits import TokenBuckets, ToolLimits
+
+    saved = client.app.state.tool_limits
+    client.app.state.tool_limits = ToolLimits(TokenBuckets(per_minute=6, burst=3), concurrency=2, queue=2)
+    try:
+        body = {"brand": "康师傅", "candidate": "康帅傅"}
+        got = [client.post(f"{API}/compare", headers=h(world, STATION), json=body) for _ in range(3)]
+        assert [r.status_code for r in got] == [200, 200, 200]
+        r = client.get(f"{API}/search", headers=h(world, STATION), params={"mark": "康师傅"})
+        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 10
+        assert client.post(f"{API}/compare", headers=h(world, OTHER), json=body).status_code == 200
+        assert client.get(f"{API}/search", headers=h(world, OTHER), params={"mark": "康师傅"}).status_code == 200
+    finally:
+        client.app.state.tool_limits = saved
+
+
+def test_tool_calls_beyond_the_queue_get_503():
+    import threading
+
+    from fastapi import HTTPException
+
+    from markwatch.api.limits import TokenBuckets, ToolLimits
+
+    limits = ToolLimits(TokenBuckets(per_minute=0, burst=0), concurrency=1, queue=1)
+    running, release = threading.Event(), threading.Event()
+
+    def hold():
+        with limits.admit("a"):
+            running.set()
+            release.wait(5)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    running.wait(5)
+    waiting = threading.Thread(target=lambda: limits.admit("b").__enter__())  # queued behind the first
+    waiting.start()
+    for _ in range(100):
+        if limits._admitted._value == 0:  # type: ignore[attr-defined]
+            break
+        threading.Event().wait(0.01)
+    with pytest.raises(HTTPException) as exc:
+        with limits.admit("c"):
+            pass
+    assert exc.value.status_code == 503 and exc.value.headers["Retry-After"]
+    release.set()
+    first.join(5)
+    waiting.join(5)

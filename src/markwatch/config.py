@@ -46,6 +46,13 @@ class Settings:
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 60.0
     delivery_backoff_max_seconds: float = 6 * 3600.0
+    # Compare/search per API token: calls per minute (0 = no limit) after a burst, then at most
+    # tool_concurrency running at once and tool_queue waiting (503 beyond), so they cannot take every
+    # server thread from the other endpoints.
+    tool_rate_per_minute: float = 60.0
+    tool_rate_burst: int = 20
+    tool_concurrency: int = 2
+    tool_queue: int = 8
     # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
     token_pepper: str = ""
     extra: dict = field(default_factory=dict)

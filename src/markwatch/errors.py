@@ -38,3 +38,7 @@ class MissingExtra(MarkwatchError):
             f"`pip install 'markwatch[{extra}]'`"
         )
         self.extra = extra
+
+
+class Unavailable(MarkwatchError):
+    """Something a call needs is not there yet (the register index before its first build); retry later."""

@@ -15,6 +15,7 @@ import gc
 import heapq
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .candidates import (
     sound_look_scores,
     sound_near_bound,
 )
+from .errors import Unavailable
 from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key
 from .matcher import Matcher
 from .model import Brand
@@ -589,6 +591,7 @@ def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
 # Opened (and checksum-verified) register indexes of this process, reused while their manifest and
 # the database are unchanged: a server verifies the files once, not on every query.
 _OPEN: dict[tuple[str, int, str], RegisterSearcher] = {}
+_OPENING = threading.Lock()  # concurrent first searches open (and verify) the files once
 
 
 def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
@@ -600,24 +603,37 @@ def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
 
 
 def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Sequence[int] = (),
-                    top: int = 10, index_dir: Path | None = None) -> list[dict]:
-    """Clearance search over every stored mark, through the persistent register index."""
+                    top: int = 10, index_dir: Path | None = None) -> dict:
+    """Clearance search over the stored marks, through the persistent register index as it is.
+
+    The index is never built or extended here (that takes minutes at scale; the nightly cycle and
+    `markwatch index build` do it): the answer says how fresh it is, and marks stored since it was
+    updated are not searched.
+    """
     folder = Path(index_dir or "indexes") / "register"
     key = (str(folder.resolve()), id(matcher), db.url)
+    stamp = _manifest_stamp(folder)
+    if stamp is None:
+        raise Unavailable(f"no register index at {folder} yet: it is built by the nightly cycle "
+                            "or by `markwatch index build`")
     searcher = _OPEN.get(key)
-    if searcher is not None:
-        count, max_id = register_state(db)
-        if (searcher.index.rows, searcher.index.max_id) != (count, max_id) or \
-                searcher.stamp != _manifest_stamp(folder):
-            searcher = None
-    if searcher is None:
-        index = ensure_register_index(db, matcher, folder)
-        searcher = RegisterSearcher(index, matcher, db_fetch(db))
-        searcher.warm_up()
-        # What is loaded now lives as long as the process: keep the cyclic collector off it, so that
-        # a full collection does not pause a search for the whole heap.
-        gc.collect()
-        gc.freeze()
-        searcher.stamp = _manifest_stamp(folder)
-        _OPEN[key] = searcher
-    return searcher.search(mark, classes=classes, top=top)
+    if searcher is None or searcher.stamp != stamp:
+        with _OPENING:
+            searcher = _OPEN.get(key)
+            if searcher is None or searcher.stamp != stamp:
+                searcher = RegisterSearcher(RegisterIndex.open(folder), matcher, db_fetch(db))
+                searcher.warm_up()
+                # What is loaded now lives as long as the process: keep the cyclic collector off it, so
+                # that a full collection does not pause a search for the whole heap.
+                gc.collect()
+                gc.freeze()
+                searcher.stamp = stamp
+                _OPEN[key] = searcher
+    index = searcher.index
+    with db.session() as s:  # a range on the primary key: cheap at any size
+        newer = s.scalar(select(func.count(GazetteMark.id)).where(GazetteMark.id > index.max_id)) or 0
+    return {
+        "results": searcher.search(mark, classes=classes, top=top),
+        "index_marks": index.rows, "index_built_at": index.manifest.get("built_at"),
+        "index_updated_at": index.manifest.get("updated_at"), "marks_not_indexed": int(newer),
+    }
