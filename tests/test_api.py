@@ -492,3 +492,13 @@ def test_tool_calls_beyond_the_queue_get_503():
     release.set()
     first.join(5)
     waiting.join(5)
+
+
+def test_concurrent_searches_give_the_answers_they_give_alone(world: World):
+    from concurrent.futures import ThreadPoolExecutor
+
+    marks = ["康师傅", "雪碧", "康帅傅", "雷碧", "娃哈哈", "周黑鸭"] * 3
+    alone = {m: world.svc.search(m, classes=[30, 32])["results"] for m in set(marks)}
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda m: world.svc.search(m, classes=[30, 32])["results"], marks))
+    assert together == [alone[m] for m in marks]

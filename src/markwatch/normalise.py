@@ -210,10 +210,11 @@ class Normaliser:
         if not new:
             return
         # replaced, never changed in place: a reader keeps a consistent set
-        self.brand_words = frozenset(self.brand_words | new)
-        if self._tokenizer is not None:
-            for w in new:
-                self._tokenizer.add_word(w, freq=100000)  # type: ignore[attr-defined]
+        with self._lock:  # a run adds its brands while searches may be segmenting
+            self.brand_words = frozenset(self.brand_words | new)
+            if self._tokenizer is not None:
+                for w in new:
+                    self._tokenizer.add_word(w, freq=100000)  # type: ignore[attr-defined]
 
     def clean(self, text: str) -> str:
         return strip_punctuation(fold_numerals(to_simplified(fold_width_case(text))))

@@ -206,14 +206,34 @@ class RegisterSearcher:
         self.scored_counts: list[int] = []
         self.stamp: tuple[float, int] | None = None
         self._bounds = family_bounds()
-        self._own: dict[int, float] = {}
-        self._place: str | None = None
+        # What one query works with (set by `search` and `candidates`), per thread: a server runs
+        # several searches on one searcher at once.
+        self._query = threading.local()
+        self._tables = threading.Lock()  # the lazily built shared tables below are filled once
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
         self._latin_starts: list[int] = []
         self._bits: dict[str, int] = {}
         self._families: list[str] = []
         self._mask_families: dict[int, frozenset[str]] = {}
+
+    @property
+    def _own(self) -> dict[int, float]:
+        """The query's own-key bounds per mark id."""
+        return self._query.__dict__.setdefault("own", {})
+
+    @_own.setter
+    def _own(self, value: dict[int, float]) -> None:
+        self._query.own = value
+
+    @property
+    def _place(self) -> str | None:
+        """The place name of the query, when it is a place-product mark."""
+        return self._query.__dict__.get("place")
+
+    @_place.setter
+    def _place(self, value: str | None) -> None:
+        self._query.place = value
 
     def warm_up(self) -> None:
         """Load the lazily built tables (lexicon reverse index, glyph table, segmenters) before the
@@ -227,19 +247,23 @@ class RegisterSearcher:
 
     def _latin_table(self) -> tuple[list[str], list[list[int]], list[int]]:
         """The register's distinct Latin parts by length, their marks, and where each length starts."""
-        if self._latin is None:
-            merged: dict[str, list[int]] = {}
-            for text, ids in self.index.latin_parts():
-                merged.setdefault(text, []).extend(ids)
-            self._latin = sorted(merged, key=len)
-            self._latin_ids = [merged[t] for t in self._latin]
-            lengths = [len(t) for t in self._latin]
-            top = max(lengths, default=0)
-            self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
-            self._latin_lengths = np.asarray(lengths, dtype=np.int32)
-            self._latin_letters = np.stack([_letter_counts(t) for t in self._latin]) if self._latin \
-                else np.zeros((0, 27), dtype=np.uint8)
-        return self._latin, self._latin_ids, self._latin_starts
+        with self._tables:
+            if self._latin is None:
+                self._build_latin_table()
+        return self._latin, self._latin_ids, self._latin_starts  # type: ignore[return-value]
+
+    def _build_latin_table(self) -> None:
+        merged: dict[str, list[int]] = {}
+        for text, ids in self.index.latin_parts():
+            merged.setdefault(text, []).extend(ids)
+        self._latin = sorted(merged, key=len)
+        self._latin_ids = [merged[t] for t in self._latin]
+        lengths = [len(t) for t in self._latin]
+        top = max(lengths, default=0)
+        self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
+        self._latin_lengths = np.asarray(lengths, dtype=np.int32)
+        self._latin_letters = np.stack([_letter_counts(t) for t in self._latin]) if self._latin \
+            else np.zeros((0, 27), dtype=np.uint8)
 
     def _latin_alike(self, latin: str) -> tuple[list[int], np.ndarray]:
         """Positions in the Latin table of the parts whose ratio with `latin` reaches the cutoff, and
@@ -273,8 +297,11 @@ class RegisterSearcher:
     def _bit(self, family: str) -> int:
         bit = self._bits.get(family)
         if bit is None:
-            bit = self._bits[family] = 1 << len(self._bits)
-            self._families.append(family)
+            with self._tables:  # two queries meeting a new family at once must not share its bit
+                bit = self._bits.get(family)
+                if bit is None:
+                    self._families.append(family)
+                    bit = self._bits[family] = 1 << (len(self._families) - 1)
         return bit
 
     def families_of(self, mask: int) -> frozenset[str]:
