@@ -111,12 +111,20 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
     families that hit each row), a row no meaning family hit skips the meaning channel: it can find
     nothing there (unless an embedding model, which has no keys, is configured)."""
-    from .engines import profile_inputs
+    from .engines import profile_inputs, stored_normal
 
     profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
                                          for r in rows])
+    words = matcher.normaliser.query_words([bp.brand.mark, *bp.brand.aliases])
     out = []
     for row, mp in zip(rows, profiles):
+        if any(w in mp.main.text and w != mp.main.text for w in words):
+            # The query is watched while it is searched, as compare watches its brand: a mark holding
+            # it keeps its generic-looking part. Profiled with the query's words for this search only.
+            mp = matcher.profile_mark(row.mark or "", row.classes or (), goods=row.goods or (),
+                                      similar_groups=row.similar_groups or (), applicant=row.applicant, ref=row.id,
+                                      normal=stored_normal(row.normal),
+                                      normalise=lambda t: matcher.normaliser.normalise(t, extra_words=words))
         if confirm is not None and loose and row.id in loose and row.id not in confirm_extra(confirm):
             if not confirm.confirms(loose[row.id], mp.forms):
                 continue
