@@ -502,3 +502,17 @@ def test_concurrent_searches_give_the_answers_they_give_alone(world: World):
     with ThreadPoolExecutor(6) as pool:
         together = list(pool.map(lambda m: world.svc.search(m, classes=[30, 32])["results"], marks))
     assert together == [alone[m] for m in marks]
+
+
+def test_search_and_compare_agree_on_a_mark_holding_the_query(tmp_path):
+    record = {"application_no": "98000001", "mark": "金牌酒业", "classes": [33], "applicant": "某酒业公司",
+              "publication_date": "2026-09-20", "gazette_issue": "1990"}
+    svc = make_service(f"sqlite:///{tmp_path}/agree.db", tmp_path)
+    seed(svc, tmp_path, extra_records=[record])
+    svc.update_register_index()
+    hit = next(r for r in svc.search("金牌")["results"] if r["mark"] == "金牌酒业")
+    alone = svc.compare("金牌", "金牌酒业", candidate_classes=[33]).as_dict()
+    # what compare finds (金牌 kept whole in 金牌酒业) search finds too; search may find more, from the
+    # normal form stored at ingest
+    assert alone["reasons"] and all(r in hit["reasons"] for r in alone["reasons"])
+    assert hit["mark_score"] >= alone["mark_score"]
