@@ -25,6 +25,7 @@ def world(tmp_path_factory) -> World:
     w = seed(svc, tmp)
     station = svc.as_org(svc.authenticate(w.tokens[STATION]))
     station.subscribe(w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org")
+    svc.update_register_index()  # as the nightly cycle does
     return w
 
 
@@ -361,7 +362,8 @@ def test_timeline_compare_search_runs_me(client: TestClient, world: World):
                                                           "brand_classes": [30], "candidate_classes": [30]})
     assert r.status_code == 200 and r.json()["similar"] is True and r.json()["reasons"]
     r = client.get(f"{API}/search", headers=hdr, params={"mark": "康师傅", "classes": [30]})
-    assert r.status_code == 200 and r.json()[0]["mark"] == "康帅傅"
+    assert r.status_code == 200 and r.json()["results"][0]["mark"] == "康帅傅"
+    assert r.json()["marks_not_indexed"] == 0 and r.json()["index_marks"] > 0 and r.json()["index_built_at"]
     runs = client.get(f"{API}/runs", headers=hdr).json()
     assert runs and runs[0]["status"] == "done" and runs[0]["alerts_new"] >= 2
     assert client.get(f"{API}/me", headers=hdr).json() == {"id": client.get(f"{API}/me", headers=hdr).json()["id"],
@@ -497,3 +499,105 @@ def test_org_revoke_and_token_expiry(tmp_path, monkeypatch):
     unlimited = runner.invoke(app, ["org", "token", name]).stdout.strip()
     assert c.get(f"{API}/me", headers=auth(unlimited)).status_code == 200
     assert json.loads(runner.invoke(app, ["org", "list", "--json"]).stdout)[0]["token_expires_at"] is None
+
+
+def _index_files(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_search_uses_the_index_as_it_is_and_says_how_fresh(tmp_path):
+    from .servicekit import write_jsonl
+
+    svc = make_service(f"sqlite:///{tmp_path}/fresh.db", tmp_path)
+    w = seed(svc, tmp_path)
+    c = TestClient(create_app(svc))
+    r = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"})
+    assert r.status_code == 503 and "index" in r.json()["detail"]  # not built by a request
+    svc.update_register_index()
+    folder = svc.settings.index_dir / "register"
+    first = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"}).json()
+    files = _index_files(folder)
+    svc.ingest([write_jsonl(tmp_path / "more.jsonl", [
+        {"application_no": "99000001", "mark": "康帅傅", "classes": [30], "applicant": "某公司",
+         "publication_date": "2026-11-27", "gazette_issue": "1999"},
+        {"application_no": "99000002", "mark": "康师付", "classes": [30], "applicant": "某公司",
+         "publication_date": "2026-11-27", "gazette_issue": "1999"}])])
+    later = c.get(f"{API}/search", headers=h(w, STATION), params={"mark": "康师傅"}).json()
+    assert _index_files(folder) == files
+    assert later["index_marks"] == first["index_marks"] and later["index_built_at"] == first["index_built_at"]
+    assert first["marks_not_indexed"] == 0 and later["marks_not_indexed"] == 2
+    assert later["results"] == first["results"]
+
+
+def test_compare_and_search_are_rate_limited_per_token(client: TestClient, world: World):
+    from markwatch.api.throttle import TokenBuckets, ToolLimits
+
+    saved = client.app.state.tool_limits
+    client.app.state.tool_limits = ToolLimits(TokenBuckets(per_minute=6, burst=3), concurrency=2, queue=2)
+    try:
+        body = {"brand": "康师傅", "candidate": "康帅傅"}
+        got = [client.post(f"{API}/compare", headers=h(world, STATION), json=body) for _ in range(3)]
+        assert [r.status_code for r in got] == [200, 200, 200]
+        r = client.get(f"{API}/search", headers=h(world, STATION), params={"mark": "康师傅"})
+        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 10
+        assert client.post(f"{API}/compare", headers=h(world, OTHER), json=body).status_code == 200
+        assert client.get(f"{API}/search", headers=h(world, OTHER), params={"mark": "康师傅"}).status_code == 200
+    finally:
+        client.app.state.tool_limits = saved
+
+
+def test_tool_calls_beyond_the_queue_get_503():
+    import threading
+
+    from fastapi import HTTPException
+
+    from markwatch.api.throttle import TokenBuckets, ToolLimits
+
+    limits = ToolLimits(TokenBuckets(per_minute=0, burst=0), concurrency=1, queue=1)
+    running, release = threading.Event(), threading.Event()
+
+    def hold():
+        with limits.admit("a"):
+            running.set()
+            release.wait(5)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    running.wait(5)
+    waiting = threading.Thread(target=lambda: limits.admit("b").__enter__())  # queued behind the first
+    waiting.start()
+    for _ in range(100):
+        if limits._admitted._value == 0:  # type: ignore[attr-defined]
+            break
+        threading.Event().wait(0.01)
+    with pytest.raises(HTTPException) as exc:
+        with limits.admit("c"):
+            pass
+    assert exc.value.status_code == 503 and exc.value.headers["Retry-After"]
+    release.set()
+    first.join(5)
+    waiting.join(5)
+
+
+def test_concurrent_searches_give_the_answers_they_give_alone(world: World):
+    from concurrent.futures import ThreadPoolExecutor
+
+    marks = ["康师傅", "雪碧", "康帅傅", "雷碧", "娃哈哈", "周黑鸭"] * 3
+    alone = {m: world.svc.search(m, classes=[30, 32])["results"] for m in set(marks)}
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda m: world.svc.search(m, classes=[30, 32])["results"], marks))
+    assert together == [alone[m] for m in marks]
+
+
+def test_search_and_compare_agree_on_a_mark_holding_the_query(tmp_path):
+    record = {"application_no": "98000001", "mark": "金牌酒业", "classes": [33], "applicant": "某酒业公司",
+              "publication_date": "2026-09-20", "gazette_issue": "1990"}
+    svc = make_service(f"sqlite:///{tmp_path}/agree.db", tmp_path)
+    seed(svc, tmp_path, extra_records=[record])
+    svc.update_register_index()
+    hit = next(r for r in svc.search("金牌")["results"] if r["mark"] == "金牌酒业")
+    alone = svc.compare("金牌", "金牌酒业", candidate_classes=[33]).as_dict()
+    # what compare finds (金牌 kept whole in 金牌酒业) search finds too; search may find more, from the
+    # normal form stored at ingest
+    assert alone["reasons"] and all(r in hit["reasons"] for r in alone["reasons"])
+    assert hit["mark_score"] >= alone["mark_score"]

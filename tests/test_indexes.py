@@ -211,14 +211,17 @@ def test_cli_index_build_and_search(tmp_path, monkeypatch):
     assert report["register"]["marks"] == 4 and report["watchlist"]["brands"] == 2
     res = runner.invoke(app, ["search", "康师傅", "--classes", "30", "--top", "3", "--json"])
     assert res.exit_code == 0, res.output
-    hits = json.loads(res.stdout)
+    hits = json.loads(res.stdout)["results"]
     assert {h["mark"] for h in hits} >= {"康帅傅", "康师傅食品"} and len(hits) <= 3
     assert all(h["reasons"] for h in hits)
-    # New marks reach the index incrementally on the next search.
+    # A search does not touch the index: new marks wait for the next update, which extends it.
     (tmp_path / "g2.jsonl").write_text(gazette_lines([record("5", "康帥傅", [30])]), encoding="utf-8")
     assert runner.invoke(app, ["ingest", str(tmp_path / "g2.jsonl")]).exit_code == 0
-    res = runner.invoke(app, ["search", "康师傅", "--json"])
-    assert "康帥傅" in {h["mark"] for h in json.loads(res.stdout)}
+    answer = json.loads(runner.invoke(app, ["search", "康师傅", "--json"]).stdout)
+    assert answer["marks_not_indexed"] == 1 and "康帥傅" not in {h["mark"] for h in answer["results"]}
+    assert runner.invoke(app, ["index", "build"]).exit_code == 0
+    answer = json.loads(runner.invoke(app, ["search", "康师傅", "--json"]).stdout)
+    assert answer["marks_not_indexed"] == 0 and "康帥傅" in {h["mark"] for h in answer["results"]}
     manifest = json.loads((tmp_path / "indexes" / "register" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"] == 5 and len(manifest["segments"]) == 2
     # A run uses (and keeps) the watchlist index.

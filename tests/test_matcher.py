@@ -70,3 +70,40 @@ def test_dev_set_quality_floor(matcher):
     head = report["headline"]
     assert head["recall"] >= 0.95, json.dumps(report["misses"], ensure_ascii=False)
     assert head["precision"] >= 0.90, json.dumps(report["false_alerts"], ensure_ascii=False)
+
+
+def _tokenizer_size(matcher: Matcher) -> int:
+    matcher.normaliser.normalise("金牌")  # the segmenter is built on first use
+    return len(matcher.normaliser._tokenizer.FREQ)  # type: ignore[attr-defined]
+
+
+def test_compare_and_search_queries_leave_the_shared_normaliser_unchanged(tmp_path):
+    from markwatch.search import exact_search
+
+    m = Matcher()
+    m.normaliser.add_brand_words(["周黑鸭"])
+    words, freq = m.normaliser.brand_words, _tokenizer_size(m)
+    for i in range(100):
+        m.compare(f"金{i}牌品{chr(0x4E00 + i)}", "金牌酒业")
+        exact_search(m, [], f"宝{chr(0x4E00 + i)}{i}食品")
+    assert m.normaliser.brand_words == words == frozenset({"周黑鸭"})
+    assert _tokenizer_size(m) == freq
+
+
+def test_compare_score_does_not_depend_on_other_callers_queries():
+    m = Matcher()
+    before = m.compare("金", "金牌酒业").as_dict()
+    m.compare("金牌", "金牌酒业")
+    from markwatch.search import exact_search
+
+    exact_search(m, [], "金牌")
+    assert m.compare("金", "金牌酒业").as_dict() == before
+
+
+def test_a_query_keeps_its_own_words_whole_for_that_call_only():
+    m = Matcher()
+    n = m.normaliser
+    words = n.query_words(["天牌"])
+    assert "天牌" in n.normalise("天牌酒业", extra_words=words).tokens
+    assert n.normalise("天牌酒业", extra_words=words).core == "天牌"
+    assert n.normalise("天牌酒业").core == "天"

@@ -71,6 +71,9 @@ def test_cycle_pulls_runs_and_records_history(tmp_path):
     third = svc.cycle()
     assert len(third.pull["files"]) == 1 and third.pull["marks_ingested"] == 1 and third.run["alerts_new"] == 1
     assert [r.files for r in _runs(svc)] == [1, 0, 1]
+    # the cycle keeps the register index that searches use up to date
+    answer = svc.search("康师傅")
+    assert answer["marks_not_indexed"] == 0 and "90000099" in {r["application_no"] for r in answer["results"]}
 
 
 def test_two_threads_at_once_only_one_runs(tmp_path):

@@ -194,12 +194,13 @@ def compare(brand: str, candidate: str,
 def search(mark: str, classes: Optional[str] = typer.Option(None, help="e.g. 30,32"),
            top: int = typer.Option(10, help="How many results."),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Clearance search: the stored marks most similar to MARK."""
+    """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
     with _errors():
-        results = _service().search(mark, classes=_classes(classes), top=top)
+        answer = _service().search(mark, classes=_classes(classes), top=top)
     if as_json:
-        _print_json(results)
+        _print_json(answer)
         return
+    results = answer["results"]
     t = Table(title=f"search {mark}")
     for col in ("score", "mark", "application no", "classes", "reasons"):
         t.add_column(col)
@@ -207,6 +208,9 @@ def search(mark: str, classes: Optional[str] = typer.Option(None, help="e.g. 30,
         t.add_row(f"{r['score']:.3f}", r["mark"], r["application_no"], ",".join(map(str, r["classes"])),
                   "；".join(x["detail"] for x in r["reasons"][:3]))
     out.print(t)
+    if answer["marks_not_indexed"]:
+        out.print(f"index of {answer['index_marks']} marks, updated {answer['index_updated_at']}: "
+                  f"{answer['marks_not_indexed']} newer marks not searched (markwatch index build)")
 
 
 # ---------------------------------------------------------------- alerts

@@ -49,6 +49,13 @@ class Settings:
     # API request bodies: the brand import route takes a table of up to 20 MiB, every other route far less
     max_body_bytes: int = 1 << 20
     max_import_bytes: int = 21 << 20
+    # Compare/search per API token: calls per minute (0 = no limit) after a burst, then at most
+    # tool_concurrency running at once and tool_queue waiting (503 beyond), so they cannot take every
+    # server thread from the other endpoints.
+    tool_rate_per_minute: float = 60.0
+    tool_rate_burst: int = 20
+    tool_concurrency: int = 2
+    tool_queue: int = 8
     # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
     token_pepper: str = ""
     extra: dict = field(default_factory=dict)

@@ -90,12 +90,17 @@ def make_matcher(*, default_threshold: float | None = None, embedding_model_path
 
 
 # ================================================================ the work itself
+def stored_normal(normal: dict | None) -> NormalisedMark | None:
+    """A mark's normal form as stored at ingest, when the normaliser has not changed since."""
+    if normal and normal.get("version") == NORMALISER_VERSION:
+        return NormalisedMark.from_dict(normal)
+    return None
+
+
 def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
     out = []
     for mark_id, text, classes, goods, groups, applicant, normal in inputs:
-        nm = None
-        if normal and normal.get("version") == NORMALISER_VERSION:
-            nm = NormalisedMark.from_dict(normal)
+        nm = stored_normal(normal)
         out.append(profiler.profile_mark(text or "", classes or (), goods=goods or (), similar_groups=groups or (),
                                          applicant=applicant, ref=mark_id, normal=nm))
     return out

@@ -71,3 +71,5 @@ def _redact_url(m: re.Match) -> str:
         return m.group(0).split("://", 1)[0] + "://…"
     redacted = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return redacted + ("?…" if parts.query else "")
+class Unavailable(MarkwatchError):
+    """Something a call needs is not there yet (the register index before its first build); retry later."""

@@ -101,15 +101,23 @@ class Matcher:
         return BrandProfile(brand=brand, forms=self.forms_of(brand.mark, brand.aliases),
                             groups=frozenset(brand.similar_groups))
 
+    def profile_query(self, brand: Brand) -> BrandProfile:
+        """`profile_brand` for a brand that is not on a watchlist (a compare or search query): its
+        own words are watched while it is profiled, and the shared normaliser is left unchanged."""
+        words = self.normaliser.query_words([brand.mark, *brand.aliases])
+        forms = written_forms(brand.mark, brand.aliases, lambda t: self.normaliser.normalise(t, extra_words=words))
+        return BrandProfile(brand=brand, forms=forms, groups=frozenset(brand.similar_groups))
+
     def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
                      similar_groups: Sequence[str] = (), applicant: str | None = None,
-                     ref: object = None, normal: NormalisedMark | None = None) -> MarkProfile:
+                     ref: object = None, normal: NormalisedMark | None = None,
+                     normalise: Callable[[str], NormalisedMark] | None = None) -> MarkProfile:
         groups = frozenset(similar_groups)
         complete = True
         if not groups and goods and self.goods_table is not None:
             mapping = self.goods_table.map_goods(goods, classes)  # type: ignore[attr-defined]
             groups, complete = frozenset(mapping.groups), mapping.complete
-        forms = self.forms_of(text)
+        forms = written_forms(text, (), normalise or self.normaliser.normalise)
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
         return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
@@ -255,10 +263,16 @@ class Matcher:
         """Compare one brand (or a bare mark text) with one candidate text."""
         if isinstance(brand, str):
             brand = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
-        self.normaliser.add_brand_words([brand.mark, *brand.aliases])
-        bp = self.profile_brand(brand)
+        # The brand's words are watched for this comparison only (as a run watches its brands),
+        # without entering the shared normaliser.
+        words = self.normaliser.query_words([brand.mark, *brand.aliases])
+
+        def normalise(text: str) -> NormalisedMark:
+            return self.normaliser.normalise(text, extra_words=words)
+
+        bp = self.profile_query(brand)
         mp = self.profile_mark(candidate, candidate_classes, goods=candidate_goods,
-                               similar_groups=candidate_groups, applicant=applicant)
+                               similar_groups=candidate_groups, applicant=applicant, normalise=normalise)
         return self.compare_profiles(bp, mp)
 
 

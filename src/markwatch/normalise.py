@@ -191,9 +191,14 @@ class NormalisedMark:
 
 @dataclass
 class Normaliser:
-    """Composes the steps; watched brand names go into the segmentation dictionary and are never stripped."""
+    """Composes the steps; watched brand names go into the segmentation dictionary and are never stripped.
 
-    brand_words: set[str] = field(default_factory=set)
+    `brand_words` are the watchlists' names, set when a run or the server starts (`add_brand_words`).
+    A query (compare, search) never goes in there: it is normalised with `extra_words`, which act
+    like brand words for that one call only, so one caller's query cannot change another's scores.
+    """
+
+    brand_words: frozenset[str] = field(default_factory=frozenset)
     _tokenizer: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -202,17 +207,43 @@ class Normaliser:
     def add_brand_words(self, words: Iterable[str]) -> None:
         new = {self.clean(w) for w in words} - self.brand_words
         new.discard("")
-        self.brand_words |= new
-        if self._tokenizer is not None:
-            for w in new:
-                self._tokenizer.add_word(w, freq=100000)  # type: ignore[attr-defined]
+        if not new:
+            return
+        # replaced, never changed in place: a reader keeps a consistent set
+        with self._lock:  # a run adds its brands while searches may be segmenting
+            self.brand_words = frozenset(self.brand_words | new)
+            if self._tokenizer is not None:
+                for w in new:
+                    self._tokenizer.add_word(w, freq=100000)  # type: ignore[attr-defined]
 
     def clean(self, text: str) -> str:
         return strip_punctuation(fold_numerals(to_simplified(fold_width_case(text))))
 
-    def _segment(self, text: str) -> tuple[str, ...]:
+    def query_words(self, words: Iterable[str]) -> frozenset[str]:
+        """A query's own words in the form `normalise(extra_words=...)` takes."""
+        return frozenset(w for w in map(self.clean, words) if w)
+
+    def _segment(self, text: str, extra_words: frozenset[str] = frozenset()) -> tuple[str, ...]:
         if not text:
             return ()
+        extra = sorted((w for w in extra_words if w in text and w not in self.brand_words), key=len, reverse=True)
+        if extra:
+            # The shared dictionary stays as it is: the query's words are cut out first (longest,
+            # leftmost) and kept whole, as a dictionary word of high frequency would be; the rest
+            # is segmented as usual.
+            out: list[str] = []
+            rest = 0
+            i = 0
+            while i < len(text):
+                word = next((w for w in extra if text.startswith(w, i)), None)
+                if word is None:
+                    i += 1
+                    continue
+                out += self._segment(text[rest:i])
+                out.append(word)
+                i = rest = i + len(word)
+            out += self._segment(text[rest:])
+            return tuple(out)
         with self._lock:
             if self._tokenizer is None:
                 import logging
@@ -226,12 +257,14 @@ class Normaliser:
                 self._tokenizer = tok
             return tuple(w for w in self._tokenizer.lcut(text, HMM=False) if w.strip())  # type: ignore[attr-defined]
 
-    def normalise(self, mark: str) -> NormalisedMark:
+    def normalise(self, mark: str, *, extra_words: frozenset[str] = frozenset()) -> NormalisedMark:
+        """`extra_words` (from `query_words`) count as brand words for this call only."""
         original = mark or ""
         text = self.clean(original)
+        watched = self.brand_words | extra_words if extra_words else self.brand_words
         # A watched name inside a longer mark keeps its generic-looking part (a brand 天牌 stays whole);
         # the name standing alone is stripped like any other mark (长城牌 → 长城).
-        core, generic = strip_generic(text, protected=[w for w in self.brand_words if w and w in text and w != text])
+        core, generic = strip_generic(text, protected=[w for w in watched if w and w in text and w != text])
         chinese, latin, digits = [], [], []
         latin_words: list[str] = []
         for m in _PART_RE.finditer(core):
@@ -255,7 +288,7 @@ class Normaliser:
         return NormalisedMark(
             original=original, text=text, core=core, chinese=han, latin="".join(latin),
             digits="".join(digits), latin_words=words, pinyin=pinyin, pinyin_tone=pinyin_tone,
-            tokens=self._segment(core), generic=generic, numbers=numbers,
+            tokens=self._segment(core, extra_words), generic=generic, numbers=numbers,
         )
 
 

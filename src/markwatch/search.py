@@ -15,6 +15,7 @@ import gc
 import heapq
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .candidates import (
     sound_look_scores,
     sound_near_bound,
 )
+from .errors import Unavailable
 from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key
 from .matcher import Matcher
 from .model import Brand
@@ -97,10 +99,9 @@ def rank_results(scored: list[tuple[tuple, dict]], top: int) -> list[dict]:
     return [r for _, r in scored[:top]]
 
 
-def _query_profile(matcher: Matcher, profiler, mark: str, classes: Sequence[int]):
-    query = Brand(brand_id="query", mark=mark, classes=tuple(classes))
-    matcher.normaliser.add_brand_words([mark])
-    return profiler.profile_brand(query)
+def _query_profile(matcher: Matcher, mark: str, classes: Sequence[int]):
+    # one query, profiled on the plain path: the batch profiler's caches serve the shared brand words
+    return matcher.profile_query(Brand(brand_id="query", mark=mark, classes=tuple(classes)))
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
@@ -110,12 +111,20 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
     families that hit each row), a row no meaning family hit skips the meaning channel: it can find
     nothing there (unless an embedding model, which has no keys, is configured)."""
-    from .engines import profile_inputs
+    from .engines import profile_inputs, stored_normal
 
     profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, r.normal)
                                          for r in rows])
+    words = matcher.normaliser.query_words([bp.brand.mark, *bp.brand.aliases])
     out = []
     for row, mp in zip(rows, profiles):
+        if any(w in mp.main.text and w != mp.main.text for w in words):
+            # The query is watched while it is searched, as compare watches its brand: a mark holding
+            # it keeps its generic-looking part. Profiled with the query's words for this search only.
+            mp = matcher.profile_mark(row.mark or "", row.classes or (), goods=row.goods or (),
+                                      similar_groups=row.similar_groups or (), applicant=row.applicant, ref=row.id,
+                                      normal=stored_normal(row.normal),
+                                      normalise=lambda t: matcher.normaliser.normalise(t, extra_words=words))
         if confirm is not None and loose and row.id in loose and row.id not in confirm_extra(confirm):
             if not confirm.confirms(loose[row.id], mp.forms):
                 continue
@@ -185,7 +194,7 @@ def exact_search(matcher: Matcher, rows: Sequence[RegisterRow], mark: str, *, cl
     from .profiles import FastProfiler
 
     profiler = profiler or FastProfiler(matcher)
-    bp = _query_profile(matcher, profiler, mark, classes)
+    bp = _query_profile(matcher, mark, classes)
     return rank_results(_score_rows(matcher, profiler, bp, rows, classes, None), top)
 
 
@@ -205,14 +214,34 @@ class RegisterSearcher:
         self.scored_counts: list[int] = []
         self.stamp: tuple[float, int] | None = None
         self._bounds = family_bounds()
-        self._own: dict[int, float] = {}
-        self._place: str | None = None
+        # What one query works with (set by `search` and `candidates`), per thread: a server runs
+        # several searches on one searcher at once.
+        self._query = threading.local()
+        self._tables = threading.Lock()  # the lazily built shared tables below are filled once
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
         self._latin_starts: list[int] = []
         self._bits: dict[str, int] = {}
         self._families: list[str] = []
         self._mask_families: dict[int, frozenset[str]] = {}
+
+    @property
+    def _own(self) -> dict[int, float]:
+        """The query's own-key bounds per mark id."""
+        return self._query.__dict__.setdefault("own", {})
+
+    @_own.setter
+    def _own(self, value: dict[int, float]) -> None:
+        self._query.own = value
+
+    @property
+    def _place(self) -> str | None:
+        """The place name of the query, when it is a place-product mark."""
+        return self._query.__dict__.get("place")
+
+    @_place.setter
+    def _place(self, value: str | None) -> None:
+        self._query.place = value
 
     def warm_up(self) -> None:
         """Load the lazily built tables (lexicon reverse index, glyph table, segmenters) before the
@@ -226,19 +255,23 @@ class RegisterSearcher:
 
     def _latin_table(self) -> tuple[list[str], list[list[int]], list[int]]:
         """The register's distinct Latin parts by length, their marks, and where each length starts."""
-        if self._latin is None:
-            merged: dict[str, list[int]] = {}
-            for text, ids in self.index.latin_parts():
-                merged.setdefault(text, []).extend(ids)
-            self._latin = sorted(merged, key=len)
-            self._latin_ids = [merged[t] for t in self._latin]
-            lengths = [len(t) for t in self._latin]
-            top = max(lengths, default=0)
-            self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
-            self._latin_lengths = np.asarray(lengths, dtype=np.int32)
-            self._latin_letters = np.stack([_letter_counts(t) for t in self._latin]) if self._latin \
-                else np.zeros((0, 27), dtype=np.uint8)
-        return self._latin, self._latin_ids, self._latin_starts
+        with self._tables:
+            if self._latin is None:
+                self._build_latin_table()
+        return self._latin, self._latin_ids, self._latin_starts  # type: ignore[return-value]
+
+    def _build_latin_table(self) -> None:
+        merged: dict[str, list[int]] = {}
+        for text, ids in self.index.latin_parts():
+            merged.setdefault(text, []).extend(ids)
+        self._latin = sorted(merged, key=len)
+        self._latin_ids = [merged[t] for t in self._latin]
+        lengths = [len(t) for t in self._latin]
+        top = max(lengths, default=0)
+        self._latin_starts = [bisect.bisect_left(lengths, n) for n in range(top + 2)]
+        self._latin_lengths = np.asarray(lengths, dtype=np.int32)
+        self._latin_letters = np.stack([_letter_counts(t) for t in self._latin]) if self._latin \
+            else np.zeros((0, 27), dtype=np.uint8)
 
     def _latin_alike(self, latin: str) -> tuple[list[int], np.ndarray]:
         """Positions in the Latin table of the parts whose ratio with `latin` reaches the cutoff, and
@@ -272,8 +305,11 @@ class RegisterSearcher:
     def _bit(self, family: str) -> int:
         bit = self._bits.get(family)
         if bit is None:
-            bit = self._bits[family] = 1 << len(self._bits)
-            self._families.append(family)
+            with self._tables:  # two queries meeting a new family at once must not share its bit
+                bit = self._bits.get(family)
+                if bit is None:
+                    self._families.append(family)
+                    bit = self._bits[family] = 1 << (len(self._families) - 1)
         return bit
 
     def families_of(self, mask: int) -> frozenset[str]:
@@ -467,7 +503,7 @@ class RegisterSearcher:
         stops when it cannot beat the current `top`-th result (ties broken by application number,
         then id, as the ranking does).
         """
-        bp = _query_profile(self.matcher, self.profiler, mark, classes)
+        bp = _query_profile(self.matcher, mark, classes)
         self._own = {}
         ids, masks, confirm = self.candidates(bp)
         self.candidate_counts.append(len(ids))
@@ -590,6 +626,7 @@ def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
 # Opened (and checksum-verified) register indexes of this process, reused while their manifest and
 # the database are unchanged: a server verifies the files once, not on every query.
 _OPEN: dict[tuple[str, int, str], RegisterSearcher] = {}
+_OPENING = threading.Lock()  # concurrent first searches open (and verify) the files once
 
 
 def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
@@ -601,24 +638,37 @@ def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
 
 
 def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Sequence[int] = (),
-                    top: int = 10, index_dir: Path | None = None) -> list[dict]:
-    """Clearance search over every stored mark, through the persistent register index."""
+                    top: int = 10, index_dir: Path | None = None) -> dict:
+    """Clearance search over the stored marks, through the persistent register index as it is.
+
+    The index is never built or extended here (that takes minutes at scale; the nightly cycle and
+    `markwatch index build` do it): the answer says how fresh it is, and marks stored since it was
+    updated are not searched.
+    """
     folder = Path(index_dir or "indexes") / "register"
     key = (str(folder.resolve()), id(matcher), db.url)
+    stamp = _manifest_stamp(folder)
+    if stamp is None:
+        raise Unavailable(f"no register index at {folder} yet: it is built by the nightly cycle "
+                            "or by `markwatch index build`")
     searcher = _OPEN.get(key)
-    if searcher is not None:
-        count, max_id = register_state(db)
-        if (searcher.index.rows, searcher.index.max_id) != (count, max_id) or \
-                searcher.stamp != _manifest_stamp(folder):
-            searcher = None
-    if searcher is None:
-        index = ensure_register_index(db, matcher, folder)
-        searcher = RegisterSearcher(index, matcher, db_fetch(db))
-        searcher.warm_up()
-        # What is loaded now lives as long as the process: keep the cyclic collector off it, so that
-        # a full collection does not pause a search for the whole heap.
-        gc.collect()
-        gc.freeze()
-        searcher.stamp = _manifest_stamp(folder)
-        _OPEN[key] = searcher
-    return searcher.search(mark, classes=classes, top=top)
+    if searcher is None or searcher.stamp != stamp:
+        with _OPENING:
+            searcher = _OPEN.get(key)
+            if searcher is None or searcher.stamp != stamp:
+                searcher = RegisterSearcher(RegisterIndex.open(folder), matcher, db_fetch(db))
+                searcher.warm_up()
+                # What is loaded now lives as long as the process: keep the cyclic collector off it, so
+                # that a full collection does not pause a search for the whole heap.
+                gc.collect()
+                gc.freeze()
+                searcher.stamp = stamp
+                _OPEN[key] = searcher
+    index = searcher.index
+    with db.session() as s:  # a range on the primary key: cheap at any size
+        newer = s.scalar(select(func.count(GazetteMark.id)).where(GazetteMark.id > index.max_id)) or 0
+    return {
+        "results": searcher.search(mark, classes=classes, top=top),
+        "index_marks": index.rows, "index_built_at": index.manifest.get("built_at"),
+        "index_updated_at": index.manifest.get("updated_at"), "marks_not_indexed": int(newer),
+    }

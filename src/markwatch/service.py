@@ -140,11 +140,20 @@ class Service:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
                        embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk)
 
-    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
+    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
+        """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
         from .search import search_register
 
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
+
+    def update_register_index(self) -> dict:
+        """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
+        (or of an operator), never of a search request."""
+        from .search import ensure_register_index
+
+        index = ensure_register_index(self.db, self.matcher, Path(self.settings.index_dir) / "register")
+        return {"marks": index.rows, "max_id": index.max_id}
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
@@ -293,6 +302,10 @@ class Service:
             result.status = "partial"
             result.error = "sources: " + "; ".join(pulled.errors)
         self._record_pull(result.run_id, pulled, result)
+        try:
+            self.update_register_index()
+        except Exception:  # noqa: BLE001 - searches keep the index they have; the next cycle retries
+            log.exception("updating the register index failed")
         if result.run_id is not None and result.status != "failed":
             try:
                 result.delivery = self.deliver().as_dict()

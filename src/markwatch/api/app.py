@@ -6,15 +6,25 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from .. import __version__
-from ..errors import ConfigError, Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
+from ..errors import (
+    ConfigError,
+    Conflict,
+    FileFormatError,
+    Forbidden,
+    MarkwatchError,
+    NotFound,
+    RecordError,
+    Unavailable,
+)
 from ..service import Service
+from .throttle import ToolLimits
 
 API_PREFIX = "/api/v1"
 
 # most specific first: the first class the error is an instance of decides the status
 _STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
     (NotFound, 404), (Forbidden, 403), (Conflict, 409), (RecordError, 422), (FileFormatError, 400),
-    (ConfigError, 500), (MarkwatchError, 400),
+    (ConfigError, 500), (Unavailable, 503), (MarkwatchError, 400),
 )
 
 
@@ -32,6 +42,7 @@ def create_app(service: Service | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service or Service()
+    app.state.tool_limits = ToolLimits.from_settings(app.state.service.settings)
 
     @app.exception_handler(MarkwatchError)
     def markwatch_error(_: Request, exc: MarkwatchError) -> JSONResponse:

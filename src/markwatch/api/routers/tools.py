@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...orgs import Principal
 from ...service import Service
 from ...tenancy_service import OrgService
 from ..deps import get_org, get_principal, get_service
+from ..throttle import ToolLimits
 from ..schemas import CompareIn
 
 router = APIRouter(tags=["tools"])
 
-# the matcher's normaliser learns brand words as it goes; one comparison at a time keeps that safe
-_matcher_lock = threading.Lock()
+
+def get_tool_limits(request: Request) -> ToolLimits:
+    return request.app.state.tool_limits
 
 
 @router.get("/me", summary="The organisation of the token")
@@ -24,8 +24,9 @@ def me(org: OrgService = Depends(get_org)) -> dict:
 
 
 @router.post("/compare", summary="Compare a brand with a candidate mark: sound, look, meaning, goods")
-def compare(body: CompareIn, _: Principal = Depends(get_principal), service: Service = Depends(get_service)) -> dict:
-    with _matcher_lock:
+def compare(body: CompareIn, principal: Principal = Depends(get_principal), service: Service = Depends(get_service),
+            limits: ToolLimits = Depends(get_tool_limits)) -> dict:
+    with limits.admit(principal.id):
         match = service.compare(body.brand, body.candidate, brand_classes=body.brand_classes,
                                 candidate_classes=body.candidate_classes)
     return {"brand": body.brand, "candidate": body.candidate, **match.as_dict()}
@@ -33,9 +34,11 @@ def compare(body: CompareIn, _: Principal = Depends(get_principal), service: Ser
 
 @router.get("/search", summary="Clearance search: the stored gazette marks most similar to a mark")
 def search(mark: str = Query(min_length=1, max_length=500), classes: list[int] = Query([]),
-           top: int = Query(10, ge=1, le=100), _: Principal = Depends(get_principal),
-           service: Service = Depends(get_service)) -> list[dict]:
-    with _matcher_lock:
+           top: int = Query(10, ge=1, le=100), principal: Principal = Depends(get_principal),
+           service: Service = Depends(get_service), limits: ToolLimits = Depends(get_tool_limits)) -> dict:
+    """From the register index as of its last update (the nightly cycle): `index_marks`,
+    `index_built_at`, `index_updated_at`, and `marks_not_indexed`, the marks stored since, not searched."""
+    with limits.admit(principal.id):
         return service.search(mark, classes=classes, top=top)
 
 
