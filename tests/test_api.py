@@ -255,6 +255,30 @@ def test_bulk_import_brands_from_xlsx_and_csv(client: TestClient, world: World):
     client.delete(f"{API}/watchlists/{wid}", headers=hdr)
 
 
+def test_brand_text_limits_hold_for_api_and_bulk_import(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    wid = client.post(f"{API}/watchlists", headers=hdr, json={"name": "长文本名单"}).json()["id"]
+    r = client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                    json={"brand_id": "HZ-0201", "mark": "金龙鱼", "aliases": ["长" * 2000]})
+    assert r.status_code == 422
+    r = client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                    json={"brand_id": "HZ-0202", "mark": "金龙鱼", "aliases": [f"金龙鱼{i}" for i in range(51)]})
+    assert r.status_code == 422
+    data = _xlsx([["编号", "商标", "类别", "别名"],
+                  ["HZ-0203", "龙" * 5000, "30", None],
+                  ["HZ-0204", "五芳斋", "30", "长" * 2000],
+                  ["HZ-0205", "知味观", "30", None]])
+    r = client.post(f"{API}/watchlists/{wid}/brands/import", headers=hdr,
+                    files={"file": ("名单.xlsx", data, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["brands_new"] == 1
+    assert len(body["errors"]) == 2 and all("过长" in e["reason"] for e in body["errors"]), body["errors"]
+    marks = {b["mark"] for b in client.get(f"{API}/watchlists/{wid}/brands", headers=hdr).json()}
+    assert marks == {"知味观"}  # refused, not truncated and stored
+    client.delete(f"{API}/watchlists/{wid}", headers=hdr)
+
+
 # ---------------------------------------------------------------- subscriptions
 def test_subscriptions(client: TestClient, world: World):
     hdr = h(world, STATION)

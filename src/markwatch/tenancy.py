@@ -98,7 +98,9 @@ def _owner_for(s: Session, p: Principal, organisation: str | None) -> int:
 
 def create_watchlist(s: Session, p: Principal, name: str, description: str | None = None,
                      organisation: str | None = None) -> dict:
-    name = name.strip()
+    from .sources.watchlists import clean_text
+
+    name = clean_text(name)
     if not name:
         raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
     owner = _owner_for(s, p, organisation)
@@ -114,7 +116,9 @@ def create_watchlist(s: Session, p: Principal, name: str, description: str | Non
 def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
     wl = _watchlist(s, p, watchlist_id, write=True)
     if "name" in changes and changes["name"] is not None:
-        name = str(changes["name"]).strip()
+        from .sources.watchlists import clean_text
+
+        name = clean_text(str(changes["name"]))
         if not name:
             raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
         clash = s.scalar(select(Watchlist.id).where(Watchlist.organisation_id == wl.organisation_id,
