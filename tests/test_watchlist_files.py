@@ -259,6 +259,8 @@ def test_parse_bool_rejects_other_words():
 def test_brand_texts_over_the_limits_are_refused_not_truncated():
     with pytest.raises(RecordError, match="过长"):
         parse_brand_mapping({"brand_id": "B", "mark": "娃" * 101})
+    with pytest.raises(RecordError, match="brand_id.*过长"):
+        parse_brand_mapping({"brand_id": "HZ" * 51, "mark": "娃哈哈"})
     with pytest.raises(RecordError, match="exclude_words.*过长"):
         parse_brand_mapping({"brand_id": "B", "mark": "娃哈哈", "exclude_words": ["哈" * 101]})
     with pytest.raises(RecordError, match="条目过多"):

@@ -6,7 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..sources.watchlists import MAX_BRAND_LIST_ITEMS, MAX_BRAND_TEXT_CHARS, MAX_MARK_CHARS, MAX_NAME_CHARS
+from ..sources.watchlists import (
+    MAX_BRAND_ID_CHARS,
+    MAX_BRAND_LIST_ITEMS,
+    MAX_BRAND_TEXT_CHARS,
+    MAX_MARK_CHARS,
+    MAX_NAME_CHARS,
+)
 
 Status = Literal["new", "reviewing", "opposition_filed", "dismissed"]
 SeverityName = Literal["high", "medium", "low"]
@@ -49,7 +55,7 @@ class BrandFields(Strict):
 
 
 class BrandIn(BrandFields):
-    brand_id: str = Field(min_length=1, max_length=100, description="商标编号, unique in the watchlist")
+    brand_id: str = Field(min_length=1, max_length=MAX_BRAND_ID_CHARS, description="商标编号, unique in the watchlist")
     mark: str = Field(min_length=1, max_length=MAX_MARK_CHARS, description="商标名称")
 
 

@@ -172,6 +172,7 @@ def _threshold(value: Any) -> float | None:
 # Limits of a watched brand's texts, shared by the API, bulk import and watchlist files (all
 # go through parse_brand_mapping). Key building grows with text length, so one long mark or
 # alias would cost every tenant's nightly run; real marks are a few characters.
+MAX_BRAND_ID_CHARS = 100
 MAX_MARK_CHARS = 100
 MAX_BRAND_TEXT_CHARS = 100
 MAX_BRAND_LIST_ITEMS = 50
@@ -232,7 +233,8 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
     fields = canonical_mapping(d, _BRAND_KEYS)
     values: dict[str, Any] = {}
     parsers = {
-        "brand_id": lambda v: re.sub(r"\s+", "", _required_text(v, "brand_id", "missing brand_id (缺少商标编号)")),
+        "brand_id": lambda v: _bounded(re.sub(r"\s+", "", _required_text(v, "brand_id", "missing brand_id (缺少商标编号)")),
+                                       "brand_id", MAX_BRAND_ID_CHARS),
         "mark": lambda v: _bounded(_required_text(v, "mark", "missing mark text (缺少商标名称)"),
                                    "mark", MAX_MARK_CHARS),
         "aliases": lambda v: _bounded_list(parse_text_list(v, "aliases", _NAME_SPLIT), "aliases"),
