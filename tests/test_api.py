@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -253,6 +254,69 @@ def test_bulk_import_brands_from_xlsx_and_csv(client: TestClient, world: World):
     assert r.status_code == 400
     r = client.post(url, headers=hdr, files={"file": ("wrong.csv", "名称,地址\n甲,乙\n".encode(), "text/csv")})
     assert r.status_code == 400
+    client.delete(f"{API}/watchlists/{wid}", headers=hdr)
+
+
+def test_brand_text_limits_hold_for_api_and_bulk_import(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    wid = client.post(f"{API}/watchlists", headers=hdr, json={"name": "长文本名单"}).json()["id"]
+    r = client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                    json={"brand_id": "HZ-0201", "mark": "金龙鱼", "aliases": ["长" * 2000]})
+    assert r.status_code == 422
+    r = client.post(f"{API}/watchlists/{wid}/brands", headers=hdr,
+                    json={"brand_id": "HZ-0202", "mark": "金龙鱼", "aliases": [f"金龙鱼{i}" for i in range(51)]})
+    assert r.status_code == 422
+    data = _xlsx([["编号", "商标", "类别", "别名"],
+                  ["HZ-0203", "龙" * 5000, "30", None],
+                  ["HZ-0204", "五芳斋", "30", "长" * 2000],
+                  ["HZ-0205", "知味观", "30", None]])
+    r = client.post(f"{API}/watchlists/{wid}/brands/import", headers=hdr,
+                    files={"file": ("名单.xlsx", data, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["brands_new"] == 1
+    assert len(body["errors"]) == 2 and all("过长" in e["reason"] for e in body["errors"]), body["errors"]
+    marks = {b["mark"] for b in client.get(f"{API}/watchlists/{wid}/brands", headers=hdr).json()}
+    assert marks == {"知味观"}  # refused, not truncated and stored
+    client.delete(f"{API}/watchlists/{wid}", headers=hdr)
+
+
+def _rows_xlsx(rows) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_bulk_import_is_bounded_in_rows_errors_and_inflation(client: TestClient, world: World):
+    from markwatch.tenancy import MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS
+
+    hdr = h(world, STATION)
+    wid = client.post(f"{API}/watchlists", headers=hdr, json={"name": "大文件名单"}).json()["id"]
+    url = f"{API}/watchlists/{wid}/brands/import"
+    # too many rows: the whole file is refused with a reason, nothing is stored
+    many = _rows_xlsx([["编号", "商标", "类别"], *([f"HZ-{i:06d}", "", "30"] for i in range(MAX_IMPORT_ROWS + 1))])
+    r = client.post(url, headers=hdr, files={"file": ("名单.xlsx", many, "application/octet-stream")})
+    assert r.status_code == 400 and "行数超过" in r.json()["detail"]
+    assert client.get(f"{API}/watchlists/{wid}/brands", headers=hdr).json() == []
+    # many bad rows: the first ones are listed, the rest counted
+    bad = _rows_xlsx([["编号", "商标", "类别"], ["HZ-0001", "五芳斋", "30"],
+                      *([f"HZ-{i:06d}", "", "30"] for i in range(2, MAX_IMPORT_ERRORS + 52))])
+    r = client.post(url, headers=hdr, files={"file": ("名单.xlsx", bad, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["brands_new"] == 1 and len(body["errors"]) == MAX_IMPORT_ERRORS
+    assert body["errors_total"] == MAX_IMPORT_ERRORS + 50 and "缺少商标名称" in body["errors"][0]["reason"]
+    # a sheet that inflates thousands of times is refused before openpyxl reads it
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", "<row><c><v>娃哈哈</v></c></row>" * 400_000)
+    r = client.post(url, headers=hdr, files={"file": ("名单.xlsx", buf.getvalue(), "application/octet-stream")})
+    assert r.status_code == 400 and "压缩比" in r.json()["detail"]
     client.delete(f"{API}/watchlists/{wid}", headers=hdr)
 
 

@@ -442,3 +442,40 @@ def test_meaning_findings_need_a_meaning_family(world, matcher):
                 skipped = matcher.compare_profiles(brands[j], mp, meaning=False)
                 assert skipped == matcher.compare_profiles(brands[j], mp)
     assert without > 50 and with_findings > 10
+
+
+class _CountingLexicon:
+    """The real lexicon, counting the look-ups made while building keys."""
+
+    def __init__(self, lexicon):
+        self._lexicon, self.calls = lexicon, 0
+
+    def synonyms(self, text):
+        self.calls += 1
+        return self._lexicon.synonyms(text)
+
+    def __getattr__(self, name):
+        return getattr(self._lexicon, name)
+
+
+def test_meaning_keys_of_a_long_brand_text_are_bounded(matcher):
+    # Every substring of a 300-character text would be 45 150 look-ups (and O(n^3) bytes at 5000).
+    from markwatch.candidates import _MAX_SPAN, brand_meaning_keys
+
+    counting = _CountingLexicon(matcher.lexicon)
+    text = "金龙鱼" * 100
+    keys: set[str] = set()
+    brand_meaning_keys([text], counting, keys)
+    assert 0 < counting.calls <= len(text) * _MAX_SPAN
+    assert len(keys) < 10_000
+
+
+def test_index_keys_of_a_brand_at_the_text_limits_are_bounded(matcher):
+    from markwatch.sources.watchlists import MAX_BRAND_LIST_ITEMS, MAX_BRAND_TEXT_CHARS, MAX_MARK_CHARS
+
+    mark = ("娃哈哈康师傅金龙鱼" * 20)[:MAX_MARK_CHARS]
+    aliases = tuple(f"{i}{'老干妈五芳斋知味观' * 20}"[:MAX_BRAND_TEXT_CHARS] for i in range(MAX_BRAND_LIST_ITEMS))
+    bp = FastProfiler(matcher).profile_brand(Brand(brand_id="HZ-1", mark=mark, aliases=aliases, classes=(30,)))
+    index = KeyIndex.from_profiles([bp], lexicon=matcher.lexicon, goods_table=matcher.goods_table)
+    key_chars = sum(len(k) for k in index.postings)
+    assert key_chars < 2_000_000  # a few MB for the largest brand the validator lets in

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from markwatch.sinks import SIGNATURE_HEADER, _aware, enqueue, verify
-from markwatch.store.tables import AlertRow, OutboxMessage
+from markwatch.store.tables import AlertRow, BrandRow, OutboxMessage
 
 from .servicekit import (
     ASSOCIATION,
@@ -269,6 +269,28 @@ def test_email_digest_one_per_subscriber_per_pass(tmp_path, smtp):
     # nothing new: no second e-mail
     d = svc.deliver()
     assert d.emails_sent == 0 and len(smtp.messages) == 1
+
+
+def test_a_line_break_in_another_orgs_brand_does_not_fail_the_digest(tmp_path, smtp):
+    svc = make_service(f"sqlite:///{tmp_path}/e3.db", tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    w = seed(svc, tmp_path, run=False, extra_records=MORE_KNOCKOFFS)
+    svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(
+        w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org")
+    # another org subscribes the association, at its real address, to its own list
+    svc.as_org(svc.authenticate(w.tokens[OTHER])).subscribe(
+        w.watchlist_c, organisation=ASSOCIATION, email="alerts@food.example.org")
+    svc.run()
+    # a name with a line break, as stored before such names were cleaned at the boundary
+    with svc.db.session() as s:
+        for row in s.scalars(select(BrandRow).where(BrandRow.watchlist_id == w.watchlist_c)):
+            row.mark = "娃\n哈哈"
+        s.commit()
+    n = len(_alert_ids(svc, w.watchlist_a)) + len(_alert_ids(svc, w.watchlist_c))
+    d = svc.deliver()
+    assert d.emails_sent == 1 and d.email_failures == 0 and d.email_alerts == n
+    msg, text, _html = _parts(smtp.messages[0][2])
+    assert "\n" not in msg["Subject"] and "康师傅" in text
+    assert all(r.status == "delivered" for r in _outbox(svc))
 
 
 def test_email_smtp_down_then_up(tmp_path, smtp):

@@ -256,6 +256,28 @@ def test_parse_bool_rejects_other_words():
         parse_bool("perhaps", "key")
 
 
+def test_brand_texts_over_the_limits_are_refused_not_truncated():
+    with pytest.raises(RecordError, match="过长"):
+        parse_brand_mapping({"brand_id": "B", "mark": "娃" * 101})
+    with pytest.raises(RecordError, match="brand_id.*过长"):
+        parse_brand_mapping({"brand_id": "HZ" * 51, "mark": "娃哈哈"})
+    with pytest.raises(RecordError, match="exclude_words.*过长"):
+        parse_brand_mapping({"brand_id": "B", "mark": "娃哈哈", "exclude_words": ["哈" * 101]})
+    with pytest.raises(RecordError, match="条目过多"):
+        parse_brand_mapping({"brand_id": "B", "mark": "娃哈哈", "aliases": [f"娃哈哈{i}" for i in range(51)]})
+    at_limit = parse_brand_mapping({"brand_id": "B", "mark": "娃" * 100, "aliases": ["哈" * 100] * 50})
+    assert len(at_limit.mark) == 100 and at_limit.aliases == ("哈" * 100,)
+
+
+def test_control_characters_are_removed_from_brand_and_watchlist_names():
+    brand = parse_brand_mapping({"brand_id": "B", "mark": "娃\n哈哈", "aliases": ["WA\r\nHAHA\x1b"],
+                                 "owner": "杭州娃哈哈集团\t有限公司"})
+    assert brand.mark == "娃 哈哈" and brand.aliases == ("WA HAHA",) and brand.owner == "杭州娃哈哈集团 有限公司"
+    spec = parse_watchlist_mapping({"name": "杭州\n名单", "organisation": "杭州市商标品牌指导站",
+                                    "brands": [{"brand_id": "B", "mark": "娃哈哈"}]})
+    assert spec.name == "杭州 名单"
+
+
 def test_brand_kind_and_threshold_validation():
     with pytest.raises(RecordError, match="商标种类无效"):
         parse_brand_mapping({"brand_id": "B", "mark": "M", "kind": "famous"})

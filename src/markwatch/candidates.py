@@ -725,16 +725,20 @@ def brand_meaning_keys(texts: Iterable[str], lexicon, out: set[str]) -> None:
                 out.add("t" + k)
             # Synonym alignment (matched unit by unit, each unit equal, a synonym or sharing a gloss):
             # the first and last characters of the aligned span, and the span's possible lengths.
+            # Units are at most _MAX_SPAN characters: every substring of a long text would cost
+            # O(n^2) lexicon look-ups and O(n^3) bytes, and no aligned span is longer anyway.
             n = len(bz)
-            unit_partners = {(i, k): partners(bz[i:k]) for i in range(n) for k in range(i + 1, n + 1)}
-            firsts = {y[0] for k in range(1, n + 1) for y in unit_partners[(0, k)] if y}
-            lasts = {y[-1] for i in range(n) for y in unit_partners[(i, n)] if y}
+            unit_partners = {
+                (i, k): partners(bz[i:k]) for i in range(n) for k in range(i + 1, min(n, i + _MAX_SPAN) + 1)
+            }
+            firsts = {y[0] for k in range(1, min(n, _MAX_SPAN) + 1) for y in unit_partners[(0, k)] if y}
+            lasts = {y[-1] for i in range(max(0, n - _MAX_SPAN), n) for y in unit_partners[(i, n)] if y}
             reach: list[set[int]] = [set() for _ in range(n + 1)]
             reach[0].add(0)
             for i in range(n):
                 if not reach[i]:
                     continue
-                for k in range(i + 1, n + 1):
+                for k in range(i + 1, min(n, i + _MAX_SPAN) + 1):
                     lengths = {len(y) for y in unit_partners[(i, k)] if y}
                     reach[k] |= {t + ln for t in reach[i] for ln in lengths if t + ln <= _MAX_SPAN}
             # A one-character brand is only aligned with a whole part (no partial alignment).

@@ -229,7 +229,9 @@ def compose_digest(settings: Settings, to: str, organisation: str, alerts: list[
            "severity_labels": SEVERITY_LABELS}
     env = _env()
     msg = EmailMessage()
-    brands = "、".join(g["brand"] for g in groups[:3]) + ("等" if len(groups) > 3 else "")
+    # Brand names are other tenants' input and may hold line breaks (rows stored before they were
+    # refused): a header with one raises, which would fail the whole digest.
+    brands = "、".join(" ".join(str(g["brand"]).split()) for g in groups[:3]) + ("等" if len(groups) > 3 else "")
     msg["Subject"] = f"【商标预警】{len(alerts)} 条近似商标待审查（{brands}）"
     msg["From"] = formataddr(("markwatch 商标监测", settings.smtp_sender))
     msg["To"] = to

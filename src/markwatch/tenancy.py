@@ -98,7 +98,9 @@ def _owner_for(s: Session, p: Principal, organisation: str | None) -> int:
 
 def create_watchlist(s: Session, p: Principal, name: str, description: str | None = None,
                      organisation: str | None = None) -> dict:
-    name = name.strip()
+    from .sources.watchlists import clean_text
+
+    name = clean_text(name)
     if not name:
         raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
     owner = _owner_for(s, p, organisation)
@@ -114,7 +116,9 @@ def create_watchlist(s: Session, p: Principal, name: str, description: str | Non
 def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
     wl = _watchlist(s, p, watchlist_id, write=True)
     if "name" in changes and changes["name"] is not None:
-        name = str(changes["name"]).strip()
+        from .sources.watchlists import clean_text
+
+        name = clean_text(str(changes["name"]))
         if not name:
             raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
         clash = s.scalar(select(Watchlist.id).where(Watchlist.organisation_id == wl.organisation_id,
@@ -184,13 +188,19 @@ def delete_brand(s: Session, p: Principal, watchlist_id: int, brand_id: str) -> 
 
 
 IMPORT_SUFFIXES = (".xlsx", ".csv", ".tsv", ".jsonl")
+# An upload is one org's list of its own brands (thousands at most); the limits keep one
+# request from holding millions of rows, errors or inflated sheet XML in memory.
+MAX_IMPORT_ROWS = 50_000
+MAX_IMPORT_ERRORS = 100
+MAX_IMPORT_XLSX_BYTES = 200_000_000
+MAX_IMPORT_XLSX_RATIO = 100
 
 
 def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, data: bytes) -> dict:
     """Bulk import brands from an uploaded XLSX/CSV/TSV/JSONL table into one watchlist (upsert by
     brand_id). Rows need only brand columns (编号, 商标, 类别…); watchlist/organisation columns are
     ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored."""
-    from .sources.files import iter_table_rows, table_format_for
+    from .sources.files import check_zip_inflation, iter_table_rows, table_format_for
     from .sources.watchlists import parse_brand_mapping
 
     wl = _watchlist(s, p, watchlist_id, write=True)
@@ -199,31 +209,47 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
         raise FileFormatError(f"unsupported file {filename!r}: upload .xlsx, .csv, .tsv or .jsonl (不支持的文件类型)")
     if not data:
         raise FileFormatError(f"{filename}: the file is empty (文件为空)")
-    summary: dict[str, Any] = {"brands_new": 0, "brands_updated": 0, "brands_unchanged": 0, "errors": []}
+    summary: dict[str, Any] = {"brands_new": 0, "brands_updated": 0, "brands_unchanged": 0, "errors": [],
+                               "errors_total": 0}
+
+    def refuse(locator: str, reason: str) -> None:
+        summary["errors_total"] += 1
+        if len(summary["errors"]) < MAX_IMPORT_ERRORS:
+            summary["errors"].append({"locator": locator, "reason": reason})
+
     with tempfile.TemporaryDirectory(prefix="markwatch-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         fmt = table_format_for(path, {"jsonl", "csv", "tsv", "xlsx"})
         seen: dict[str, str] = {}
-        try:
-            rows = list(iter_table_rows(path, fmt))
-        except FileFormatError as exc:
-            raise FileFormatError(str(exc).replace(str(path), filename)) from None
-        except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises zipfile/openpyxl errors
-            raise FileFormatError(f"{filename}: cannot read the file: {exc} (文件无法读取)") from None
-        for row in rows:
+
+        def read_rows():
+            # only reading errors are the file's fault; errors storing a row stay what they are
+            try:
+                if fmt == "xlsx":
+                    check_zip_inflation(path, max_bytes=MAX_IMPORT_XLSX_BYTES, max_ratio=MAX_IMPORT_XLSX_RATIO)
+                yield from iter_table_rows(path, fmt)
+            except FileFormatError as exc:
+                raise FileFormatError(str(exc).replace(str(path), filename)) from None
+            except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises zipfile/openpyxl errors
+                raise FileFormatError(f"{filename}: cannot read the file: {exc} (文件无法读取)") from None
+
+        # lazily: only the current row is held, and reading stops at the row limit
+        for count, row in enumerate(read_rows(), start=1):
+            if count > MAX_IMPORT_ROWS:
+                raise FileFormatError(f"{filename}: more than {MAX_IMPORT_ROWS} rows; split the file "
+                                      f"(行数超过 {MAX_IMPORT_ROWS}，请拆分文件)")
             if row.mapping is None:
-                summary["errors"].append({"locator": row.locator, "reason": row.error or "unreadable row"})
+                refuse(row.locator, row.error or "unreadable row")
                 continue
             try:
                 brand = parse_brand_mapping(row.mapping)
             except RecordError as exc:
-                summary["errors"].append({"locator": row.locator, "reason": str(exc)})
+                refuse(row.locator, str(exc))
                 continue
             if brand.brand_id in seen:
-                summary["errors"].append({"locator": row.locator, "reason":
-                                          f"duplicate brand_id {brand.brand_id!r}, also at {seen[brand.brand_id]} "
-                                          "(商标编号重复)"})
+                refuse(row.locator, f"duplicate brand_id {brand.brand_id!r}, also at {seen[brand.brand_id]} "
+                                    "(商标编号重复)")
                 continue
             seen[brand.brand_id] = row.locator
             outcome = upsert_brand(s, wl, brand)

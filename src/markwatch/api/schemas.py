@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..sources.watchlists import (
+    MAX_BRAND_ID_CHARS,
+    MAX_BRAND_LIST_ITEMS,
+    MAX_BRAND_TEXT_CHARS,
+    MAX_MARK_CHARS,
+    MAX_NAME_CHARS,
+)
 
 Status = Literal["new", "reviewing", "opposition_filed", "dismissed"]
 SeverityName = Literal["high", "medium", "low"]
 BrandKind = Literal["enterprise", "collective", "certification", "geographical_indication"]
+
+
+# The limits themselves live with the one brand validator (parse_brand_mapping); these only
+# make the API answer 422 before any parsing.
+BrandText = Annotated[str, Field(max_length=MAX_BRAND_TEXT_CHARS)]
+BrandTexts = Annotated[list[BrandText], Field(max_length=MAX_BRAND_LIST_ITEMS)]
 
 
 class Strict(BaseModel):
@@ -16,33 +30,33 @@ class Strict(BaseModel):
 
 
 class WatchlistIn(Strict):
-    name: str = Field(min_length=1, max_length=200, description="监测名单名称")
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="监测名单名称")
     description: str | None = Field(None, max_length=5000)
     organisation: str | None = Field(None, description="Owner; admins only, default the caller")
 
 
 class WatchlistPatch(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=MAX_NAME_CHARS)
     description: str | None = Field(None, max_length=5000)
 
 
 class BrandFields(Strict):
-    mark: str | None = Field(None, min_length=1, max_length=500, description="商标名称")
-    aliases: list[str] | None = None
+    mark: str | None = Field(None, min_length=1, max_length=MAX_MARK_CHARS, description="商标名称")
+    aliases: BrandTexts | None = None
     classes: list[int] | None = Field(None, description="Nice classes 1-45 (类别)")
     similar_groups: list[str] | None = Field(None, description="类似群, e.g. 3002")
-    owner: str | None = Field(None, max_length=500)
+    owner: str | None = Field(None, max_length=MAX_NAME_CHARS)
     kind: BrandKind | None = None
     key: bool | None = None
     well_known: bool | None = None
     threshold: float | None = Field(None, gt=0, le=1)
-    exclude_applicants: list[str] | None = None
-    exclude_words: list[str] | None = None
+    exclude_applicants: BrandTexts | None = None
+    exclude_words: BrandTexts | None = None
 
 
 class BrandIn(BrandFields):
-    brand_id: str = Field(min_length=1, max_length=100, description="商标编号, unique in the watchlist")
-    mark: str = Field(min_length=1, max_length=500, description="商标名称")
+    brand_id: str = Field(min_length=1, max_length=MAX_BRAND_ID_CHARS, description="商标编号, unique in the watchlist")
+    mark: str = Field(min_length=1, max_length=MAX_MARK_CHARS, description="商标名称")
 
 
 class BrandPatch(BrandFields):

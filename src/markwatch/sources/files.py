@@ -48,6 +48,7 @@ __all__ = [
     "parse_mark_type",
     "parse_similar_groups",
     "parse_text_list",
+    "check_zip_inflation",
     "read_gazette_file",
     "read_text_file",
     "table_format_for",
@@ -599,6 +600,27 @@ def _iter_cells(rows: Iterator[list[Any]], check_header: Callable[[list[str]], N
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[list[Any]]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def check_zip_inflation(path: Path, *, max_bytes: int, max_ratio: float) -> None:
+    """Refuse a zip (xlsx) whose members would inflate past `max_bytes` in all, or any member
+    past `max_ratio` times its compressed size: openpyxl reads sharedStrings.xml whole, and a
+    few kB of repeated sheet XML stand for millions of rows. Sizes come from the zip directory,
+    nothing is decompressed here."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileFormatError(f"{path}: not a readable .xlsx workbook: {exc} (Excel 文件无法读取)") from None
+    total = sum(m.file_size for m in members)
+    if total > max_bytes:
+        raise FileFormatError(f"{path}: the workbook unpacks to {total} bytes, at most {max_bytes} allowed "
+                              "(Excel 文件解压后过大)")
+    for m in members:
+        # small members compress well without being a bomb; only large ones are judged by ratio
+        if m.file_size > 1_000_000 and m.file_size > max_ratio * max(m.compress_size, 1):
+            raise FileFormatError(f"{path}: {m.filename} unpacks {m.file_size // max(m.compress_size, 1)} times "
+                                  f"its size, at most {max_ratio:g} allowed (Excel 文件压缩比异常)")
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:

@@ -169,8 +169,44 @@ def _threshold(value: Any) -> float | None:
     return number
 
 
+# Limits of a watched brand's texts, shared by the API, bulk import and watchlist files (all
+# go through parse_brand_mapping). Key building grows with text length, so one long mark or
+# alias would cost every tenant's nightly run; real marks are a few characters.
+MAX_BRAND_ID_CHARS = 100
+MAX_MARK_CHARS = 100
+MAX_BRAND_TEXT_CHARS = 100
+MAX_BRAND_LIST_ITEMS = 50
+MAX_NAME_CHARS = 200
+_CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_text(text: str) -> str:
+    """Control characters (newlines, tabs...) replaced by one space: they end up in mail headers."""
+    return _CONTROL_RUN.sub(" ", text).strip()
+
+
+def _bounded(text: str, field: str, limit: int) -> str:
+    text = clean_text(text)
+    if len(text) > limit:
+        raise RecordError(f"{field} is {len(text)} characters, at most {limit} allowed "
+                          f"({field} 过长，最多 {limit} 个字符)")
+    return text
+
+
+def _bounded_list(items: tuple[str, ...], field: str) -> tuple[str, ...]:
+    if len(items) > MAX_BRAND_LIST_ITEMS:
+        raise RecordError(f"{field} has {len(items)} entries, at most {MAX_BRAND_LIST_ITEMS} allowed "
+                          f"({field} 条目过多，最多 {MAX_BRAND_LIST_ITEMS} 个)")
+    out: list[str] = []
+    for item in items:
+        text = _bounded(item, field, MAX_BRAND_TEXT_CHARS)
+        if text and text not in out:
+            out.append(text)
+    return tuple(out)
+
+
 def _required_text(value: Any, field: str, missing: str) -> str:
-    text = None if _is_blank(value) else _scalar_text(value, field)
+    text = None if _is_blank(value) else clean_text(_scalar_text(value, field))
     if not text:
         raise RecordError(missing)
     return text
@@ -197,18 +233,20 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
     fields = canonical_mapping(d, _BRAND_KEYS)
     values: dict[str, Any] = {}
     parsers = {
-        "brand_id": lambda v: re.sub(r"\s+", "", _required_text(v, "brand_id", "missing brand_id (缺少商标编号)")),
-        "mark": lambda v: _required_text(v, "mark", "missing mark text (缺少商标名称)"),
-        "aliases": lambda v: parse_text_list(v, "aliases", _NAME_SPLIT),
+        "brand_id": lambda v: _bounded(re.sub(r"\s+", "", _required_text(v, "brand_id", "missing brand_id (缺少商标编号)")),
+                                       "brand_id", MAX_BRAND_ID_CHARS),
+        "mark": lambda v: _bounded(_required_text(v, "mark", "missing mark text (缺少商标名称)"),
+                                   "mark", MAX_MARK_CHARS),
+        "aliases": lambda v: _bounded_list(parse_text_list(v, "aliases", _NAME_SPLIT), "aliases"),
         "classes": parse_classes,
         "similar_groups": parse_similar_groups,
-        "owner": lambda v: _optional_text(v, "owner"),
+        "owner": lambda v: _bounded(_optional_text(v, "owner") or "", "owner", MAX_NAME_CHARS) or None,
         "kind": _brand_kind,
         "key": lambda v: parse_bool(v, "key"),
         "well_known": lambda v: parse_bool(v, "well_known"),
         "threshold": _threshold,
-        "exclude_applicants": lambda v: parse_text_list(v, "exclude_applicants", _NAME_SPLIT),
-        "exclude_words": lambda v: parse_text_list(v, "exclude_words", _NAME_SPLIT),
+        "exclude_applicants": lambda v: _bounded_list(parse_text_list(v, "exclude_applicants", _NAME_SPLIT), "exclude_applicants"),
+        "exclude_words": lambda v: _bounded_list(parse_text_list(v, "exclude_words", _NAME_SPLIT), "exclude_words"),
     }
     for name, parse in parsers.items():
         try:
@@ -284,7 +322,8 @@ def _parse_watchlist(
         errors.append(("watchlist", unknown))
     head: dict[str, Any] = {}
     for name, parse in (
-        ("watchlist", lambda v: _required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)")),
+        ("watchlist", lambda v: _bounded(_required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)"),
+                                      "watchlist", MAX_NAME_CHARS)),
         ("organisation", lambda v: _required_text(v, "organisation", "missing organisation (缺少所属单位)")),
         ("organisation_kind", _org_kind),
         ("description", lambda v: _optional_text(v, "description")),
@@ -455,7 +494,8 @@ def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[s
         problems: list[str] = []
         head: dict[str, Any] = {}
         for name, parse in (
-            ("watchlist", lambda v: _required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)")),
+            ("watchlist", lambda v: _bounded(_required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)"),
+                                      "watchlist", MAX_NAME_CHARS)),
             ("organisation", lambda v: _required_text(v, "organisation", "missing organisation (缺少所属单位)")),
             ("organisation_kind", lambda v: None if _is_blank(v) else _org_kind(v)),
             ("description", lambda v: _optional_text(v, "description")),
