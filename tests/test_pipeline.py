@@ -246,3 +246,28 @@ def test_brand_changed_during_a_run_is_matched_in_its_new_form_by_the_next_run(s
     second = svc.run()
     assert second.marks_matched > 0
     assert any(a["brand_id"] == "T-2" and a["mark"] == "山水田园" for a in svc.alerts())
+
+
+def test_days_left_counts_in_the_settings_time_zone(small, monkeypatch):
+    import datetime as dt
+
+    from markwatch import config
+
+    svc, wl, gz = small
+    svc.ingest([gz])
+    svc.import_watchlists([wl])
+    svc.run()
+    from markwatch.store.tables import AlertRow
+
+    with svc.db.session() as s:
+        s.query(AlertRow).update({AlertRow.opposition_deadline: dt.date(2027, 1, 20)})
+
+    class Instant(dt.datetime):  # 2027-01-20 17:00 UTC: already the 21st in Asia/Shanghai
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2027, 1, 20, 17, 0, tzinfo=dt.timezone.utc).astimezone(tz)
+
+    monkeypatch.setattr(config, "datetime", Instant)
+    assert {a["days_left"] for a in svc.alerts()} == {-1}
+    svc.settings = dataclasses.replace(svc.settings, timezone="UTC")
+    assert {a["days_left"] for a in svc.alerts()} == {0}

@@ -146,7 +146,7 @@ class Service:
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter())
+            return list_alerts(s, f or AlertFilter(), self.settings.today())
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)
