@@ -205,3 +205,15 @@ def test_days_left():
     assert days_left(result, result.date - dt.timedelta(days=10)) == 10
     assert days_left(result, result.date + dt.timedelta(days=1)) == -1
     assert days_left(result.date, result.date - dt.timedelta(days=3)) == 3
+
+
+def test_today_is_the_day_in_the_settings_time_zone_not_the_process_one():
+    from markwatch.config import Settings
+
+    instant = dt.datetime(2027, 1, 20, 17, 0, tzinfo=dt.timezone.utc)  # 01:00 on the 21st in Beijing
+    shanghai, utc = Settings(timezone="Asia/Shanghai"), Settings(timezone="UTC")
+    assert shanghai.today(instant) == dt.date(2027, 1, 21)
+    assert utc.today(instant) == dt.date(2027, 1, 20)
+    deadline = dt.date(2027, 1, 20)
+    assert days_left(deadline, shanghai.today(instant)) == -1  # the last day has passed in Beijing
+    assert days_left(deadline, utc.today(instant)) == 0

@@ -227,3 +227,49 @@ def test_cli_index_build_and_search(tmp_path, monkeypatch):
     # A run uses (and keeps) the watchlist index.
     assert runner.invoke(app, ["run", "--json"]).exit_code == 0
     assert (Path(tmp_path / "indexes" / "watchlist" / "manifest.json")).exists()
+
+
+def _ensure_in_a_process(url: str, folder: str, start, results) -> None:
+    from markwatch.search import ensure_register_index
+    from markwatch.store.db import Database
+
+    db = Database(url, migrate=False)
+    start.wait()
+    try:
+        index = ensure_register_index(db, make_matcher(), Path(folder))
+        results.put(("ok", index.rows))
+    except BaseException as exc:  # reported to the test, not lost in the child
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_two_processes_updating_the_register_index_at_once(tmp_path):
+    import multiprocessing
+
+    from .conftest import make_service
+    from .test_pipeline import gazette_lines, record
+
+    svc = make_service(tmp_path)
+    (tmp_path / "g.jsonl").write_text(gazette_lines([record(f"{80000000 + i}", f"品牌{i}号", [30])
+                                                     for i in range(300)]), encoding="utf-8")
+    svc.ingest([tmp_path / "g.jsonl"])
+    folder = tmp_path / "indexes" / "register"
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(2):  # a build from nothing, then an incremental add
+        if round_:
+            (tmp_path / "g2.jsonl").write_text(gazette_lines([record(f"{81000000 + i}", f"新品{i}", [30])
+                                                              for i in range(50)]), encoding="utf-8")
+            svc.ingest([tmp_path / "g2.jsonl"])
+        start, results = ctx.Event(), ctx.Queue()
+        args = (svc.settings.database_url, str(folder), start, results)
+        procs = [ctx.Process(target=_ensure_in_a_process, args=args) for _ in range(2)]
+        for p in procs:
+            p.start()
+        start.set()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        expected = 300 + 50 * round_
+        assert outcomes == [("ok", expected), ("ok", expected)], outcomes
+        index = RegisterIndex.open(folder)  # checksums verified: nothing half-written
+        assert index.rows == expected
+    svc.db.dispose()

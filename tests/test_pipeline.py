@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from datetime import date
 
@@ -212,3 +213,61 @@ def test_demo_watchlists_cover_both_kinds_of_organisation():
     texts = [p.read_text(encoding="utf-8") for p in WATCHLISTS.glob("*.yaml")]
     assert any("organisation_kind: station" in t for t in texts)
     assert any("organisation_kind: association" in t and "geographical_indication" in t for t in texts)
+
+
+def test_brand_changed_during_a_run_is_matched_in_its_new_form_by_the_next_run(small):
+    """A brand edited between two chunks keeps its reset high-water mark, so its new version is compared."""
+    from sqlalchemy import select
+
+    from markwatch.model import Brand
+    from markwatch.store.tables import BrandRow, Watchlist
+    from markwatch.watchlists import upsert_brand
+
+    svc, wl, gz = small
+    svc.ingest([gz])
+    svc.import_watchlists([wl])
+    svc.settings = dataclasses.replace(svc.settings, run_chunk=2)
+    edited = []
+
+    def edit_brand_once(done, total):
+        if edited:
+            return
+        with svc.db.session() as s:  # T-2 雪碧 becomes 山水 (class 30): only 山水田园 looks like it
+            row = s.scalar(select(BrandRow).where(BrandRow.brand_id == "T-2"))
+            upsert_brand(s, s.get(Watchlist, row.watchlist_id),
+                         Brand(brand_id="T-2", mark="山水", classes=(30,), owner="可口可乐公司"))
+        edited.append(done)
+
+    first = svc.run(progress=edit_brand_once)
+    assert edited and first.marks_matched > edited[0]  # the edit came between chunks, the run went on
+    with svc.db.session() as s:
+        assert s.scalar(select(BrandRow.matched_through).where(BrandRow.brand_id == "T-2")) == 0
+    assert not any(a["brand_id"] == "T-2" and a["mark"] == "山水田园" for a in svc.alerts())
+    second = svc.run()
+    assert second.marks_matched > 0
+    assert any(a["brand_id"] == "T-2" and a["mark"] == "山水田园" for a in svc.alerts())
+
+
+def test_days_left_counts_in_the_settings_time_zone(small, monkeypatch):
+    import datetime as dt
+
+    from markwatch import config
+
+    svc, wl, gz = small
+    svc.ingest([gz])
+    svc.import_watchlists([wl])
+    svc.run()
+    from markwatch.store.tables import AlertRow
+
+    with svc.db.session() as s:
+        s.query(AlertRow).update({AlertRow.opposition_deadline: dt.date(2027, 1, 20)})
+
+    class Instant(dt.datetime):  # 2027-01-20 17:00 UTC: already the 21st in Asia/Shanghai
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2027, 1, 20, 17, 0, tzinfo=dt.timezone.utc).astimezone(tz)
+
+    monkeypatch.setattr(config, "datetime", Instant)
+    assert {a["days_left"] for a in svc.alerts()} == {-1}
+    svc.settings = dataclasses.replace(svc.settings, timezone="UTC")
+    assert {a["days_left"] for a in svc.alerts()} == {0}

@@ -301,3 +301,98 @@ def test_schedule_once_and_pull_and_deliver_commands(tmp_path, monkeypatch):
         assert r.exit_code == 0 and "skipped" in r.output
     finally:
         lock.release()
+
+
+def _hold_write_lock(svc):
+    """Another connection holding SQLite's write lock (BEGIN IMMEDIATE), with our busy_timeout short."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    event.listen(svc.db.engine, "connect", lambda conn, _rec: conn.execute("PRAGMA busy_timeout=200"))
+    svc.db.engine.dispose()  # pooled connections were opened with the 30 s timeout
+    other = sqlite3.connect(svc.db.url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_locked_database_fails_the_cycle_without_a_traceback_and_retries_in_minutes(tmp_path):
+    from markwatch import scheduler
+    from markwatch.scheduler import RETRY_JOB_ID, RETRY_LIMIT, build_scheduler, scheduled_cycle
+
+    svc = _service_with_drop(tmp_path)
+    sched = build_scheduler(svc, blocking=False)
+    sched.start(paused=True)
+    try:
+        runs_before = len(_runs(svc))
+        other = _hold_write_lock(svc)
+        try:
+            outcome = scheduled_cycle()
+        finally:
+            other.rollback()
+            other.close()
+        assert outcome["status"] == "failed" and "database is busy" in outcome["error"]
+        retry = sched.get_job(RETRY_JOB_ID)
+        assert retry is not None and retry.kwargs == {"attempt": 1}
+        wait = retry.next_run_time - datetime.now(timezone.utc)
+        assert timedelta(minutes=1) < wait <= timedelta(minutes=scheduler.RETRY_MINUTES)
+        # the lock gone, the retry does the night's work and needs no further retry
+        sched.remove_job(RETRY_JOB_ID)
+        done = scheduled_cycle(attempt=1)
+        assert done["status"] == "done" and done["run"]["alerts_new"] >= 2 and "retry_at" not in done
+        assert sched.get_job(RETRY_JOB_ID) is None
+        assert len(_runs(svc)) == runs_before + 1
+        # retries are bounded
+        other = _hold_write_lock(svc)
+        try:
+            last = scheduled_cycle(attempt=RETRY_LIMIT)
+        finally:
+            other.rollback()
+            other.close()
+        assert last["status"] == "failed" and last["retry_at"] is None
+    finally:
+        sched.shutdown(wait=False)
+        scheduler._scheduler = scheduler._service = None
+
+
+def test_locked_database_is_recorded_as_a_failed_run_when_writable_again(tmp_path, monkeypatch):
+    svc = _service_with_drop(tmp_path)
+    calls = []
+    real = svc.lock
+
+    def lock_while_busy(name):  # the lease INSERT meets the lock; the Run row afterwards does not
+        lock = real(name)
+        acquire = lock.acquire
+
+        def locked_acquire():
+            other = _hold_write_lock(svc)
+            try:
+                return acquire()
+            finally:
+                other.rollback()
+                other.close()
+                calls.append(name)
+        lock.acquire = locked_acquire
+        return lock
+
+    monkeypatch.setattr(svc, "lock", lock_while_busy)
+    result = svc.cycle()
+    assert calls and result.status == "failed" and result.run_id is not None
+    run = _runs(svc)[-1]
+    assert run.id == result.run_id and run.status == "failed" and "database is busy" in run.error
+
+
+def test_manual_run_on_a_locked_database_prints_an_error_not_a_traceback(tmp_path, monkeypatch):
+    from markwatch import cli
+
+    svc = _service_with_drop(tmp_path)
+    monkeypatch.setattr(cli, "_service", lambda: svc)
+    other = _hold_write_lock(svc)
+    try:
+        res = CliRunner().invoke(cli.app, ["run"])
+    finally:
+        other.rollback()
+        other.close()
+    assert res.exit_code == 2, res.output
+    assert "database is busy" in res.output and "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)

@@ -99,8 +99,8 @@ def _int_or(value: str) -> int:
         return -1
 
 
-def alert_dict(a: AlertRow, today: date | None = None) -> dict:
-    today = today or date.today()
+def alert_dict(a: AlertRow, today: date) -> dict:
+    """`today` is the day in the settings' time zone (`Settings.today`), from which `days_left` counts."""
     m, b = a.gazette_mark, a.brand
     return {
         "alert_id": a.id,
@@ -129,8 +129,8 @@ def alert_dict(a: AlertRow, today: date | None = None) -> dict:
     }
 
 
-def list_alerts(s: Session, f: AlertFilter) -> list[dict]:
-    return [alert_dict(a) for a in s.scalars(alert_query(f)).unique()]
+def list_alerts(s: Session, f: AlertFilter, today: date) -> list[dict]:
+    return [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
 
 
 def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None, actor: str | None) -> AlertRow:

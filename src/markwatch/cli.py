@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import typer
+from sqlalchemy.exc import OperationalError
 from rich.console import Console
 from rich.table import Table
 
 from .alerts import AlertFilter
-from .errors import MarkwatchError
+from .errors import DatabaseBusy, MarkwatchError
 
 app = typer.Typer(help="markwatch: watch Chinese trademark gazettes for marks that copy watched brands.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -59,6 +60,11 @@ def _errors() -> Iterator[None]:
 
         # Escaped: messages name extras such as markwatch[dask], which rich would read as markup.
         err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2)
+    except OperationalError as exc:  # the database stayed locked or went away: say so, no traceback
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(DatabaseBusy(str(exc.orig))))}")
         raise typer.Exit(2)
 
 

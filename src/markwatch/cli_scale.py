@@ -37,7 +37,7 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
                 force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Build (or bring up to date) the register and watchlist indexes, with their manifests."""
-    from .indexes import RegisterIndex, WatchIndexStore, build_watch_index, ensure_watch_index
+    from .indexes import RegisterIndex, WatchIndexStore, build_watch_index, ensure_watch_index, write_lock
     from .search import db_rows, ensure_register_index
 
     report: dict = {}
@@ -48,7 +48,8 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
             started = time.perf_counter()
             notes: list[str] = []
             if force:
-                index = RegisterIndex.build(folder / "register", db_rows(svc.db), matcher=svc.matcher)
+                with write_lock(folder / "register"):
+                    index = RegisterIndex.build(folder / "register", db_rows(svc.db), matcher=svc.matcher)
                 notes.append("rebuilt (--force)")
             else:
                 index = ensure_register_index(svc.db, svc.matcher, folder / "register", on_rebuild=notes.append)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .errors import ConfigError
@@ -59,6 +60,13 @@ class Settings:
     # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
     token_pepper: str = ""
     extra: dict = field(default_factory=dict)
+
+    def today(self, now: datetime | None = None) -> date:
+        """The calendar day in the configured time zone, not the process's: days left to an opposition
+        deadline count in Beijing time whatever zone the server runs in. `now` must be aware."""
+        from zoneinfo import ZoneInfo
+
+        return (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(self.timezone)).date()
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, config_file: Path | None = None) -> "Settings":

@@ -22,6 +22,14 @@ class ConfigError(MarkwatchError):
     """Settings are missing or invalid."""
 
 
+class DatabaseBusy(MarkwatchError):
+    """The database stayed locked by another writer past its busy timeout (SQLite)."""
+
+    def __init__(self, detail: str = ""):
+        super().__init__("the database is busy (another writer holds it: an import, a backup, a sqlite3 "
+                         f"shell){': ' + detail if detail else ''}; try again in a few minutes")
+
+
 class NotFound(MarkwatchError):
     """An object does not exist, or is not visible to the caller."""
 

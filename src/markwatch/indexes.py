@@ -16,6 +16,7 @@ Nothing is pickled: numpy arrays with allow_pickle=False, JSON, and faiss.write_
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -95,6 +97,21 @@ def data_fingerprint() -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def write_lock(folder: Path) -> Iterator[None]:
+    """Exclusive across processes for writing the index at `folder` (build, add): two writers at once
+    would delete each other's ``.building`` folder or half-write segments. The lock file sits beside the
+    folder, which a rebuild replaces whole; the kernel drops the lock when its holder dies."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def read_manifest(folder: Path) -> dict:

@@ -7,14 +7,16 @@
   scheduler and a manual ``markwatch run``) never overlap either: the cycle takes the database lease
   ``run`` first, and a cycle that finds it taken is skipped and logged.
 * Each cycle is recorded as a Run row (started, finished, files, marks, alerts, errors); a failed
-  cycle is recorded with its error, and the next slot retries (ingest and run are idempotent).
+  cycle is recorded with its error and retried after ``RETRY_MINUTES`` (up to ``RETRY_LIMIT`` times),
+  then by the next slot (ingest and run are idempotent). The retry is a one-off job in a memory job
+  store: a busy database, the usual cause, could not store it.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,28 +30,55 @@ log = logging.getLogger(__name__)
 JOB_ID = "markwatch-nightly"
 JOB_FUNC = "markwatch.scheduler:scheduled_cycle"
 JOBS_TABLE = "apscheduler_jobs"
+RETRY_JOB_ID = "markwatch-retry"
+RETRY_STORE = "retry"
+RETRY_MINUTES = 5
+RETRY_LIMIT = 3
 
-# The service the job calls; set by build_scheduler (a persisted job stores only the function's name).
+# The service the job calls and the scheduler it runs in; set by build_scheduler (a persisted job
+# stores only the function's name).
 _service: Service | None = None
+_scheduler: BaseScheduler | None = None
 
 
-def scheduled_cycle() -> dict:
-    """The job: one guarded cycle. Never raises, so APScheduler keeps the job for the next slot."""
+def scheduled_cycle(attempt: int = 0) -> dict:
+    """The job: one guarded cycle. Never raises, so APScheduler keeps the job for the next slot; a
+    failed cycle is retried within minutes rather than the next night."""
     from .service import Service
 
     svc = _service or Service()
     try:
         result: CycleResult = svc.cycle(kind="scheduled")
-    except Exception:
+    except Exception as exc:
         log.exception("scheduled cycle crashed")
-        return {"status": "failed"}
+        error = f"cycle: {type(exc).__name__}: {exc}"
+        outcome = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
+        outcome["retry_at"] = _schedule_retry(attempt)
+        return outcome
+    outcome = result.as_dict()
+    if result.status == "failed":
+        outcome["retry_at"] = _schedule_retry(attempt)
     if result.status == "skipped":
         log.warning("scheduled cycle skipped: another run holds the lease (%s)", result.holder)
     elif result.status == "done":
         log.info("scheduled cycle done: run %s %s", result.run_id, result.run)
     else:
         log.error("scheduled cycle %s: run %s: %s", result.status, result.run_id, result.error)
-    return result.as_dict()
+    return outcome
+
+
+def _schedule_retry(attempt: int) -> datetime | None:
+    """A one-off retry of the cycle in RETRY_MINUTES; None when the retries are used up or no
+    scheduler runs this job (a direct call)."""
+    if _scheduler is None or attempt >= RETRY_LIMIT:
+        if _scheduler is not None:
+            log.error("scheduled cycle failed %d times; next try at the next slot", attempt + 1)
+        return None
+    when = datetime.now(_scheduler.timezone) + timedelta(minutes=RETRY_MINUTES)
+    _scheduler.add_job(JOB_FUNC, "date", run_date=when, kwargs={"attempt": attempt + 1}, id=RETRY_JOB_ID,
+                       name="retry the failed cycle", jobstore=RETRY_STORE, replace_existing=True)
+    log.warning("scheduled cycle failed: retry %d/%d at %s", attempt + 1, RETRY_LIMIT, when)
+    return when
 
 
 def _trigger(service: Service):
@@ -69,11 +98,12 @@ def build_scheduler(service: Service, *, blocking: bool = True) -> BaseScheduler
     """A scheduler with the nightly job in the database's job store (kept when unchanged, so a
     missed slot is still run after a restart)."""
     from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    global _service
+    global _service, _scheduler
     _service = service
     settings = service.settings
     tz = ZoneInfo(settings.timezone)
@@ -81,7 +111,7 @@ def build_scheduler(service: Service, *, blocking: bool = True) -> BaseScheduler
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds}
     store = SQLAlchemyJobStore(engine=service.db.engine, tablename=JOBS_TABLE)
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    sched = cls(jobstores={"default": store}, executors={"default": ThreadPoolExecutor(1)},
+    sched = cls(jobstores={"default": store, RETRY_STORE: MemoryJobStore()}, executors={"default": ThreadPoolExecutor(1)},
                 job_defaults=defaults, timezone=tz)
     store.start(sched, "default")  # creates the table if needed, so the stored job can be read now
     existing = store.lookup_job(JOB_ID)
@@ -93,6 +123,7 @@ def build_scheduler(service: Service, *, blocking: bool = True) -> BaseScheduler
         sched.add_job(JOB_FUNC, trigger, id=JOB_ID, name="pull sources then run", replace_existing=True,
                       **defaults)
         log.info("nightly job %s, next run %s", trigger, trigger.get_next_fire_time(None, datetime.now(tz)))
+    _scheduler = sched
     return sched
 
 

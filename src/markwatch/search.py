@@ -48,7 +48,7 @@ from .candidates import (
     sound_near_bound,
 )
 from .errors import Unavailable
-from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key
+from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key, write_lock
 from .matcher import Matcher
 from .model import Brand
 from .store.db import Database
@@ -599,7 +599,14 @@ def register_state(db: Database) -> tuple[int, int]:
 
 def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
                           on_rebuild: Callable[[str], None] | None = None) -> RegisterIndex:
-    """The register index, current with the database: opened, extended with new marks, or rebuilt."""
+    """The register index, current with the database: opened, extended with new marks, or rebuilt.
+    One process at a time updates it (`indexes.write_lock`); a second one waits, then finds it current."""
+    with write_lock(folder):
+        return _ensure_register_index(db, matcher, folder, on_rebuild=on_rebuild)
+
+
+def _ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
+                           on_rebuild: Callable[[str], None] | None) -> RegisterIndex:
     count, max_id = register_state(db)
     try:
         index = RegisterIndex.open(folder)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from .alerts import AlertFilter, export_alerts, list_alerts
 from .config import Settings
-from .errors import MarkwatchError
+from .errors import DatabaseBusy, MarkwatchError
 from .ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
 from .matcher import Matcher
 from .model import Match
@@ -110,6 +110,8 @@ class Service:
                                        scheduler_address=scheduler_address)
         lock = self.lock(RUN_LOCK)
         if not lock.acquire():
+            if lock.busy:
+                raise DatabaseBusy()
             holder = lock.holder()
             raise MarkwatchError(f"another run is in progress ({holder['owner'] if holder else 'unknown'}, "
                                  "lease in the locks table); try again when it has finished")
@@ -157,7 +159,7 @@ class Service:
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter())
+            return list_alerts(s, f or AlertFilter(), self.settings.today())
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)
@@ -256,6 +258,8 @@ class Service:
             return pull_sources(self)
         lock = self.lock(RUN_LOCK)
         if not lock.acquire():
+            if lock.busy:
+                raise DatabaseBusy()
             holder = lock.holder()
             raise MarkwatchError(f"a run is in progress ({holder['owner'] if holder else 'unknown'}); "
                                  "it pulls the sources itself, or try again when it has finished")
@@ -274,6 +278,9 @@ class Service:
         """Pull sources, run, deliver: the nightly job. Skipped when another run holds the lease."""
         lock = self.lock(RUN_LOCK)
         if not lock.acquire():
+            if lock.busy:  # nobody is doing the work: a failure, retried soon (scheduler.scheduled_cycle)
+                error = str(DatabaseBusy())
+                return CycleResult(status="failed", run_id=self.record_failed_run(kind, error), error=error)
             holder = lock.holder()
             return CycleResult(status="skipped", holder=holder["owner"] if holder else None)
         self._run_lock, self._run_lock_thread = lock, threading.get_ident()
@@ -322,6 +329,16 @@ class Service:
             s.add(run)
             s.flush()
             return run.id
+
+    def record_failed_run(self, kind: str, error: str) -> int | None:
+        """A failed Run row when the database takes it; None when it is still too busy to write."""
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return self._failed_run(kind, error)
+        except OperationalError:
+            log.error("could not record the failed %s run (database busy): %s", kind, error)
+            return None
 
     def _latest_run_id(self, kind: str) -> int | None:
         with self.db.session() as s:

@@ -137,13 +137,13 @@ def _delivered(msg: OutboxMessage, now: datetime) -> None:
 
 
 # ---------------------------------------------------------------- webhooks
-def webhook_body(alert: AlertRow, sub: Subscription) -> bytes:
+def webhook_body(alert: AlertRow, sub: Subscription, today: date) -> bytes:
     payload = {
         "event": "alert.created",
         "idempotency_key": idempotency_key(alert.id, sub.id),
         "subscription_id": sub.id,
         "organisation": sub.organisation.name,
-        "alert": alert_dict(alert),
+        "alert": alert_dict(alert, today),
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -177,7 +177,7 @@ def deliver_webhooks(db: Database, settings: Settings, summary: DeliverySummary,
                     msg.status = "failed"
                     msg.last_error = "subscription or alert gone, or webhook removed"
                     continue
-                body = webhook_body(alert, sub)
+                body = webhook_body(alert, sub, settings.today(now))
                 headers = {
                     "Content-Type": "application/json; charset=utf-8",
                     "Idempotency-Key": idempotency_key(alert.id, sub.id),
@@ -222,8 +222,7 @@ def digest_groups(alerts: list[dict]) -> list[dict]:
 
 
 def compose_digest(settings: Settings, to: str, organisation: str, alerts: list[dict],
-                   today: date | None = None) -> EmailMessage:
-    today = today or date.today()
+                   today: date) -> EmailMessage:
     groups = digest_groups(alerts)
     ctx = {"organisation": organisation, "groups": groups, "count": len(alerts), "today": today.isoformat(),
            "severity_labels": SEVERITY_LABELS}
@@ -289,10 +288,10 @@ def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *
             msgs = [m for m in (s.get(OutboxMessage, i) for i in ids) if m is not None and m.status == "pending"]
             if not msgs:
                 continue
-            alerts = [alert_dict(s.get(AlertRow, m.alert_id)) for m in msgs]
+            alerts = [alert_dict(s.get(AlertRow, m.alert_id), settings.today(now)) for m in msgs]
             org = s.get(Subscription, msgs[0].subscription_id).organisation.name
             try:
-                send(settings, compose_digest(settings, address, org, alerts))
+                send(settings, compose_digest(settings, address, org, alerts, settings.today(now)))
             except Exception as exc:  # noqa: BLE001 - any SMTP/socket error: retry later
                 error = f"{type(exc).__name__}: {exc}"
                 for m in msgs:

@@ -19,6 +19,7 @@ exact; beyond `IVF_FROM` vectors an IVF index with 8-bit scalar quantisation hol
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -121,9 +122,13 @@ class VectorIndex:
             faiss.omp_set_num_threads(threads)
 
     def save(self, path: Path) -> None:
+        """Written beside and swapped in: a reader (or a crash) never sees a half-written file."""
         import faiss
 
-        faiss.write_index(self.index, str(path))
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(self.index, str(tmp))
+        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:

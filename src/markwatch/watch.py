@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from . import faults
 from .candidates import KeyIndex
@@ -205,9 +205,16 @@ class Watcher:
                 ))
                 existing.add((b.id, m.id))
                 new += 1
-            s.execute(update(BrandRow).where(BrandRow.id.in_([r.id for r in rows]),
-                                             BrandRow.matched_through < chunk_max)
-                      .values(matched_through=chunk_max))
+            # Advance only the brand version this run loaded: a brand edited meanwhile (PATCH, import: a
+            # new `updated_at`, `matched_through` reset to 0) was compared here in its old form, so it
+            # keeps its reset mark and the next run compares the new version. The run's own write keeps
+            # `updated_at`, which therefore changes only when the brand does.
+            brands = BrandRow.__table__
+            s.execute(update(brands).where(brands.c.id == bindparam("row_id"),
+                                           brands.c.updated_at == bindparam("seen_at"),
+                                           brands.c.matched_through < chunk_max)
+                      .values(matched_through=chunk_max, updated_at=brands.c.updated_at),
+                      [{"row_id": r.id, "seen_at": r.updated_at} for r in rows])
             faults.point("run.before_commit")
         faults.point("run.after_commit")
         return new

@@ -61,15 +61,22 @@ class DbLock:
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = owner or holder_name()
         self.held = False
+        # Set when the last acquire() failed because the database itself was busy (SQLite: another
+        # writer past busy_timeout), not because another holder has the lease: worth a retry soon.
+        self.busy = False
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
 
     def acquire(self) -> bool:
         now = _now()
+        self.busy = False
         try:
             with self.db.session() as s:
                 s.add(Lock(name=self.name, owner=self.owner, acquired_at=now, expires_at=now + self.lease))
             self.held = True
+        except OperationalError:  # SQLite: another writer kept the database busy past busy_timeout
+            log.warning("lease %s: database busy, not acquired", self.name)
+            self.held, self.busy = False, True
         except IntegrityError:
             # the row exists: take it over only if it is free (expired), already ours, or left by a
             # process of this machine that is gone (killed: it could not release it)
@@ -86,7 +93,7 @@ class DbLock:
                     )
                     self.held = res.rowcount == 1
             except OperationalError:  # SQLite: the other writer kept the database busy past busy_timeout
-                self.held = False
+                self.held, self.busy = False, True
         if self.held:
             self._start_heartbeat()
         return self.held

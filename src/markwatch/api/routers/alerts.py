@@ -44,8 +44,8 @@ def export(background: BackgroundTasks, format: Literal["xlsx", "csv", "jsonl"] 
     tmp = Path(tempfile.mkdtemp(prefix="markwatch-export-"))
     path, _ = org.export(format, tmp / f"alerts.{format}", f)
     background.add_task(_cleanup, tmp)
-    return FileResponse(path, media_type=MEDIA[format],
-                        filename=f"markwatch-alerts-{date.today().strftime('%Y%m%d')}.{format}")
+    day = org.service.settings.today().strftime("%Y%m%d")
+    return FileResponse(path, media_type=MEDIA[format], filename=f"markwatch-alerts-{day}.{format}")
 
 
 def _cleanup(folder: Path) -> None:
