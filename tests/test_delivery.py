@@ -83,6 +83,36 @@ def world(tmp_path):
     return w
 
 
+def test_webhook_to_loopback_is_refused_at_connect_time_without_allow_list(tmp_path, receiver):
+    """A loopback URL stored before the policy (or resolving there later) never gets a request."""
+    from sqlalchemy import update
+
+    from markwatch.store.tables import Subscription
+
+    svc = make_service(f"sqlite:///{tmp_path}/o.db", tmp_path, outbound_allow=())
+    w = seed(svc, tmp_path, run=False)
+    station = svc.as_org(svc.authenticate(w.tokens[STATION]))
+    sub = station.subscribe(w.watchlist_a, webhook="https://hooks.example.org/mw")
+    with svc.db.session() as s:  # as if a name had been re-pointed to 127.0.0.1 after it was saved
+        s.execute(update(Subscription).where(Subscription.id == sub["id"]).values(webhook=receiver.url))
+    svc.run()
+    receiver.set("ok")
+    d = svc.deliver()
+    assert d.webhooks_sent == 0 and d.webhook_failures == 1
+    assert "internal address" in d.errors[0] and "/hooks/markwatch" not in d.errors[0]
+    assert receiver.keys_seen == []
+
+
+def test_webhook_to_loopback_arrives_with_allow_list(tmp_path, receiver):
+    svc = make_service(f"sqlite:///{tmp_path}/o2.db", tmp_path, outbound_allow=("127.0.0.1/32",))
+    w = seed(svc, tmp_path, run=False)
+    svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(w.watchlist_a, webhook=receiver.url)
+    svc.run()
+    receiver.set("ok")
+    d = svc.deliver()
+    assert d.webhooks_sent > 0 and d.webhook_failures == 0 and len(receiver.accepted) == d.webhooks_sent
+
+
 def _outbox(svc) -> list[OutboxMessage]:
     with svc.db.session() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -36,6 +36,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from .alerts import SEVERITY_LABELS, alert_dict
+from .outbound import guarded_client, mask_url
 from .store.tables import AlertRow, OutboxMessage, Subscription
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -195,7 +196,7 @@ def deliver_webhooks(db: Database, settings: Settings, summary: DeliverySummary,
                     continue
                 _failed(msg, error, settings, now, summary)
                 summary.webhook_failures += 1
-                summary.errors.append(f"webhook {sub.webhook} ({idempotency_key(alert.id, sub.id)}): {error}")
+                summary.errors.append(f"webhook {mask_url(sub.webhook)} ({idempotency_key(alert.id, sub.id)}): {error}")
                 if msg.status == "pending":
                     break  # retry later, in order
 
@@ -317,7 +318,8 @@ def deliver(db: Database, settings: Settings, *, now: datetime | None = None,
         summary.skipped = True
         return summary
     own = client is None
-    client = client or httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+    client = client or guarded_client(settings.outbound_allow, timeout=settings.webhook_timeout,
+                                      follow_redirects=False)
     try:
         now = now or _now()
         summary.queued = enqueue(db, now)
