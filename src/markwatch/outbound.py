@@ -124,5 +124,6 @@ class GuardedTransport(httpx.HTTPTransport):
         return super().handle_request(request)
 
 
-def guarded_client(allow: Iterable[str] = (), **kwargs) -> httpx.Client:
-    return httpx.Client(transport=GuardedTransport(allow), **kwargs)
+def guarded_client(allow: Iterable[str] = (), *, limits: httpx.Limits | None = None, **kwargs) -> httpx.Client:
+    transport = GuardedTransport(allow, **({"limits": limits} if limits is not None else {}))
+    return httpx.Client(transport=transport, **kwargs)
