@@ -79,7 +79,9 @@ def make_service(url: str, tmp: Path, **overrides) -> Service:
     values = {"database_url": url, "download_dir": tmp / "downloads", "index_dir": tmp / "indexes",
               "export_dir": tmp / "exports", "http_timeout": 5.0, "webhook_timeout": 2.0,
               "delivery_backoff_seconds": 0.05, "delivery_backoff_max_seconds": 1.0, "lock_lease_seconds": 30.0,
-              "smtp_timeout": 5.0}
+              "smtp_timeout": 5.0,
+              # the tests' receivers and sources listen on loopback, which the outbound policy refuses by default
+              "outbound_allow": ("127.0.0.1/32",)}
     settings = Settings(**{**values, **overrides})
     svc = Service(settings=settings)
     matcher, normaliser = shared_engines(str(tmp.parent))

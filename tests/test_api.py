@@ -22,7 +22,7 @@ API = "/api/v1"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     tmp = tmp_path_factory.mktemp("api")
-    svc = make_service(f"sqlite:///{tmp}/api.db", tmp)
+    svc = make_service(f"sqlite:///{tmp}/api.db", tmp, outbound_allow=())  # the default policy: public only
     w = seed(svc, tmp)
     station = svc.as_org(svc.authenticate(w.tokens[STATION]))
     station.subscribe(w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org")
@@ -321,6 +321,31 @@ def test_bulk_import_is_bounded_in_rows_errors_and_inflation(client: TestClient,
 
 
 # ---------------------------------------------------------------- subscriptions
+@pytest.mark.parametrize("webhook", [
+    "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://127.0.0.1:9999/hook",
+    "http://[::1]:6379/", "http://10.0.0.5:9200/_bulk", "http://localhost:5432/", "https://0x7f000001/",
+    "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/", "http://user:pw@hooks.example.org/x", "ftp://hooks.example.org/",
+])
+def test_webhook_to_internal_address_is_refused(client: TestClient, world: World, webhook: str):
+    hdr = h(world, ASSOCIATION)
+    sub_id = client.get(f"{API}/subscriptions", headers=hdr).json()[0]["id"]
+    r = client.patch(f"{API}/subscriptions/{sub_id}", headers=hdr, json={"webhook": webhook})
+    assert r.status_code == 422, r.text
+    assert "pw" not in r.json()["detail"]
+    assert client.get(f"{API}/subscriptions/{sub_id}", headers=hdr).json()["webhook"] is None
+
+
+def test_subscription_answers_mask_the_webhook_url(client: TestClient, world: World):
+    hdr = h(world, ASSOCIATION)
+    sub_id = client.get(f"{API}/subscriptions", headers=hdr).json()[0]["id"]
+    r = client.patch(f"{API}/subscriptions/{sub_id}", headers=hdr,
+                     json={"webhook": "https://hooks.example.org/robot/send?access_token=T0KEN"})
+    assert r.status_code == 200, r.text
+    assert r.json()["webhook"] == "https://hooks.example.org/…"
+    assert "T0KEN" not in client.get(f"{API}/subscriptions", headers=hdr).text
+    client.patch(f"{API}/subscriptions/{sub_id}", headers=hdr, json={"webhook": None})
+
+
 def test_subscriptions(client: TestClient, world: World):
     hdr = h(world, STATION)
     r = client.post(f"{API}/subscriptions", headers=hdr,

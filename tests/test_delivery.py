@@ -83,6 +83,105 @@ def world(tmp_path):
     return w
 
 
+def test_webhook_to_loopback_is_refused_at_connect_time_without_allow_list(tmp_path, receiver):
+    """A loopback URL stored before the policy (or resolving there later) never gets a request."""
+    from sqlalchemy import update
+
+    from markwatch.store.tables import Subscription
+
+    svc = make_service(f"sqlite:///{tmp_path}/o.db", tmp_path, outbound_allow=())
+    w = seed(svc, tmp_path, run=False)
+    station = svc.as_org(svc.authenticate(w.tokens[STATION]))
+    sub = station.subscribe(w.watchlist_a, webhook="https://hooks.example.org/mw")
+    with svc.db.session() as s:  # as if a name had been re-pointed to 127.0.0.1 after it was saved
+        s.execute(update(Subscription).where(Subscription.id == sub["id"]).values(webhook=receiver.url))
+    svc.run()
+    receiver.set("ok")
+    d = svc.deliver()
+    assert d.webhooks_sent == 0 and d.webhook_failures == 1
+    assert "internal address" in d.errors[0] and "/hooks/markwatch" not in d.errors[0]
+    assert receiver.keys_seen == []
+
+
+def test_webhook_to_loopback_arrives_with_allow_list(tmp_path, receiver):
+    svc = make_service(f"sqlite:///{tmp_path}/o2.db", tmp_path, outbound_allow=("127.0.0.1/32",))
+    w = seed(svc, tmp_path, run=False)
+    svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(w.watchlist_a, webhook=receiver.url)
+    svc.run()
+    receiver.set("ok")
+    d = svc.deliver()
+    assert d.webhooks_sent > 0 and d.webhook_failures == 0 and len(receiver.accepted) == d.webhooks_sent
+
+
+class RawReceiver:
+    """Answers every POST with 500 and then a body, written `chunk` bytes every `pause` seconds."""
+
+    def __init__(self, body_size: int, chunk: int, pause: float) -> None:
+        import socket
+
+        self.body_size, self.chunk, self.pause = body_size, chunk, pause
+        self.sent = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                try:
+                    conn.sendall(f"HTTP/1.1 500 Oops\r\nContent-Length: {self.body_size}\r\n\r\n".encode())
+                    while self.sent < self.body_size:
+                        conn.sendall(b"x" * self.chunk)
+                        self.sent += self.chunk
+                        time.sleep(self.pause)
+                except OSError:
+                    pass  # the sender hung up
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _one_webhook(tmp_path, url: str, name: str):
+    svc = make_service(f"sqlite:///{tmp_path}/{name}.db", tmp_path, webhook_timeout=1.0)
+    w = seed(svc, tmp_path, run=False)
+    svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(w.watchlist_a, webhook=url)
+    svc.run()
+    return svc
+
+
+def test_slow_drip_receiver_is_cut_off_at_the_overall_deadline(tmp_path):
+    drip = RawReceiver(body_size=30, chunk=1, pause=1.0)  # every read succeeds within the timeout
+    try:
+        svc = _one_webhook(tmp_path, drip.url, "drip")
+        t0 = time.monotonic()
+        d = svc.deliver()
+        took = time.monotonic() - t0
+    finally:
+        drip.close()
+    assert d.webhooks_sent == 0 and d.webhook_failures == 1
+    assert took < 3.0, took
+    assert "Timeout" in d.errors[0] or "HTTP 500" in d.errors[0]
+
+
+def test_huge_error_body_is_not_read_whole(tmp_path):
+    big = RawReceiver(body_size=200 << 20, chunk=1 << 16, pause=0.0)
+    try:
+        svc = _one_webhook(tmp_path, big.url, "big")
+        t0 = time.monotonic()
+        d = svc.deliver()
+        took = time.monotonic() - t0
+        time.sleep(0.2)
+    finally:
+        big.close()
+    assert d.webhook_failures == 1 and "HTTP 500: xxx" in d.errors[0] and len(d.errors[0]) < 400
+    assert took < 3.0 and big.sent < 50 << 20, (took, big.sent)
+
+
 def _outbox(svc) -> list[OutboxMessage]:
     with svc.db.session() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

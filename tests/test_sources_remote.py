@@ -269,3 +269,24 @@ def test_unchanged_drop_files_are_not_read_again(tmp_path, monkeypatch):
     real = remote.file_sha256
     monkeypatch.setattr(remote, "file_sha256", lambda p: hashed.append(p) or real(p))
     assert svc.pull().files == [] and hashed == []
+
+
+def test_redirect_to_internal_address_is_refused(tmp_path):
+    """The operator allows the source host by name; its redirect to a bare loopback address is not followed."""
+    hits: list[str] = []
+
+    def handle(server, req):
+        hits.append(req.path)
+        if req.path == "/feed.jsonl":
+            return 302, {"Location": f"http://127.0.0.1:{server.port}/latest/meta-data/"}, b""
+        return 200, {"Content-Type": "text/plain"}, b"AccessKeyId=ASIAEXAMPLE"
+
+    server = LocalServer(handle).start()
+    try:
+        url = f"http://localhost:{server.port}/feed.jsonl"
+        svc = make_service(f"sqlite:///{tmp_path}/r.db", tmp_path, source_urls=(url,), outbound_allow=("localhost",))
+        summary = svc.pull()
+        assert summary.files == [] and "internal address" in summary.errors[0]
+        assert hits == ["/feed.jsonl"]
+    finally:
+        server.stop()

@@ -32,6 +32,9 @@ class Settings:
     http_timeout: float = 30.0
     download_dir: Path = Path("var/downloads")
     max_download_bytes: int = 1 << 30
+    # Host names or CIDR ranges outbound requests may reach although they are internal (see outbound.py),
+    # e.g. "127.0.0.1/32,hooks.internal"; empty: only public addresses.
+    outbound_allow: tuple[str, ...] = ()
     misfire_grace_seconds: int = 6 * 3600
     lock_lease_seconds: float = 900.0
     # Delivery
@@ -98,7 +101,7 @@ def _coerce(cls, name: str, value):
     try:
         if name in ("index_dir", "export_dir", "drop_folder", "download_dir"):
             return Path(value) if value is not None else None
-        if name == "source_urls":
+        if name in ("source_urls", "outbound_allow"):
             return tuple(value) if isinstance(value, list) else tuple(u for u in str(value).split(",") if u)
         if isinstance(default, bool):
             return str(value).lower() in ("1", "true", "yes")

@@ -21,7 +21,9 @@ import hmac
 import json
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -36,6 +38,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from .alerts import SEVERITY_LABELS, alert_dict
+from .outbound import guarded_client, mask_url
 from .store.tables import AlertRow, OutboxMessage, Subscription
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -158,6 +161,63 @@ def _due_webhooks(s: Session) -> dict[int, list[OutboxMessage]]:
     return by_sub
 
 
+# A receiver's answer only matters for its status; the start of an error body is kept for the operator.
+MAX_ANSWER_BYTES = 1024
+
+
+def post_webhook(client: httpx.Client, url: str, body: bytes, headers: dict[str, str],
+                 deadline_seconds: float) -> str | None:
+    """POST once; None when delivered, else the error text.
+
+    httpx's timeout applies to each read, so a receiver dripping one byte a second would hold delivery
+    for every org indefinitely. A watchdog shuts the request's socket down when the whole exchange passes
+    `deadline_seconds`; the answer is streamed and at most MAX_ANSWER_BYTES of it are read.
+    """
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+
+    def trace(event: str, info: dict) -> None:
+        if event.endswith(("connect_tcp.complete", "start_tls.complete")) and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                sockets.append(sock)
+                if expired.is_set():
+                    _shut(sock)
+
+    def expire() -> None:
+        expired.set()
+        for sock in sockets:
+            _shut(sock)
+
+    timer = threading.Timer(deadline_seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        with client.stream("POST", url, content=body, headers=headers, extensions={"trace": trace}) as resp:
+            if 200 <= resp.status_code < 300:
+                return None
+            head = b""
+            for chunk in resp.iter_raw():
+                head += chunk
+                if len(head) >= MAX_ANSWER_BYTES:
+                    break
+            text = head[:MAX_ANSWER_BYTES].decode("utf-8", "replace")
+            return f"HTTP {resp.status_code}: {text[:200]}"
+    except httpx.HTTPError as exc:
+        if expired.is_set():
+            return f"Timeout: no complete answer within {deadline_seconds:g} s"
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
 def deliver_webhooks(db: Database, settings: Settings, summary: DeliverySummary, *, now: datetime,
                      client: httpx.Client) -> None:
     with db.session() as s:
@@ -184,18 +244,14 @@ def deliver_webhooks(db: Database, settings: Settings, summary: DeliverySummary,
                     SIGNATURE_HEADER: sign(body, sub.webhook_secret or settings.webhook_secret),
                     "User-Agent": "markwatch-webhook",
                 }
-                try:
-                    resp = client.post(sub.webhook, content=body, headers=headers)
-                    error = None if 200 <= resp.status_code < 300 else f"HTTP {resp.status_code}: {resp.text[:200]}"
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+                error = post_webhook(client, sub.webhook, body, headers, settings.webhook_timeout)
                 if error is None:
                     _delivered(msg, now)
                     summary.webhooks_sent += 1
                     continue
                 _failed(msg, error, settings, now, summary)
                 summary.webhook_failures += 1
-                summary.errors.append(f"webhook {sub.webhook} ({idempotency_key(alert.id, sub.id)}): {error}")
+                summary.errors.append(f"webhook {mask_url(sub.webhook)} ({idempotency_key(alert.id, sub.id)}): {error}")
                 if msg.status == "pending":
                     break  # retry later, in order
 
@@ -318,7 +374,9 @@ def deliver(db: Database, settings: Settings, *, now: datetime | None = None,
         summary.skipped = True
         return summary
     own = client is None
-    client = client or httpx.Client(timeout=settings.webhook_timeout, follow_redirects=False)
+    # no keep-alive: post_webhook's deadline watchdog needs to see each request's own connection
+    client = client or guarded_client(settings.outbound_allow, timeout=settings.webhook_timeout,
+                                      follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
     try:
         now = now or _now()
         summary.queued = enqueue(db, now)

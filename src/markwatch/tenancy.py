@@ -22,6 +22,7 @@ from .alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status,
 from .errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
 from .model import Brand
 from .orgs import Principal
+from .outbound import check_url, mask_url
 from .store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Organisation, Subscription, Watchlist
 from .watchlists import brand_values, upsert_brand
 
@@ -266,16 +267,18 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
 # ---------------------------------------------------------------- subscriptions
 def subscription_dict(sub: Subscription) -> dict:
     return {"id": sub.id, "watchlist_id": sub.watchlist_id, "watchlist": sub.watchlist.name,
-            "organisation": sub.organisation.name, "email": sub.email, "webhook": sub.webhook,
+            "organisation": sub.organisation.name, "email": sub.email, "webhook": mask_url(sub.webhook),
             "has_webhook_secret": bool(sub.webhook_secret),
             "created_at": iso(sub.created_at)}
 
 
-def _check_targets(email: str | None, webhook: str | None) -> None:
+def _check_targets(email: str | None, webhook: str | None, allow: tuple[str, ...] = ()) -> None:
     if email and not EMAIL.match(email):
         raise RecordError(f"email {email!r} is not an e-mail address (邮箱地址无效)")
     if webhook and not WEBHOOK.match(webhook):
-        raise RecordError(f"webhook {webhook!r} must be an http(s):// URL (webhook 地址无效)")
+        raise RecordError(f"webhook {mask_url(webhook)} must be an http(s):// URL (webhook 地址无效)")
+    if webhook:
+        check_url(webhook, allow, unresolvable_ok=True)
     if not email and not webhook:
         raise RecordError("a subscription needs an email or a webhook (订阅需要邮箱或 webhook)")
 
@@ -301,10 +304,10 @@ def get_subscription(s: Session, p: Principal, subscription_id: int) -> dict:
 
 def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisation: str | None = None,
                         email: str | None = None, webhook: str | None = None,
-                        webhook_secret: str | None = None) -> dict:
+                        webhook_secret: str | None = None, outbound_allow: tuple[str, ...] = ()) -> dict:
     """The watchlist's owner decides who receives its alerts: itself, or another organisation by name."""
     wl = _watchlist(s, p, watchlist_id, write=True)
-    _check_targets(email, webhook)
+    _check_targets(email, webhook, outbound_allow)
     if organisation is None or organisation == p.name:
         org_id = p.id
     else:
@@ -323,11 +326,12 @@ def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisa
     return subscription_dict(sub)
 
 
-def update_subscription(s: Session, p: Principal, subscription_id: int, changes: Mapping[str, Any]) -> dict:
+def update_subscription(s: Session, p: Principal, subscription_id: int, changes: Mapping[str, Any],
+                        outbound_allow: tuple[str, ...] = ()) -> dict:
     sub = _subscription(s, p, subscription_id)
     email = changes.get("email", sub.email)
     webhook = changes.get("webhook", sub.webhook)
-    _check_targets(email, webhook)
+    _check_targets(email, webhook, outbound_allow)
     sub.email, sub.webhook = email, webhook
     if "webhook_secret" in changes:
         sub.webhook_secret = changes["webhook_secret"]

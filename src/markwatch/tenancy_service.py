@@ -71,10 +71,12 @@ class OrgService:
         return self._tx(t.get_subscription, subscription_id)
 
     def subscribe(self, watchlist_id: int, **targets: Any) -> dict:
-        return self._tx(t.create_subscription, watchlist_id, **targets)
+        return self._tx(t.create_subscription, watchlist_id, **targets,
+                        outbound_allow=self.service.settings.outbound_allow)
 
     def update_subscription(self, subscription_id: int, changes: Mapping[str, Any]) -> dict:
-        return self._tx(t.update_subscription, subscription_id, changes)
+        return self._tx(t.update_subscription, subscription_id, changes,
+                        outbound_allow=self.service.settings.outbound_allow)
 
     def unsubscribe(self, subscription_id: int) -> None:
         self._tx(t.delete_subscription, subscription_id)

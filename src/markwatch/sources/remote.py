@@ -31,6 +31,7 @@ import httpx
 from sqlalchemy import select
 
 from ..ingest import file_sha256
+from ..outbound import guarded_client
 from ..store.tables import SourceCheckpoint
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -342,8 +343,9 @@ class HttpSource:
 
 def make_client(settings: Settings) -> httpx.Client:
     timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_timeout, 10.0))
-    return httpx.Client(timeout=timeout, follow_redirects=True,
-                        headers={"User-Agent": "markwatch (trademark gazette watch)"})
+    # The guarded transport checks every hop, so a redirect cannot lead to an internal address either.
+    return guarded_client(settings.outbound_allow, timeout=timeout, follow_redirects=True,
+                          headers={"User-Agent": "markwatch (trademark gazette watch)"})
 
 
 def configured_sources(settings: Settings) -> list[Source]:
