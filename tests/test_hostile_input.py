@@ -13,7 +13,8 @@ from markwatch.alerts import export_alerts, safe_cell
 from markwatch.errors import FileFormatError, RecordError
 from markwatch.matcher import Matcher
 from markwatch.normalise import Normaliser, is_han
-from markwatch.sources.files import gazette_record_from_mapping, read_gazette_file
+from markwatch.sources.fields import gazette_record_from_mapping
+from markwatch.sources.files import read_gazette_file
 
 NASTY = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from([
     "康\u200b师\u200d傅", "\u202e碧雪", "ｅ\u0301\u0301\u0301", "😀🍜康师傅", "\x00\x07\x1b[31m", "雪碧" * 500,

@@ -14,15 +14,9 @@ from openpyxl import Workbook
 
 from markwatch.errors import FileFormatError, RecordError
 from markwatch.model import GazetteRecord
-from markwatch.sources.files import (
-    ParsedItem,
-    decode_bytes,
-    detect_format,
-    gazette_record_from_mapping,
-    parse_classes,
-    parse_date,
-    read_gazette_file,
-)
+from markwatch.sources.decoding import decode_bytes
+from markwatch.sources.fields import ParsedItem, gazette_record_from_mapping, parse_classes, parse_date
+from markwatch.sources.files import detect_format, read_gazette_file
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 ST66_PYTHON = SAMPLES / "uspto-sn76044902.xml"

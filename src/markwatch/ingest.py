@@ -193,7 +193,7 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
     """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from .sources.files import gazette_record_from_mapping
+    from .sources.fields import gazette_record_from_mapping
 
     outcomes: dict[int, str] = {}
     with db.session() as s:

@@ -201,7 +201,7 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
     """Bulk import brands from an uploaded XLSX/CSV/TSV/JSONL table into one watchlist (upsert by
     brand_id). Rows need only brand columns (编号, 商标, 类别…); watchlist/organisation columns are
     ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored."""
-    from .sources.files import check_zip_inflation, iter_table_rows, table_format_for
+    from .sources.tables import check_zip_inflation, iter_table_rows, table_format_for
     from .sources.watchlists import parse_brand_mapping
 
     wl = _watchlist(s, p, watchlist_id, write=True)

@@ -24,21 +24,19 @@ import yaml
 
 from markwatch.errors import FileFormatError, RecordError
 from markwatch.model import BRAND_KINDS, ORG_KINDS, Brand, Subscriber, WatchlistSpec
-from markwatch.sources.files import (
-    _alias_table,
-    _check_readable,
-    _is_blank,
-    _optional_text,
-    _scalar_text,
+from markwatch.sources.decoding import read_text_file
+from markwatch.sources.fields import (
+    alias_table,
     canonical_mapping,
-    iter_table_rows,
+    is_blank,
     normalise_key,
+    optional_text,
     parse_classes,
     parse_similar_groups,
     parse_text_list,
-    read_text_file,
-    table_format_for,
+    scalar_text,
 )
+from markwatch.sources.tables import check_readable, iter_table_rows, table_format_for
 
 __all__ = [
     "BRAND_FIELD_ALIASES",
@@ -77,9 +75,9 @@ _SUBSCRIBER_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("e_mail", "mail", "邮箱", "电子邮件"),
     "webhook": ("url", "回调地址"),
 }
-_BRAND_KEYS = _alias_table(BRAND_FIELD_ALIASES)
-_WATCHLIST_KEYS = _alias_table(WATCHLIST_FIELD_ALIASES)
-_SUBSCRIBER_KEYS = _alias_table(_SUBSCRIBER_FIELD_ALIASES)
+_BRAND_KEYS = alias_table(BRAND_FIELD_ALIASES)
+_WATCHLIST_KEYS = alias_table(WATCHLIST_FIELD_ALIASES)
+_SUBSCRIBER_KEYS = alias_table(_SUBSCRIBER_FIELD_ALIASES)
 # a table row names its watchlist and its brand; "name" alone would be ambiguous there
 _ROW_KEYS = {**_BRAND_KEYS, **{k: v for k, v in _WATCHLIST_KEYS.items()
                                if v in ("watchlist", "organisation", "organisation_kind", "description")
@@ -116,7 +114,7 @@ _FALSE = {"false", "no", "n", "0", "否", "不是", "off", "f", "×", "✗"}
 
 def parse_bool(value: Any, field: str, default: bool = False) -> bool:
     """true/false, yes/no, 是/否, 1/0 (and real booleans); empty → default."""
-    if _is_blank(value):
+    if is_blank(value):
         return default
     if isinstance(value, bool):
         return value
@@ -132,7 +130,7 @@ def parse_bool(value: Any, field: str, default: bool = False) -> bool:
 
 def _choice(value: Any, table: Mapping[str, str], field: str, choices: Sequence[str], default: str,
             chinese: str) -> str:
-    if _is_blank(value):
+    if is_blank(value):
         return default
     found = table.get(normalise_key(value))
     if found is None:
@@ -151,7 +149,7 @@ def _brand_kind(value: Any) -> str:
 
 
 def _threshold(value: Any) -> float | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     bad = RecordError(f"threshold {value!r} must be a number between 0 and 1, like 0.7 (阈值应在 0 到 1 之间)")
     if isinstance(value, bool):
@@ -206,7 +204,7 @@ def _bounded_list(items: tuple[str, ...], field: str) -> tuple[str, ...]:
 
 
 def _required_text(value: Any, field: str, missing: str) -> str:
-    text = None if _is_blank(value) else clean_text(_scalar_text(value, field))
+    text = None if is_blank(value) else clean_text(scalar_text(value, field))
     if not text:
         raise RecordError(missing)
     return text
@@ -240,7 +238,7 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
         "aliases": lambda v: _bounded_list(parse_text_list(v, "aliases", _NAME_SPLIT), "aliases"),
         "classes": parse_classes,
         "similar_groups": parse_similar_groups,
-        "owner": lambda v: _bounded(_optional_text(v, "owner") or "", "owner", MAX_NAME_CHARS) or None,
+        "owner": lambda v: _bounded(optional_text(v, "owner") or "", "owner", MAX_NAME_CHARS) or None,
         "kind": _brand_kind,
         "key": lambda v: parse_bool(v, "key"),
         "well_known": lambda v: parse_bool(v, "well_known"),
@@ -272,9 +270,9 @@ def _subscriber(d: Any, default_organisation: str) -> Subscriber:
     if unknown := _unknown_keys(d, _SUBSCRIBER_KEYS):
         problems.append(unknown)
     fields = canonical_mapping(d, _SUBSCRIBER_KEYS)
-    organisation = _optional_text(fields.get("organisation"), "organisation") or default_organisation
-    email = _optional_text(fields.get("email"), "email")
-    webhook = _optional_text(fields.get("webhook"), "webhook")
+    organisation = optional_text(fields.get("organisation"), "organisation") or default_organisation
+    email = optional_text(fields.get("email"), "email")
+    webhook = optional_text(fields.get("webhook"), "webhook")
     if email and not _EMAIL.match(email):
         problems.append(f"email {email!r} is not an e-mail address (邮箱地址无效)")
     if webhook and not _WEBHOOK.match(webhook):
@@ -326,7 +324,7 @@ def _parse_watchlist(
                                       "watchlist", MAX_NAME_CHARS)),
         ("organisation", lambda v: _required_text(v, "organisation", "missing organisation (缺少所属单位)")),
         ("organisation_kind", _org_kind),
-        ("description", lambda v: _optional_text(v, "description")),
+        ("description", lambda v: optional_text(v, "description")),
     ):
         try:
             head[name] = parse(fields.get(name))
@@ -497,8 +495,8 @@ def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[s
             ("watchlist", lambda v: _bounded(_required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)"),
                                       "watchlist", MAX_NAME_CHARS)),
             ("organisation", lambda v: _required_text(v, "organisation", "missing organisation (缺少所属单位)")),
-            ("organisation_kind", lambda v: None if _is_blank(v) else _org_kind(v)),
-            ("description", lambda v: _optional_text(v, "description")),
+            ("organisation_kind", lambda v: None if is_blank(v) else _org_kind(v)),
+            ("description", lambda v: optional_text(v, "description")),
         ):
             try:
                 head[name] = parse(fields.get(name))
@@ -547,7 +545,7 @@ def read_watchlist_file_with_errors(path: Path) -> tuple[list[WatchlistSpec], li
     header) raises FileFormatError.
     """
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     fmt = table_format_for(path, {"jsonl", "csv", "tsv", "xlsx"}, extra=_YAML_EXTENSIONS)
     if fmt == "yaml":
         return _read_yaml(path)

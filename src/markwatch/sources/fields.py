@@ -1,0 +1,392 @@
+"""Field parsing shared by every reader (gazette and watchlist): classes, groups, dates, mark types,
+and the canonical gazette record with its limits.
+
+A bad field raises ``RecordError`` with a bilingual reason; the readers turn it into an error item."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from markwatch.errors import RecordError
+from markwatch.model import MARK_TYPES, GazetteRecord
+
+# ---------------------------------------------------------------------------------------------
+# Items
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """One record of a gazette file: either a GazetteRecord or the reason it was refused."""
+
+    locator: str  # "line 12", "row 7", "record 3"
+    raw: str  # the record as text: the JSON line, the CSV row as JSON, the XML element
+    record: GazetteRecord | None
+    error: str | None
+
+    def __post_init__(self) -> None:
+        if (self.record is None) == (self.error is None):
+            raise ValueError("ParsedItem needs exactly one of record / error")
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row of a tabular file before validation: a mapping, or why the row is unreadable."""
+
+    locator: str
+    raw: str
+    mapping: dict[str, Any] | None
+    error: str | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Field parsing, shared by every reader (and by the watchlist reader)
+# ---------------------------------------------------------------------------------------------
+
+
+def normalise_key(key: Any) -> str:
+    """Column header / JSON key → comparable form (NFKC, lower case, spaces → underscores)."""
+    text = unicodedata.normalize("NFKC", str(key)).strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def alias_table(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for field, names in aliases.items():
+        table[normalise_key(field)] = field
+        for name in names:
+            table[normalise_key(name)] = field
+    return table
+
+
+GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "application_no": (
+        "application_number", "applicationno", "app_no", "申请号", "注册号", "申请/注册号", "注册/申请号",
+    ),
+    "mark": ("mark_text", "trademark", "商标", "商标名称", "商标文字"),
+    "classes": ("class", "nice_class", "nice_classes", "国际分类", "国际分类号", "类别", "类号", "分类"),
+    "goods": (
+        "goods_services", "goods_and_services", "商品/服务项目", "商品服务项目", "商品/服务", "商品",
+        "服务项目", "指定商品", "指定商品/服务", "核定使用商品",
+    ),
+    "similar_groups": ("similar_group", "类似群", "类似群组", "类似群号"),
+    "applicant": ("applicant_name", "申请人", "申请人名称", "申请人名义"),
+    "applicant_address": ("address", "申请人地址", "地址"),
+    "filing_date": ("application_date", "申请日期", "申请日"),
+    "publication_date": ("pub_date", "公告日期", "初审公告日期", "初步审定公告日期", "公告日"),
+    "gazette_issue": ("issue", "issue_no", "期号", "公告期号", "公告期"),
+    "mark_type": ("type", "商标类型", "类型"),
+    "office": ("office_code", "受理局"),
+}
+GAZETTE_KEYS = alias_table(GAZETTE_FIELD_ALIASES)
+
+
+def canonical_mapping(m: Mapping[Any, Any], keys: Mapping[str, str]) -> dict[str, Any]:
+    """Rename aliased keys to field names; unknown keys are dropped, the first non-empty wins."""
+    out: dict[str, Any] = {}
+    for raw_key, value in m.items():
+        field = keys.get(normalise_key(raw_key))
+        if field is None:
+            continue
+        if field not in out or is_blank(out[field]):
+            out[field] = value
+    return out
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def scalar_text(value: Any, field: str) -> str:
+    """A cell as text: strings stripped, whole numbers without '.0' (Excel stores 12345 as 12345.0)."""
+    if isinstance(value, bool):
+        raise RecordError(f"{field} must be text, not {value!r} ({field} 应为文本)")
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (float, date)):
+        return str(value)
+    raise RecordError(f"{field} must be text, not {type(value).__name__} ({field} 应为文本)")
+
+
+def optional_text(value: Any, field: str) -> str | None:
+    if is_blank(value):
+        return None
+    return scalar_text(value, field) or None
+
+
+_JSON_LIST = re.compile(r"^\s*\[")
+
+
+def _as_items(
+    value: Any, splitter: re.Pattern[str] | None, field: str, split_elements: bool = False
+) -> list[Any]:
+    """A list cell as raw items: a list, a JSON array in a string, or a separated string.
+
+    Elements of a real list are single items unless ``split_elements`` (codes: ["30,32"] is harmless).
+    """
+    if is_blank(value):
+        return []
+    if isinstance(value, str):
+        if _JSON_LIST.match(value):
+            try:
+                decoded = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise RecordError(f"{field} looks like a JSON array but is not valid JSON: {exc.msg} "
+                                  f"({field} 不是有效的 JSON 数组)") from None
+            if not isinstance(decoded, list):
+                raise RecordError(f"{field} must be a list ({field} 应为列表)")
+            return _as_items(decoded, splitter, field, split_elements)
+        parts = splitter.split(value) if splitter else [value]
+        return [p.strip() for p in parts if p.strip()]
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        for item in value:
+            if isinstance(item, (list, tuple, dict)):
+                raise RecordError(f"{field} items must be plain values, not nested lists ({field} 格式无效)")
+            if isinstance(item, str):
+                if split_elements:
+                    items.extend(_as_items(item, splitter, field))
+                elif item.strip():
+                    items.append(item.strip())
+            elif item is not None:
+                items.append(item)
+        return items
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value]
+    raise RecordError(f"{field} must be a list or text, not {type(value).__name__} ({field} 格式无效)")
+
+
+_CODE_SPLIT = re.compile(r"[,，;；、/|\s]+")
+_GOODS_SPLIT = re.compile(r"[;；、,，\n\r]+")
+_CLASS_WORDS = re.compile(r"(?i)第|类|classes|class|cl\.")
+_GROUP_WORDS = re.compile(r"第|类似群组|类似群|组|群")
+
+
+def _whole_number(item: Any) -> int | None:
+    if isinstance(item, bool):
+        return None
+    if isinstance(item, int):
+        return item
+    if isinstance(item, float):
+        return int(item) if item.is_integer() else None
+    if isinstance(item, str) and item.strip().isdigit():
+        return int(item.strip())
+    return None
+
+
+def parse_classes(value: Any, field: str = "classes") -> tuple[int, ...]:
+    """Nice classes (尼斯分类) 1..45 from a list, a number, "30,32", "30；32" or "第30类"; sorted, unique."""
+    if isinstance(value, str) and not _JSON_LIST.match(value):
+        value = _CLASS_WORDS.sub(" ", value)
+    out: set[int] = set()
+    for item in _as_items(value, _CODE_SPLIT, field, split_elements=True):
+        if isinstance(item, str):
+            item = _CLASS_WORDS.sub("", item).strip()
+            if not item:
+                continue  # "第" / "类" / "class" on their own
+        number = _whole_number(item)
+        if number is None:
+            raise RecordError(f"class {item!r} is not a number (尼斯分类号无效)")
+        if not 1 <= number <= 45:
+            raise RecordError(f"class {number} is not a Nice class 1-45 (尼斯分类号无效)")
+        out.add(number)
+    return tuple(sorted(out))
+
+
+def parse_similar_groups(value: Any, field: str = "similar_groups") -> tuple[str, ...]:
+    """类似群 codes: 4 digits whose first two are the class ("3001"); 3 digits are zero-padded
+    because spreadsheets drop the leading zero of "0101"."""
+    if isinstance(value, str) and not _JSON_LIST.match(value):
+        value = _GROUP_WORDS.sub(" ", value)
+    out: list[str] = []
+    for item in _as_items(value, _CODE_SPLIT, field, split_elements=True):
+        if isinstance(item, str):
+            item = _GROUP_WORDS.sub("", item).strip()
+            if not item:
+                continue
+        number = _whole_number(item)
+        text = str(number).zfill(4) if number is not None else None
+        if text is None or len(text) != 4 or not 1 <= int(text[:2]) <= 45:
+            raise RecordError(f"similar group {item!r} is not a 4-digit code like 3001 (类似群号无效)")
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def parse_text_list(
+    value: Any, field: str, splitter: re.Pattern[str] | None = _GOODS_SPLIT
+) -> tuple[str, ...]:
+    """A list of texts: a list, a JSON array, or a string split on ；;、 and , (ASCII and full-width)."""
+    out: list[str] = []
+    for item in _as_items(value, splitter, field):
+        text = scalar_text(item, field)
+        if text and text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+_DATE_PATTERNS = (
+    # ISO and its loose relatives, optionally followed by a time or an XML time-zone offset
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+               r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def parse_date(value: Any, field: str) -> date | None:
+    """A date from ISO text, 2026-1-5, 2026/01/05, 2026年1月5日, 20260105, or an Excel date cell."""
+    if is_blank(value):
+        return None
+    bad = RecordError(f"bad date {value!r} in {field} (日期无效)")
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not value.is_integer():
+            raise bad
+        number = int(value)
+        if 10000 <= number <= 100000:  # an Excel serial day number (1927..2173) in a General cell
+            return _EXCEL_EPOCH + timedelta(days=number)
+        value = str(number)
+    if not isinstance(value, str):
+        raise bad
+    text = unicodedata.normalize("NFKC", value).strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise bad from None
+    raise bad
+
+
+_MARK_TYPE_ALIASES = {
+    "word": "word", "text": "word", "verbal": "word", "文字": "word",
+    "figurative": "figurative", "figure": "figurative", "device": "figurative", "image": "figurative",
+    "design": "figurative", "logo": "figurative", "图形": "figurative",
+    "combined": "combined", "composite": "combined", "mixed": "combined", "组合": "combined",
+    "图文": "combined", "图形文字": "combined",
+    "3d": "3d", "3-d": "3d", "three-dimensional": "3d", "three dimensional": "3d", "shape": "3d",
+    "立体": "3d", "三维": "3d", "三维标志": "3d",
+    "colour": "colour", "color": "colour", "颜色": "colour", "颜色组合": "colour",
+    "sound": "sound", "声音": "sound",
+}
+
+
+def parse_mark_type(value: Any) -> str:
+    """word/figurative/combined/3d/colour/sound, also 文字/图形/组合/立体/颜色/声音; empty → word."""
+    if is_blank(value):
+        return "word"
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    for suffix in ("商标", " trademark", " mark", "_mark"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)].strip()
+    found = _MARK_TYPE_ALIASES.get(text)
+    if found is None:
+        raise RecordError(
+            f"unknown mark_type {value!r}; use one of {', '.join(MARK_TYPES)} "
+            "(商标类型无效：文字/图形/组合/立体/颜色/声音)"
+        )
+    return found
+
+
+_NON_VERBAL_TYPES = {"figurative", "colour", "sound", "3d"}
+
+
+def _application_no(value: Any) -> str:
+    if is_blank(value):
+        raise RecordError("missing application_no (缺少申请号)")
+    text = re.sub(r"\s+", "", scalar_text(value, "application_no"))
+    if not text:
+        raise RecordError("missing application_no (缺少申请号)")
+    return text
+
+
+def _gazette_issue(value: Any) -> str | None:
+    text = optional_text(value, "gazette_issue")
+    if text is None:
+        return None
+    match = re.fullmatch(r"第\s*(\S+?)\s*期", text)  # "第1925期" → "1925": the issue key must not vary
+    return match.group(1) if match else text
+
+
+def _office(value: Any) -> str:
+    text = optional_text(value, "office")
+    if text is None:
+        return "CN"
+    if not re.fullmatch(r"[A-Za-z]{2}", text):
+        raise RecordError(f"office {text!r} is not a 2-letter office code like CN (局代码无效)")
+    return text.upper()
+
+
+# A word mark's verbal element is short; kilobytes of text are a broken export, not a mark.
+MAX_MARK_LENGTH = 200
+MAX_TEXT_LENGTH = 2000
+MAX_GOODS = 500
+
+
+def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
+    """Validate one record (any reader's output) into a GazetteRecord; raise RecordError(reason).
+
+    Keys may be field names or Chinese/English header aliases (申请号, 商标, 国际分类...). All
+    problems of the record are reported together, separated by "; ". Mark text is passed
+    through unchanged apart from surrounding blanks: normalisation happens elsewhere.
+    """
+    if not isinstance(m, Mapping):
+        raise RecordError("record is not an object (记录不是 JSON 对象/表格行)")
+    fields = canonical_mapping(m, GAZETTE_KEYS)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+
+    def take(name: str, parse: Callable[[Any], Any]) -> None:
+        try:
+            values[name] = parse(fields.get(name))
+        except RecordError as exc:
+            problems.append(str(exc))
+
+    take("application_no", _application_no)
+    take("mark_type", parse_mark_type)
+    take("mark", lambda v: "" if is_blank(v) else scalar_text(v, "mark"))
+    take("classes", parse_classes)
+    take("goods", lambda v: parse_text_list(v, "goods"))
+    take("similar_groups", parse_similar_groups)
+    take("applicant", lambda v: optional_text(v, "applicant"))
+    take("applicant_address", lambda v: optional_text(v, "applicant_address"))
+    take("filing_date", lambda v: parse_date(v, "filing_date"))
+    take("publication_date", lambda v: parse_date(v, "publication_date"))
+    take("gazette_issue", _gazette_issue)
+    take("office", _office)
+
+    if len(values.get("mark") or "") > MAX_MARK_LENGTH:
+        problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")
+    for name in ("applicant", "applicant_address"):
+        if len(values.get(name) or "") > MAX_TEXT_LENGTH:
+            problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
+    if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):
+        problems.append(f"goods: more than {MAX_GOODS} items or an item longer than {MAX_TEXT_LENGTH} characters")
+    if "mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES:
+        problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks may leave it empty")
+    if "classes" in values and not values["classes"]:
+        problems.append("missing classes (缺少国际分类)")
+    if problems:
+        raise RecordError("; ".join(problems))
+    return GazetteRecord(**values)
