@@ -85,7 +85,7 @@ class _Sources:
         import jieba
         import yaml
 
-        from markwatch.goods import SimilarGoodsTable
+        from markwatch.goods.table import SimilarGoodsTable
         from markwatch.lexicon import Lexicon
         from markwatch.places import place_names
 

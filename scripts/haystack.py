@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from markwatch.candidates import KeyIndex  # noqa: E402
-from markwatch.goods import SimilarGoodsTable  # noqa: E402
+from markwatch.goods.table import SimilarGoodsTable  # noqa: E402
 from markwatch.lexicon import Lexicon  # noqa: E402
 from markwatch.matcher import Matcher  # noqa: E402
 from markwatch.model import Brand  # noqa: E402

@@ -267,7 +267,8 @@ GROUPS = st.lists(st.sampled_from(["3001", "3002", "3201", "0901", "9999", "x"])
 @settings(max_examples=300, deadline=None)
 @given(CLASSES, GROUPS, CLASSES, GROUPS, st.booleans())
 def test_goods_filter_is_a_necessary_condition(bc, bg, cc, cg, well_known):
-    from markwatch.goods import SimilarGoodsTable, goods_overlap
+    from markwatch.goods.overlap import goods_overlap
+    from markwatch.goods.table import SimilarGoodsTable
 
     table = SimilarGoodsTable.load()
     overlap = goods_overlap(bc, bg, cc, cg, well_known=well_known, table=table)

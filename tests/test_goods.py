@@ -12,14 +12,9 @@ from importlib import resources
 
 import pytest
 
-from markwatch import goods as goods_module
-from markwatch.goods import (
-    RULES,
-    GoodsOverlap,
-    OverlapRules,
-    SimilarGoodsTable,
-    goods_overlap,
-)
+from markwatch.goods import table as goods_module
+from markwatch.goods.overlap import RULES, GoodsOverlap, OverlapRules, goods_overlap
+from markwatch.goods.table import SimilarGoodsTable
 from markwatch.model import Reason
 
 
@@ -236,7 +231,7 @@ def test_leave_one_out_guesses_are_mostly_right(table):
     for i, (code, name, group) in enumerate(_names(table)):
         if i % 4:  # a quarter of the items keeps the test quick
             continue
-        m = table._match_uncached(name, (table.group_class(group),), exclude=code)
+        m = table._text.match_uncached(name, (table.group_class(group),), exclude=code)
         if m is None:
             none += 1
         elif m.group == group:

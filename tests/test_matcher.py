@@ -19,7 +19,7 @@ DEV_PAIRS = SHARED / "eval" / "dev_pairs.jsonl"
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    from markwatch.goods import SimilarGoodsTable
+    from markwatch.goods.table import SimilarGoodsTable
     from markwatch.lexicon import Lexicon
 
     return Matcher(goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load())

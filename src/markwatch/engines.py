@@ -74,7 +74,7 @@ class ScreeningContext:
 
 def make_matcher(*, default_threshold: float | None = None, embedding_model_path: str | None = None) -> Matcher:
     """A matcher built as the service builds it (goods table, lexicon, optional embedder)."""
-    from .goods import SimilarGoodsTable
+    from .goods.table import SimilarGoodsTable
     from .lexicon import Lexicon
     from .normalise import Normaliser
     from .rules import DEFAULT_THRESHOLD

@@ -201,7 +201,7 @@ class Matcher:
         return found
 
     def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
-        from .goods import goods_overlap
+        from .goods.overlap import goods_overlap
 
         overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known)
         if not overlap.same_groups and not mp.groups_complete and mp.groups:

@@ -82,7 +82,7 @@ class Service:
 
     @cached_property
     def matcher(self) -> Matcher:
-        from .goods import SimilarGoodsTable
+        from .goods.table import SimilarGoodsTable
         from .lexicon import Lexicon
 
         embedder = None

@@ -1,0 +1,140 @@
+"""Overlap of two marks' goods, scored the way an examiner weighs it: same 类似群 presumed similar,
+same class possibly similar, other classes not similar unless the earlier mark is well known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from markwatch.goods.table import SimilarGoodsTable
+from markwatch.goods.text_index import class_key
+from markwatch.model import Reason
+
+
+@dataclass(frozen=True)
+class OverlapRules:
+    """Scores of the goods comparison, as an examiner weighs it (readable in one place)."""
+
+    same_group: float = 1.0  # same 类似群: presumed similar
+    same_class_groups_unknown: float = 0.8  # same class, groups not known on one side
+    same_class_other_groups: float = 0.5  # same class, both groups known and different
+    classes_unknown: float = 0.6  # no class on one side: cannot rule anything out
+    well_known_cross_class: float = 0.7  # 驰名商标: protected beyond its own goods
+    different_class: float = 0.0
+
+
+RULES = OverlapRules()
+
+
+@dataclass
+class GoodsOverlap:
+    """How far the goods of a watched brand and of a published mark overlap."""
+
+    score: float  # 0..1
+    same_groups: tuple[str, ...] = ()
+    same_classes: tuple[int, ...] = ()
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def goods_overlap(
+    brand_classes: Iterable[int],
+    brand_groups: Iterable[str],
+    cand_classes: Iterable[int],
+    cand_groups: Iterable[str],
+    *,
+    well_known: bool = False,
+    table: SimilarGoodsTable | None = None,
+    rules: OverlapRules = RULES,
+) -> GoodsOverlap:
+    """Score the goods of a brand against those of a candidate mark. Empty groups mean unknown."""
+    table = table or SimilarGoodsTable.load()
+    b_classes, c_classes = set(class_key(brand_classes)), set(class_key(cand_classes))
+    b_groups, c_groups = set(brand_groups or ()), set(cand_groups or ())
+
+    # Same 类似群 decides on its own: the group code already names the class.
+    shared_groups = tuple(sorted(b_groups & c_groups))
+    if shared_groups:
+        classes = {c for c in (_group_class(table, g) for g in shared_groups) if c is not None}
+        classes |= b_classes & c_classes
+        names = "；".join(_group_name(table, g) for g in shared_groups)
+        plural = "s" if len(shared_groups) > 1 else ""
+        reason = Reason(
+            "goods",
+            f"类似群 {'、'.join(shared_groups)} 相同（{names}）",
+            # The table has no English group names: the Chinese name and the Nice class stand in.
+            f"same similar-goods group{plural} {', '.join(shared_groups)} ({names}; {_classes_en(classes)})",
+            rules.same_group,
+        )
+        return GoodsOverlap(rules.same_group, shared_groups, tuple(sorted(classes)), [reason])
+
+    if not b_classes or not c_classes:
+        reason = Reason("goods", "类别未知", "classes unknown", rules.classes_unknown)
+        return _with_well_known(GoodsOverlap(rules.classes_unknown, reasons=[reason]), well_known, rules)
+
+    shared_classes = tuple(sorted(b_classes & c_classes))
+    if not shared_classes:
+        reason = Reason(
+            "goods",
+            f"类别不同（{_classes_zh(b_classes)} / {_classes_zh(c_classes)}）",
+            f"different classes ({_classes_en(b_classes)} vs {_classes_en(c_classes)})",
+            rules.different_class,
+        )
+        return _with_well_known(GoodsOverlap(rules.different_class, (), (), [reason]), well_known, rules)
+
+    # Same class: groups known on both sides in that class (and, as none is shared, different)?
+    unknown = tuple(
+        n for n in shared_classes if not _in_class(table, b_groups, n) or not _in_class(table, c_groups, n)
+    )
+    if unknown:
+        score = rules.same_class_groups_unknown
+        reason = Reason("goods", f"同属{_classes_zh(unknown)}", f"both in {_classes_en(unknown)}", score)
+    else:
+        score = rules.same_class_other_groups
+        reason = Reason(
+            "goods",
+            f"同属{_classes_zh(shared_classes)}但类似群不同",
+            f"same {_classes_en(shared_classes)}, different similar groups",
+            score,
+        )
+    return _with_well_known(GoodsOverlap(score, (), shared_classes, [reason]), well_known, rules)
+
+
+def _with_well_known(result: GoodsOverlap, well_known: bool, rules: OverlapRules) -> GoodsOverlap:
+    """A 驰名 (well-known) brand is protected across classes: never below that floor."""
+    if well_known and result.score < rules.well_known_cross_class:
+        result.score = rules.well_known_cross_class
+        result.reasons.append(
+            Reason(
+                "goods",
+                "驰名商标跨类保护",
+                "well-known mark: protected across classes",
+                rules.well_known_cross_class,
+            )
+        )
+    return result
+
+
+def _in_class(table: SimilarGoodsTable, groups: set[str], n: int) -> bool:
+    return any(_group_class(table, g) == n for g in groups)
+
+
+def _group_class(table: SimilarGoodsTable, code: str) -> int | None:
+    try:
+        return table.group_class(code)
+    except KeyError:
+        return None
+
+
+def _group_name(table: SimilarGoodsTable, code: str) -> str:
+    try:
+        return table.group_name(code)
+    except KeyError:
+        return "?"
+
+
+def _classes_zh(classes: Iterable[int]) -> str:
+    return "、".join(f"第{n}类" for n in sorted(classes))
+
+
+def _classes_en(classes: Iterable[int]) -> str:
+    return ", ".join(f"class {n}" for n in sorted(classes))
