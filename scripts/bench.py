@@ -406,7 +406,8 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     import tempfile
 
     from markwatch.candidates import CandidateStats
-    from markwatch.engines import ScreeningContext, make_matcher, score_pairs
+    from markwatch.composition import build_matcher
+    from markwatch.engines import MarkInput, ScreeningContext, score_pairs
     from markwatch.indexes import WatchIndexStore, build_watch_index, ensure_watch_index
     from markwatch.profiles import FastProfiler
 
@@ -414,7 +415,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     watch = Stopwatch()
     if trace_memory:
         tracemalloc.start()
-    matcher = watch.run("setup", make_matcher)
+    matcher = watch.run("setup", build_matcher)
     profiler = FastProfiler(matcher)
     # The watchlist index is built once (when brands change) and kept on disk; a run loads it.
     index, brand_profiles = watch.run("index build (once per watchlist change)", build_watch_index,
@@ -430,7 +431,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
 
         ctx = ScreeningContext(brands=list(data.brands), profiles=brand_profiles, index=index)
         engine = LocalEngine(workers=workers)
-        inputs = [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, None) for r in data.records]
+        inputs = [MarkInput.of(r) for r in data.records]
         t = time.perf_counter()
         result = engine.screen(ctx, inputs, matcher=matcher)
         watch.stages[f"normalise+candidates+scoring ({workers} workers)"] = time.perf_counter() - t
@@ -523,10 +524,10 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
 
 
 def _build_register(folder: Path, rows: list) -> None:
-    from markwatch.engines import make_matcher
+    from markwatch.composition import build_matcher
     from markwatch.indexes import RegisterIndex
 
-    RegisterIndex.build(folder, rows, matcher=make_matcher())
+    RegisterIndex.build(folder, rows, matcher=build_matcher())
 
 
 def _in_child(fn, *args) -> None:
@@ -548,12 +549,12 @@ def run_search(data: Synthetic, *, queries: int = 100, exact_queries: int = 20, 
     """Clearance search over every generated mark (gazette + register extra)."""
     import tempfile
 
-    from markwatch.engines import make_matcher
+    from markwatch.composition import build_matcher
     from markwatch.indexes import RegisterIndex, RegisterRow
     from markwatch.search import RegisterSearcher, exact_search
 
     rng = random.Random(seed + 11)
-    matcher = make_matcher()
+    matcher = build_matcher()
     rows = [RegisterRow(id=r.id, mark=r.mark, classes=r.classes, goods=r.goods, similar_groups=r.similar_groups,
                         applicant=r.applicant, application_no=f"{r.id:08d}") for r in data.records + data.register_extra]
     tmp = None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from markwatch.composition import Engines, MatcherSpec, build_matcher
 from markwatch.config import Settings
 from markwatch.service import Service
 
@@ -69,10 +70,9 @@ def free_port() -> int:
 
 # ---------------------------------------------------------------- engines
 @lru_cache(maxsize=1)
-def shared_engines(tmp_root: str):
-    """(matcher, normaliser) built once; every test Service reuses them (building takes seconds)."""
-    svc = Service(settings=Settings(database_url=f"sqlite:///{tmp_root}/engines.db"))
-    return svc.matcher, svc.normaliser
+def shared_engines(tmp_root: str) -> Engines:
+    """The matching engines, built once; every test Service reuses them (building takes seconds)."""
+    return Engines.of(build_matcher(MatcherSpec.from_settings(Settings())))
 
 
 def make_service(url: str, tmp: Path, **overrides) -> Service:
@@ -83,21 +83,14 @@ def make_service(url: str, tmp: Path, **overrides) -> Service:
               # the tests' receivers and sources listen on loopback, which the outbound policy refuses by default
               "outbound_allow": ("127.0.0.1/32",)}
     settings = Settings(**{**values, **overrides})
-    svc = Service(settings=settings)
-    matcher, normaliser = shared_engines(str(tmp.parent))
-    # share the session's engines: cached_property stores its value in the instance dict
-    svc.__dict__["matcher"] = matcher
-    svc.__dict__["normaliser"] = normaliser
-    return svc
+    # every test service shares the session's engines (building them takes seconds)
+    return Service(settings=settings, engines=shared_engines(str(tmp.parent)))
 
 
 def clone_service(svc: Service, **overrides) -> Service:
     """Another Service on the same database with its own engine (as another process would have)."""
     settings = Settings(**{**svc.settings.__dict__, **overrides})
-    other = Service(settings=settings)
-    other.__dict__["matcher"] = svc.matcher
-    other.__dict__["normaliser"] = svc.normaliser
-    return other
+    return Service(settings=settings, engines=svc.engines)
 
 
 def _pg_schema_url(base: str, schema: str) -> str:

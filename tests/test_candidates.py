@@ -26,7 +26,7 @@ from markwatch.candidates import (
     goods_may_overlap,
     meaning_texts_of_mark,
 )
-from markwatch.engines import make_matcher
+from markwatch.composition import build_matcher
 from markwatch.model import Brand
 from markwatch.profiles import FastProfiler
 
@@ -45,7 +45,7 @@ def load_bench():
 
 @pytest.fixture(scope="module")
 def matcher():
-    return make_matcher()
+    return build_matcher()
 
 
 @pytest.fixture(scope="module")
@@ -301,13 +301,13 @@ class FakeEmbedder:
     def can_read(self, text: str) -> bool:
         return bool(text.strip())
 
-    def _vector(self, text: str):
+    def vector(self, text: str):
         v = self.np.zeros(4, dtype=self.np.float32)
         v[0 if ("金" in text or "GOLD" in text.upper()) else 1 + len(text) % 3] = 1.0
         return v
 
     def similarity(self, a: str, b: str) -> float:
-        return float(self._vector(a) @ self._vector(b))
+        return float(self.vector(a) @ self.vector(b))
 
 
 def test_embedding_evidence_has_candidates(matcher):

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from markwatch.candidates import KeyIndex
-from markwatch.engines import LocalEngine, ScreeningContext, make_engine, make_matcher
+from markwatch.composition import build_matcher
+from markwatch.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.profiles import FastProfiler
 
@@ -75,13 +76,13 @@ def test_dask_engine_gives_the_local_alerts(tmp_path, data, local_run):
 
 
 def test_forked_local_workers_give_the_same_hits(data):
-    matcher = make_matcher()
+    matcher = build_matcher()
     profiler = FastProfiler(matcher)
     matcher.normaliser.add_brand_words(w for b in data.brands for w in (b.mark, *b.aliases))
     profiles = [profiler.profile_brand(b) for b in data.brands]
     index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
     ctx = ScreeningContext(brands=list(data.brands), profiles=profiles, index=index)
-    inputs = [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant, None) for r in data.records]
+    inputs = [MarkInput.of(r) for r in data.records]
     one = LocalEngine(workers=1, partition=400).screen(ctx, inputs, matcher=matcher)
     two = LocalEngine(workers=2, partition=400).screen(ctx, inputs, matcher=matcher)
     key = lambda res: {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}

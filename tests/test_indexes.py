@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from markwatch.engines import make_matcher
+from markwatch.composition import build_matcher
 from markwatch.indexes import (
     CorruptIndex,
     RegisterIndex,
@@ -27,7 +27,7 @@ from .test_candidates import load_bench
 
 @pytest.fixture(scope="module")
 def matcher():
-    return make_matcher()
+    return build_matcher()
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def _ensure_in_a_process(url: str, folder: str, start, results) -> None:
     db = Database(url, migrate=False)
     start.wait()
     try:
-        index = ensure_register_index(db, make_matcher(), Path(folder))
+        index = ensure_register_index(db, build_matcher(), Path(folder))
         results.put(("ok", index.rows))
     except BaseException as exc:  # reported to the test, not lost in the child
         results.put(("error", f"{type(exc).__name__}: {exc}"))

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from markwatch.composition import Engines
 from markwatch.errors import MarkwatchError
 from markwatch.store.tables import AlertRow, Run
 
@@ -177,7 +178,7 @@ def test_failing_run_is_recorded_and_the_next_slot_retries(tmp_path):
     seed(svc, tmp_path, run=False)
     real = svc.matcher
     flaky = FlakyMatcher(real)
-    svc.__dict__["matcher"] = flaky
+    svc.engines = Engines.of(flaky)
     first = svc.cycle()
     assert first.status == "failed" and "matcher crashed" in first.error
     run = _runs(svc)[-1]

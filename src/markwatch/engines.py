@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .candidates import CandidateStats, KeyIndex
+from .composition import MatcherSpec, build_matcher
 from .errors import ConfigError, MissingExtra
 from .matcher import BrandProfile, MarkProfile, Matcher
 from .model import Brand
@@ -32,8 +33,27 @@ log = logging.getLogger(__name__)
 ENGINES = ("local", "dask")
 PARTITION = 5000
 
-# (id, mark text, classes, goods, similar groups, applicant, stored normal form as a dict or None)
-MarkInput = tuple
+@dataclass(frozen=True, slots=True)
+class MarkInput:
+    """One gazette mark as the engines receive it: what the run read from the store, nothing more."""
+
+    id: int
+    mark: str
+    classes: tuple[int, ...] = ()
+    goods: tuple[str, ...] = ()
+    similar_groups: tuple[str, ...] = ()
+    applicant: str | None = None
+    normal: dict | None = None  # the normal form stored at ingest (its version is checked before use)
+
+    @classmethod
+    def of(cls, row) -> MarkInput:
+        """From a stored mark or a register row (anything with these attributes). A stored mark's
+        normal form is used only when the normaliser that wrote it is the current one."""
+        normal = getattr(row, "normal", None)
+        if getattr(row, "normaliser_version", NORMALISER_VERSION) != NORMALISER_VERSION:
+            normal = None
+        return cls(row.id, row.mark or "", tuple(row.classes or ()), tuple(row.goods or ()),
+                   tuple(row.similar_groups or ()), row.applicant, normal)
 
 
 @dataclass
@@ -72,23 +92,6 @@ class ScreeningContext:
         return [w for b in self.brands for w in (b.mark, *b.aliases)]
 
 
-def make_matcher(*, default_threshold: float | None = None, embedding_model_path: str | None = None) -> Matcher:
-    """A matcher built as the service builds it (goods table, lexicon, optional embedder)."""
-    from .goods.table import SimilarGoodsTable
-    from .lexicon import Lexicon
-    from .normalise import Normaliser
-    from .rules import DEFAULT_THRESHOLD
-
-    embedder = None
-    if embedding_model_path:
-        from .comparisons.meaning import Embedder
-
-        embedder = Embedder.from_path(embedding_model_path)
-    return Matcher(normaliser=Normaliser(), goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load(),
-                   embedder=embedder,
-                   default_threshold=DEFAULT_THRESHOLD if default_threshold is None else default_threshold)
-
-
 # ================================================================ the work itself
 def stored_normal(normal: dict | None) -> NormalisedMark | None:
     """A mark's normal form as stored at ingest, when the normaliser has not changed since."""
@@ -99,10 +102,9 @@ def stored_normal(normal: dict | None) -> NormalisedMark | None:
 
 def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
     out = []
-    for mark_id, text, classes, goods, groups, applicant, normal in inputs:
-        nm = stored_normal(normal)
-        out.append(profiler.profile_mark(text or "", classes or (), goods=goods or (), similar_groups=groups or (),
-                                         applicant=applicant, ref=mark_id, normal=nm))
+    for m in inputs:
+        out.append(profiler.profile_mark(m.mark, m.classes, goods=m.goods, similar_groups=m.similar_groups,
+                                         applicant=m.applicant, ref=m.id, normal=stored_normal(m.normal)))
     return out
 
 
@@ -145,7 +147,7 @@ def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
     gc.disable()
     try:
         marks = profile_inputs(profiler, inputs)
-        ids = [inp[0] for inp in inputs]
+        ids = [inp.id for inp in inputs]
         eligible = None
         if watermarks is not None:
             eligible = lambda i, j: ids[i] > watermarks[j]
@@ -173,7 +175,7 @@ def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
         return _STATE[key]
     state = _STATE.get(ctx.token)
     if state is None:
-        m = make_matcher(default_threshold=ctx.default_threshold, embedding_model_path=ctx.embedding_model_path)
+        m = build_matcher(MatcherSpec(ctx.default_threshold, ctx.embedding_model_path))
         m.normaliser.add_brand_words(ctx.brand_words)
         ctx.index.lexicon = m.lexicon
         ctx.index.goods_table = m.goods_table

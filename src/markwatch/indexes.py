@@ -228,13 +228,10 @@ class _VectorSink:
 def register_profiler(matcher):
     """A batch profiler for stored marks: the matcher's engines with a normaliser that protects no
     watched words, so that the stored keys do not depend on which brands a process happens to know."""
-    from .matcher import Matcher
-    from .normalise import Normaliser
+    from .composition import plain_matcher
     from .profiles import FastProfiler
 
-    clean = Matcher(normaliser=Normaliser(), goods_table=matcher.goods_table, lexicon=matcher.lexicon,
-                    default_threshold=matcher.default_threshold)
-    return FastProfiler(clean)
+    return FastProfiler(plain_matcher(matcher))
 
 
 def app_order_key(application_no: str) -> int:
@@ -442,7 +439,7 @@ class RegisterIndex:
                 ) -> tuple[np.ndarray, np.ndarray, dict, dict, dict, dict]:
         """Hashed keys (and ids) of every row; Latin parts; long syllable sequences. Vectors go to
         `on_vectors` batch by batch, so that a big register never holds all profiles at once."""
-        from .engines import profile_inputs
+        from .engines import MarkInput, profile_inputs
 
         _LEXICON[0] = matcher.lexicon
         hashes: list[np.ndarray] = []
@@ -454,8 +451,7 @@ class RegisterIndex:
         clean = profiler.clean
         for start in range(0, len(rows), BUILD_BATCH):
             batch = rows[start:start + BUILD_BATCH]
-            profiles = profile_inputs(profiler, [(r.id, r.mark, r.classes, r.goods, r.similar_groups, r.applicant,
-                                                  r.normal) for r in batch])
+            profiles = profile_inputs(profiler, [MarkInput.of(r) for r in batch])
             for r, p in zip(batch, profiles):
                 texts[r.id] = "\x00".join((clean(r.mark or ""), r.application_no or "", sound_look_forms(p.forms)))
                 shapes[r.id] = syllable_shape(p.forms)

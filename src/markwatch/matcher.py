@@ -17,6 +17,7 @@ from .comparisons.sound import homophone_rule, sound_similarity
 from .comparisons.structure import GI_KINDS, place_rule, structure_similarity
 from .model import Brand, Match, Reason
 from .normalise import NormalisedMark, Normaliser
+from .ports import Embedder, GoodsTable, Lexicon
 from .rules import (
     DEFAULT_THRESHOLD,
     GOODS_DISSIMILAR_CAP,
@@ -87,9 +88,9 @@ class Matcher:
     """Compares brands with marks. Engines it needs (goods table, lexicon, embedder) are passed in."""
 
     normaliser: Normaliser = field(default_factory=Normaliser)
-    goods_table: object | None = None
-    lexicon: object | None = None
-    embedder: object | None = None
+    goods_table: GoodsTable | None = None
+    lexicon: Lexicon | None = None
+    embedder: Embedder | None = None
     default_threshold: float = DEFAULT_THRESHOLD
     _place_cache: dict = field(default_factory=dict, init=False, repr=False)
 
@@ -115,7 +116,7 @@ class Matcher:
         groups = frozenset(similar_groups)
         complete = True
         if not groups and goods and self.goods_table is not None:
-            mapping = self.goods_table.map_goods(goods, classes)  # type: ignore[attr-defined]
+            mapping = self.goods_table.map_goods(goods, classes)
             groups, complete = frozenset(mapping.groups), mapping.complete
         forms = written_forms(text, (), normalise or self.normaliser.normalise)
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
@@ -156,7 +157,7 @@ class Matcher:
             from .places import split_place_product
 
             self._place_cache[b.chinese] = split_place_product(
-                b.chinese, self.goods_table.is_goods_word)  # type: ignore[attr-defined]
+                b.chinese, self.goods_table.is_goods_word)
         return self._place_cache[b.chinese]
 
     def _meaning_differs(self, brand: str, candidate: str, i: int) -> bool:
@@ -171,9 +172,9 @@ class Matcher:
         if self.lexicon is not None:  # 师傅/师父: other words, the same meaning
             lex = self.lexicon
             for x in wb:
-                glosses = set(lex.word_glosses(x, names=False))  # type: ignore[attr-defined]
-                synonyms = lex.synonyms(x)  # type: ignore[attr-defined]
-                if any(y in synonyms or glosses & set(lex.word_glosses(y, names=False))  # type: ignore[attr-defined]
+                glosses = set(lex.word_glosses(x, names=False))
+                synonyms = lex.synonyms(x)
+                if any(y in synonyms or glosses & set(lex.word_glosses(y, names=False))
                        for y in wc):
                     return False
         return True
@@ -203,10 +204,13 @@ class Matcher:
     def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
         from .goods.overlap import goods_overlap
 
-        overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known)
+        table = self.goods_table
+        overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known,
+                                table=table)
         if not overlap.same_groups and not mp.groups_complete and mp.groups:
             # Some goods could not be placed: they may be in the brand's group, so groups count as unknown.
-            overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known)
+            overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known,
+                                    table=table)
         return overlap
 
     def compare_profiles(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> Match:

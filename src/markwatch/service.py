@@ -10,13 +10,13 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import func, select
 
 from .alerts import AlertFilter, export_alerts, list_alerts
+from .composition import Engines, MatcherSpec
 from .config import Settings
 from .errors import DatabaseBusy, MarkwatchError
 from .ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
@@ -64,9 +64,14 @@ class CycleResult:
 @dataclass
 class Service:
     settings: Settings = field(default_factory=Settings.load)
+    engines: Engines = field(default=None, repr=False)  # type: ignore[assignment]  # None: built from the settings
     _db: Database | None = None
     _run_lock: "DbLock | None" = field(default=None, repr=False)
     _run_lock_thread: int | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.engines is None:
+            self.engines = Engines(MatcherSpec.from_settings(self.settings))
 
     @property
     def db(self) -> Database:
@@ -76,22 +81,13 @@ class Service:
                     self._db = Database(self.settings.database_url)
         return self._db
 
-    @cached_property
+    @property
     def normaliser(self) -> Normaliser:
-        return Normaliser()
+        return self.engines.normaliser
 
-    @cached_property
+    @property
     def matcher(self) -> Matcher:
-        from .goods.table import SimilarGoodsTable
-        from .lexicon import Lexicon
-
-        embedder = None
-        if self.settings.embedding_model_path:
-            from .comparisons.meaning import Embedder
-
-            embedder = Embedder.from_path(self.settings.embedding_model_path)
-        return Matcher(normaliser=self.normaliser, goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load(),
-                       embedder=embedder, default_threshold=self.settings.default_threshold)
+        return self.engines.matcher
 
     # ---------------------------------------------------------------- use cases
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,

@@ -167,7 +167,7 @@ class EmbeddingCandidates:
         for j, texts in enumerate(brand_texts):
             for t in texts:
                 if t and embedder.can_read(t):
-                    vecs.append(np.asarray(embedder._vector(t), dtype=np.float32))
+                    vecs.append(np.asarray(embedder.vector(t), dtype=np.float32))
                     owners.append(j)
         self.owners = np.asarray(owners, dtype=np.int64)
         dim = vecs[0].shape[0] if vecs else 1
@@ -178,7 +178,7 @@ class EmbeddingCandidates:
     def candidates(self, texts: Iterable[str]) -> set[int]:
         if self.index.ntotal == 0:
             return set()
-        vecs = [np.asarray(self.embedder._vector(t), dtype=np.float32) for t in texts
+        vecs = [np.asarray(self.embedder.vector(t), dtype=np.float32) for t in texts
                 if t and self.embedder.can_read(t)]
         if not vecs:
             return set()

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 from . import faults
 from .candidates import KeyIndex
 from .deadline import opposition_deadline
-from .engines import PairResult, ScreeningContext, make_engine, screen_profiles
+from .engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from .matcher import BrandProfile, MarkProfile, Matcher
 from .model import Brand
 from .normalise import NORMALISER_VERSION, NormalisedMark
@@ -164,9 +164,7 @@ class Watcher:
                                            .order_by(GazetteMark.id).limit(self.chunk)))
                 if not chunk:
                     break
-                inputs = [(m.id, m.mark or "", tuple(m.classes or ()), tuple(m.goods or ()),
-                           tuple(m.similar_groups or ()), m.applicant,
-                           m.normal if m.normaliser_version == NORMALISER_VERSION else None) for m in chunk]
+                inputs = [MarkInput.of(m) for m in chunk]
                 result = runner.screen(ctx, inputs, list(watermarks),
                                        matcher=self.matcher if runner.name == "local" else None)
                 chunk_max = chunk[-1].id

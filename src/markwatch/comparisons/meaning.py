@@ -105,7 +105,7 @@ class Embedder:
         unknown = sum(1 for t in tokens if t == tokenizer.unk_token)
         return unknown / len(tokens) <= EMBED_MAX_UNKNOWN_SHARE
 
-    def _vector(self, text: str):
+    def vector(self, text: str):
         if text not in self._cache:
             self._cache[text] = self._model.encode([text], normalize_embeddings=True)[0]
         return self._cache[text]
@@ -113,7 +113,7 @@ class Embedder:
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of the two texts' embeddings, in [-1, 1]."""
         # Vectors come back unit-length (normalize_embeddings=True): the dot product is the cosine.
-        return float(self._vector(a) @ self._vector(b))
+        return float(self.vector(a) @ self.vector(b))
 
 
 def meaning_backend_description(embedder: Embedder | None = None) -> str:

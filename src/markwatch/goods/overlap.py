@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from markwatch.goods.table import SimilarGoodsTable
+from markwatch.ports import GoodsTable
 from markwatch.goods.text_index import class_key
 from markwatch.model import Reason
 
@@ -43,7 +44,7 @@ def goods_overlap(
     cand_groups: Iterable[str],
     *,
     well_known: bool = False,
-    table: SimilarGoodsTable | None = None,
+    table: GoodsTable | None = None,
     rules: OverlapRules = RULES,
 ) -> GoodsOverlap:
     """Score the goods of a brand against those of a candidate mark. Empty groups mean unknown."""
@@ -114,18 +115,18 @@ def _with_well_known(result: GoodsOverlap, well_known: bool, rules: OverlapRules
     return result
 
 
-def _in_class(table: SimilarGoodsTable, groups: set[str], n: int) -> bool:
+def _in_class(table: GoodsTable, groups: set[str], n: int) -> bool:
     return any(_group_class(table, g) == n for g in groups)
 
 
-def _group_class(table: SimilarGoodsTable, code: str) -> int | None:
+def _group_class(table: GoodsTable, code: str) -> int | None:
     try:
         return table.group_class(code)
     except KeyError:
         return None
 
 
-def _group_name(table: SimilarGoodsTable, code: str) -> str:
+def _group_name(table: GoodsTable, code: str) -> str:
     try:
         return table.group_name(code)
     except KeyError:
