@@ -765,3 +765,10 @@ def test_xml_extension_case_insensitive(tmp_path):
     path = tmp_path / "PYTHON.XML"
     shutil.copy(ST66_PYTHON, path)
     assert detect_format(path) == "st66"
+
+
+def test_superscript_digits_are_refused_with_a_reason_not_a_crash():
+    # '¹'.isdigit() is true but int('¹') raises: a class must be a decimal number
+    with pytest.raises(RecordError, match="not a number"):
+        parse_classes("¹")
+    assert parse_classes("３０，３２") == (30, 32)

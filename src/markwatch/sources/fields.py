@@ -183,7 +183,7 @@ def _whole_number(item: Any) -> int | None:
         return item
     if isinstance(item, float):
         return int(item) if item.is_integer() else None
-    if isinstance(item, str) and item.strip().isdigit():
+    if isinstance(item, str) and item.strip().isdecimal():
         return int(item.strip())
     return None
 
