@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from .alerts import AlertFilter, export_alerts, list_alerts
 from .composition import Engines, MatcherSpec
 from .config import Settings
-from .errors import DatabaseBusy, MarkwatchError
+from .errors import DatabaseBusy, MarkwatchError, redact_urls
 from .ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
 from .matcher import Matcher
 from .model import Match
@@ -56,6 +56,12 @@ class CycleResult:
     delivery: dict | None = None
     error: str | None = None
     holder: str | None = None
+
+    def __setattr__(self, name: str, value) -> None:
+        # the error is printed, logged and stored: source URLs lose their credentials and query first
+        if name == "error":
+            value = redact_urls(value)
+        object.__setattr__(self, name, value)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -314,7 +320,7 @@ class Service:
                 result.delivery = self.deliver().as_dict()
             except Exception as exc:  # noqa: BLE001 - the outbox keeps everything for the next pass
                 log.exception("delivery failed")
-                result.delivery = {"errors": [f"{type(exc).__name__}: {exc}"]}
+                result.delivery = {"errors": [redact_urls(f"{type(exc).__name__}: {exc}")]}
         return result
 
     def _failed_run(self, kind: str, error: str) -> int:

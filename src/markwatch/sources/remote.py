@@ -8,8 +8,13 @@ taken once:
 * HTTP: per URL the ETag and Last-Modified of the last copy taken are sent back as If-None-Match /
   If-Modified-Since (a 304 costs nothing), and the body's SHA-256 guards servers that send neither.
 
-A URL may serve a gazette file (.jsonl .csv .tsv .xlsx .xml) or a listing of them: a JSON array of
-URLs, or an HTML page whose links point at such files. A checkpoint is written only after the file
+A URL may serve a gazette file (.jsonl .csv .tsv .xlsx .xml, optionally gzipped as NAME.jsonl.gz) or
+a listing of them: a JSON array of URLs, or an HTML page whose links point at such files. Every
+download (files, listings, URLs without a file name) is streamed to disk through one byte counter that
+stops at ``max_download_bytes``, counted after decompression, so a gzip bomb stops at the limit too.
+Every connection, each redirect hop and each link of a listing included, passes the outbound address
+policy (outbound.py). Error texts name the URL without its credentials or query, and never quote the
+response. A checkpoint is written only after the file
 was ingested (a file the ingester rejected as a whole counts as taken: its error is reported once, in
 that run, and a corrected file has new content); a network or database failure writes nothing, so
 the next pull retries it.
@@ -21,6 +26,8 @@ import hashlib
 import json
 import logging
 import re
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,6 +37,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from sqlalchemy import select
 
+from ..errors import redact_urls
 from ..ingest import file_sha256
 from ..outbound import guarded_client
 from ..store.tables import SourceCheckpoint
@@ -51,6 +59,10 @@ CONTENT_SUFFIXES = {
 }
 # names a writer uses while a file is still being written; they are skipped until renamed
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".download")
+# a listing is parsed in memory: it is read whole only up to this size (and max_download_bytes)
+MAX_LISTING_BYTES = 16 << 20
+# decompressed output is produced in pieces of at most this size, whatever the compression ratio
+_PIECE = 1 << 16
 
 
 @dataclass
@@ -76,9 +88,14 @@ class PullSummary:
     def marks_ingested(self) -> int:
         return sum(f.stored for f in self.files)
 
+    def error(self, text: str) -> None:
+        """Record an error; source URLs lose their credentials and query first (it is shown and stored)."""
+        self.errors.append(redact_urls(text) or text)
+
     def as_dict(self) -> dict:
-        return {"files": [asdict(f) for f in self.files], "marks_ingested": self.marks_ingested,
-                "not_modified": self.not_modified, "errors": list(self.errors)}
+        files = [{**asdict(f), "source": redact_urls(f.source), "item": redact_urls(f.item)} for f in self.files]
+        return {"files": files, "marks_ingested": self.marks_ingested,
+                "not_modified": self.not_modified, "errors": [redact_urls(e) for e in self.errors]}
 
 
 class Source(Protocol):
@@ -118,7 +135,7 @@ def _ingest(service: Service, path: Path, source: str, item: str, summary: PullS
                       duplicates=result.duplicates, quarantined=result.quarantined, error=result.error)
     summary.files.append(taken)
     if result.error:
-        summary.errors.append(f"{item}: {result.error}")
+        summary.error(f"{item}: {result.error}")
     return taken
 
 
@@ -143,7 +160,7 @@ class DropFolderSource:
 
     def pull(self, service: Service, summary: PullSummary) -> None:
         if not self.folder.is_dir():
-            summary.errors.append(f"drop folder {self.folder} does not exist (投放目录不存在)")
+            summary.error(f"drop folder {self.folder} does not exist (投放目录不存在)")
             return
         for path in self.candidates():
             try:
@@ -154,7 +171,7 @@ class DropFolderSource:
                     continue
                 sha = file_sha256(path)
             except OSError as exc:  # removed or locked meanwhile: next pull
-                summary.errors.append(f"{path}: cannot read: {exc}")
+                summary.error(f"{path}: cannot read: {exc}")
                 continue
             item = f"{path.name}#{sha}"
             if get_checkpoint(service.db, self.name, item) is None:
@@ -182,7 +199,12 @@ class _Links(HTMLParser):
 
 
 def _is_gazette_name(url: str) -> bool:
-    return urlsplit(url).path.lower().endswith(GAZETTE_SUFFIXES)
+    path = urlsplit(url).path.lower()
+    return path.endswith(GAZETTE_SUFFIXES) or (path.endswith(".gz") and path[:-3].endswith(GAZETTE_SUFFIXES))
+
+
+def _gzipped_file(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(".gz")
 
 
 def listing_urls(base: str, body: bytes, content_type: str) -> list[str] | None:
@@ -216,8 +238,79 @@ def _unique(urls) -> list[str]:
 
 
 def _file_name(url: str) -> str:
+    """A safe local name for the file at `url`; NAME.jsonl.gz is stored decompressed as NAME.jsonl."""
     name = unquote(Path(urlsplit(url).path).name) or "download"
+    if name.lower().endswith(".gz") and name[:-3].lower().endswith(GAZETTE_SUFFIXES):
+        name = name[:-3]
     return re.sub(r"[^\w.\-\u4e00-\u9fff]+", "_", name)[:120]
+
+
+class DownloadTooLarge(ValueError):
+    def __init__(self, limit: int):
+        super().__init__(f"larger than max_download_bytes={limit} (counted after decompression; "
+                         "下载超过大小上限), nothing kept")
+
+
+def _inflate(pieces: Iterable[bytes], what: str) -> Iterator[bytes]:
+    """gzip (or zlib) data decompressed in pieces of at most _PIECE bytes, however well it compresses;
+    concatenated gzip members are read one after the other."""
+    d = zlib.decompressobj(zlib.MAX_WBITS | 32)  # | 32: a gzip or a zlib header
+    seen = False
+    try:
+        for data in pieces:
+            while data:
+                seen = True
+                out = d.decompress(data, _PIECE)
+                if out:
+                    yield out
+                data = d.unconsumed_tail
+                if d.eof:  # the rest of the input is the next member (it shows in unconsumed_tail too)
+                    data = d.unused_data
+                    d = zlib.decompressobj(zlib.MAX_WBITS | 32)
+                    if not data:
+                        seen = False  # a complete member: nothing pending
+                elif not data:  # all input taken: drain what the decompressor still holds
+                    while len(out) == _PIECE:
+                        out = d.decompress(b"", _PIECE)
+                        if out:
+                            yield out
+    except zlib.error as exc:
+        raise ValueError(f"{what} is not valid gzip/deflate data: {exc}") from exc
+    if seen and not d.eof:
+        raise ValueError(f"{what} ends before its compressed data does (truncated download)")
+
+
+def _counted(pieces: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """The bytes as they come off the wire, stopped past `limit` (compressed data is bounded too)."""
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > limit:
+            raise DownloadTooLarge(limit)
+        yield piece
+
+
+def _decoded(pieces: Iterable[bytes], content_encoding: str, url: str) -> Iterator[bytes]:
+    """The body undone from its Content-Encoding (markwatch asks for identity, a server may still
+    compress) and, for NAME.jsonl.gz, from the file's own gzip: always in bounded pieces."""
+    encodings = [e.strip().lower() for e in content_encoding.split(",")]
+    for enc in reversed([e for e in encodings if e and e != "identity"]):
+        if enc not in ("gzip", "x-gzip", "deflate"):
+            raise ValueError(f"the server sent Content-Encoding {enc!r}; markwatch asks for identity and "
+                             "reads gzip and deflate only")
+        pieces = _inflate(pieces, f"the {enc}-encoded body")
+    if _gzipped_file(url):
+        pieces = _inflate(pieces, "the .gz file")
+    return iter(pieces)
+
+
+@dataclass
+class _Download:
+    status: int
+    url: str  # after redirects
+    headers: httpx.Headers
+    sha256: str = ""
+    size: int = 0
 
 
 class HttpSource:
@@ -240,7 +333,8 @@ class HttpSource:
 
     def _conditional(self, db: Database, item: str) -> tuple[dict[str, str], SourceCheckpoint | None]:
         cp = get_checkpoint(db, self.name, item)
-        headers: dict[str, str] = {}
+        # compressed bodies are undone by markwatch, bounded (see _decoded), but none is asked for
+        headers: dict[str, str] = {"Accept-Encoding": "identity"}
         if cp is not None:
             if cp.etag:
                 headers["If-None-Match"] = cp.etag
@@ -253,27 +347,27 @@ class HttpSource:
             self._take_file(service, summary, client, self.url)
             return
         headers, cp = self._conditional(service.db, self.url)
-        try:
-            resp = client.get(self.url, headers=headers)
-        except httpx.HTTPError as exc:
-            summary.errors.append(f"{self.url}: {type(exc).__name__}: {exc}")
+        tmp = self._target_dir() / (_file_name(self.url) + ".part")
+        got = self._download(summary, client, self.url, headers, tmp)
+        if got is None or got.status != 200:
             return
-        if resp.status_code == 304:
-            summary.not_modified += 1
-            return
-        if resp.status_code != 200:
-            summary.errors.append(f"{self.url}: HTTP {resp.status_code}")
-            return
-        urls = listing_urls(str(resp.url), resp.content, resp.headers.get("content-type", ""))
-        suffix = CONTENT_SUFFIXES.get(resp.headers.get("content-type", "").split(";")[0].strip().lower())
+        ctype = got.headers.get("content-type", "")
+        suffix = CONTENT_SUFFIXES.get(ctype.split(";")[0].strip().lower())
+        urls = None
+        if got.size <= MAX_LISTING_BYTES:
+            urls = listing_urls(got.url, tmp.read_bytes(), ctype)
         if urls is None and suffix is not None:
             # a gazette file at a URL without a file name (e.g. /api/gazette?issue=2004): known by its type
-            self._store_and_ingest(service, summary, self.url, resp.content, suffix, cp,
-                                   resp.headers.get("etag"), resp.headers.get("last-modified"))
+            name = (_file_name(self.url).rsplit(".", 1)[0] or "gazette") + suffix
+            self._keep(service, summary, self.url, tmp, got.sha256, name, cp,
+                       got.headers.get("etag"), got.headers.get("last-modified"))
             return
+        tmp.unlink(missing_ok=True)
         if urls is None:
-            summary.errors.append(f"{self.url}: neither a gazette file (.jsonl .csv .tsv .xlsx .xml) nor a listing "
-                                  "of them (JSON array of URLs or an HTML page with links)")
+            summary.error(f"{self.url}: neither a gazette file (.jsonl .csv .tsv .xlsx .xml) nor a listing "
+                          "of them (JSON array of URLs or an HTML page with links)"
+                          + (f"; a listing is read up to {MAX_LISTING_BYTES} bytes" if got.size > MAX_LISTING_BYTES
+                             else ""))
             return
         ok = True
         for url in urls:
@@ -281,50 +375,60 @@ class HttpSource:
         # the listing's validators are kept only when every file in it was handled, so a 304 on the
         # listing can never hide a file whose download failed
         if ok:
-            save_checkpoint(service.db, self.name, self.url, etag=resp.headers.get("etag"),
-                            last_modified=resp.headers.get("last-modified"),
-                            sha256=hashlib.sha256(resp.content).hexdigest())
+            save_checkpoint(service.db, self.name, self.url, etag=got.headers.get("etag"),
+                            last_modified=got.headers.get("last-modified"), sha256=got.sha256)
+
+    def _download(self, summary: PullSummary, client: httpx.Client, url: str, headers: dict[str, str],
+                  tmp: Path) -> _Download | None:
+        """GET `url` into `tmp` (a 200's body only), decompressed and bounded by max_download_bytes;
+        None after an error, which is recorded and leaves no file behind. 304 and other statuses are
+        returned (the 304 counted, the others recorded) without a body."""
+        limit = self.settings.max_download_bytes
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with client.stream("GET", url, headers=headers) as resp:
+                got = _Download(resp.status_code, str(resp.url), resp.headers)
+                if resp.status_code == 304:
+                    summary.not_modified += 1
+                    return got
+                if resp.status_code != 200:  # the answer's text is never quoted: it may be anyone's
+                    summary.error(f"{url}: HTTP {resp.status_code}")
+                    return got
+                # httpx would decompress each network read whole (a 64 KiB read of a bomb is 64 MiB):
+                # the raw bytes are counted and decompressed here, in bounded pieces
+                body = _decoded(_counted(resp.iter_raw(), limit), resp.headers.get("content-encoding", ""), url)
+                with open(tmp, "wb") as fh:
+                    for piece in body:
+                        size += len(piece)
+                        if size > limit:
+                            raise DownloadTooLarge(limit)
+                        h.update(piece)
+                        fh.write(piece)
+        except (httpx.HTTPError, ValueError, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            summary.error(f"{url}: {type(exc).__name__}: {exc}")
+            return None
+        got.sha256, got.size = h.hexdigest(), size
+        return got
 
     def _take_file(self, service: Service, summary: PullSummary, client: httpx.Client, url: str) -> bool:
         """Download (conditionally) and ingest one file; False when it should be tried again later."""
         headers, cp = self._conditional(service.db, url)
         tmp = self._target_dir() / (_file_name(url) + ".part")
-        h = hashlib.sha256()
-        try:
-            with client.stream("GET", url, headers=headers) as resp:
-                if resp.status_code == 304:
-                    summary.not_modified += 1
-                    return True
-                if resp.status_code != 200:
-                    summary.errors.append(f"{url}: HTTP {resp.status_code}")
-                    return False
-                size = 0
-                with open(tmp, "wb") as fh:
-                    for chunk in resp.iter_bytes():
-                        size += len(chunk)
-                        if size > self.settings.max_download_bytes:
-                            raise ValueError(f"larger than max_download_bytes={self.settings.max_download_bytes}")
-                        h.update(chunk)
-                        fh.write(chunk)
-                etag, last_modified = resp.headers.get("etag"), resp.headers.get("last-modified")
-        except (httpx.HTTPError, ValueError, OSError) as exc:
-            tmp.unlink(missing_ok=True)
-            summary.errors.append(f"{url}: {type(exc).__name__}: {exc}")
+        got = self._download(summary, client, url, headers, tmp)
+        if got is None or got.status not in (200, 304):
             return False
-        self._keep(service, summary, url, tmp, h.hexdigest(), _file_name(url), cp, etag, last_modified)
+        if got.status == 304:
+            return True
+        self._keep(service, summary, url, tmp, got.sha256, _file_name(url), cp,
+                   got.headers.get("etag"), got.headers.get("last-modified"))
         return True
 
     def _target_dir(self) -> Path:
         target = Path(self.settings.download_dir) / hashlib.sha256(self.name.encode()).hexdigest()[:12]
         target.mkdir(parents=True, exist_ok=True)
         return target
-
-    def _store_and_ingest(self, service: Service, summary: PullSummary, url: str, body: bytes, suffix: str,
-                          cp: SourceCheckpoint | None, etag: str | None, last_modified: str | None) -> None:
-        name = (_file_name(url).rsplit(".", 1)[0] or "gazette") + suffix
-        tmp = self._target_dir() / (name + ".part")
-        tmp.write_bytes(body)
-        self._keep(service, summary, url, tmp, hashlib.sha256(body).hexdigest(), name, cp, etag, last_modified)
 
     def _keep(self, service: Service, summary: PullSummary, url: str, tmp: Path, sha: str, name: str,
               cp: SourceCheckpoint | None, etag: str | None, last_modified: str | None) -> None:
@@ -345,7 +449,8 @@ def make_client(settings: Settings) -> httpx.Client:
     timeout = httpx.Timeout(settings.http_timeout, connect=min(settings.http_timeout, 10.0))
     # The guarded transport checks every hop, so a redirect cannot lead to an internal address either.
     return guarded_client(settings.outbound_allow, timeout=timeout, follow_redirects=True,
-                          headers={"User-Agent": "markwatch (trademark gazette watch)"})
+                          headers={"User-Agent": "markwatch (trademark gazette watch)",
+                                   "Accept-Encoding": "identity"})
 
 
 def configured_sources(settings: Settings) -> list[Source]:
@@ -366,6 +471,6 @@ def pull_sources(service: Service, sources: list[Source] | None = None) -> PullS
         try:
             src.pull(service, summary)
         except Exception as exc:
-            log.exception("source %s failed", src.name)
-            summary.errors.append(f"{src.name}: {type(exc).__name__}: {exc}")
+            log.exception("source %s failed", redact_urls(src.name))
+            summary.error(f"{src.name}: {type(exc).__name__}: {exc}")
     return summary
