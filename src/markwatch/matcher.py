@@ -18,6 +18,9 @@ from .comparisons.structure import GI_KINDS, place_rule, structure_similarity
 from .model import Brand, Match, Reason
 from .normalise import NormalisedMark, Normaliser
 from .rules import (
+    AGREEMENT_BONUS,
+    AGREEMENT_MAX_KINDS,
+    AGREEMENT_MIN_SCORE,
     DEFAULT_THRESHOLD,
     GOODS_DISSIMILAR_CAP,
     GOODS_FACTOR_FLOOR,
@@ -216,8 +219,8 @@ class Matcher:
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         best = scored[0].score if scored else 0.0
-        strong_kinds = {e.kind for e in scored[1:] if e.score >= 0.7 and e.kind != scored[0].kind}
-        mark_score = min(1.0, best + 0.02 * min(len(strong_kinds), 2))
+        strong_kinds = {e.kind for e in scored[1:] if e.score >= AGREEMENT_MIN_SCORE and e.kind != scored[0].kind}
+        mark_score = min(1.0, best + AGREEMENT_BONUS * min(len(strong_kinds), AGREEMENT_MAX_KINDS))
         if caps:
             mark_score = min(mark_score, min(caps))
         overlap = self.goods_overlap(bp, mp)
