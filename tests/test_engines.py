@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from markwatch.candidates import KeyIndex
+from markwatch.blocking.key_index import KeyIndex
 from markwatch.engines import LocalEngine, ScreeningContext, make_engine, make_matcher
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.profiles import FastProfiler

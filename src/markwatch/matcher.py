@@ -7,8 +7,8 @@ strongest, lets exception rules cap it, weighs it by how far the goods overlap, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from .comparisons.base import Evidence, evidence
 from .comparisons.latin import latin_similarity
