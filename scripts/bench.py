@@ -16,7 +16,7 @@ synonyms, geographical-indication place names), then measures:
     .venv/bin/python scripts/bench.py --marks 200000 --brands 10000 --queries 200
     .venv/bin/python scripts/bench.py --marks 5000 --brands 300 --json
 
-Everything runs through the library (`markwatch.engines`, `markwatch.candidates`,
+Everything runs through the library (`markwatch.engines`, `markwatch.blocking`,
 `markwatch.indexes`), so the figures are those of the product, not of a copy.
 """
 
@@ -405,7 +405,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
                   baseline: str = "auto", seed: int = 1, trace_memory: bool = False) -> dict:
     import tempfile
 
-    from markwatch.candidates import CandidateStats
+    from markwatch.blocking.key_index import CandidateStats
     from markwatch.composition import build_matcher
     from markwatch.engines import MarkInput, ScreeningContext, score_pairs
     from markwatch.indexes import WatchIndexStore, build_watch_index, ensure_watch_index
@@ -481,7 +481,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     rest = [i for i in range(n) if i not in sample]
     sample |= set(rng.sample(rest, min(len(rest), exact_sample - len(sample))))
     t = time.perf_counter()
-    from markwatch.candidates import brute_force
+    from markwatch.blocking.reference import brute_force
 
     exact = brute_force(matcher, brand_profiles, marks, mark_positions=sorted(sample))
     exact_seconds = time.perf_counter() - t
@@ -575,7 +575,7 @@ def run_search(data: Synthetic, *, queries: int = 100, exact_queries: int = 20, 
     searcher.warm_up()
     load_s = time.perf_counter() - t
     # The generated rows stand in for the database and live as long as the run: out of the cyclic
-    # collector's walks, as a server keeps its long-lived tables (`search.search_register`).
+    # collector's walks, as a server keeps its long-lived tables (`search_store.search_register`).
     gc.collect()
     gc.freeze()
     pool = [b.mark for b in data.brands]

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from markwatch.candidates import KeyIndex  # noqa: E402
+from markwatch.blocking.key_index import KeyIndex  # noqa: E402
 from markwatch.goods.table import SimilarGoodsTable  # noqa: E402
 from markwatch.lexicon import Lexicon  # noqa: E402
 from markwatch.matcher import Matcher  # noqa: E402

@@ -17,16 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markwatch.candidates import (
-    CandidateStats,
-    KeyIndex,
-    brute_force,
-    composed_translation_ends,
-    goods_mask,
-    goods_may_overlap,
-    meaning_texts_of_mark,
-)
+from markwatch.blocking.goods_mask import goods_mask, goods_may_overlap
+from markwatch.blocking.key_index import CandidateStats, KeyIndex
+from markwatch.blocking.keys import meaning_texts_of_mark
+from markwatch.blocking.meaning_keys import composed_translation_ends
+from markwatch.blocking.reference import brute_force
 from markwatch.composition import build_matcher
+from markwatch.matching import registry
 from markwatch.model import Brand
 from markwatch.profiles import FastProfiler
 
@@ -119,20 +116,20 @@ def test_a_block_of_marks_gets_what_each_mark_gets_alone(world):
 
 def test_family_bounds_hold_for_every_candidate(world, matcher):
     """The clearance search stops on these bounds: no candidate may score above its bound."""
-    from markwatch.candidates import family_bounds, pair_bound
+    from markwatch.blocking.bounds import pair_bound
 
     _data, brands, marks, index, _pairs, _flagged, _stats = world
-    bounds = family_bounds()
     latin = set(index.latin_pairs(marks))
     checked = 0
     for i, mp in enumerate(marks):
         fams = index.hit_families(mp.forms, meaning_texts_of_mark(mp))
         for j, fs in fams.items():
             if (i, j) in latin:
-                fs = fs | {"~"}
+                fs = fs | {registry.LATIN_RATIO}
             match = matcher.compare_profiles(brands[j], mp)
-            assert match.mark_score <= pair_bound(fs, bounds, own=0.95 if "~" in fs else None) + 1e-9, (
-                mp.text, brands[j].brand.mark, sorted(fs), match.reasons)
+            own = registry.LATIN_RATIO.bound if registry.LATIN_RATIO in fs else None
+            assert match.mark_score <= pair_bound(fs, own=own) + 1e-9, (
+                mp.text, brands[j].brand.mark, sorted(f.name for f in fs), match.reasons)
             checked += 1
     assert checked > 100
 
@@ -140,8 +137,7 @@ def test_family_bounds_hold_for_every_candidate(world, matcher):
 def test_stored_sound_and_look_forms_give_the_channels_scores(world, matcher):
     """The search's second-stage bound: sound and look scored on the forms an index stores equal
     the channels' findings on the full profiles, and the bound they make holds for every candidate."""
-    from markwatch.candidates import (
-        family_bounds,
+    from markwatch.blocking.bounds import (
         pair_bound,
         parse_sound_look_forms,
         sound_look_forms,
@@ -150,29 +146,28 @@ def test_stored_sound_and_look_forms_give_the_channels_scores(world, matcher):
     )
 
     _data, brands, marks, index, _pairs, _flagged, _stats = world
-    bounds = family_bounds()
     checked = tightened = 0
     for mp in marks:
         stored = parse_sound_look_forms(sound_look_forms(mp.forms))
         assert [(c.chinese, c.pinyin, c.pinyin_tone) for c in stored] == [
             (c.chinese, c.pinyin, c.pinyin_tone) for c in mp.forms if c.chinese]
         for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
-            if not fs & set("pnkK"):
+            if not fs & registry.SOUND_LOOK:
                 continue
             sound, look, cap = sound_look_scores(brands[j].forms, stored)
-            reach = sound_look_reach(brands[j].forms, stored, same_sound_key="p" in fs)
+            reach = sound_look_reach(brands[j].forms, stored, same_sound_key=registry.SOUND_SAME_LENGTH in fs)
             assert reach[0] >= sound and reach[1] >= look, (mp.text, brands[j].brand.mark, reach, sound, look)
             found = matcher.mark_evidence(brands[j], mp)
             assert sound == max([e.score for e in found if e.kind == "sound"], default=0.0)
             assert look == max([e.score for e in found if e.kind == "look"], default=0.0)
             assert cap == min([e.cap for e in found if e.kind == "sound" and e.cap is not None], default=1.0)
-            overrides = {"p": sound, "n": sound, "k": look, "K": look}
+            overrides = {f: sound if f.kind == "sound" else look for f in registry.SOUND_LOOK}
             rest = {f for f in fs if overrides.get(f, 1.0) > 0}
             match = matcher.compare_profiles(brands[j], mp)
-            bound = min(cap, pair_bound(rest, bounds, overrides=overrides)) if rest else 0.0
-            assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, sorted(fs), match.reasons)
+            bound = min(cap, pair_bound(rest, overrides=overrides)) if rest else 0.0
+            assert match.mark_score <= bound + 1e-9, (mp.text, brands[j].brand.mark, fs, match.reasons)
             checked += 1
-            tightened += bound < pair_bound(fs, bounds)
+            tightened += bound < pair_bound(fs)
     assert checked > 50 and tightened > checked // 2
 
 
@@ -335,38 +330,39 @@ def test_composed_translation_keys_need_a_middle_made_of_glosses(matcher):
     bp = FastProfiler(matcher).profile_brand(Brand(brand_id="b", mark="GOLDEN SWAN"))
     mp = FastProfiler(matcher).profile_mark("金天鹅", (30,))
     index = KeyIndex.from_profiles([bp], lexicon=lexicon, goods_table=matcher.goods_table)
-    assert "P" in index.hit_families(mp.forms, meaning_texts_of_mark(mp))[0]
+    assert registry.COMPOSED_TRANSLATION in index.hit_families(mp.forms, meaning_texts_of_mark(mp))[0]
     assert matcher.compare_profiles(bp, mp).mark_score > 0
 
 
 def test_pair_bound_is_not_below_the_rounded_score():
     """Reported scores are rounded to 4 places (0.95 − 0.02 is 0.9299999999999999 before, 0.93 after):
     a bound from a computed finding must not fall below the rounded score it stands for."""
-    from markwatch.candidates import family_bounds, pair_bound
+    from markwatch.blocking.bounds import pair_bound
 
-    assert pair_bound({"p"}, family_bounds(), overrides={"p": 0.95 - 0.02}) >= round(0.95 - 0.02, 4)
-    assert pair_bound({"c"}, family_bounds()) == 0.75  # exact bounds stay exact
+    same_sound = registry.SOUND_SAME_LENGTH
+    assert pair_bound({same_sound}, overrides={same_sound: 0.95 - 0.02}) >= round(0.95 - 0.02, 4)
+    assert pair_bound({registry.CONTAINED_IN_BRAND}) == 0.75  # exact bounds stay exact
 
 
 def test_sound_near_bound_holds_for_every_candidate(world, matcher):
     """The search's first-stage bound: the partial sound rule bounded by the syllable lengths."""
-    from markwatch.candidates import family_bounds, pair_bound, sound_near_bound, syllable_shape
+    from markwatch.blocking.bounds import pair_bound, sound_near_bound, syllable_shape
 
     _data, brands, marks, index, _pairs, _flagged, _stats = world
-    bounds = family_bounds()
+    near_family = registry.SOUND_NEAR
     checked = tightened = 0
     for mp in marks:
         shape = syllable_shape(mp.forms)
         for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
-            if "n" not in fs:
+            if near_family not in fs:
                 continue
-            near = sound_near_bound(brands[j].forms, shape, same_sound_key="p" in fs)
-            rest = fs - {"n"} if near <= 0 else fs
+            near = sound_near_bound(brands[j].forms, shape, same_sound_key=registry.SOUND_SAME_LENGTH in fs)
+            rest = fs - {near_family} if near <= 0 else fs
             match = matcher.compare_profiles(brands[j], mp)
-            bound = pair_bound(rest, bounds, overrides={"n": near}) if rest else 0.0
-            assert match.mark_score <= bound, (mp.text, brands[j].brand.mark, sorted(fs), near, match.reasons)
+            bound = pair_bound(rest, overrides={near_family: near}) if rest else 0.0
+            assert match.mark_score <= bound, (mp.text, brands[j].brand.mark, sorted(f.name for f in fs), near, match.reasons)
             checked += 1
-            tightened += near < bounds["n"]
+            tightened += near < near_family.bound
     assert checked > 50 and tightened > checked // 2
 
 
@@ -377,7 +373,7 @@ def test_sound_near_bound_holds_for_every_candidate(world, matcher):
     ("欣黑信", "欣黑信乐园家", 0.0),  # three syllables apart of six: below two of three alike
 ])
 def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
-    from markwatch.candidates import sound_near_bound, syllable_shape
+    from markwatch.blocking.bounds import sound_near_bound, syllable_shape
 
     profiler = FastProfiler(matcher)
     bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
@@ -391,7 +387,7 @@ def test_sound_near_bound_from_lengths(matcher, brand, mark, expected):
 def test_stored_forms_carry_the_homophone_cap(matcher, brand, mark, cap):
     """立康/利康 sound the same with another first character: the whole score is capped, and the
     stored forms say so before the mark is profiled."""
-    from markwatch.candidates import parse_sound_look_forms, sound_look_forms, sound_look_scores
+    from markwatch.blocking.bounds import parse_sound_look_forms, sound_look_forms, sound_look_scores
 
     profiler = FastProfiler(matcher)
     bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
@@ -404,14 +400,14 @@ def test_stored_forms_carry_the_homophone_cap(matcher, brand, mark, cap):
 def test_first_character_changed_bound(matcher, brand, mark):
     """A search tags the one-changed keys whose wildcard is the first character apart: the structure
     finding of such a pair stays within that family's bound."""
-    from markwatch.candidates import FIRST_CHANGED, family_bounds, family_of_key
-
-    assert family_of_key("1*黑信") == FIRST_CHANGED and family_of_key("1欣*信") == "1"
+    first_changed = registry.ONE_CHANGED_FIRST
+    assert registry.family_of_key(first_changed.code + "黑信") is first_changed
+    assert registry.family_of_key(registry.ONE_CHANGED.code + "欣*信") is registry.ONE_CHANGED
     profiler = FastProfiler(matcher)
     bp = profiler.profile_brand(Brand(brand_id="b", mark=brand))
     mp = profiler.profile_mark(mark, ())
     structure = [e.score for e in matcher.mark_evidence(bp, mp) if e.kind == "structure"]
-    assert structure and max(structure) <= family_bounds()[FIRST_CHANGED]
+    assert structure and max(structure) <= first_changed.bound
 
 
 def test_screening_skips_the_meaning_channel_only_where_it_finds_nothing(world, matcher):
@@ -428,7 +424,7 @@ def test_screening_skips_the_meaning_channel_only_where_it_finds_nothing(world, 
 def test_meaning_findings_need_a_meaning_family(world, matcher):
     """A clearance search skips the meaning channel for a candidate no meaning family hit: on every
     generated pair, meaning and translation findings come only with a meaning family's key."""
-    from markwatch.candidates import MEANING_FAMILIES
+    from markwatch.matching.registry import MEANING_FAMILIES
 
     _data, brands, marks, index, _pairs, _flagged, _stats = world
     without = with_findings = 0
@@ -439,7 +435,7 @@ def test_meaning_findings_need_a_meaning_family(world, matcher):
                 with_findings += bool(kinds & {"meaning", "translation"})
             else:
                 without += 1
-                assert not kinds & {"meaning", "translation"}, (mp.text, brands[j].brand.mark, sorted(fs), kinds)
+                assert not kinds & {"meaning", "translation"}, (mp.text, brands[j].brand.mark, sorted(f.name for f in fs), kinds)
                 skipped = matcher.compare_profiles(brands[j], mp, meaning=False)
                 assert skipped == matcher.compare_profiles(brands[j], mp)
     assert without > 50 and with_findings > 10
@@ -461,7 +457,8 @@ class _CountingLexicon:
 
 def test_meaning_keys_of_a_long_brand_text_are_bounded(matcher):
     # Every substring of a 300-character text would be 45 150 look-ups (and O(n^3) bytes at 5000).
-    from markwatch.candidates import _MAX_SPAN, brand_meaning_keys
+    from markwatch.blocking.keys import brand_meaning_keys
+    from markwatch.blocking.meaning_keys import MAX_SPAN as _MAX_SPAN
 
     counting = _CountingLexicon(matcher.lexicon)
     text = "金龙鱼" * 100

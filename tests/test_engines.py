@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from markwatch.candidates import KeyIndex
+from markwatch.blocking.key_index import KeyIndex
 from markwatch.composition import build_matcher
 from markwatch.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
 from markwatch.errors import ConfigError, MissingExtra

@@ -230,7 +230,7 @@ def test_cli_index_build_and_search(tmp_path, monkeypatch):
 
 
 def _ensure_in_a_process(url: str, folder: str, start, results) -> None:
-    from markwatch.search import ensure_register_index
+    from markwatch.search_store import ensure_register_index
     from markwatch.store.db import Database
 
     db = Database(url, migrate=False)

@@ -38,7 +38,7 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Build (or bring up to date) the register and watchlist indexes, with their manifests."""
     from .indexes import RegisterIndex, WatchIndexStore, build_watch_index, ensure_watch_index, write_lock
-    from .search import db_rows, ensure_register_index
+    from .search_store import db_rows, ensure_register_index
 
     report: dict = {}
     with _errors():
@@ -84,7 +84,7 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
 def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Each index's manifest, and whether it is current, stale or corrupt."""
     from .indexes import IndexProblem, RegisterIndex, WatchIndexStore, read_manifest
-    from .search import register_state
+    from .search_store import register_state
 
     rows: dict = {}
     with _errors():

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .candidates import CandidateStats, KeyIndex
+from .blocking.key_index import CandidateStats, KeyIndex
 from .composition import MatcherSpec, build_matcher
 from .errors import ConfigError, MissingExtra
 from .matcher import BrandProfile, MarkProfile, Matcher

@@ -32,21 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import (
-    DELETION_MAX_SYLLABLES,
-    KEYS_VERSION,
-    LATIN_RATIO_MIN_LENGTH,
-    SHAPE_LONG,
-    KeyIndex,
-    mark_form_keys,
-    mark_meaning_keys,
-    meaning_texts_of_mark,
-    sound_look_forms,
-    syllable_shape,
-)
+from .blocking.bounds import SHAPE_LONG, sound_look_forms, syllable_shape
+from .blocking.form_keys import DELETION_MAX_SYLLABLES
+from .blocking.key_index import KeyIndex
+from .blocking.keys import mark_form_keys, mark_meaning_keys, meaning_texts_of_mark
 from .errors import MarkwatchError
 from .ingest import file_sha256
+from .matching.registry import KEYS_VERSION
 from .normalise import NORMALISER_VERSION
+from .rules import LATIN_RATIO_MIN_LENGTH
 from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
@@ -583,7 +577,7 @@ class RegisterIndex:
 
     def stored_fields(self, ids: Sequence[int] | np.ndarray) -> dict[int, tuple[str, str, str]]:
         """(cleaned text, application number, sound and look forms) of stored marks by id, from the
-        index (no database); the forms as `candidates.sound_look_forms` writes them."""
+        index (no database); the forms as `blocking.bounds.sound_look_forms` writes them."""
         arr = np.sort(np.asarray(ids, dtype=np.int64))
         out: dict[int, tuple[str, str, str]] = {}
         for seg in self.segments:
@@ -593,7 +587,7 @@ class RegisterIndex:
         return out
 
     def order_fields(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Syllable shapes (`candidates.syllable_shape`) and application-number keys
+        """Syllable shapes (`blocking.bounds.syllable_shape`) and application-number keys
         (`app_order_key`) of stored marks, for sorted ids: what orders candidates before any stored
         text is read."""
         shapes = np.full(len(ids), SHAPE_LONG, dtype=np.uint32)  # unknown: nothing can be excluded

@@ -7,8 +7,8 @@ strongest, lets exception rules cap it, weighs it by how far the goods overlap, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from .comparisons.base import Evidence, evidence
 from .comparisons.latin import latin_similarity
@@ -19,6 +19,9 @@ from .model import Brand, Match, Reason
 from .normalise import NormalisedMark, Normaliser
 from .ports import Embedder, GoodsTable, Lexicon
 from .rules import (
+    AGREEMENT_BONUS,
+    AGREEMENT_MAX_KINDS,
+    AGREEMENT_MIN_SCORE,
     DEFAULT_THRESHOLD,
     GOODS_DISSIMILAR_CAP,
     GOODS_FACTOR_FLOOR,
@@ -220,8 +223,8 @@ class Matcher:
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         best = scored[0].score if scored else 0.0
-        strong_kinds = {e.kind for e in scored[1:] if e.score >= 0.7 and e.kind != scored[0].kind}
-        mark_score = min(1.0, best + 0.02 * min(len(strong_kinds), 2))
+        strong_kinds = {e.kind for e in scored[1:] if e.score >= AGREEMENT_MIN_SCORE and e.kind != scored[0].kind}
+        mark_score = min(1.0, best + AGREEMENT_BONUS * min(len(strong_kinds), AGREEMENT_MAX_KINDS))
         if caps:
             mark_score = min(mark_score, min(caps))
         overlap = self.goods_overlap(bp, mp)

@@ -20,11 +20,16 @@ SOUND = {
     "identical": 0.95,  # same toneless syllables, other characters
     "fuzzy": 0.86,  # equal under the fuzzy-pinyin table
     "tone_penalty": 0.02,  # per syllable whose tone differs
+    # The partial rule (2 of 3 syllables alike): weight x similarity, similarity 1 - d/n from this floor
+    # (d the fuzzy-syllable edit distance, n the longer syllable count).
+    "near_weight": 0.85,
+    "near_min_similarity": 0.66,
 }
 
 # ---------------------------------------------------------------- look (形)
 LOOK = {
     "lookalike_floor": 0.55,  # glyph similarity from which two characters count as look-alike
+    "cap": 0.98,  # the highest look score (other characters never look quite the same)
 }
 
 # ---------------------------------------------------------------- structure (CNIPA word-mark rules)
@@ -43,6 +48,8 @@ STRUCTURE = {
 
 # Marks longer than this many times the brand are seldom read as the brand (a sentence, a long name).
 CONTAINS_MAX_EXTRA_CHARS = 6
+# A one-character brand counts as contained in marks of at most this many characters (茅 → 金茅).
+CONTAINS_SINGLE_MAX_CHARS = 3
 
 # ---------------------------------------------------------------- pinyin and Latin
 LATIN = {
@@ -50,13 +57,27 @@ LATIN = {
     "pinyin_equals_latin_not_well_known": 0.78,  # 硕涵 / SHUOHAN
     "pinyin_prefix_of_latin": 0.72,  # 蓝妹 / lanmeijingliang
     "latin_min_length": 3,  # shorter Latin parts (QQ, BMW) need an exact or look-alike match
+    "same_latin_part": 0.9,  # equal Latin parts, the Chinese differs
+    "alike_weight": 0.95,  # Latin parts alike by ratio score this share of it ...
+    "alike_min_ratio": 0.8,  # ... from this ratio
+    "sounds_same": 0.85,  # equal metaphones
+    "sounds_near": 0.78,  # near metaphones ...
+    "sounds_near_min_ratio": 0.7,  # ... and a ratio from this
+    "metaphone_near_ratio": 80,  # rapidfuzz ratio of two metaphones from which they are near
+    "contains": 0.85,  # the brand's Latin part inside the mark's
+    "one_letter_alike": 0.8,  # short parts, one letter a look-alike (BMW / BMN)
+    "reordered_letters": 0.74,  # short parts, the letters rearranged with one added (BMW / MBWL)
 }
 
-# ---------------------------------------------------------------- meaning (义)
-MEANING = {
-    "translation": 0.9,
-    "synonym": 0.8,
-}
+# Latin containment needs a brand Latin part of this many letters, pinyin prefixes this many.
+LATIN_CONTAINS_MIN_LETTERS = 4
+PINYIN_PREFIX_MIN_LETTERS = 5
+# Latin parts of at least this many letters are compared by ratio and metaphone; shorter ones letter by letter.
+LATIN_RATIO_MIN_LENGTH = 4
+# Short Latin parts are compared letter by letter up to this many letters (BMW / MBWL).
+LATIN_REORDER_MAX_LETTERS = 6
+
+# Meaning (义): the figures are those of comparisons/meaning.py.
 
 # ---------------------------------------------------------------- goods
 # Multiplier applied to the mark score, from the goods overlap score (goods.goods_overlap).
@@ -64,6 +85,11 @@ GOODS_FACTOR_FLOOR = 0.7  # mark score x (floor + (1 - floor) x goods score) whe
 GOODS_DISSIMILAR_CAP = 0.35  # score cap when goods are dissimilar and the brand is not well known
 
 # ---------------------------------------------------------------- verdict
+# The best finding gains this much for each further strong evidence kind (one scoring at least
+# AGREEMENT_MIN_SCORE), for at most AGREEMENT_MAX_KINDS of them.
+AGREEMENT_BONUS = 0.02
+AGREEMENT_MIN_SCORE = 0.7
+AGREEMENT_MAX_KINDS = 2
 DEFAULT_THRESHOLD = 0.62
 SEVERITY_BANDS: tuple[tuple[str, float], ...] = (("high", 0.85), ("medium", 0.74), ("low", 0.0))
 KEY_BRAND_BONUS = 0.03  # 重点商标: one band earlier

@@ -11,53 +11,49 @@ then by application number, exactly as the brute-force reference `exact_search` 
 from __future__ import annotations
 
 import bisect
-import gc
 import heapq
 import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
 
-from .candidates import (
-    _HAN2,
-    DELETION_MAX_SYLLABLES,
-    FIRST_CHANGED,
-    LATIN_RATIO_CUTOFF,
-    LATIN_RATIO_MIN_LENGTH,
-    MEANING_FAMILIES,
-    BrandKeyContext,
-    KeyIndex,
-    _max_edits,
-    alike_subsequence,
-    brand_form_keys,
-    brand_meaning_keys,
-    family_bounds,
-    family_of_key,
-    is_subsequence,
-    meaning_texts_of_brand,
+from .blocking.bounds import (
     pair_bound,
     parse_sound_look_forms,
-    place_keys,
-    place_split,
     sound_look_reach,
     sound_look_scores,
     sound_near_bound,
 )
-from .errors import Unavailable
-from .indexes import IndexProblem, RegisterIndex, RegisterRow, app_order_key, write_lock
+from .blocking.checks import han2, max_edits
+from .blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
+from .blocking.key_index import LATIN_RATIO_CUTOFF, KeyIndex
+from .blocking.keys import brand_form_keys, brand_meaning_keys, meaning_texts_of_brand, place_keys
+from .indexes import RegisterIndex, RegisterRow, app_order_key
 from .matcher import Matcher
+from .matching.registry import (
+    CHECKED,
+    CONTAINS_PREFIX2,
+    CONTAINS_PREFIX4,
+    LATIN_RATIO,
+    MEANING_FAMILIES,
+    QUERY_CONTAINED,
+    SOUND_LOOK,
+    SOUND_NEAR,
+    SOUND_SAME_LENGTH,
+    TEXT_CHECKED,
+    VECTOR_NEIGHBOUR,
+    Family,
+    families_of_mask,
+    family_of_key,
+)
 from .model import Brand
-from .store.db import Database
-from .store.tables import GazetteMark
+from .rules import LATIN, LATIN_RATIO_MIN_LENGTH
 from .vectors import hash_vectors
 
 log = logging.getLogger(__name__)
 
-PAGE = 20000
 # The vector safety net: this many nearest marks by n-gram vector, when at least this close.
 VECTOR_NEIGHBOURS = 10
 VECTOR_MIN_COSINE = 0.6
@@ -65,22 +61,11 @@ SCORE_BLOCK = 2
 FETCH_BLOCK = 14  # rows fetched ahead with each block scored
 # Candidates whose stored fields are read at once (second stage of the bounds).
 REFINE_BLOCK = 48
-NO_SHAPE = -1  # a candidate whose syllable shape does not bound it (no partial-sound key, or "!")
-# The families of the sound and look channels, whose scores the stored forms give outright.
-_SOUND_LOOK = frozenset("pnkK")
-# Loose families: a mark hit only by these is confirmed by their check before scoring ("!": the
-# protected-word case, "*": vector neighbours and "~": Latin ratio are scored as they are).
-_CONFIRMED_BY_CHECK = frozenset("bBqQ1kKpnLgG") | {FIRST_CHANGED}
-# What a loosely keyed family needs to find, in order, in the stored mark's cleaned text (which holds
-# the core, the Latin part and the pinyin-free text): checked before any profiling.
-# The look-alike tail ("Q": same first two characters, the rest look-alike in order) needs the whole
-# core, look-alikes allowed, in order.
-_TEXT_CHECKS = (
-    ("b", lambda nm: (nm.core,), is_subsequence), ("B", lambda nm: (nm.core,), is_subsequence),
-    ("q", lambda nm: (nm.core,), is_subsequence), ("Q", lambda nm: (nm.core,), alike_subsequence),
-    ("L", lambda nm: (nm.latin if len(nm.latin) >= 4 else "", nm.pinyin_text if len(nm.pinyin_text) >= 5 else ""),
-     is_subsequence),
-)
+NO_SHAPE = -1  # a candidate whose syllable shape does not bound it (no partial-sound key, or the query contained)
+# Loose families: a mark hit only by these is confirmed by their check before scoring (the query
+# contained, vector neighbours and the Latin ratio are scored as they are). The families with a text
+# check (`Family.text_check`) are checked on the stored mark's cleaned text (which holds the core,
+# the Latin part and the pinyin-free text) before any profiling.
 
 
 def _result(row: RegisterRow, match, rank: float) -> tuple[tuple, dict]:
@@ -105,8 +90,8 @@ def _query_profile(matcher: Matcher, mark: str, classes: Sequence[int]):
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
-                confirm: KeyIndex | None, loose: dict[int, frozenset[str]] | None = None,
-                families: dict[int, frozenset[str]] | None = None) -> list[tuple[tuple, dict]]:
+                confirm: KeyIndex | None, loose: dict[int, frozenset[Family]] | None = None,
+                families: dict[int, frozenset[Family]] | None = None) -> list[tuple[tuple, dict]]:
     """Score rows against the query; with `confirm`, rows in `loose` (hit by loose families only,
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
     families that hit each row), a row no meaning family hit skips the meaning channel: it can find
@@ -128,7 +113,7 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
             if not confirm.confirms(loose[row.id], mp.forms):
                 continue
         fams = families.get(row.id) if families is not None and matcher.embedder is None else None
-        meaning = fams is None or "!" in fams or bool(fams & MEANING_FAMILIES)
+        meaning = fams is None or QUERY_CONTAINED in fams or bool(fams & MEANING_FAMILIES)
         match = matcher.compare_profiles(bp, mp, meaning=meaning)
         if match.mark_score <= 0:
             continue
@@ -149,16 +134,15 @@ class _QueryMemo:
     """What one search computes once and reads per candidate: the text checks' needles, each family
     mask's plan, each stored form string's channel scores, each family set's bound."""
 
-    def __init__(self, bp, bounds: dict[str, float]):
-        self.bounds = bounds
-        self.checks = [(fam, tuple(dict.fromkeys(x for nm in bp.forms for x in needs(nm) if x)), holds)
-                       for fam, needs, holds in _TEXT_CHECKS]
+    def __init__(self, bp):
+        self.checks = [(fam, tuple(dict.fromkeys(x for nm in bp.forms for x in fam.text_check[0](nm) if x)),
+                        fam.text_check[1]) for fam in TEXT_CHECKED]
         self.plans: dict[int, tuple] = {}
-        self.families: dict[int, frozenset[str]] = {}  # by candidate, once its text is checked
+        self.families: dict[int, frozenset[Family]] = {}  # by candidate, once its text is checked
         self.forms: dict[str, list] = {}  # stored forms → [parsed, {same-sound key: reach}, scores]
         self._bounds: dict[tuple, float] = {}
 
-    def bound(self, fams: frozenset[str], own: float | None, channels: tuple[float, float] | None) -> float:
+    def bound(self, fams: frozenset[Family], own: float | None, channels: tuple[float, float] | None) -> float:
         """pair_bound of these families, with the Latin ratio's `own` bound and the sound and look
         channels' (sound, look) scores where known; families whose channel gives nothing are out."""
         key = (fams, own, channels)
@@ -167,19 +151,19 @@ class _QueryMemo:
             overrides = None
             if channels is not None:
                 sound, look = channels
-                overrides = {"p": sound, "n": sound, "k": look, "K": look}
+                overrides = {f: sound if f.kind == "sound" else look for f in SOUND_LOOK}
                 fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
-            got = self._bounds[key] = pair_bound(fams, self.bounds, own=own, overrides=overrides) if fams else 0.0
+            got = self._bounds[key] = pair_bound(fams, own=own, overrides=overrides) if fams else 0.0
         return got
 
 
 def containment_probes(text: str) -> list[str]:
-    """Keys every stored mark whose text holds `text` has: the mark side gives a "b" key to each
-    Chinese bigram and a "B" key to each other window of 2 to 4 characters."""
+    """Keys every stored mark whose text holds `text` has: the mark side gives a contains_prefix2 key
+    to each Chinese bigram and a contains_prefix4 key to each other window of 2 to 4 characters."""
     probes = []
     for i in range(len(text) - 1):
         pair = text[i:i + 2]
-        probes.append(("b" + pair) if _HAN2(pair) else ("B" + text[i:i + 4]))
+        probes.append((CONTAINS_PREFIX2.code + pair) if han2(pair) else (CONTAINS_PREFIX4.code + text[i:i + 4]))
     return list(dict.fromkeys(probes))
 
 
@@ -212,7 +196,6 @@ class RegisterSearcher:
         self.candidate_counts: list[int] = []
         self.scored_counts: list[int] = []
         self.stamp: tuple[float, int] | None = None
-        self._bounds = family_bounds()
         # What one query works with (set by `search` and `candidates`), per thread: a server runs
         # several searches on one searcher at once.
         self._query = threading.local()
@@ -220,9 +203,7 @@ class RegisterSearcher:
         self._latin: list[str] | None = None
         self._latin_ids: list[list[int]] = []
         self._latin_starts: list[int] = []
-        self._bits: dict[str, int] = {}
-        self._families: list[str] = []
-        self._mask_families: dict[int, frozenset[str]] = {}
+        self._mask_families: dict[int, frozenset[Family]] = {}
 
     @property
     def _own(self) -> dict[int, float]:
@@ -301,21 +282,10 @@ class RegisterSearcher:
         high = math.ceil(length * (2 - cut) / cut)
         return starts[min(low, len(starts) - 1)], starts[min(high + 1, len(starts) - 1)]
 
-    def _bit(self, family: str) -> int:
-        bit = self._bits.get(family)
-        if bit is None:
-            with self._tables:  # two queries meeting a new family at once must not share its bit
-                bit = self._bits.get(family)
-                if bit is None:
-                    self._families.append(family)
-                    bit = self._bits[family] = 1 << (len(self._families) - 1)
-        return bit
-
-    def families_of(self, mask: int) -> frozenset[str]:
+    def families_of(self, mask: int) -> frozenset[Family]:
         got = self._mask_families.get(mask)
         if got is None:
-            got = frozenset(f for i, f in enumerate(self._families) if mask >> i & 1)
-            self._mask_families[mask] = got
+            got = self._mask_families[mask] = families_of_mask(mask)
         return got
 
     def candidates(self, bp) -> tuple[np.ndarray, np.ndarray, KeyIndex]:
@@ -333,11 +303,11 @@ class RegisterSearcher:
         found_ids: list[np.ndarray] = []
         found_bits: list[np.ndarray] = []
 
-        def add(ids, fam: str) -> None:
+        def add(ids, fam: Family) -> None:
             arr = np.asarray(ids, dtype=np.int64)
             if len(arr):
                 found_ids.append(arr)
-                found_bits.append(np.full(len(arr), self._bit(fam), dtype=np.uint64))
+                found_bits.append(np.full(len(arr), fam.bit, dtype=np.uint64))
 
         if keys:
             ordered = list(keys)
@@ -346,7 +316,7 @@ class RegisterSearcher:
             for n, k in enumerate(ordered):
                 tag = by_family.get(k[:2])  # a key's family depends on its first two characters only
                 if tag is None:
-                    tag = by_family[k[:2]] = self._bit(family_of_key(k))
+                    tag = by_family[k[:2]] = family_of_key(k).bit
                 tags[n] = tag
             ids, bits = self.index.lookup_tagged(ordered, tags)
             found_ids.append(ids)
@@ -356,14 +326,13 @@ class RegisterSearcher:
         # those holding every one of the query's windows.
         probes = containment_probes(first.text)
         if probes:
-            add(self.index.holding_all(probes), "!")
+            add(self.index.holding_all(probes), QUERY_CONTAINED)
         self._place = split[0] if split is not None and split[0] else None
         latin_forms = [nm.latin for nm in bp.forms if len(nm.latin) >= LATIN_RATIO_MIN_LENGTH]
         extra: set[int] = set()
         if latin_forms:
-            from rapidfuzz import fuzz
 
-            from .comparisons.latin import LATIN_ALIKE_WEIGHT, LATIN_SOUNDS_NEAR, metaphone
+            from .comparisons.latin import LATIN_ALIKE_WEIGHT, LATIN_SOUNDS_NEAR, metaphone, metaphones_near
 
             texts, owners, _starts = self._latin_table()
             for latin in latin_forms:
@@ -371,15 +340,14 @@ class RegisterSearcher:
                 mq = metaphone(latin)
                 for col, score in zip(cols, scores.tolist()):
                     ratio = score / 100
-                    # comparisons.latin: 0.95 x ratio from 0.8 (a little over: the ratio is a float32),
-                    # a fixed score when the metaphones are near (equal ones have their own key).
-                    own = LATIN_ALIKE_WEIGHT * ratio + 0.001 if ratio >= 0.8 else 0.0
-                    mc = metaphone(texts[col])
-                    if mq and mc and len(mq) >= 4 and fuzz.ratio(mq, mc) >= 80:
+                    # comparisons.latin: weight x ratio from the alike ratio (a little over: the ratio
+                    # is a float32), a fixed score when the metaphones are near (equal ones have their own key).
+                    own = LATIN_ALIKE_WEIGHT * ratio + 0.001 if ratio >= LATIN["alike_min_ratio"] else 0.0
+                    if metaphones_near(mq, metaphone(texts[col])):
                         own = max(own, LATIN_SOUNDS_NEAR)
                     if own <= 0:
-                        continue  # below 0.8 the Latin rules need the metaphones alike
-                    add(owners[col], "~")
+                        continue  # below the alike ratio the Latin rules need the metaphones alike
+                    add(owners[col], LATIN_RATIO)
                     extra.update(owners[col])
                     for i in owners[col]:
                         self._own[i] = max(self._own.get(i, 0.0), own)
@@ -387,12 +355,12 @@ class RegisterSearcher:
         for n, marks in self.index.long_sound():
             for q in lengths:
                 top = max(n, q)
-                if top > DELETION_MAX_SYLLABLES and min(n, q) >= top - _max_edits(top):
-                    add(marks, "n")
+                if top > DELETION_MAX_SYLLABLES and min(n, q) >= top - max_edits(top):
+                    add(marks, SOUND_NEAR)
                     extra.update(marks)
         if self.vector_neighbours:
             near = self.index.nearest(hash_vectors([bp.forms]), self.vector_neighbours, min_score=VECTOR_MIN_COSINE)
-            add(near, "*")
+            add(near, VECTOR_NEIGHBOUR)
             extra.update(near.tolist())
         confirm = KeyIndex.from_profiles([bp], lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
         confirm._extra_ids = extra  # type: ignore[attr-defined]
@@ -408,7 +376,7 @@ class RegisterSearcher:
         sound rule, the stored mark's syllable lengths (arrays only, no stored text read)."""
         if not len(ids):
             return np.zeros(0)
-        n_bit, bang = self._bits.get("n", 0), self._bits.get("!", 0)
+        n_bit, bang = SOUND_NEAR.bit, QUERY_CONTAINED.bit
         unique_masks, by_mask = np.unique(masks, return_inverse=True)
         by_mask = by_mask.reshape(-1)
         bounds = np.array([self._combo_bound(bp, m, NO_SHAPE) for m in unique_masks.tolist()])[by_mask]
@@ -433,11 +401,11 @@ class RegisterSearcher:
         fams = self.families_of(mask)
         overrides = None
         if shape != NO_SHAPE:
-            near = sound_near_bound(bp.forms, shape, same_sound_key="p" in fams)
-            overrides = {"n": near}
+            near = sound_near_bound(bp.forms, shape, same_sound_key=SOUND_SAME_LENGTH in fams)
+            overrides = {SOUND_NEAR: near}
             if near <= 0:
-                fams = fams - {"n"}
-        return pair_bound(fams, self._bounds, own=own, overrides=overrides) if fams else 0.0
+                fams = fams - {SOUND_NEAR}
+        return pair_bound(fams, own=own, overrides=overrides) if fams else 0.0
 
     def _refine(self, bp, ids: np.ndarray, masks: np.ndarray, floor: float,
                 memo: _QueryMemo) -> list[tuple[float, str, int, bool]]:
@@ -456,22 +424,22 @@ class RegisterSearcher:
                 plan = memo.plans[mask] = (fams, [(f, needles, holds) for f, needles, holds in memo.checks
                                                   if f in fams])
             fams, checks = plan
-            if "!" in fams and query_text not in text:
-                fams = fams - {"!"}
+            if QUERY_CONTAINED in fams and query_text not in text:
+                fams = fams - {QUERY_CONTAINED}
             # Containment families need the query's core in order within the mark's text (the core
             # is the text less generic words): a look at the stored text drops most misses unfetched.
             for fam, needles, holds in checks:
                 if not any(holds(x, text) for x in needles):
-                    if fam == "b" and self._place and self._place in text:
-                        continue  # the "b" keys also carry the place name of a geographical indication
+                    if fam is CONTAINS_PREFIX2 and self._place and self._place in text:
+                        continue  # its keys also carry the place name of a geographical indication
                     fams = fams - {fam}
             own = self._own.get(mark_id)
             cap = 1.0
             channels = None
-            # Sound and look come from the stored forms, unless the mark contains the query ("!"):
+            # Sound and look come from the stored forms, unless the mark contains the query:
             # it normalises otherwise at query time, so its stored forms may not hold.
-            if fams & _SOUND_LOOK and "!" not in fams:
-                same_sound_key = "p" in fams
+            if fams & SOUND_LOOK and QUERY_CONTAINED not in fams:
+                same_sound_key = SOUND_SAME_LENGTH in fams
                 known = memo.forms.get(forms)
                 if known is None:
                     known = memo.forms[forms] = [parse_sound_look_forms(forms), {}, None]
@@ -490,7 +458,7 @@ class RegisterSearcher:
             if bound < floor or bound <= 0:
                 continue  # below the current top-th result (or nothing at all): can never rank
             memo.families[mark_id] = fams
-            out.append((bound, app, mark_id, fams if fams <= _CONFIRMED_BY_CHECK else None))
+            out.append((bound, app, mark_id, fams if fams <= CHECKED else None))
         return out
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> list[dict]:
@@ -512,8 +480,8 @@ class RegisterSearcher:
         order = np.lexsort((ids, app_keys, -first))
         ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
-        memo = _QueryMemo(bp, self._bounds)
-        loose: dict[int, frozenset[str]] = {}  # hit by loose families only: confirmed before scoring
+        memo = _QueryMemo(bp)
+        loose: dict[int, frozenset[Family]] = {}  # hit by loose families only: confirmed before scoring
         results: list[tuple[tuple, dict]] = []
         fetched: dict[int, RegisterRow] = {}
         scored = pos = 0
@@ -554,127 +522,3 @@ class RegisterSearcher:
             del self.scored_counts[:5_000]
             del self.candidate_counts[:5_000]
         return rank_results(results, top)
-
-
-# ================================================================ the stored register (database)
-def row_of(m: GazetteMark) -> RegisterRow:
-    return RegisterRow(id=m.id, mark=m.mark or "", classes=tuple(m.classes or ()), goods=tuple(m.goods or ()),
-                       similar_groups=tuple(m.similar_groups or ()), applicant=m.applicant,
-                       application_no=m.application_no, office=m.office, publication_date=m.publication_date,
-                       normal=m.normal if m.normaliser_version else None)
-
-
-def db_rows(db: Database, *, above: int = 0) -> list[RegisterRow]:
-    rows: list[RegisterRow] = []
-    last = above
-    while True:
-        with db.session() as s:
-            page = list(s.scalars(select(GazetteMark).where(GazetteMark.id > last).order_by(GazetteMark.id)
-                                  .limit(PAGE)))
-        if not page:
-            return rows
-        rows += [row_of(m) for m in page]
-        last = page[-1].id
-
-
-def db_fetch(db: Database) -> Callable[[Sequence[int]], list[RegisterRow]]:
-    def fetch(ids: Sequence[int]) -> list[RegisterRow]:
-        out: list[RegisterRow] = []
-        for start in range(0, len(ids), 900):
-            chunk = list(ids[start:start + 900])
-            with db.session() as s:
-                out += [row_of(m) for m in s.scalars(select(GazetteMark).where(GazetteMark.id.in_(chunk)))]
-        return out
-
-    return fetch
-
-
-def register_state(db: Database) -> tuple[int, int]:
-    with db.session() as s:
-        count = s.scalar(select(func.count(GazetteMark.id))) or 0
-        max_id = s.scalar(select(func.max(GazetteMark.id))) or 0
-    return int(count), int(max_id)
-
-
-def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
-                          on_rebuild: Callable[[str], None] | None = None) -> RegisterIndex:
-    """The register index, current with the database: opened, extended with new marks, or rebuilt.
-    One process at a time updates it (`indexes.write_lock`); a second one waits, then finds it current."""
-    with write_lock(folder):
-        return _ensure_register_index(db, matcher, folder, on_rebuild=on_rebuild)
-
-
-def _ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
-                           on_rebuild: Callable[[str], None] | None) -> RegisterIndex:
-    count, max_id = register_state(db)
-    try:
-        index = RegisterIndex.open(folder)
-        if index.rows == count and index.max_id == max_id:
-            return index
-        with db.session() as s:
-            below = s.scalar(select(func.count(GazetteMark.id)).where(GazetteMark.id <= index.max_id)) or 0
-        if below != index.rows:
-            raise IndexProblem(f"register index at {folder} has {index.rows} marks up to id {index.max_id}, "
-                               f"the database {below}: marks were removed or replaced")
-        new = db_rows(db, above=index.max_id)
-        if len(index.manifest["segments"]) >= 8:
-            raise IndexProblem(f"register index at {folder} has {len(index.manifest['segments'])} segments: merging")
-        index.add(new, matcher=matcher)
-        return index
-    except IndexProblem as exc:
-        if folder.exists():
-            log.warning("rebuilding the register index: %s", exc)
-        if on_rebuild:
-            on_rebuild(str(exc))
-    return RegisterIndex.build(folder, db_rows(db), matcher=matcher)
-
-
-# Opened (and checksum-verified) register indexes of this process, reused while their manifest and
-# the database are unchanged: a server verifies the files once, not on every query.
-_OPEN: dict[tuple[str, int, str], RegisterSearcher] = {}
-_OPENING = threading.Lock()  # concurrent first searches open (and verify) the files once
-
-
-def _manifest_stamp(folder: Path) -> tuple[float, int] | None:
-    try:
-        st = (folder / "manifest.json").stat()
-    except OSError:
-        return None
-    return st.st_mtime, st.st_size
-
-
-def search_register(db: Database, matcher: Matcher, mark: str, *, classes: Sequence[int] = (),
-                    top: int = 10, index_dir: Path | None = None) -> dict:
-    """Clearance search over the stored marks, through the persistent register index as it is.
-
-    The index is never built or extended here (that takes minutes at scale; the nightly cycle and
-    `markwatch index build` do it): the answer says how fresh it is, and marks stored since it was
-    updated are not searched.
-    """
-    folder = Path(index_dir or "indexes") / "register"
-    key = (str(folder.resolve()), id(matcher), db.url)
-    stamp = _manifest_stamp(folder)
-    if stamp is None:
-        raise Unavailable(f"no register index at {folder} yet: it is built by the nightly cycle "
-                            "or by `markwatch index build`")
-    searcher = _OPEN.get(key)
-    if searcher is None or searcher.stamp != stamp:
-        with _OPENING:
-            searcher = _OPEN.get(key)
-            if searcher is None or searcher.stamp != stamp:
-                searcher = RegisterSearcher(RegisterIndex.open(folder), matcher, db_fetch(db))
-                searcher.warm_up()
-                # What is loaded now lives as long as the process: keep the cyclic collector off it, so
-                # that a full collection does not pause a search for the whole heap.
-                gc.collect()
-                gc.freeze()
-                searcher.stamp = stamp
-                _OPEN[key] = searcher
-    index = searcher.index
-    with db.session() as s:  # a range on the primary key: cheap at any size
-        newer = s.scalar(select(func.count(GazetteMark.id)).where(GazetteMark.id > index.max_id)) or 0
-    return {
-        "results": searcher.search(mark, classes=classes, top=top),
-        "index_marks": index.rows, "index_built_at": index.manifest.get("built_at"),
-        "index_updated_at": index.manifest.get("updated_at"), "marks_not_indexed": int(newer),
-    }

@@ -146,7 +146,7 @@ class Service:
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
-        from .search import search_register
+        from .search_store import search_register
 
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
@@ -154,7 +154,7 @@ class Service:
     def update_register_index(self) -> dict:
         """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
         (or of an operator), never of a search request."""
-        from .search import ensure_register_index
+        from .search_store import ensure_register_index
 
         index = ensure_register_index(self.db, self.matcher, Path(self.settings.index_dir) / "register")
         return {"marks": index.rows, "max_id": index.max_id}

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, func, select, update
 
 from . import faults
-from .candidates import KeyIndex
+from .blocking.key_index import KeyIndex
 from .deadline import opposition_deadline
 from .engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from .matcher import BrandProfile, MarkProfile, Matcher
@@ -66,7 +66,7 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
            *, eligible: Callable[[int, int], bool] = lambda i, j: True) -> tuple[list[PairResult], int]:
     """Compare each mark with its candidate brands; returns the similar pairs and the number compared.
 
-    Candidates come from the key index (`candidates.KeyIndex.candidate_pairs`: blocking keys, the
+    Candidates come from the key index (`blocking.key_index.KeyIndex.candidate_pairs`: blocking keys, the
     Latin `cdist`, the goods filter); only they meet the full scorer.
     """
     return screen_profiles(matcher, index, brands, marks, eligible=eligible)

@@ -23,7 +23,7 @@ class Evidence:
     def kind(self) -> str:
         return self.reason.kind
 
-    def with_detail(self, zh: str, en: str) -> "Evidence":
+    def with_detail(self, zh: str, en: str) -> Evidence:
         """The same finding, said more precisely (e.g. naming each look-alike pair)."""
         r = self.reason
         return Evidence(Reason(kind=r.kind, detail=f"{r.detail}（{zh}）", detail_en=f"{r.detail_en} ({en})",

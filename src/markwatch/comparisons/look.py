@@ -9,6 +9,8 @@ from ..normalise import NormalisedMark
 from ..rules import LOOK
 from .base import Evidence, evidence
 
+LOOK_CAP = LOOK["cap"]  # the highest look score
+
 
 @lru_cache(maxsize=262_144)
 def lookalike(x: str, y: str) -> float:
@@ -30,7 +32,7 @@ def look_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[float, list[tupl
     mean_diff = sum(s for _, _, s in pairs) / len(pairs)
     share_same = 1 - len(pairs) / len(bt)
     score = 0.72 + 0.18 * mean_diff + 0.1 * share_same
-    return round(min(score, 0.98), 4), [(x, y) for x, y, _ in pairs]
+    return round(min(score, LOOK_CAP), 4), [(x, y) for x, y, _ in pairs]
 
 
 def look_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:

@@ -25,6 +25,7 @@ from ..errors import ConfigError, MissingExtra
 from ..lexicon import MAX_WORD_CHARS, Lexicon, normalize_english
 from ..model import Reason
 
+IDENTICAL_PART_SCORE = 1.0  # a whole part written the same in both marks
 TRANSLATION_SCORE = 1.0
 CONTAINED_TRANSLATION_SCORE = 0.9
 SYNONYM_SCORE = 0.8
@@ -174,7 +175,8 @@ def _identical(b: _Parts, c: _Parts) -> list[Reason]:
     c_keys = {normalize_english(x) for x in c.latin}
     shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys]
     return [
-        Reason("meaning", f"文字相同，含义相同：{x}", f"same words, same meaning: {x}", 1.0) for x in shown
+        Reason("meaning", f"文字相同，含义相同：{x}", f"same words, same meaning: {x}", IDENTICAL_PART_SCORE)
+        for x in shown
     ]
 
 

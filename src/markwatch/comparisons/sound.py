@@ -10,6 +10,11 @@ from ..normalise import NormalisedMark
 from ..rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
 from .base import Evidence, evidence
 
+# The partial rule: SOUND_NEAR_WEIGHT x similarity, from SOUND_NEAR_MIN_SIMILARITY (2 of 3 syllables alike).
+SOUND_NEAR_WEIGHT = SOUND["near_weight"]
+SOUND_NEAR_MIN_SIMILARITY = SOUND["near_min_similarity"]
+PARTIAL_MIN_SYLLABLES = 3
+
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
              "s", "y", "w")
 
@@ -83,13 +88,13 @@ def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | N
             return ("sound_fuzzy" if fuzzy else "sound_same"), max(score, 0.0)
     # Partial: syllable edit distance, meaningful only for 3+ syllables (2 of 3 alike).
     n = max(len(b.pinyin), len(c.pinyin))
-    if min(len(b.pinyin), len(c.pinyin)) < 3:
+    if min(len(b.pinyin), len(c.pinyin)) < PARTIAL_MIN_SYLLABLES:
         return None
     bf = [fuzzy_syllable(s) for s in b.pinyin]
     cf = [fuzzy_syllable(s) for s in c.pinyin]
     sim = 1.0 - Levenshtein.distance(bf, cf) / n
-    if sim >= 0.66:
-        return "sound_near", round(0.85 * sim, 4)
+    if sim >= SOUND_NEAR_MIN_SIMILARITY:
+        return "sound_near", round(SOUND_NEAR_WEIGHT * sim, 4)
     return None
 
 

@@ -11,10 +11,25 @@ import re
 import unicodedata
 
 from ..normalise import NormalisedMark, strip_punctuation
-from ..rules import CONTAINS_MAX_EXTRA_CHARS, STRUCTURE
+from ..rules import CONTAINS_MAX_EXTRA_CHARS, CONTAINS_SINGLE_MAX_CHARS, STRUCTURE
 from .base import Evidence, evidence
 
 GI_KINDS = ("geographical_indication", "collective", "certification")
+
+IDENTICAL_SCORE = 1.0  # identical cores, or the same characters in traditional form
+GENERIC_ADDED_SCORE = 0.93  # the brand plus a generic word
+# The brand as a subsequence of a mark up to SUBSEQUENCE_MAX_EXTRA characters longer (六个核桃 →
+# 六个石磨核桃), and its head kept with the rest look-alike in a mark up to ALIKE_TAIL_MAX_EXTRA longer.
+SUBSEQUENCE_SCORE = STRUCTURE["contains_multi"] - 0.08
+SUBSEQUENCE_MAX_EXTRA = 3
+ALIKE_TAIL_SCORE = STRUCTURE["contains_multi"] - 0.15
+ALIKE_TAIL_MAX_EXTRA = 2
+ONE_CHANGED_MIN_CHARS = 3  # the one-character-changed rule needs marks of this many characters
+
+
+def single_contained(brand_chars: int, mark_chars: int) -> bool:
+    """The lengths for which a one-character brand counts as contained in a (longer) mark."""
+    return brand_chars == 1 and brand_chars < mark_chars <= CONTAINS_SINGLE_MAX_CHARS
 
 
 def _collapse_repeats(text: str) -> str:
@@ -54,24 +69,26 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differ
         return found
     if bc == cc:
         if c.generic and c.text != b.text:
-            found.append(evidence("generic", "generic_added", 0.93, w="、".join(c.generic)))
+            found.append(evidence("generic", "generic_added", GENERIC_ADDED_SCORE, w="、".join(c.generic)))
         elif _plain(b.original) != _plain(c.original) and b.text == c.text:
-            found.append(evidence("traditional", "traditional", 1.0))
+            found.append(evidence("traditional", "traditional", IDENTICAL_SCORE))
         else:
-            found.append(evidence("identical", "identical", 1.0, a=c.original.strip()))
+            found.append(evidence("identical", "identical", IDENTICAL_SCORE, a=c.original.strip()))
         return found
     if len(cc) > len(bc) and bc in cc:
         extra = len(cc) - len(bc)
         if len(bc) >= 2 and extra <= CONTAINS_MAX_EXTRA_CHARS:
             found.append(evidence("contains", "contains", STRUCTURE["contains_multi"], a=b.core))
-        elif len(bc) == 1 and len(cc) <= 3:
+        elif single_contained(len(bc), len(cc)):
             found.append(evidence("contains", "contains", STRUCTURE["contains_single"], a=b.core))
-    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + 3 and cc[0] == bc[0] and _is_subsequence(bc, cc):
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + SUBSEQUENCE_MAX_EXTRA and cc[0] == bc[0] \
+            and _is_subsequence(bc, cc):
         # 六个核桃 → 六个石磨核桃: the brand with words put inside it.
-        found.append(evidence("contains", "contains", STRUCTURE["contains_multi"] - 0.08, a=b.core))
-    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + 2 and cc[:2] == bc[:2] and _is_subsequence(bc, cc, alike=_alike):
+        found.append(evidence("contains", "contains", SUBSEQUENCE_SCORE, a=b.core))
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + ALIKE_TAIL_MAX_EXTRA and cc[:2] == bc[:2] \
+            and _is_subsequence(bc, cc, alike=_alike):
         # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
-        found.append(evidence("contains", "contains", STRUCTURE["contains_multi"] - 0.15, a=b.core))
+        found.append(evidence("contains", "contains", ALIKE_TAIL_SCORE, a=b.core))
     if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
             is_common_word is not None and is_common_word(cc)):
         found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
@@ -85,7 +102,7 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differ
 
 def _one_changed(b: NormalisedMark, c: NormalisedMark, meaning_differs=None) -> list[Evidence]:
     bt, ct = b.chinese, c.chinese
-    if len(bt) < 3 or len(bt) != len(ct) or b.latin != c.latin:
+    if len(bt) < ONE_CHANGED_MIN_CHARS or len(bt) != len(ct) or b.latin != c.latin:
         return []
     diffs = [i for i, (x, y) in enumerate(zip(bt, ct)) if x != y]
     if len(diffs) != 1:

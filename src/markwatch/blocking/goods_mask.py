@@ -1,0 +1,40 @@
+"""Goods as bits: a pair can only be flagged when the goods overlap at all (`goods_may_overlap`)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+
+
+def _bit(value: object, table) -> int:
+    if isinstance(value, int):
+        return value if 1 <= value <= 45 else 46 + value % 17
+    code = str(value)
+    cls = None
+    if table is not None:
+        try:
+            cls = table.group_class(code)
+        except (KeyError, ValueError, AttributeError):
+            cls = None
+    if isinstance(cls, int) and 1 <= cls <= 45:
+        return cls
+    return 46 + zlib.crc32(code.encode("utf-8")) % 17
+
+
+def goods_mask(classes: Iterable[int], groups: Iterable[str], table=None) -> int:
+    """Classes and similar groups folded into 63 bits: a shared class or group sets a shared bit."""
+    mask = 0
+    for c in classes or ():
+        try:
+            mask |= 1 << _bit(int(c), table)
+        except (TypeError, ValueError):
+            continue
+    for g in groups or ():
+        mask |= 1 << _bit(str(g), table)
+    return mask
+
+
+def goods_may_overlap(brand_mask: int, brand_has_classes: bool, well_known: bool,
+                      mark_mask: int, mark_has_classes: bool) -> bool:
+    """Necessary for goods.goods_overlap > 0: shared group or class, no classes on a side, well known."""
+    return well_known or not brand_has_classes or not mark_has_classes or bool(brand_mask & mark_mask)
