@@ -17,7 +17,7 @@ synonyms, geographical-indication place names), then measures:
     .venv/bin/python scripts/bench.py --marks 5000 --brands 300 --json
 
 Everything runs through the library (`markwatch.engines`, `markwatch.blocking`,
-`markwatch.indexes`), so the figures are those of the product, not of a copy.
+`markwatch.register_index`, `markwatch.watch_index`), so the figures are those of the product, not of a copy.
 """
 
 from __future__ import annotations
@@ -408,7 +408,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     from markwatch.blocking.key_index import CandidateStats
     from markwatch.composition import build_matcher
     from markwatch.engines import MarkInput, ScreeningContext, score_pairs
-    from markwatch.indexes import WatchIndexStore, build_watch_index, ensure_watch_index
+    from markwatch.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
     from markwatch.profiles import FastProfiler
 
     rng = random.Random(seed + 7)
@@ -525,7 +525,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
 
 def _build_register(folder: Path, rows: list) -> None:
     from markwatch.composition import build_matcher
-    from markwatch.indexes import RegisterIndex
+    from markwatch.register_index import RegisterIndex
 
     RegisterIndex.build(folder, rows, matcher=build_matcher())
 
@@ -550,7 +550,7 @@ def run_search(data: Synthetic, *, queries: int = 100, exact_queries: int = 20, 
     import tempfile
 
     from markwatch.composition import build_matcher
-    from markwatch.indexes import RegisterIndex, RegisterRow
+    from markwatch.register_index import RegisterIndex, RegisterRow
     from markwatch.search import RegisterSearcher, exact_search
 
     rng = random.Random(seed + 11)

@@ -11,15 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from markwatch.composition import build_matcher
-from markwatch.indexes import (
-    CorruptIndex,
-    RegisterIndex,
-    RegisterRow,
-    StaleIndex,
-    WatchIndexStore,
-    build_watch_index,
-    ensure_watch_index,
-)
+from markwatch.index_files import CorruptIndex, StaleIndex
+from markwatch.register_index import RegisterIndex, RegisterRow
+from markwatch.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
 from markwatch.search import RegisterSearcher, containment_probes, exact_search
 
 from .test_candidates import load_bench
@@ -85,7 +79,7 @@ def test_marks_holding_every_key_are_the_intersection_of_the_postings(register, 
 
 @pytest.mark.parametrize("kind", ["hashes", "ids"])
 def test_bucketed_positions_equal_a_binary_search(kind):
-    from markwatch.indexes import _Locator
+    from markwatch.register_index import _Locator
 
     rng = np.random.default_rng(7)
     for _ in range(60):

@@ -37,7 +37,9 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
                 force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Build (or bring up to date) the register and watchlist indexes, with their manifests."""
-    from .indexes import RegisterIndex, WatchIndexStore, build_watch_index, ensure_watch_index, write_lock
+    from .index_files import write_lock
+    from .register_index import RegisterIndex
+    from .watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
     from .search_store import db_rows, ensure_register_index
 
     report: dict = {}
@@ -83,7 +85,9 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
 @index_app.command("status")
 def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Each index's manifest, and whether it is current, stale or corrupt."""
-    from .indexes import IndexProblem, RegisterIndex, WatchIndexStore, read_manifest
+    from .index_files import IndexProblem, read_manifest
+    from .register_index import RegisterIndex
+    from .watch_index import WatchIndexStore
     from .search_store import register_state
 
     rows: dict = {}
@@ -117,7 +121,7 @@ def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def _manifest_or_none(read, folder):
-    from .indexes import IndexProblem
+    from .index_files import IndexProblem
 
     try:
         return read(folder)

@@ -8,7 +8,6 @@ which the next run stores.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import faults
 from .errors import FileFormatError, MarkwatchError
+from .fileio import file_sha256
 from .model import GazetteRecord
 from .normalise import Normaliser
 from .store.db import Database
@@ -41,14 +41,6 @@ class IngestSummary:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None) -> dict:

@@ -1,7 +1,7 @@
 """Clearance search (近似查询): which stored marks are most similar to a name, ranked with reasons.
 
 The query plays the brand's part. Its widened blocking keys are looked up in the persistent
-register index (every stored mark's keys, `indexes.RegisterIndex`), its Latin part is compared with
+register index (every stored mark's keys, `register_index.RegisterIndex`), its Latin part is compared with
 the register's Latin parts in one `cdist`, its n-gram vector brings up the nearest marks from the
 faiss index; the candidates are fetched, profiled, confirmed with the same checks as screening, and
 scored by the full scorer. Results are ranked by score (by mark score when no classes are given),
@@ -30,7 +30,7 @@ from .blocking.checks import han2, max_edits
 from .blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
 from .blocking.key_index import LATIN_RATIO_CUTOFF, KeyIndex
 from .blocking.keys import brand_form_keys, brand_meaning_keys, meaning_texts_of_brand, place_keys
-from .indexes import RegisterIndex, RegisterRow, app_order_key
+from .register_index import RegisterIndex, RegisterRow, app_order_key
 from .matcher import Matcher
 from .matching.registry import (
     CHECKED,

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from .errors import Unavailable
-from .indexes import IndexProblem, RegisterIndex, RegisterRow, write_lock
+from .index_files import IndexProblem, write_lock
+from .register_index import RegisterIndex, RegisterRow
 from .matcher import Matcher
 from .search import RegisterSearcher
 from .store.db import Database
@@ -65,7 +66,7 @@ def register_state(db: Database) -> tuple[int, int]:
 def ensure_register_index(db: Database, matcher: Matcher, folder: Path, *,
                           on_rebuild: Callable[[str], None] | None = None) -> RegisterIndex:
     """The register index, current with the database: opened, extended with new marks, or rebuilt.
-    One process at a time updates it (`indexes.write_lock`); a second one waits, then finds it current."""
+    One process at a time updates it (`index_files.write_lock`); a second one waits, then finds it current."""
     with write_lock(folder):
         return _ensure_register_index(db, matcher, folder, on_rebuild=on_rebuild)
 

@@ -124,7 +124,7 @@ class Watcher:
         return rows, [self.matcher.profile_brand(b) for b in brands]
 
     def _watch_index(self, rows: list[BrandRow]) -> tuple[KeyIndex, list[BrandProfile]]:
-        from .indexes import build_watch_index, ensure_watch_index
+        from .watch_index import build_watch_index, ensure_watch_index
 
         brands = [brand_from_row(r) for r in rows]
         if self.index_dir is None:

@@ -70,7 +70,7 @@ class KeyIndex:
     """Blocking keys of the watched brands, and the candidate brands of any mark.
 
     Postings map a key to brand-form ids (`self.form_brand[id]` is the brand position). Built from
-    brand profiles (`from_profiles`) or read back from disk (`indexes.WatchIndexStore`).
+    brand profiles (`from_profiles`) or read back from disk (`watch_index.WatchIndexStore`).
     """
 
     def __init__(self) -> None:

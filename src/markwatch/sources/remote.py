@@ -38,7 +38,7 @@ import httpx
 from sqlalchemy import select
 
 from ..errors import redact_urls
-from ..ingest import file_sha256
+from ..fileio import file_sha256
 from ..outbound import guarded_client
 from ..store.tables import SourceCheckpoint
 

@@ -1,4 +1,4 @@
-"""Persistent indexes (持久化索引) under settings.index_dir, each described by a JSON manifest.
+"""The register index (持久化索引, `register/` under settings.index_dir), described by a JSON manifest.
 
 - `register/`: every stored gazette mark (the clearance-search side). Mark-side blocking keys,
   hashed to 64 bits, in sorted posting segments (`.npy`, memory-mapped), plus a faiss vector index
@@ -16,146 +16,40 @@ Nothing is pickled: numpy arrays with allow_pickle=False, JSON, and faiss.write_
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import shutil
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .blocking.bounds import SHAPE_LONG, sound_look_forms, syllable_shape
-from .blocking.form_keys import DELETION_MAX_SYLLABLES
-from .blocking.key_index import KeyIndex
 from .blocking.keys import mark_form_keys, mark_meaning_keys, meaning_texts_of_mark
-from .errors import MarkwatchError
-from .ingest import file_sha256
-from .matching.registry import KEYS_VERSION
+from .index_files import (
+    FORMAT,
+    CorruptIndex,
+    StaleIndex,
+    check_params,
+    file_meta,
+    hash_keys,
+    key_params,
+    now_iso,
+    read_manifest,
+    verify_files,
+    write_manifest,
+)
 from .normalise import NORMALISER_VERSION
 from .rules import LATIN_RATIO_MIN_LENGTH
 from .vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
-# 3: every mark's sound and look forms, syllable shape and application-number key; 4: each key's
-# postings sorted by mark id (intersections by binary search)
-FORMAT = 4
-MANIFEST = "manifest.json"
 MAX_SEGMENTS = 8
 BUILD_BATCH = 20_000
-
-
-class IndexProblem(MarkwatchError):
-    """An index on disk cannot be used as it is (stale or corrupt); it will be rebuilt."""
-
-
-class StaleIndex(IndexProblem):
-    pass
-
-
-class CorruptIndex(IndexProblem):
-    pass
-
-
-# ================================================================ shared helpers
-def stable_hash(key: str) -> int:
-    """64-bit hash that is the same in every process and release (CRC-32 and Adler-32 side by side)."""
-    b = key.encode("utf-8")
-    return (zlib.crc32(b) << 32) | zlib.adler32(b)
-
-
-def hash_keys(keys: Iterable[str]) -> np.ndarray:
-    return np.fromiter((stable_hash(k) for k in keys), dtype=np.uint64)
-
-
-def data_fingerprint() -> str:
-    """SHA-256 over the data files blocking keys are derived from (lexicon, synonyms, glyphs, places)."""
-    data = Path(__file__).resolve().parent / "data"
-    h = hashlib.sha256()
-    for name in sorted(os.listdir(data)) if data.is_dir() else []:
-        p = data / name
-        if p.is_file() and name.split(".")[0] in {"lexicon", "brand_translations", "synonyms", "places",
-                                                    "glyph_neighbours"}:
-            h.update(name.encode())
-            h.update(file_sha256(p).encode())
-    return h.hexdigest()[:16]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@contextmanager
-def write_lock(folder: Path) -> Iterator[None]:
-    """Exclusive across processes for writing the index at `folder` (build, add): two writers at once
-    would delete each other's ``.building`` folder or half-write segments. The lock file sits beside the
-    folder, which a rebuild replaces whole; the kernel drops the lock when its holder dies."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(folder.name + ".lock"), "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
-def read_manifest(folder: Path) -> dict:
-    path = folder / MANIFEST
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise StaleIndex(f"no index at {folder}") from exc
-    except (OSError, ValueError) as exc:
-        raise CorruptIndex(f"manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise StaleIndex(f"index at {folder} has format {doc.get('format') if isinstance(doc, dict) else '?'}, "
-                         f"this release reads {FORMAT}")
-    return doc
-
-
-def write_manifest(folder: Path, doc: dict) -> None:
-    tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST)
-
-
-def verify_files(folder: Path, doc: dict) -> None:
-    for name, meta in doc.get("files", {}).items():
-        path = folder / name
-        if not path.is_file():
-            raise CorruptIndex(f"index file {path} is missing")
-        if path.stat().st_size != meta.get("bytes"):
-            raise CorruptIndex(f"index file {path} has {path.stat().st_size} bytes, the manifest says {meta.get('bytes')}")
-        if file_sha256(path) != meta.get("sha256"):
-            raise CorruptIndex(f"index file {path} fails its checksum")
-
-
-def _file_meta(path: Path) -> dict:
-    return {"sha256": file_sha256(path), "bytes": path.stat().st_size}
-
-
-def key_params() -> dict:
-    return {"keys_version": KEYS_VERSION, "hash": "crc32|adler32", "vector_dim": DIM,
-            "deletion_max_syllables": DELETION_MAX_SYLLABLES, "data": data_fingerprint()}
-
-
-def check_params(doc: dict, folder: Path) -> None:
-    if doc.get("normaliser_version") != NORMALISER_VERSION:
-        raise StaleIndex(f"index at {folder} was built by normaliser version {doc.get('normaliser_version')}, "
-                         f"now {NORMALISER_VERSION}")
-    want = key_params()
-    if doc.get("params") != want:
-        raise StaleIndex(f"index at {folder} was built with parameters {doc.get('params')}, now {want}")
-
 
 # ================================================================ the register
 @dataclass
@@ -494,9 +388,9 @@ class RegisterIndex:
         doc = {
             "format": FORMAT, "kind": "register", "normaliser_version": NORMALISER_VERSION, "params": key_params(),
             "rows": len(rows), "max_id": max((r.id for r in rows), default=0), "model": model,
-            "segments": ["seg-000"], "postings": postings, "built_at": _now(), "updated_at": _now(),
+            "segments": ["seg-000"], "postings": postings, "built_at": now_iso(), "updated_at": now_iso(),
             "build_seconds": round(time.perf_counter() - started, 2),
-            "files": {name: _file_meta(tmp / name) for name in files},
+            "files": {name: file_meta(tmp / name) for name in files},
         }
         write_manifest(tmp, doc)
         if folder.exists():
@@ -520,15 +414,15 @@ class RegisterIndex:
         _Segment.write(self.folder, name, h, ids, latin, long_sound, texts, shapes)
         files = dict(self.manifest["files"])
         for f in _Segment.files(name):
-            files[f] = _file_meta(self.folder / f)
+            files[f] = file_meta(self.folder / f)
         if self.vectors is not None:
             for batch_ids, vecs in added:
                 self.vectors.add(batch_ids, vecs)
             self.vectors.save(self.folder / "vectors.faiss")
-            files["vectors.faiss"] = _file_meta(self.folder / "vectors.faiss")
+            files["vectors.faiss"] = file_meta(self.folder / "vectors.faiss")
         doc = dict(self.manifest)
         doc.update(rows=doc["rows"] + len(rows), max_id=max(r.id for r in rows), segments=doc["segments"] + [name],
-                   postings=doc["postings"] + len(h), updated_at=_now(), files=files)
+                   postings=doc["postings"] + len(h), updated_at=now_iso(), files=files)
         write_manifest(self.folder, doc)
         self.manifest = doc
         self.segments.append(_Segment(self.folder, name))
@@ -633,117 +527,3 @@ class RegisterIndex:
         """Merge the segments by rebuilding from the rows (when there are more than MAX_SEGMENTS)."""
         return RegisterIndex.build(self.folder, rows(), matcher=matcher, vectors=self.vectors is not None)
 
-
-# ================================================================ the watchlist
-class WatchIndexStore:
-    """The brands' key index on disk: `keys.npz` (arrays), `forms.json` (normalised forms), manifest."""
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-
-    @staticmethod
-    def brands_checksum(brands: Sequence) -> str:
-        h = hashlib.sha256()
-        for b in brands:
-            h.update(json.dumps([b.brand_id, b.mark, list(b.aliases), list(b.classes), list(b.similar_groups),
-                                 b.kind, b.well_known], ensure_ascii=False).encode("utf-8"))
-        return h.hexdigest()
-
-    def save(self, index: KeyIndex, brands: Sequence, profiles: Sequence) -> None:
-        tmp = self.folder.with_name(self.folder.name + ".building")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        np.savez(tmp / "keys.npz", **index.to_arrays())
-        state = {
-            "forms": [f.as_dict() for f in index.forms], "places": {str(k): v for k, v in index.places.items()},
-            "latin_forms": index.latin_forms, "long_sound_forms": index.long_sound_forms,
-            "sound_by_length": {str(k): v for k, v in index.sound_by_length.items()},
-            "brand_form_counts": [len(p.forms) for p in profiles],
-        }
-        (tmp / "forms.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-        doc = {
-            "format": FORMAT, "kind": "watchlist", "normaliser_version": NORMALISER_VERSION, "params": key_params(),
-            "rows": len(brands), "brands_sha256": self.brands_checksum(brands), "keys": index.key_count,
-            "model": None, "built_at": _now(), "updated_at": _now(),
-            "files": {name: _file_meta(tmp / name) for name in ("keys.npz", "forms.json")},
-        }
-        write_manifest(tmp, doc)
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
-        os.replace(tmp, self.folder)
-
-    def load(self, brands: Sequence, *, verify: bool = True) -> tuple[KeyIndex, list]:
-        """The saved index and the brand profiles rebuilt from the saved forms; raises IndexProblem."""
-        from .matcher import BrandProfile
-
-        doc = read_manifest(self.folder)
-        if doc.get("kind") != "watchlist":
-            raise StaleIndex(f"index at {self.folder} is not a watchlist index")
-        check_params(doc, self.folder)
-        if doc.get("rows") != len(brands) or doc.get("brands_sha256") != self.brands_checksum(brands):
-            raise StaleIndex(f"watchlist index at {self.folder} was built for other brands")
-        if verify:
-            verify_files(self.folder, doc)
-        try:
-            with np.load(self.folder / "keys.npz", allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            state = json.loads((self.folder / "forms.json").read_text(encoding="utf-8"))
-            index = KeyIndex()
-            index.load_arrays(arrays)
-            from .normalise import NormalisedMark
-
-            index.forms = [NormalisedMark.from_dict(d) for d in state["forms"]]
-            index.places = {int(k): v for k, v in state["places"].items()}
-            index.latin_forms = list(state["latin_forms"])
-            index.long_sound_forms = list(state["long_sound_forms"])
-            index.sound_by_length = {int(k): list(v) for k, v in state["sound_by_length"].items()}
-            counts = state["brand_form_counts"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise CorruptIndex(f"watchlist index at {self.folder} is unreadable: {exc}") from exc
-        if len(counts) != len(brands) or sum(counts) != len(index.forms):
-            raise CorruptIndex(f"watchlist index at {self.folder} is inconsistent")
-        index.brand_threshold = [b.threshold for b in brands]
-        profiles = []
-        pos = 0
-        for b, n in zip(brands, counts):
-            profiles.append(BrandProfile(brand=b, forms=tuple(index.forms[pos:pos + n]),
-                                         groups=frozenset(b.similar_groups)))
-            pos += n
-        return index, profiles
-
-
-def build_watch_index(brands: Sequence, matcher, profiler=None) -> tuple[KeyIndex, list]:
-    from .profiles import FastProfiler
-
-    profiler = profiler or FastProfiler(matcher)
-    matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
-    profiles = [profiler.profile_brand(b) for b in brands]
-    index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
-                                   embedder=matcher.embedder, default_threshold=matcher.default_threshold)
-    return index, profiles
-
-
-def ensure_watch_index(folder: Path, brands: Sequence, matcher, *, profiler=None,
-                       on_rebuild: Callable[[str], None] | None = None) -> tuple[KeyIndex, list]:
-    """The saved watchlist index when it is current and intact, else a fresh one (saved)."""
-    store = WatchIndexStore(folder)
-    matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
-    try:
-        index, profiles = store.load(brands)
-        index.lexicon, index.goods_table = matcher.lexicon, matcher.goods_table
-        index.default_threshold = matcher.default_threshold
-        if matcher.embedder is not None:  # embeddings are not saved: the model may change under the same path
-            index.attach_embedder(matcher.embedder, profiles, matcher.default_threshold)
-        return index, profiles
-    except IndexProblem as exc:
-        reason = str(exc)
-        if folder.exists():
-            log.warning("rebuilding the watchlist index: %s", reason)
-        if on_rebuild:
-            on_rebuild(reason)
-    index, profiles = build_watch_index(brands, matcher, profiler)
-    try:
-        store.save(index, brands, profiles)
-    except OSError as exc:  # a read-only index folder must not stop a run
-        log.warning("cannot save the watchlist index to %s: %s", folder, exc)
-    return index, profiles
