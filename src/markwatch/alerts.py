@@ -12,8 +12,8 @@ from typing import Iterable, Sequence
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .errors import Conflict, MarkwatchError, NotFound
-from .store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
+from markwatch.errors import Conflict, MarkwatchError, NotFound
+from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
 
 STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
 STATUS_LABELS = {"new": "新预警", "reviewing": "审查中", "opposition_filed": "已提异议", "dismissed": "已排除"}

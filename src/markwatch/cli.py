@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from rich.console import Console
 from rich.table import Table
 
-from .alerts import AlertFilter
-from .errors import DatabaseBusy, MarkwatchError
+from markwatch.alerts import AlertFilter
+from markwatch.errors import DatabaseBusy, MarkwatchError
 
 app = typer.Typer(help="markwatch: watch Chinese trademark gazettes for marks that copy watched brands.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -33,7 +33,7 @@ err = Console(stderr=True)
 
 
 def _service():
-    from .service import Service
+    from markwatch.service import Service
 
     return Service()
 
@@ -123,7 +123,7 @@ def watchlist_import(files: List[Path] = typer.Argument(..., help="YAML, JSONL, 
 @watchlist_app.command("list")
 def watchlist_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """Watchlists with their owners and brand counts."""
-    from .watchlists import list_watchlists
+    from markwatch.watchlists import list_watchlists
 
     with _errors():
         rows = list_watchlists(_service().db)
@@ -303,7 +303,7 @@ def eval_(pairs: Path, as_json: bool = typer.Option(False, "--json"),
           min_precision: Optional[float] = typer.Option(None, help="Exit 1 when headline precision is lower."),
           min_recall: Optional[float] = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
     """Precision and recall of the matcher on labelled pairs."""
-    from .evaluation import evaluate_file, format_report
+    from markwatch.evaluation import evaluate_file, format_report
 
     with _errors():
         report = evaluate_file(_service().matcher, pairs)
@@ -350,7 +350,7 @@ def demo(data_dir: Path = typer.Option(Path("data/demo"), help="Sample gazette f
 
 
 # Commands that live with their own part of the system register themselves on `app`.
-from . import cli_scale, cli_service  # noqa: E402,F401
+from markwatch import cli_scale, cli_service  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover

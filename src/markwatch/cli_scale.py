@@ -14,7 +14,7 @@ import time
 import typer
 from rich.table import Table
 
-from .cli import _errors, _print_json, _service, app, err, out
+from markwatch.cli import _errors, _print_json, _service, app, err, out
 
 index_app = typer.Typer(help="Persistent indexes (register and watchlist) under settings.index_dir.",
                         no_args_is_help=True)
@@ -24,8 +24,8 @@ app.add_typer(index_app, name="index")
 def _watch_brands(svc):
     from sqlalchemy import select
 
-    from .store.tables import BrandRow
-    from .watch import brand_from_row
+    from markwatch.store.tables import BrandRow
+    from markwatch.watch import brand_from_row
 
     with svc.db.session() as s:
         return [brand_from_row(r) for r in s.scalars(select(BrandRow).order_by(BrandRow.id))]
@@ -37,10 +37,10 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
                 force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Build (or bring up to date) the register and watchlist indexes, with their manifests."""
-    from .index_files import write_lock
-    from .register_index import RegisterIndex
-    from .watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
-    from .search_store import db_rows, ensure_register_index
+    from markwatch.index_files import write_lock
+    from markwatch.register_index import RegisterIndex
+    from markwatch.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
+    from markwatch.search_store import db_rows, ensure_register_index
 
     report: dict = {}
     with _errors():
@@ -85,10 +85,10 @@ def index_build(register: bool = typer.Option(True, "--register/--no-register", 
 @index_app.command("status")
 def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
     """Each index's manifest, and whether it is current, stale or corrupt."""
-    from .index_files import IndexProblem, read_manifest
-    from .register_index import RegisterIndex
-    from .watch_index import WatchIndexStore
-    from .search_store import register_state
+    from markwatch.index_files import IndexProblem, read_manifest
+    from markwatch.register_index import RegisterIndex
+    from markwatch.watch_index import WatchIndexStore
+    from markwatch.search_store import register_state
 
     rows: dict = {}
     with _errors():
@@ -121,7 +121,7 @@ def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def _manifest_or_none(read, folder):
-    from .index_files import IndexProblem
+    from markwatch.index_files import IndexProblem
 
     try:
         return read(folder)

@@ -10,7 +10,7 @@ import logging
 import typer
 from rich.table import Table
 
-from .cli import _errors, _print_json, _service, app, err, out
+from markwatch.cli import _errors, _print_json, _service, app, err, out
 
 org_app = typer.Typer(help="Organisations (指导站, 协会, admin) and their API tokens.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -85,7 +85,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Serve the HTTP API (/api/v1, /openapi.json) and the clerk's web page (/)."""
     import uvicorn
 
-    from .api import create_app
+    from markwatch.api import create_app
 
     with _errors():
         svc = _service()
@@ -110,7 +110,7 @@ def schedule(once: bool = typer.Option(False, "--once", help="Run one guarded cy
             if result.status in ("failed", "partial"):
                 raise typer.Exit(1)
             return
-        from .scheduler import serve_forever
+        from markwatch.scheduler import serve_forever
 
         err.print(f"scheduler: cron {svc.settings.schedule_cron!r} in {svc.settings.timezone}; database "
                   f"{_redact(svc.settings.database_url)}; Ctrl-C to stop")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .errors import ConfigError
+from markwatch.errors import ConfigError
 
 ENV_PREFIX = "MARKWATCH_"
 

@@ -21,12 +21,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .blocking.key_index import CandidateStats, KeyIndex
-from .composition import MatcherSpec, build_matcher
-from .errors import ConfigError, MissingExtra
-from .matcher import BrandProfile, MarkProfile, Matcher
-from .model import Brand
-from .normalise import NORMALISER_VERSION, NormalisedMark
+from markwatch.blocking.key_index import CandidateStats, KeyIndex
+from markwatch.composition import MatcherSpec, build_matcher
+from markwatch.errors import ConfigError, MissingExtra
+from markwatch.matcher import BrandProfile, MarkProfile, Matcher
+from markwatch.model import Brand
+from markwatch.normalise import NORMALISER_VERSION, NormalisedMark
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ _STATE: dict[str, tuple[Matcher, object]] = {}
 
 def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
     """The matcher and batch profiler of this process for this context (built once per worker)."""
-    from .profiles import FastProfiler
+    from markwatch.profiles import FastProfiler
 
     if matcher is not None:
         key = f"{ctx.token}:{id(matcher)}"

@@ -6,10 +6,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from .errors import FileFormatError
-from .comparisons.meaning import meaning_backend_description
-from .matcher import Matcher
-from .model import Brand
+from markwatch.errors import FileFormatError
+from markwatch.comparisons.meaning import meaning_backend_description
+from markwatch.matcher import Matcher
+from markwatch.model import Brand
 
 # Negatives whose label turns on facts beyond the two signs (use, market, history): reported apart.
 BEYOND_SIGNS = ("fair_use_descriptive", "no_confusion_market", "coexistence", "prior_right_not_established")

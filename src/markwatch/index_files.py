@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .blocking.form_keys import DELETION_MAX_SYLLABLES
-from .errors import MarkwatchError
-from .fileio import file_sha256
-from .matching.registry import KEYS_VERSION
-from .normalise import NORMALISER_VERSION
-from .vectors import DIM
+from markwatch.blocking.form_keys import DELETION_MAX_SYLLABLES
+from markwatch.errors import MarkwatchError
+from markwatch.fileio import file_sha256
+from markwatch.matching.registry import KEYS_VERSION
+from markwatch.normalise import NORMALISER_VERSION
+from markwatch.vectors import DIM
 
 log = logging.getLogger(__name__)
 

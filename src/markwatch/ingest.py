@@ -17,13 +17,13 @@ from typing import Callable, Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from . import faults
-from .errors import FileFormatError, MarkwatchError
-from .fileio import file_sha256
-from .model import GazetteRecord
-from .normalise import Normaliser
-from .store.db import Database
-from .store.tables import GazetteMark, IngestedFile, QuarantinedRecord
+from markwatch import faults
+from markwatch.errors import FileFormatError, MarkwatchError
+from markwatch.fileio import file_sha256
+from markwatch.model import GazetteRecord
+from markwatch.normalise import Normaliser
+from markwatch.store.db import Database
+from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord
 
 BATCH = 2000
 
@@ -62,7 +62,7 @@ class Ingestor:
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
-        from .sources.files import detect_format, read_gazette_file
+        from markwatch.sources.files import detect_format, read_gazette_file
 
         path = Path(path)
         summary = IngestSummary(path=str(path))
@@ -185,7 +185,7 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
     """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from .sources.fields import gazette_record_from_mapping
+    from markwatch.sources.fields import gazette_record_from_mapping
 
     outcomes: dict[int, str] = {}
     with db.session() as s:

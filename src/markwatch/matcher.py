@@ -10,24 +10,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .comparisons.base import Evidence, evidence
-from .comparisons.latin import latin_similarity
-from .comparisons.look import look_similarity
-from .comparisons.sound import homophone_rule, sound_similarity
-from .comparisons.structure import GI_KINDS, place_rule, structure_similarity
-from .model import Brand, Match, Reason
-from .normalise import NormalisedMark, Normaliser
-from .ports import Embedder, GoodsTable, Lexicon
-from .rules import (
-    AGREEMENT_BONUS,
-    AGREEMENT_MAX_KINDS,
-    AGREEMENT_MIN_SCORE,
-    DEFAULT_THRESHOLD,
-    GOODS_DISSIMILAR_CAP,
-    GOODS_FACTOR_FLOOR,
-    KEY_BRAND_BONUS,
-    SEVERITY_BANDS,
-)
+from markwatch.comparisons.base import Evidence, evidence
+from markwatch.comparisons.latin import latin_similarity
+from markwatch.comparisons.look import look_similarity
+from markwatch.comparisons.sound import homophone_rule, sound_similarity
+from markwatch.comparisons.structure import GI_KINDS, place_rule, structure_similarity
+from markwatch.model import Brand, Match, Reason
+from markwatch.normalise import NormalisedMark, Normaliser
+from markwatch.ports import Embedder, GoodsTable, Lexicon
+from markwatch.rules import AGREEMENT_BONUS, AGREEMENT_MAX_KINDS, AGREEMENT_MIN_SCORE, DEFAULT_THRESHOLD, GOODS_DISSIMILAR_CAP, GOODS_FACTOR_FLOOR, KEY_BRAND_BONUS, SEVERITY_BANDS
 
 
 @dataclass(frozen=True)
@@ -157,7 +148,7 @@ class Matcher:
         if self.goods_table is None or not b.chinese:
             return None
         if b.chinese not in self._place_cache:
-            from .places import split_place_product
+            from markwatch.places import split_place_product
 
             self._place_cache[b.chinese] = split_place_product(
                 b.chinese, self.goods_table.is_goods_word)
@@ -185,7 +176,7 @@ class Matcher:
     def _meaning(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
         if self.lexicon is None:
             return []
-        from .comparisons.meaning import meaning_similarity
+        from markwatch.comparisons.meaning import meaning_similarity
 
         found: list[Evidence] = []
         # The whole texts only: meaning_similarity looks at the Chinese and Latin parts itself.
@@ -205,7 +196,7 @@ class Matcher:
         return found
 
     def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
-        from .goods.overlap import goods_overlap
+        from markwatch.goods.overlap import goods_overlap
 
         table = self.goods_table
         overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known,

@@ -52,7 +52,7 @@ def _t2s():
 
 def fold_width_case(text: str) -> str:
     """NFKC (full-width → half-width, compatibility ideographs, Kangxi radicals) and lower case."""
-    from .glyphs import fold_codepoints
+    from markwatch.glyphs import fold_codepoints
 
     return fold_codepoints(unicodedata.normalize("NFKC", text)).lower()
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Conflict, MarkwatchError, NotFound
-from .model import ORG_KINDS
-from .store.tables import Organisation
+from markwatch.errors import Conflict, MarkwatchError, NotFound
+from markwatch.model import ORG_KINDS
+from markwatch.store.tables import Organisation
 
 TOKEN_PREFIX = "mw_"
 HASH_SCHEME = "hmac-sha256:"
@@ -125,7 +125,7 @@ def revoke_token(s: Session, name: str) -> bool:
 
 
 def list_orgs(s: Session) -> list[dict]:
-    from .tenancy import iso
+    from markwatch.tenancy import iso
 
     return [{"id": o.id, "name": o.name, "kind": o.kind, "has_token": o.token_hash is not None,
              "token_expires_at": iso(o.token_expires_at), "created_at": iso(o.created_at)}

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from .errors import RecordError
+from markwatch.errors import RecordError
 
 SCHEMES = ("http", "https")
 # Not global per ipaddress, but named explicitly so the intent is clear (CGNAT is not "private").

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from .goods.table import GoodsMapping
+    from markwatch.goods.table import GoodsMapping
 
 
 class GoodsTable(Protocol):

@@ -24,10 +24,10 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import normalise as _norm
-from .matcher import BrandProfile, MarkProfile, Matcher, written_forms
-from .model import Brand
-from .normalise import NormalisedMark, Normaliser, strip_generic
+from markwatch import normalise as _norm
+from markwatch.matcher import BrandProfile, MarkProfile, Matcher, written_forms
+from markwatch.model import Brand
+from markwatch.normalise import NormalisedMark, Normaliser, strip_generic
 
 log = logging.getLogger(__name__)
 

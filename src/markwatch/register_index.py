@@ -27,24 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .blocking.bounds import SHAPE_LONG, sound_look_forms, syllable_shape
-from .blocking.keys import mark_form_keys, mark_meaning_keys, meaning_texts_of_mark
-from .index_files import (
-    FORMAT,
-    CorruptIndex,
-    StaleIndex,
-    check_params,
-    file_meta,
-    hash_keys,
-    key_params,
-    now_iso,
-    read_manifest,
-    verify_files,
-    write_manifest,
-)
-from .normalise import NORMALISER_VERSION
-from .rules import LATIN_RATIO_MIN_LENGTH
-from .vectors import DIM, VectorIndex, hash_vectors
+from markwatch.blocking.bounds import SHAPE_LONG, sound_look_forms, syllable_shape
+from markwatch.blocking.keys import mark_form_keys, mark_meaning_keys, meaning_texts_of_mark
+from markwatch.index_files import FORMAT, CorruptIndex, StaleIndex, check_params, file_meta, hash_keys, key_params, now_iso, read_manifest, verify_files, write_manifest
+from markwatch.normalise import NORMALISER_VERSION
+from markwatch.rules import LATIN_RATIO_MIN_LENGTH
+from markwatch.vectors import DIM, VectorIndex, hash_vectors
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +104,8 @@ class _VectorSink:
 def register_profiler(matcher):
     """A batch profiler for stored marks: the matcher's engines with a normaliser that protects no
     watched words, so that the stored keys do not depend on which brands a process happens to know."""
-    from .composition import plain_matcher
-    from .profiles import FastProfiler
+    from markwatch.composition import plain_matcher
+    from markwatch.profiles import FastProfiler
 
     return FastProfiler(plain_matcher(matcher))
 
@@ -327,7 +315,7 @@ class RegisterIndex:
                 ) -> tuple[np.ndarray, np.ndarray, dict, dict, dict, dict]:
         """Hashed keys (and ids) of every row; Latin parts; long syllable sequences. Vectors go to
         `on_vectors` batch by batch, so that a big register never holds all profiles at once."""
-        from .engines import MarkInput, profile_inputs
+        from markwatch.engines import MarkInput, profile_inputs
 
         _LEXICON[0] = matcher.lexicon
         hashes: list[np.ndarray] = []

@@ -19,38 +19,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .blocking.bounds import (
-    pair_bound,
-    parse_sound_look_forms,
-    sound_look_reach,
-    sound_look_scores,
-    sound_near_bound,
-)
-from .blocking.checks import han2, max_edits
-from .blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
-from .blocking.key_index import LATIN_RATIO_CUTOFF, KeyIndex
-from .blocking.keys import brand_form_keys, brand_meaning_keys, meaning_texts_of_brand, place_keys
-from .register_index import RegisterIndex, RegisterRow, app_order_key
-from .matcher import Matcher
-from .matching.registry import (
-    CHECKED,
-    CONTAINS_PREFIX2,
-    CONTAINS_PREFIX4,
-    LATIN_RATIO,
-    MEANING_FAMILIES,
-    QUERY_CONTAINED,
-    SOUND_LOOK,
-    SOUND_NEAR,
-    SOUND_SAME_LENGTH,
-    TEXT_CHECKED,
-    VECTOR_NEIGHBOUR,
-    Family,
-    families_of_mask,
-    family_of_key,
-)
-from .model import Brand
-from .rules import LATIN, LATIN_RATIO_MIN_LENGTH
-from .vectors import hash_vectors
+from markwatch.blocking.bounds import pair_bound, parse_sound_look_forms, sound_look_reach, sound_look_scores, sound_near_bound
+from markwatch.blocking.checks import han2, max_edits
+from markwatch.blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
+from markwatch.blocking.key_index import LATIN_RATIO_CUTOFF, KeyIndex
+from markwatch.blocking.keys import brand_form_keys, brand_meaning_keys, meaning_texts_of_brand, place_keys
+from markwatch.register_index import RegisterIndex, RegisterRow, app_order_key
+from markwatch.matcher import Matcher
+from markwatch.matching.registry import CHECKED, CONTAINS_PREFIX2, CONTAINS_PREFIX4, LATIN_RATIO, MEANING_FAMILIES, QUERY_CONTAINED, SOUND_LOOK, SOUND_NEAR, SOUND_SAME_LENGTH, TEXT_CHECKED, VECTOR_NEIGHBOUR, Family, families_of_mask, family_of_key
+from markwatch.model import Brand
+from markwatch.rules import LATIN, LATIN_RATIO_MIN_LENGTH
+from markwatch.vectors import hash_vectors
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +75,7 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
     families that hit each row), a row no meaning family hit skips the meaning channel: it can find
     nothing there (unless an embedding model, which has no keys, is configured)."""
-    from .engines import MarkInput, profile_inputs, stored_normal
+    from markwatch.engines import MarkInput, profile_inputs, stored_normal
 
     profiles = profile_inputs(profiler, [MarkInput.of(r) for r in rows])
     words = matcher.normaliser.query_words([bp.brand.mark, *bp.brand.aliases])
@@ -174,7 +153,7 @@ def confirm_extra(index: KeyIndex) -> set[int]:
 def exact_search(matcher: Matcher, rows: Sequence[RegisterRow], mark: str, *, classes: Sequence[int] = (),
                  top: int = 10, profiler=None) -> list[dict]:
     """The exact reference: the full scorer on every stored mark."""
-    from .profiles import FastProfiler
+    from markwatch.profiles import FastProfiler
 
     profiler = profiler or FastProfiler(matcher)
     bp = _query_profile(matcher, mark, classes)
@@ -186,7 +165,7 @@ class RegisterSearcher:
 
     def __init__(self, index: RegisterIndex, matcher: Matcher, fetch: Callable[[Sequence[int]], Sequence[RegisterRow]],
                  *, vector_neighbours: int = VECTOR_NEIGHBOURS, profiler=None):
-        from .profiles import FastProfiler
+        from markwatch.profiles import FastProfiler
 
         self.index = index
         self.matcher = matcher
@@ -226,7 +205,7 @@ class RegisterSearcher:
     def warm_up(self) -> None:
         """Load the lazily built tables (lexicon reverse index, glyph table, segmenters) before the
         first real query: a server does this once at start."""
-        from .model import Brand
+        from markwatch.model import Brand
 
         self.matcher.warm_up(self.profiler)
         for probe in ("康师傅", "APPLE"):
@@ -332,7 +311,7 @@ class RegisterSearcher:
         extra: set[int] = set()
         if latin_forms:
 
-            from .comparisons.latin import LATIN_ALIKE_WEIGHT, LATIN_SOUNDS_NEAR, metaphone, metaphones_near
+            from markwatch.comparisons.latin import LATIN_ALIKE_WEIGHT, LATIN_SOUNDS_NEAR, metaphone, metaphones_near
 
             texts, owners, _starts = self._latin_table()
             for latin in latin_forms:

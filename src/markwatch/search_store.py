@@ -11,13 +11,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from .errors import Unavailable
-from .index_files import IndexProblem, write_lock
-from .register_index import RegisterIndex, RegisterRow
-from .matcher import Matcher
-from .search import RegisterSearcher
-from .store.db import Database
-from .store.tables import GazetteMark
+from markwatch.errors import Unavailable
+from markwatch.index_files import IndexProblem, write_lock
+from markwatch.register_index import RegisterIndex, RegisterRow
+from markwatch.matcher import Matcher
+from markwatch.search import RegisterSearcher
+from markwatch.store.db import Database
+from markwatch.store.tables import GazetteMark
 
 log = logging.getLogger(__name__)
 

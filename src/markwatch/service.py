@@ -15,25 +15,25 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import func, select
 
-from .alerts import AlertFilter, export_alerts, list_alerts
-from .composition import Engines, MatcherSpec
-from .config import Settings
-from .errors import DatabaseBusy, MarkwatchError, redact_urls
-from .ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
-from .matcher import Matcher
-from .model import Match
-from .normalise import Normaliser
-from .store.db import Database
-from .store.tables import AlertRow, BrandRow, GazetteMark, Run
-from .watch import RunSummary, Watcher
-from .watchlists import ImportSummary, import_watchlist_files
+from markwatch.alerts import AlertFilter, export_alerts, list_alerts
+from markwatch.composition import Engines, MatcherSpec
+from markwatch.config import Settings
+from markwatch.errors import DatabaseBusy, MarkwatchError, redact_urls
+from markwatch.ingest import IngestSummary, Ingestor, quarantine_entries, retry_quarantined
+from markwatch.matcher import Matcher
+from markwatch.model import Match
+from markwatch.normalise import Normaliser
+from markwatch.store.db import Database
+from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
+from markwatch.watch import RunSummary, Watcher
+from markwatch.watchlists import ImportSummary, import_watchlist_files
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .orgs import Principal
-    from .sinks import DeliverySummary
-    from .sources.remote import PullSummary
-    from .store.locks import DbLock
-    from .tenancy_service import OrgService
+    from markwatch.orgs import Principal
+    from markwatch.sinks import DeliverySummary
+    from markwatch.sources.remote import PullSummary
+    from markwatch.store.locks import DbLock
+    from markwatch.tenancy_service import OrgService
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class Service:
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
-        from .search_store import search_register
+        from markwatch.search_store import search_register
 
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
@@ -154,7 +154,7 @@ class Service:
     def update_register_index(self) -> dict:
         """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
         (or of an operator), never of a search request."""
-        from .search_store import ensure_register_index
+        from markwatch.search_store import ensure_register_index
 
         index = ensure_register_index(self.db, self.matcher, Path(self.settings.index_dir) / "register")
         return {"marks": index.rows, "max_id": index.max_id}
@@ -177,7 +177,7 @@ class Service:
         """The run history. The operator (no principal) and admins see it all; other organisations see
         whether each run worked and the new alerts on their own watchlists, not the totals across tenants
         or the error texts (source addresses, folder paths, database messages are the operator's)."""
-        from .tenancy import visible_ids
+        from markwatch.tenancy import visible_ids
 
         with self.db.session() as s:
             rows = list(s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
@@ -209,52 +209,52 @@ class Service:
     # ---------------------------------------------------------------- organisations and tokens
     def create_org(self, name: str, kind: str = "station", expires_days: int | None = None) -> tuple[dict, str]:
         """A new organisation and its API token (shown once; only its hash is stored)."""
-        from .orgs import create_org
+        from markwatch.orgs import create_org
 
         with self.db.session() as s:
             org, token = create_org(s, name, kind, self.settings.token_pepper, expires_days)
             return {"id": org.id, "name": org.name, "kind": org.kind}, token
 
     def orgs(self) -> list[dict]:
-        from .orgs import list_orgs
+        from markwatch.orgs import list_orgs
 
         with self.db.session() as s:
             return list_orgs(s)
 
     def rotate_token(self, name: str, expires_days: int | None = None) -> str:
-        from .orgs import rotate_token
+        from markwatch.orgs import rotate_token
 
         with self.db.session() as s:
             return rotate_token(s, name, self.settings.token_pepper, expires_days)
 
     def revoke_token(self, name: str) -> bool:
-        from .orgs import revoke_token
+        from markwatch.orgs import revoke_token
 
         with self.db.session() as s:
             return revoke_token(s, name)
 
     def authenticate(self, token: str | None) -> "Principal | None":
-        from .orgs import authenticate
+        from markwatch.orgs import authenticate
 
         with self.db.session() as s:
             return authenticate(s, token, self.settings.token_pepper)
 
     def as_org(self, principal: "Principal") -> "OrgService":
         """The use cases made as one organisation: it sees its own watchlists and alerts only."""
-        from .tenancy_service import OrgService
+        from markwatch.tenancy_service import OrgService
 
         return OrgService(self, principal)
 
     # ---------------------------------------------------------------- sources, delivery, the cycle
     def lock(self, name: str) -> "DbLock":
-        from .store.locks import DbLock
+        from markwatch.store.locks import DbLock
 
         return DbLock(self.db, name, lease_seconds=self.settings.lock_lease_seconds)
 
     def pull(self) -> "PullSummary":
         """Take new files from the drop folder and the source URLs, and ingest them (not while a run
         holds the run lease, unless it is our own cycle)."""
-        from .sources.remote import pull_sources
+        from markwatch.sources.remote import pull_sources
 
         if self._run_lock is not None and self._run_lock_thread == threading.get_ident():
             return pull_sources(self)
@@ -272,7 +272,7 @@ class Service:
 
     def deliver(self, *, now: datetime | None = None) -> "DeliverySummary":
         """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests)."""
-        from .sinks import deliver
+        from markwatch.sinks import deliver
 
         return deliver(self.db, self.settings, now=now)
 
@@ -324,7 +324,7 @@ class Service:
         return result
 
     def _failed_run(self, kind: str, error: str) -> int:
-        from .store.tables import utcnow
+        from markwatch.store.tables import utcnow
 
         with self.db.session() as s:
             run = Run(kind=kind, status="failed", error=error, finished_at=utcnow())

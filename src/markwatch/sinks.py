@@ -37,13 +37,13 @@ import httpx
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from .alerts import SEVERITY_LABELS, alert_dict
-from .outbound import guarded_client, mask_url
-from .store.tables import AlertRow, OutboxMessage, Subscription
+from markwatch.alerts import SEVERITY_LABELS, alert_dict
+from markwatch.outbound import guarded_client, mask_url
+from markwatch.store.tables import AlertRow, OutboxMessage, Subscription
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import Settings
-    from .store.db import Database
+    from markwatch.config import Settings
+    from markwatch.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ def deliver(db: Database, settings: Settings, *, now: datetime | None = None,
             client: httpx.Client | None = None,
             send: Callable[[Settings, EmailMessage], None] | None = None) -> DeliverySummary:
     """Queue new alerts and deliver what is due; one pass at a time (a database lease guards it)."""
-    from .store.locks import DbLock
+    from markwatch.store.locks import DbLock
 
     summary = DeliverySummary()
     lock = DbLock(db, "delivery", lease_seconds=max(settings.lock_lease_seconds, 60))

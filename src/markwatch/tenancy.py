@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status, visible_watchlist_ids
-from .errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
-from .model import Brand
-from .orgs import Principal
-from .outbound import check_url, mask_url
-from .store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Organisation, Subscription, Watchlist
-from .watchlists import brand_values, upsert_brand
+from markwatch.alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status, visible_watchlist_ids
+from markwatch.errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
+from markwatch.model import Brand
+from markwatch.orgs import Principal
+from markwatch.outbound import check_url, mask_url
+from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Organisation, Subscription, Watchlist
+from markwatch.watchlists import brand_values, upsert_brand
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WEBHOOK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
@@ -68,7 +68,7 @@ def brand_dict(b: BrandRow) -> dict:
 
 
 def _brand_of(b: BrandRow) -> Brand:
-    from .watch import brand_from_row
+    from markwatch.watch import brand_from_row
 
     return brand_from_row(b)
 
@@ -99,7 +99,7 @@ def _owner_for(s: Session, p: Principal, organisation: str | None) -> int:
 
 def create_watchlist(s: Session, p: Principal, name: str, description: str | None = None,
                      organisation: str | None = None) -> dict:
-    from .sources.watchlists import clean_text
+    from markwatch.sources.watchlists import clean_text
 
     name = clean_text(name)
     if not name:
@@ -117,7 +117,7 @@ def create_watchlist(s: Session, p: Principal, name: str, description: str | Non
 def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
     wl = _watchlist(s, p, watchlist_id, write=True)
     if "name" in changes and changes["name"] is not None:
-        from .sources.watchlists import clean_text
+        from markwatch.sources.watchlists import clean_text
 
         name = clean_text(str(changes["name"]))
         if not name:
@@ -147,7 +147,7 @@ def _brand_row(s: Session, wl: Watchlist, brand_id: str) -> BrandRow:
 
 def parse_brand(data: Mapping[str, Any]) -> Brand:
     """A brand from API input, validated exactly as a watchlist file row is (RecordError if bad)."""
-    from .sources.watchlists import parse_brand_mapping
+    from markwatch.sources.watchlists import parse_brand_mapping
 
     return parse_brand_mapping({k: v for k, v in data.items() if v is not None}, strict=True)
 
@@ -201,8 +201,8 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
     """Bulk import brands from an uploaded XLSX/CSV/TSV/JSONL table into one watchlist (upsert by
     brand_id). Rows need only brand columns (编号, 商标, 类别…); watchlist/organisation columns are
     ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored."""
-    from .sources.tables import check_zip_inflation, iter_table_rows, table_format_for
-    from .sources.watchlists import parse_brand_mapping
+    from markwatch.sources.tables import check_zip_inflation, iter_table_rows, table_format_for
+    from markwatch.sources.watchlists import parse_brand_mapping
 
     wl = _watchlist(s, p, watchlist_id, write=True)
     suffix = Path(filename or "").suffix.lower()
@@ -352,7 +352,7 @@ def scoped_filter(s: Session, p: Principal, f: AlertFilter) -> AlertFilter:
 
 
 def alert_page(s: Session, p: Principal, f: AlertFilter, today: date) -> dict:
-    from .alerts import count_alerts
+    from markwatch.alerts import count_alerts
 
     f = scoped_filter(s, p, f)
     total = count_alerts(s, f)

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import tenancy as t
-from .alerts import AlertFilter, export_alerts
+from markwatch import tenancy as t
+from markwatch.alerts import AlertFilter, export_alerts
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
 
-    from .orgs import Principal
-    from .service import Service
+    from markwatch.orgs import Principal
+    from markwatch.service import Service
 
 
 @dataclass

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .comparisons.sound import fuzzy_syllable
-from .normalise import NormalisedMark
+from markwatch.comparisons.sound import fuzzy_syllable
+from markwatch.normalise import NormalisedMark
 
 DIM = 128
 IVF_FROM = 200_000  # vectors; below this a flat index is exact and fast enough

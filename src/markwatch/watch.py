@@ -16,15 +16,15 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, select, update
 
-from . import faults
-from .blocking.key_index import KeyIndex
-from .deadline import opposition_deadline
-from .engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
-from .matcher import BrandProfile, MarkProfile, Matcher
-from .model import Brand
-from .normalise import NORMALISER_VERSION, NormalisedMark
-from .store.db import Database
-from .store.tables import AlertRow, BrandRow, GazetteMark, Run
+from markwatch import faults
+from markwatch.blocking.key_index import KeyIndex
+from markwatch.deadline import opposition_deadline
+from markwatch.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
+from markwatch.matcher import BrandProfile, MarkProfile, Matcher
+from markwatch.model import Brand
+from markwatch.normalise import NORMALISER_VERSION, NormalisedMark
+from markwatch.store.db import Database
+from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
 
 CHUNK = 20000
 
@@ -124,7 +124,7 @@ class Watcher:
         return rows, [self.matcher.profile_brand(b) for b in brands]
 
     def _watch_index(self, rows: list[BrandRow]) -> tuple[KeyIndex, list[BrandProfile]]:
-        from .watch_index import build_watch_index, ensure_watch_index
+        from markwatch.watch_index import build_watch_index, ensure_watch_index
 
         brands = [brand_from_row(r) for r in rows]
         if self.index_dir is None:
@@ -150,7 +150,7 @@ class Watcher:
                                    default_threshold=self.matcher.default_threshold,
                                    embedding_model_path=self.embedding_model_path)
             if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
-                from .errors import ConfigError
+                from markwatch.errors import ConfigError
 
                 raise ConfigError("the dask engine rebuilds the embedding model on each worker and needs its "
                                   "path: run through the service (settings.embedding_model_path)")

@@ -13,21 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .blocking.key_index import KeyIndex
-from .index_files import (
-    FORMAT,
-    CorruptIndex,
-    IndexProblem,
-    StaleIndex,
-    check_params,
-    file_meta,
-    key_params,
-    now_iso,
-    read_manifest,
-    verify_files,
-    write_manifest,
-)
-from .normalise import NORMALISER_VERSION
+from markwatch.blocking.key_index import KeyIndex
+from markwatch.index_files import FORMAT, CorruptIndex, IndexProblem, StaleIndex, check_params, file_meta, key_params, now_iso, read_manifest, verify_files, write_manifest
+from markwatch.normalise import NORMALISER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +59,7 @@ class WatchIndexStore:
 
     def load(self, brands: Sequence, *, verify: bool = True) -> tuple[KeyIndex, list]:
         """The saved index and the brand profiles rebuilt from the saved forms; raises IndexProblem."""
-        from .matcher import BrandProfile
+        from markwatch.matcher import BrandProfile
 
         doc = read_manifest(self.folder)
         if doc.get("kind") != "watchlist":
@@ -87,7 +75,7 @@ class WatchIndexStore:
             state = json.loads((self.folder / "forms.json").read_text(encoding="utf-8"))
             index = KeyIndex()
             index.load_arrays(arrays)
-            from .normalise import NormalisedMark
+            from markwatch.normalise import NormalisedMark
 
             index.forms = [NormalisedMark.from_dict(d) for d in state["forms"]]
             index.places = {int(k): v for k, v in state["places"].items()}
@@ -110,7 +98,7 @@ class WatchIndexStore:
 
 
 def build_watch_index(brands: Sequence, matcher, profiler=None) -> tuple[KeyIndex, list]:
-    from .profiles import FastProfiler
+    from markwatch.profiles import FastProfiler
 
     profiler = profiler or FastProfiler(matcher)
     matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))

@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .model import Brand, WatchlistSpec
-from .store.db import Database
-from .store.tables import BrandRow, Organisation, Subscription, Watchlist
+from markwatch.model import Brand, WatchlistSpec
+from markwatch.store.db import Database
+from markwatch.store.tables import BrandRow, Organisation, Subscription, Watchlist
 
 # Fields whose change means the brand must be compared again with the whole register.
 MATCH_FIELDS = ("mark", "aliases", "classes", "similar_groups", "kind", "well_known", "threshold",
@@ -91,7 +91,7 @@ def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> W
 
 
 def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
-    from .sources.watchlists import read_watchlist_file_with_errors
+    from markwatch.sources.watchlists import read_watchlist_file_with_errors
 
     summary = ImportSummary()
     for path in paths:

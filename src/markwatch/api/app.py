@@ -5,19 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from .. import __version__
-from ..errors import (
-    ConfigError,
-    Conflict,
-    FileFormatError,
-    Forbidden,
-    MarkwatchError,
-    NotFound,
-    RecordError,
-    Unavailable,
-)
-from ..service import Service
-from .throttle import ToolLimits
+from markwatch import __version__
+from markwatch.errors import ConfigError, Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError, Unavailable
+from markwatch.service import Service
+from markwatch.api.throttle import ToolLimits
 
 API_PREFIX = "/api/v1"
 
@@ -29,7 +20,7 @@ _STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
 
 
 def create_app(service: Service | None = None) -> FastAPI:
-    from .routers import alerts, subscriptions, tools, watchlists
+    from markwatch.api.routers import alerts, subscriptions, tools, watchlists
 
     app = FastAPI(
         title="markwatch API",
@@ -49,7 +40,7 @@ def create_app(service: Service | None = None) -> FastAPI:
         status = next(code for cls, code in _STATUS if isinstance(exc, cls))
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    from .limits import BodyGuard
+    from markwatch.api.limits import BodyGuard
 
     # outermost: bodies are refused (no token, too large) before any parsing reads them
     app.add_middleware(BodyGuard, service=app.state.service, prefix=API_PREFIX)
@@ -57,7 +48,7 @@ def create_app(service: Service | None = None) -> FastAPI:
     for r in (watchlists.router, subscriptions.router, alerts.router, tools.router):
         app.include_router(r, prefix=API_PREFIX)
 
-    from ..web import mount_web
+    from markwatch.web import mount_web
 
     mount_web(app)
     return app

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
-from .deps import INVALID_TOKEN, MISSING_TOKEN, PRINCIPAL_STATE
+from markwatch.api.deps import INVALID_TOKEN, MISSING_TOKEN, PRINCIPAL_STATE
 
 if TYPE_CHECKING:  # pragma: no cover
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from ..service import Service
+    from markwatch.service import Service
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # the brand import takes a whole table (20 MiB, see routers/watchlists.py) plus its multipart framing

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..matching.registry import CHECKED, MEANING_FAMILIES, Family
+from markwatch.matching.registry import CHECKED, MEANING_FAMILIES, Family
 
 
 class FlatPostings:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import Reason
-from ..rules import reason_text
+from markwatch.model import Reason
+from markwatch.rules import reason_text
 
 
 @dataclass(frozen=True)

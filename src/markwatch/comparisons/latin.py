@@ -7,15 +7,9 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz
 
-from ..normalise import NormalisedMark
-from ..rules import (
-    LATIN,
-    LATIN_CONTAINS_MIN_LETTERS,
-    LATIN_RATIO_MIN_LENGTH,
-    LATIN_REORDER_MAX_LETTERS,
-    PINYIN_PREFIX_MIN_LETTERS,
-)
-from .base import Evidence, evidence
+from markwatch.normalise import NormalisedMark
+from markwatch.rules import LATIN, LATIN_CONTAINS_MIN_LETTERS, LATIN_RATIO_MIN_LENGTH, LATIN_REORDER_MAX_LETTERS, PINYIN_PREFIX_MIN_LETTERS
+from markwatch.comparisons.base import Evidence, evidence
 
 # Latin letters that read alike on a label (BMW / BMN, 0/O).
 _LOOKALIKE_LETTERS = {frozenset(p) for p in ("mn", "nw", "mw", "oq", "il", "uv", "vw", "ce", "cg", "ef", "pr", "bd")}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..glyphs import char_similarity
-from ..normalise import NormalisedMark
-from ..rules import LOOK
-from .base import Evidence, evidence
+from markwatch.glyphs import char_similarity
+from markwatch.normalise import NormalisedMark
+from markwatch.rules import LOOK
+from markwatch.comparisons.base import Evidence, evidence
 
 LOOK_CAP = LOOK["cap"]  # the highest look score
 

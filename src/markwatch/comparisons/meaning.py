@@ -21,9 +21,9 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, MissingExtra
-from ..lexicon import MAX_WORD_CHARS, Lexicon, normalize_english
-from ..model import Reason
+from markwatch.errors import ConfigError, MissingExtra
+from markwatch.lexicon import MAX_WORD_CHARS, Lexicon, normalize_english
+from markwatch.model import Reason
 
 IDENTICAL_PART_SCORE = 1.0  # a whole part written the same in both marks
 TRANSLATION_SCORE = 1.0

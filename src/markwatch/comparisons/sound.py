@@ -6,9 +6,9 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from ..normalise import NormalisedMark
-from ..rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
-from .base import Evidence, evidence
+from markwatch.normalise import NormalisedMark
+from markwatch.rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
+from markwatch.comparisons.base import Evidence, evidence
 
 # The partial rule: SOUND_NEAR_WEIGHT x similarity, from SOUND_NEAR_MIN_SIMILARITY (2 of 3 syllables alike).
 SOUND_NEAR_WEIGHT = SOUND["near_weight"]
@@ -120,7 +120,7 @@ HOMOPHONE_CAP = 0.55
 def homophone_caps(b: NormalisedMark, c: NormalisedMark) -> bool:
     """立康/利康: other characters that merely sound the same are generally not similar, unless the
     first character is the same or looks alike: the whole mark score is capped."""
-    from .look import lookalike
+    from markwatch.comparisons.look import lookalike
 
     if not same_sound_different_chars(b, c):
         return False

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..normalise import NormalisedMark, strip_punctuation
-from ..rules import CONTAINS_MAX_EXTRA_CHARS, CONTAINS_SINGLE_MAX_CHARS, STRUCTURE
-from .base import Evidence, evidence
+from markwatch.normalise import NormalisedMark, strip_punctuation
+from markwatch.rules import CONTAINS_MAX_EXTRA_CHARS, CONTAINS_SINGLE_MAX_CHARS, STRUCTURE
+from markwatch.comparisons.base import Evidence, evidence
 
 GI_KINDS = ("geographical_indication", "collective", "certification")
 
@@ -49,7 +49,7 @@ def _is_subsequence(short: str, long: str, *, alike=lambda x, y: x == y) -> bool
 
 
 def _alike(x: str, y: str) -> bool:
-    from .look import lookalike
+    from markwatch.comparisons.look import lookalike
 
     return x == y or lookalike(x, y) > 0
 

@@ -37,15 +37,15 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from sqlalchemy import select
 
-from ..errors import redact_urls
-from ..fileio import file_sha256
-from ..outbound import guarded_client
-from ..store.tables import SourceCheckpoint
+from markwatch.errors import redact_urls
+from markwatch.fileio import file_sha256
+from markwatch.outbound import guarded_client
+from markwatch.store.tables import SourceCheckpoint
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..config import Settings
-    from ..service import Service
-    from ..store.db import Database
+    from markwatch.config import Settings
+    from markwatch.service import Service
+    from markwatch.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def get_checkpoint(db: Database, source: str, item: str) -> SourceCheckpoint | N
 
 def save_checkpoint(db: Database, source: str, item: str, *, sha256: str | None = None,
                     etag: str | None = None, last_modified: str | None = None) -> None:
-    from ..store.tables import utcnow
+    from markwatch.store.tables import utcnow
 
     with db.session() as s:
         row = s.scalar(select(SourceCheckpoint).where(SourceCheckpoint.source == source,

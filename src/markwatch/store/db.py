@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import ConfigError
+from markwatch.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Alembic's command API keeps its context in module globals: one migration at a time per process.

@@ -19,8 +19,8 @@ from types import TracebackType
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .db import Database
-from .tables import Lock
+from markwatch.store.db import Database
+from markwatch.store.tables import Lock
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from ..errors import redact_urls
+from markwatch.errors import redact_urls
 
 
 def utcnow() -> datetime:

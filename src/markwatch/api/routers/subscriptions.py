@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from ...tenancy_service import OrgService
-from ..deps import get_org
-from ..schemas import SubscriptionIn, SubscriptionPatch
+from markwatch.tenancy_service import OrgService
+from markwatch.api.deps import get_org
+from markwatch.api.schemas import SubscriptionIn, SubscriptionPatch
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 

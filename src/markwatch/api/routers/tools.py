@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from ...orgs import Principal
-from ...service import Service
-from ...tenancy_service import OrgService
-from ..deps import get_org, get_principal, get_service
-from ..throttle import ToolLimits
-from ..schemas import CompareIn
+from markwatch.orgs import Principal
+from markwatch.service import Service
+from markwatch.tenancy_service import OrgService
+from markwatch.api.deps import get_org, get_principal, get_service
+from markwatch.api.throttle import ToolLimits
+from markwatch.api.schemas import CompareIn
 
 router = APIRouter(tags=["tools"])
 

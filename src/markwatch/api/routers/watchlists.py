@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 
-from ...tenancy_service import OrgService
-from ..deps import get_org
-from ..schemas import BrandIn, BrandPatch, WatchlistIn, WatchlistPatch
+from markwatch.tenancy_service import OrgService
+from markwatch.api.deps import get_org
+from markwatch.api.schemas import BrandIn, BrandPatch, WatchlistIn, WatchlistPatch
 
 router = APIRouter(prefix="/watchlists", tags=["watchlists"])
 
@@ -55,7 +55,7 @@ def create_brand(watchlist_id: int, body: BrandIn, org: OrgService = Depends(get
 def import_brands(watchlist_id: int, file: UploadFile = File(...), org: OrgService = Depends(get_org)) -> dict:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        from ...errors import FileFormatError
+        from markwatch.errors import FileFormatError
 
         raise FileFormatError(f"{file.filename}: larger than {MAX_UPLOAD // (1024 * 1024)} MiB (文件过大)")
     return org.import_brands(watchlist_id, file.filename or "", data)
