@@ -16,8 +16,8 @@ synonyms, geographical-indication place names), then measures:
     .venv/bin/python scripts/bench.py --marks 200000 --brands 10000 --queries 200
     .venv/bin/python scripts/bench.py --marks 5000 --brands 300 --json
 
-Everything runs through the library (`markwatch.engines`, `markwatch.blocking`,
-`markwatch.register_index`, `markwatch.watch_index`), so the figures are those of the product, not of a copy.
+Everything runs through the library (`markwatch.scale.engines`, `markwatch.blocking`,
+`markwatch.scale.register_index`, `markwatch.scale.watch_index`), so the figures are those of the product, not of a copy.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ class _Sources:
         import yaml
 
         from markwatch.goods.table import SimilarGoodsTable
-        from markwatch.lexicon import Lexicon
-        from markwatch.places import place_names
+        from markwatch.text.lexicon import Lexicon
+        from markwatch.text.places import place_names
 
         words: list[str] = []
         with open(Path(jieba.__path__[0]) / "dict.txt", encoding="utf-8") as fh:
@@ -135,8 +135,8 @@ class _Sources:
 
     def lookalike(self, ch: str, rng: random.Random) -> str | None:
         from markwatch.errors import MarkwatchError
-        from markwatch.glyphs import lookalikes
-        from markwatch.rules import LOOK
+        from markwatch.text.glyphs import lookalikes
+        from markwatch.matching.rules import LOOK
 
         try:
             options = [o for o, s in lookalikes(ch, LOOK["lookalike_floor"]) if s >= LOOK["lookalike_floor"]]
@@ -407,9 +407,9 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
 
     from markwatch.blocking.key_index import CandidateStats
     from markwatch.composition import build_matcher
-    from markwatch.engines import MarkInput, ScreeningContext, score_pairs
-    from markwatch.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
-    from markwatch.profiles import FastProfiler
+    from markwatch.scale.engines import MarkInput, ScreeningContext, score_pairs
+    from markwatch.scale.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
+    from markwatch.matching.profiles import FastProfiler
 
     rng = random.Random(seed + 7)
     watch = Stopwatch()
@@ -427,7 +427,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     tmp.cleanup()
     stats = CandidateStats()
     if workers > 1:
-        from markwatch.engines import LocalEngine
+        from markwatch.scale.engines import LocalEngine
 
         ctx = ScreeningContext(brands=list(data.brands), profiles=brand_profiles, index=index)
         engine = LocalEngine(workers=workers)
@@ -525,7 +525,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
 
 def _build_register(folder: Path, rows: list) -> None:
     from markwatch.composition import build_matcher
-    from markwatch.register_index import RegisterIndex
+    from markwatch.scale.register_index import RegisterIndex
 
     RegisterIndex.build(folder, rows, matcher=build_matcher())
 
@@ -550,8 +550,8 @@ def run_search(data: Synthetic, *, queries: int = 100, exact_queries: int = 20, 
     import tempfile
 
     from markwatch.composition import build_matcher
-    from markwatch.register_index import RegisterIndex, RegisterRow
-    from markwatch.search import RegisterSearcher, exact_search
+    from markwatch.scale.register_index import RegisterIndex, RegisterRow
+    from markwatch.scale.search import RegisterSearcher, exact_search
 
     rng = random.Random(seed + 11)
     matcher = build_matcher()

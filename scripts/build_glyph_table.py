@@ -3,7 +3,7 @@
 
 Offline build only. Needs Pillow (``pip install pillow``), numpy, jieba, pypinyin, opencc and
 rapidfuzz from the venv, plus two Debian packages: ``fonts-noto-cjk`` (Noto Sans CJK, SIL OFL 1.1)
-and ``unicode-data`` (Unihan, Unicode License). The runtime (markwatch.glyphs) only reads the JSON.
+and ``unicode-data`` (Unihan, Unicode License). The runtime (markwatch.text.glyphs) only reads the JSON.
 
 Method (details and licences in src/markwatch/data/GLYPHS_PROVENANCE.md):
 

@@ -6,7 +6,7 @@ CC BY-SA 4.0). Output: ``src/markwatch/data/lexicon.json.gz`` with ``entries``, 
 simplified headword (1-4 Chinese characters) -> short English glosses that could be a rendering of
 a mark ("apple", "red bull", "great wall"), everyday senses first, and ``names``, where each headword's
 proper-name glosses start. The reverse index (gloss -> headwords) is built at load
-time by ``markwatch.lexicon.Lexicon``, so it is not stored.
+time by ``markwatch.text.lexicon.Lexicon``, so it is not stored.
 
 The derived table is itself under CC BY-SA 4.0 (see src/markwatch/data/LEXICON_NOTICE.md).
 

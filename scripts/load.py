@@ -42,7 +42,7 @@ def seed(url: str, workdir: Path) -> str:
     """Demo data in, one run, and a token for the guidance station."""
     sys.path.insert(0, str(ROOT / "src"))
     from markwatch.config import Settings
-    from markwatch.service import Service
+    from markwatch.service.facade import Service
 
     svc = Service(settings=Settings(database_url=url, index_dir=workdir / "indexes"))
     svc.ingest(sorted((ROOT / "data" / "demo").glob("gazette*")))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from markwatch.config import Settings
-from markwatch.service import Service
+from markwatch.service.facade import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"

@@ -22,7 +22,7 @@ import pytest
 
 from markwatch.composition import Engines, MatcherSpec, build_matcher
 from markwatch.config import Settings
-from markwatch.service import Service
+from markwatch.service.facade import Service
 
 POSTGRES_URL = os.environ.get("MARKWATCH_TEST_POSTGRES_URL")
 

@@ -292,7 +292,7 @@ def _rows_xlsx(rows) -> bytes:
 
 
 def test_bulk_import_is_bounded_in_rows_errors_and_inflation(client: TestClient, world: World):
-    from markwatch.tenancy import MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS
+    from markwatch.service.tenancy import MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS
 
     hdr = h(world, STATION)
     wid = client.post(f"{API}/watchlists", headers=hdr, json={"name": "大文件名单"}).json()["id"]
@@ -520,11 +520,11 @@ def test_token_rotation_revokes_the_old_token(tmp_path):
 def test_org_commands(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from markwatch import cli_service
+    from markwatch.cli import common as cli_common
     from markwatch.cli import app
 
     svc = make_service(f"sqlite:///{tmp_path}/cli.db", tmp_path)
-    monkeypatch.setattr(cli_service, "_service", lambda: svc)
+    monkeypatch.setattr(cli_common, "service", lambda: svc)
     runner = CliRunner()
     r = runner.invoke(app, ["org", "create", "温州市商标品牌指导站", "--kind", "station"])
     assert r.exit_code == 0, r.output
@@ -552,13 +552,13 @@ def test_org_revoke_and_token_expiry(tmp_path, monkeypatch):
     from sqlalchemy import update
     from typer.testing import CliRunner
 
-    from markwatch import cli_service
+    from markwatch.cli import common as cli_common
     from markwatch.cli import app
     from markwatch.store.tables import Organisation
 
     name = "湖州市商标品牌指导站"
     svc = make_service(f"sqlite:///{tmp_path}/revoke.db", tmp_path)
-    monkeypatch.setattr(cli_service, "_service", lambda: svc)
+    monkeypatch.setattr(cli_common, "service", lambda: svc)
     runner = CliRunner()
     c = TestClient(create_app(svc))
     token = runner.invoke(app, ["org", "create", name]).stdout.strip()

@@ -25,7 +25,7 @@ from markwatch.blocking.reference import brute_force
 from markwatch.composition import build_matcher
 from markwatch.matching import registry
 from markwatch.model import Brand
-from markwatch.profiles import FastProfiler
+from markwatch.matching.profiles import FastProfiler
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -273,8 +273,8 @@ def test_goods_filter_is_a_necessary_condition(bc, bg, cc, cg, well_known):
 
 
 def test_lookalike_table_is_symmetric_where_keys_rely_on_it():
-    from markwatch.glyphs import char_similarity, lookalikes
-    from markwatch.rules import LOOK
+    from markwatch.text.glyphs import char_similarity, lookalikes
+    from markwatch.matching.rules import LOOK
 
     floor = LOOK["lookalike_floor"]
     for ch in "师帅雪雷午牛日白鸭鸡大太己已未末土士":
@@ -307,7 +307,7 @@ class FakeEmbedder:
 
 def test_embedding_evidence_has_candidates(matcher):
     """With an embedding model, pairs the model alone links (no other key) are still candidates."""
-    from markwatch.matcher import Matcher
+    from markwatch.matching.matcher import Matcher
 
     emb = Matcher(normaliser=matcher.normaliser, goods_table=matcher.goods_table, lexicon=matcher.lexicon,
                   embedder=FakeEmbedder())

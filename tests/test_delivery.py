@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from markwatch.sinks import SIGNATURE_HEADER, _aware, enqueue, verify
+from markwatch.service.delivery import SIGNATURE_HEADER, _aware, enqueue, verify
 from markwatch.store.tables import AlertRow, BrandRow, OutboxMessage
 
 from .servicekit import (

@@ -10,9 +10,9 @@ import yaml
 
 from markwatch.blocking.key_index import KeyIndex
 from markwatch.composition import build_matcher
-from markwatch.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
+from markwatch.scale.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
 from markwatch.errors import ConfigError, MissingExtra
-from markwatch.profiles import FastProfiler
+from markwatch.matching.profiles import FastProfiler
 
 from .conftest import make_service
 from .test_candidates import load_bench

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from markwatch import glyphs
+from markwatch.text import glyphs
 
 PAIRS = json.loads((Path(__file__).parent / "data" / "glyph_pairs.json").read_text(encoding="utf-8"))
 HIGH = 0.6  # a look-alike pair must reach this
@@ -91,7 +91,7 @@ def test_table_version_and_provenance() -> None:
 
 
 def test_shipped_table_is_small() -> None:
-    path = Path(glyphs.__file__).parent / "data" / "glyph_neighbours.json.gz"
+    path = Path(glyphs.__file__).parent.parent / "data" / "glyph_neighbours.json.gz"
     assert path.stat().st_size < 5_000_000
 
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from markwatch.alerts import export_alerts, safe_cell
+from markwatch.service.alerts import export_alerts, safe_cell
 from markwatch.errors import FileFormatError, RecordError
-from markwatch.matcher import Matcher
-from markwatch.normalise import Normaliser, is_han
+from markwatch.matching.matcher import Matcher
+from markwatch.text.normalise import Normaliser, is_han
 from markwatch.sources.fields import gazette_record_from_mapping
 from markwatch.sources.files import read_gazette_file
 

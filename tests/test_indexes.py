@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from markwatch.composition import build_matcher
-from markwatch.index_files import CorruptIndex, StaleIndex
-from markwatch.register_index import RegisterIndex, RegisterRow
-from markwatch.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
-from markwatch.search import RegisterSearcher, containment_probes, exact_search
+from markwatch.scale.index_files import CorruptIndex, StaleIndex
+from markwatch.scale.register_index import RegisterIndex, RegisterRow
+from markwatch.scale.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
+from markwatch.scale.search import RegisterSearcher, containment_probes, exact_search
 
 from .test_candidates import load_bench
 
@@ -79,7 +79,7 @@ def test_marks_holding_every_key_are_the_intersection_of_the_postings(register, 
 
 @pytest.mark.parametrize("kind", ["hashes", "ids"])
 def test_bucketed_positions_equal_a_binary_search(kind):
-    from markwatch.register_index import _Locator
+    from markwatch.scale.register_index import _Locator
 
     rng = np.random.default_rng(7)
     for _ in range(60):
@@ -224,7 +224,7 @@ def test_cli_index_build_and_search(tmp_path, monkeypatch):
 
 
 def _ensure_in_a_process(url: str, folder: str, start, results) -> None:
-    from markwatch.search_store import ensure_register_index
+    from markwatch.scale.search_store import ensure_register_index
     from markwatch.store.db import Database
 
     db = Database(url, migrate=False)

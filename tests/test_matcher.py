@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from markwatch.evaluation import evaluate, read_pairs
-from markwatch.matcher import Matcher
+from markwatch.matching.evaluation import evaluate, read_pairs
+from markwatch.matching.matcher import Matcher
 from markwatch.model import Brand
 
 from .conftest import SHARED
@@ -20,7 +20,7 @@ DEV_PAIRS = SHARED / "eval" / "dev_pairs.jsonl"
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
     from markwatch.goods.table import SimilarGoodsTable
-    from markwatch.lexicon import Lexicon
+    from markwatch.text.lexicon import Lexicon
 
     return Matcher(goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load())
 
@@ -78,7 +78,7 @@ def _tokenizer_size(matcher: Matcher) -> int:
 
 
 def test_compare_and_search_queries_leave_the_shared_normaliser_unchanged(tmp_path):
-    from markwatch.search import exact_search
+    from markwatch.scale.search import exact_search
 
     m = Matcher()
     m.normaliser.add_brand_words(["周黑鸭"])
@@ -94,7 +94,7 @@ def test_compare_score_does_not_depend_on_other_callers_queries():
     m = Matcher()
     before = m.compare("金", "金牌酒业").as_dict()
     m.compare("金牌", "金牌酒业")
-    from markwatch.search import exact_search
+    from markwatch.scale.search import exact_search
 
     exact_search(m, [], "金牌")
     assert m.compare("金", "金牌酒业").as_dict() == before

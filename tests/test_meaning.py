@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from markwatch.comparisons.meaning import (
+from markwatch.matching.comparisons.meaning import (
     CONTAINED_TRANSLATION_SCORE,
     EMBED_CAP,
     SYNONYM_SCORE,
@@ -20,7 +20,7 @@ from markwatch.comparisons.meaning import (
     meaning_similarity,
 )
 from markwatch.errors import ConfigError, MissingExtra
-from markwatch.lexicon import LEXICON_FILE, Lexicon, normalize_english
+from markwatch.text.lexicon import LEXICON_FILE, Lexicon, normalize_english
 from markwatch.model import Reason
 
 PAIRS = json.loads((Path(__file__).parent / "data" / "meaning_pairs.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from markwatch.normalise import NORMALISER_VERSION, Normaliser, chinese_number_value, strip_generic
+from markwatch.text.normalise import NORMALISER_VERSION, Normaliser, chinese_number_value, strip_generic
 
 
 @pytest.fixture(scope="module")

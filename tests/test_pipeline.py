@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from markwatch.alerts import COLUMNS, AlertFilter
+from markwatch.service.alerts import COLUMNS, AlertFilter
 from markwatch.deadline import opposition_deadline
 
 from .conftest import DEMO, WATCHLISTS
@@ -221,7 +221,7 @@ def test_brand_changed_during_a_run_is_matched_in_its_new_form_by_the_next_run(s
 
     from markwatch.model import Brand
     from markwatch.store.tables import BrandRow, Watchlist
-    from markwatch.watchlists import upsert_brand
+    from markwatch.service.watchlists import upsert_brand
 
     svc, wl, gz = small
     svc.ingest([gz])

@@ -278,12 +278,11 @@ def test_missed_slots_run_once_after_restart(tmp_path):
 
 
 def test_schedule_once_and_pull_and_deliver_commands(tmp_path, monkeypatch):
-    from markwatch import cli, cli_service
+    from markwatch.cli import common as cli_common
     from markwatch.cli import app
 
     svc = _service_with_drop(tmp_path)
-    monkeypatch.setattr(cli_service, "_service", lambda: svc)
-    monkeypatch.setattr(cli, "_service", lambda: svc)
+    monkeypatch.setattr(cli_common, "service", lambda: svc)
     runner = CliRunner()
     r = runner.invoke(app, ["schedule", "--once", "--json"])
     assert r.exit_code == 0, r.output
@@ -384,13 +383,13 @@ def test_locked_database_is_recorded_as_a_failed_run_when_writable_again(tmp_pat
 
 
 def test_manual_run_on_a_locked_database_prints_an_error_not_a_traceback(tmp_path, monkeypatch):
-    from markwatch import cli
+    from markwatch.cli import common as cli_common
 
     svc = _service_with_drop(tmp_path)
-    monkeypatch.setattr(cli, "_service", lambda: svc)
+    monkeypatch.setattr(cli_common, "service", lambda: svc)
     other = _hold_write_lock(svc)
     try:
-        res = CliRunner().invoke(cli.app, ["run"])
+        res = CliRunner().invoke(cli_common.app, ["run"])
     finally:
         other.rollback()
         other.close()

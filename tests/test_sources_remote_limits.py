@@ -220,7 +220,7 @@ def test_inflate_pieces_are_bounded_and_complete():
 def test_cycle_error_from_a_failed_pull_is_redacted(tmp_path, caplog, monkeypatch):
     from markwatch import scheduler
     from markwatch.errors import MarkwatchError
-    from markwatch.service import CycleResult
+    from markwatch.service.facade import CycleResult
 
     svc = make_service(f"sqlite:///{tmp_path}/r.db", tmp_path)
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from markwatch.alerts import AlertFilter
-from markwatch.sinks import enqueue
+from markwatch.service.alerts import AlertFilter
+from markwatch.service.delivery import enqueue
 from markwatch.store.locks import DbLock
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Lock, OutboxMessage, SourceCheckpoint
 

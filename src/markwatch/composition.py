@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markwatch.config import Settings
-    from markwatch.matcher import Matcher
-    from markwatch.normalise import Normaliser
+    from markwatch.matching.matcher import Matcher
+    from markwatch.text.normalise import Normaliser
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,12 @@ class MatcherSpec:
 
 def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser | None = None) -> Matcher:
     """A matcher with the shipped goods table and lexicon, and the embedder the spec names."""
-    from markwatch.comparisons.meaning import Embedder
     from markwatch.goods.table import SimilarGoodsTable
-    from markwatch.lexicon import Lexicon
-    from markwatch.matcher import Matcher
-    from markwatch.normalise import Normaliser
-    from markwatch.rules import DEFAULT_THRESHOLD
+    from markwatch.matching.comparisons.meaning import Embedder
+    from markwatch.matching.matcher import Matcher
+    from markwatch.matching.rules import DEFAULT_THRESHOLD
+    from markwatch.text.lexicon import Lexicon
+    from markwatch.text.normalise import Normaliser
 
     embedder = Embedder.from_path(spec.embedding_model_path) if spec.embedding_model_path else None
     threshold = DEFAULT_THRESHOLD if spec.default_threshold is None else spec.default_threshold
@@ -48,7 +48,7 @@ def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser |
 def plain_matcher(matcher: Matcher) -> Matcher:
     """The same engines with a normaliser that protects no watched words and no embedder: what the
     register's stored keys are built with, so that they do not depend on which brands a process knows."""
-    from markwatch.normalise import Normaliser
+    from markwatch.text.normalise import Normaliser
 
     return replace(matcher, normaliser=Normaliser(), embedder=None)
 
@@ -79,7 +79,7 @@ class Engines:
     def normaliser(self) -> Normaliser:
         """The matcher's normaliser, available without building the matcher (ingest needs only it)."""
         if self._normaliser is None:
-            from markwatch.normalise import Normaliser
+            from markwatch.text.normalise import Normaliser
 
             with self._lock:
                 if self._normaliser is None:

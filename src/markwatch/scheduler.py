@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:  # pragma: no cover
     from apscheduler.schedulers.base import BaseScheduler
 
-    from markwatch.service import CycleResult, Service
+    from markwatch.service.facade import CycleResult, Service
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ _scheduler: BaseScheduler | None = None
 def scheduled_cycle(attempt: int = 0) -> dict:
     """The job: one guarded cycle. Never raises, so APScheduler keeps the job for the next slot; a
     failed cycle is retried within minutes rather than the next night."""
-    from markwatch.service import Service
+    from markwatch.service.facade import Service
 
     svc = _service or Service()
     try:

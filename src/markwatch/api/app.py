@@ -6,9 +6,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from markwatch import __version__
-from markwatch.errors import ConfigError, Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError, Unavailable
-from markwatch.service import Service
 from markwatch.api.throttle import ToolLimits
+from markwatch.errors import (
+    ConfigError,
+    Conflict,
+    FileFormatError,
+    Forbidden,
+    MarkwatchError,
+    NotFound,
+    RecordError,
+    Unavailable,
+)
+from markwatch.service.facade import Service
 
 API_PREFIX = "/api/v1"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from markwatch.orgs import Principal
-from markwatch.service import Service
-from markwatch.tenancy_service import OrgService
+from markwatch.service.facade import Service
+from markwatch.service.org_service import OrgService
+from markwatch.service.orgs import Principal
 
 bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="An organisation's API token, from `markwatch org create` or `markwatch org token`.")

@@ -20,7 +20,7 @@ from markwatch.api.deps import INVALID_TOKEN, MISSING_TOKEN, PRINCIPAL_STATE
 if TYPE_CHECKING:  # pragma: no cover
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from markwatch.service import Service
+    from markwatch.service.facade import Service
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # the brand import takes a whole table (20 MiB, see routers/watchlists.py) plus its multipart framing

@@ -6,7 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from markwatch.sources.watchlists import MAX_BRAND_ID_CHARS, MAX_BRAND_LIST_ITEMS, MAX_BRAND_TEXT_CHARS, MAX_MARK_CHARS, MAX_NAME_CHARS
+from markwatch.sources.watchlists import (
+    MAX_BRAND_ID_CHARS,
+    MAX_BRAND_LIST_ITEMS,
+    MAX_BRAND_TEXT_CHARS,
+    MAX_MARK_CHARS,
+    MAX_NAME_CHARS,
+)
 
 Status = Literal["new", "reviewing", "opposition_filed", "dismissed"]
 SeverityName = Literal["high", "medium", "low"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from markwatch.comparisons.look import LOOK_CAP
-from markwatch.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_MIN_SIMILARITY, SOUND_NEAR_WEIGHT
+from markwatch.matching.comparisons.look import LOOK_CAP
+from markwatch.matching.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_MIN_SIMILARITY, SOUND_NEAR_WEIGHT
 from markwatch.matching.registry import ANY, LATIN_RATIO, Family
-from markwatch.normalise import NormalisedMark
-from markwatch.rules import AGREEMENT_BONUS, AGREEMENT_MAX_KINDS, SOUND
+from markwatch.matching.rules import AGREEMENT_BONUS, AGREEMENT_MAX_KINDS, SOUND
+from markwatch.text.normalise import NormalisedMark
 
 
 def pair_bound(families: Iterable[Family], *, own: float | None = None,
@@ -146,8 +146,8 @@ def sound_look_scores(query: Sequence[NormalisedMark],
     """The best sound and the best look evidence over every pair of forms, and the cap the
     homophone rule puts on the whole mark score (1.0 when it does not apply): what those channels
     give the pair, computed from the stored forms alone."""
-    from markwatch.comparisons.look import look_finding
-    from markwatch.comparisons.sound import HOMOPHONE_CAP, homophone_caps, sound_finding
+    from markwatch.matching.comparisons.look import look_finding
+    from markwatch.matching.comparisons.sound import HOMOPHONE_CAP, homophone_caps, sound_finding
 
     sound = look = 0.0
     cap = 1.0

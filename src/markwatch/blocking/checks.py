@@ -11,10 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from markwatch.comparisons.latin import latin_containment_needles, metaphone, metaphones_near
-from markwatch.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_MIN_SIMILARITY, SOUND_NEAR_WEIGHT, fuzzy_syllable, readings
-from markwatch.comparisons.structure import ALIKE_TAIL_MAX_EXTRA, SUBSEQUENCE_MAX_EXTRA
-from markwatch.normalise import NormalisedMark
+from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, metaphones_near
+from markwatch.matching.comparisons.sound import (
+    PARTIAL_MIN_SYLLABLES,
+    SOUND_NEAR_MIN_SIMILARITY,
+    SOUND_NEAR_WEIGHT,
+    fuzzy_syllable,
+    readings,
+)
+from markwatch.matching.comparisons.structure import ALIKE_TAIL_MAX_EXTRA, SUBSEQUENCE_MAX_EXTRA
+from markwatch.text.normalise import NormalisedMark
 
 
 # ================================================================ text helpers
@@ -35,7 +41,7 @@ def is_subsequence(short: str, long: str) -> bool:
 
 def alike_subsequence(short: str, long: str) -> bool:
     """`short` in order within `long`, each character equal or a look-alike (structure's rule)."""
-    from markwatch.comparisons.look import lookalike
+    from markwatch.matching.comparisons.look import lookalike
 
     pos = 0
     for ch in short:

@@ -13,11 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from markwatch.comparisons.latin import latin_containment_needles, metaphone, one_letter_added_reach
-from markwatch.comparisons.structure import ALIKE_TAIL_MAX_EXTRA, ONE_CHANGED_MIN_CHARS, SUBSEQUENCE_MAX_EXTRA, single_contained
-from markwatch.normalise import NormalisedMark
-from markwatch.rules import LATIN_RATIO_MIN_LENGTH
 from markwatch.blocking.checks import collapse_repeats, fuzzy_readings, fuzzy_sequence, han2, max_edits, wildcards
+from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, one_letter_added_reach
+from markwatch.matching.comparisons.structure import (
+    ALIKE_TAIL_MAX_EXTRA,
+    ONE_CHANGED_MIN_CHARS,
+    SUBSEQUENCE_MAX_EXTRA,
+    single_contained,
+)
+from markwatch.matching.rules import LATIN_RATIO_MIN_LENGTH
+from markwatch.text.normalise import NormalisedMark
 
 # Syllable sequences up to this length use deletion neighbourhoods (at most ~800 keys); a longer one is
 # compared directly with the few forms whose length can be within reach.
@@ -38,8 +43,8 @@ class BrandKeyContext:
     def neighbours(self, ch: str) -> set[str]:
         got = self._lookalike_cache.get(ch)
         if got is None:
-            from markwatch.glyphs import lookalikes
-            from markwatch.rules import LOOK
+            from markwatch.matching.rules import LOOK
+            from markwatch.text.glyphs import lookalikes
 
             floor = LOOK["lookalike_floor"] if self.lookalike_floor is None else self.lookalike_floor
             got = {ch} | {other for other, _ in lookalikes(ch, floor)}
@@ -342,11 +347,11 @@ def place_place_one_char(code, place, out):
 
 def place_split(b: NormalisedMark, kind: str, ctx: BrandKeyContext) -> tuple[str, str] | None:
     """(place, product) when the place-name rule applies to this brand form, as the matcher decides."""
-    from markwatch.comparisons.structure import GI_KINDS, place_and_product
+    from markwatch.matching.comparisons.structure import GI_KINDS, place_and_product
 
     split = None
     if ctx.goods_table is not None and b.chinese:
-        from markwatch.places import split_place_product
+        from markwatch.text.places import split_place_product
 
         split = split_place_product(b.chinese, ctx.goods_table.is_goods_word)  # type: ignore[attr-defined]
     if kind not in GI_KINDS and split is None:

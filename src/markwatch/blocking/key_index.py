@@ -15,15 +15,31 @@ from itertools import repeat
 
 import numpy as np
 
-from markwatch.matching.registry import COMPOSED_TRANSLATION, CONTAINED_TRANSLATION, LOOK_FIRST_TWO, PLACE_ONE_CHAR, SOUND_NEAR, SYNONYM_SPAN, family_of_key
-from markwatch.normalise import NormalisedMark
-from markwatch.rules import LATIN, LATIN_RATIO_MIN_LENGTH
 from markwatch.blocking.checks import latin_metaphones_near, max_edits, sound_near_possible
 from markwatch.blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
 from markwatch.blocking.goods_mask import goods_mask
-from markwatch.blocking.keys import brand_form_keys, brand_meaning_keys, mark_form_keys, mark_meaning_keys, meaning_texts_of_brand, meaning_texts_of_mark, place_keys
+from markwatch.blocking.keys import (
+    brand_form_keys,
+    brand_meaning_keys,
+    mark_form_keys,
+    mark_meaning_keys,
+    meaning_texts_of_brand,
+    meaning_texts_of_mark,
+    place_keys,
+)
 from markwatch.blocking.meaning_keys import BrandSideWords, composed_key_ends, synonym_key_parts
 from markwatch.blocking.postings import FlatPostings
+from markwatch.matching.registry import (
+    COMPOSED_TRANSLATION,
+    CONTAINED_TRANSLATION,
+    LOOK_FIRST_TWO,
+    PLACE_ONE_CHAR,
+    SOUND_NEAR,
+    SYNONYM_SPAN,
+    family_of_key,
+)
+from markwatch.matching.rules import LATIN, LATIN_RATIO_MIN_LENGTH
+from markwatch.text.normalise import NormalisedMark
 
 # The rapidfuzz ratio from which Latin parts are compared by the Latin rules: a point below the
 # lowest ratio they look at (near metaphones with a ratio from LATIN["sounds_near_min_ratio"]).
@@ -144,9 +160,9 @@ class KeyIndex:
     def attach_embedder(self, embedder, profiles: Sequence, default_threshold: float | None) -> None:
         """Embedding candidates: the cosine at which the embedding evidence could reach the lowest
         brand threshold (comparisons.meaning: EMBED_CAP at cosine 1, 0 at EMBED_FLOOR)."""
-        from markwatch.comparisons.meaning import EMBED_CAP, EMBED_FLOOR
-        from markwatch.rules import DEFAULT_THRESHOLD
-        from markwatch.vectors import EmbeddingCandidates
+        from markwatch.blocking.vectors import EmbeddingCandidates
+        from markwatch.matching.comparisons.meaning import EMBED_CAP, EMBED_FLOOR
+        from markwatch.matching.rules import DEFAULT_THRESHOLD
 
         default = DEFAULT_THRESHOLD if default_threshold is None else default_threshold
         lowest = min((p.brand.threshold if p.brand.threshold is not None else default for p in profiles),

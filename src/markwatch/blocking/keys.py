@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from markwatch.matching import registry
-from markwatch.normalise import NormalisedMark
 from markwatch.blocking.form_keys import BrandKeyContext, place_split  # noqa: F401  (the drivers' callers use them)
 from markwatch.blocking.meaning_keys import NO_FILTER, BrandSideWords, meaning_parts
+from markwatch.matching import registry
+from markwatch.text.normalise import NormalisedMark
 
 _BRAND_FORM = tuple((f.brand_keys, f.code) for f in registry.FAMILIES if f.channel == "form" and f.brand_keys)
 _MARK_FORM = tuple((f.mark_keys, f.code) for f in registry.FAMILIES if f.channel == "form" and f.mark_keys)

@@ -37,10 +37,10 @@ NO_FILTER = BrandSideWords()
 
 def meaning_parts(text: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
     """The Chinese parts and the (Latin part, normalised key) pairs of a text, as the meaning channel reads them."""
-    from markwatch.comparisons.meaning import _parts
-    from markwatch.lexicon import normalize_english
+    from markwatch.matching.comparisons.meaning import meaning_parts
+    from markwatch.text.lexicon import normalize_english
 
-    parts = _parts(text)
+    parts = meaning_parts(text)
     latin = []
     for cl in parts.latin:
         key = normalize_english(cl)
@@ -50,7 +50,7 @@ def meaning_parts(text: str) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
 
 
 def _word_runs(latin: str) -> list[str]:
-    from markwatch.comparisons.meaning import _word_runs as runs
+    from markwatch.matching.comparisons.meaning import word_runs as runs
 
     return runs(latin)
 
@@ -83,7 +83,7 @@ def brand_translation(code, zh, latin, lexicon, out):
 
 
 def mark_translation(code, zh, latin, lexicon, out, want):
-    from markwatch.lexicon import normalize_english
+    from markwatch.text.lexicon import normalize_english
 
     for cl, key in latin:
         out.add(code + key)
@@ -204,7 +204,7 @@ def brand_synonym_span(code, zh, latin, lexicon, out):
     first and last characters of the aligned span, and the span's possible lengths. Units are at
     most MAX_SPAN characters: every substring of a long text would cost O(n^2) lexicon look-ups and
     O(n^3) bytes, and no aligned span is longer anyway."""
-    from markwatch.comparisons.meaning import DISTINCTIVE_GLOSS_MAX_HEADWORDS, PRIMARY_SENSES
+    from markwatch.matching.comparisons.meaning import DISTINCTIVE_GLOSS_MAX_HEADWORDS, PRIMARY_SENSES
 
     def partners(x: str) -> set[str]:
         got = {x} | lexicon.synonyms(x)

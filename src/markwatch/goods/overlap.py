@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from markwatch.goods.table import SimilarGoodsTable
-from markwatch.ports import GoodsTable
 from markwatch.goods.text_index import class_key
 from markwatch.model import Reason
+from markwatch.ports import GoodsTable
 
 
 @dataclass(frozen=True)

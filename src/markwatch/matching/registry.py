@@ -38,12 +38,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markwatch.blocking import checks, form_keys, meaning_keys
-from markwatch.comparisons.latin import latin_containment_needles
-from markwatch.comparisons.look import LOOK_CAP
-from markwatch.comparisons.meaning import CONTAINED_TRANSLATION_SCORE, IDENTICAL_PART_SCORE, SYNONYM_SCORE, TRANSLATION_SCORE
-from markwatch.comparisons.sound import SOUND_NEAR_WEIGHT
-from markwatch.comparisons.structure import ALIKE_TAIL_SCORE, GENERIC_ADDED_SCORE, IDENTICAL_SCORE, SUBSEQUENCE_SCORE
-from markwatch.rules import LATIN, SOUND, STRUCTURE
+from markwatch.matching.comparisons.latin import latin_containment_needles
+from markwatch.matching.comparisons.look import LOOK_CAP
+from markwatch.matching.comparisons.meaning import (
+    CONTAINED_TRANSLATION_SCORE,
+    IDENTICAL_PART_SCORE,
+    SYNONYM_SCORE,
+    TRANSLATION_SCORE,
+)
+from markwatch.matching.comparisons.sound import SOUND_NEAR_WEIGHT
+from markwatch.matching.comparisons.structure import (
+    ALIKE_TAIL_SCORE,
+    GENERIC_ADDED_SCORE,
+    IDENTICAL_SCORE,
+    SUBSEQUENCE_SCORE,
+)
+from markwatch.matching.rules import LATIN, SOUND, STRUCTURE
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
 KEYS_VERSION = "7"

@@ -44,7 +44,7 @@ from markwatch.store.tables import SourceCheckpoint
 
 if TYPE_CHECKING:  # pragma: no cover
     from markwatch.config import Settings
-    from markwatch.service import Service
+    from markwatch.service.facade import Service
     from markwatch.store.db import Database
 
 log = logging.getLogger(__name__)

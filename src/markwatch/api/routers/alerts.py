@@ -10,10 +10,10 @@ from typing import Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import FileResponse
 
-from markwatch.alerts import AlertFilter
-from markwatch.tenancy_service import OrgService
 from markwatch.api.deps import get_org
 from markwatch.api.schemas import SeverityName, Status, StatusIn
+from markwatch.service.alerts import AlertFilter
+from markwatch.service.org_service import OrgService
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from markwatch.orgs import Principal
-from markwatch.service import Service
-from markwatch.tenancy_service import OrgService
 from markwatch.api.deps import get_org, get_principal, get_service
-from markwatch.api.throttle import ToolLimits
 from markwatch.api.schemas import CompareIn
+from markwatch.api.throttle import ToolLimits
+from markwatch.service.facade import Service
+from markwatch.service.org_service import OrgService
+from markwatch.service.orgs import Principal
 
 router = APIRouter(tags=["tools"])
 

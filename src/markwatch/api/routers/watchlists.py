@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Response, UploadFile
 
-from markwatch.tenancy_service import OrgService
 from markwatch.api.deps import get_org
 from markwatch.api.schemas import BrandIn, BrandPatch, WatchlistIn, WatchlistPatch
+from markwatch.service.org_service import OrgService
 
 router = APIRouter(prefix="/watchlists", tags=["watchlists"])
 

@@ -1,0 +1,60 @@
+"""Alert commands: list and export early warnings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from markwatch.cli import common
+from markwatch.cli.common import app, errors, out, print_json
+from markwatch.service.alerts import AlertFilter
+
+alerts_app = typer.Typer(help="Early warnings: list and export.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+
+# ---------------------------------------------------------------- alerts
+def _filter(watchlist, brand, severity, status, since, until, limit) -> AlertFilter:
+    return AlertFilter(watchlist=watchlist, brand_id=brand, severity=severity, status=status,
+                       since=date.fromisoformat(since) if since else None,
+                       until=date.fromisoformat(until) if until else None, limit=limit)
+
+
+@alerts_app.command("list")
+def alerts_list(watchlist: Optional[str] = None, brand: Optional[str] = None, severity: Optional[str] = None,
+                status: Optional[str] = None, since: Optional[str] = None, until: Optional[str] = None,
+                limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Alerts sorted by opposition deadline."""
+    with errors():
+        rows = common.service().alerts(_filter(watchlist, brand, severity, status, since, until, limit))
+    if as_json:
+        print_json(rows)
+        return
+    print_alerts(rows)
+
+
+def print_alerts(rows: list[dict]) -> None:
+    t = Table(title=f"alerts ({len(rows)})")
+    for col in ("deadline", "severity", "score", "brand", "new mark", "application no", "classes", "reasons"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["opposition_deadline"] or "", r["severity"], f"{r['score']:.2f}", r["brand"], r["mark"],
+                  r["application_no"], ",".join(map(str, r["classes"])),
+                  r["reasons"][0]["detail"] if r["reasons"] else "")
+    out.print(t)
+
+
+@alerts_app.command("export")
+def alerts_export(fmt: str = typer.Option("xlsx", "--format", help="jsonl, csv or xlsx"),
+                  out_path: Path = typer.Option(..., "--out", help="File to write."),
+                  watchlist: Optional[str] = None, brand: Optional[str] = None, severity: Optional[str] = None,
+                  status: Optional[str] = None, since: Optional[str] = None, until: Optional[str] = None) -> None:
+    """Write alerts to a JSONL, CSV or XLSX file (Chinese column headers)."""
+    with errors():
+        path, n = common.service().export(fmt, out_path, _filter(watchlist, brand, severity, status, since, until, None))
+    out.print(f"exported {n} alerts to {path}")

@@ -1,0 +1,71 @@
+"""What every `markwatch` command shares: the app, the consoles, the service, error handling.
+
+Commands call ``common.service()`` (looked up at call time, so tests can hand in their own service).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from markwatch.errors import DatabaseBusy, MarkwatchError
+
+app = typer.Typer(help="markwatch: watch Chinese trademark gazettes for marks that copy watched brands.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+
+out = Console()
+if not out.is_terminal:  # piped or in CI: wide enough for Chinese text and reasons
+    out = Console(width=160)
+err = Console(stderr=True)
+
+
+def service():
+    from markwatch.service.facade import Service
+
+    return Service()
+
+
+def parse_classes(text: Optional[str]) -> list[int]:
+    if not text:
+        return []
+    try:
+        return [int(x) for x in text.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"classes must be numbers separated by commas, e.g. 30,32 (got {text!r})")
+
+
+def print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    try:
+        yield
+    except MarkwatchError as exc:
+        from rich.markup import escape
+
+        # Escaped: messages name extras such as markwatch[dask], which rich would read as markup.
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2)
+    except OperationalError as exc:  # the database stayed locked or went away: say so, no traceback
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(DatabaseBusy(str(exc.orig))))}")
+        raise typer.Exit(2)
+
+
+@contextmanager
+def progress(description: str, total: int | None = None):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as p:
+        task = p.add_task(description, total=total)
+        yield p, task

@@ -1,0 +1,148 @@
+"""Gazette commands: ingest, quarantine, run, runs, and the demo job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from markwatch.cli import common
+from markwatch.cli.alerts import print_alerts
+from markwatch.cli.common import app, errors, out, print_json, progress
+from markwatch.service.alerts import AlertFilter
+
+quarantine_app = typer.Typer(help="Records set aside at ingest, with their reasons.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+
+# ---------------------------------------------------------------- ingest
+@app.command()
+def ingest(files: List[Path] = typer.Argument(..., help="Gazette files: JSONL, CSV, XLSX, ST.66 or ST.96 XML."),
+           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """Store gazette records; bad records go to quarantine with their reasons."""
+    with errors():
+        svc = common.service()
+        with progress("ingest") as (p, task):
+            summaries = svc.ingest(files, progress=lambda n: p.advance(task, n))
+    if as_json:
+        print_json([s.as_dict() for s in summaries])
+    else:
+        t = Table(title="ingest")
+        for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "error"):
+            t.add_column(col)
+        for s in summaries:
+            t.add_row(s.path, s.format, str(s.read), str(s.stored), str(s.duplicates), str(s.quarantined),
+                      s.error or "")
+        out.print(t)
+    if any(s.error for s in summaries):
+        raise typer.Exit(1)
+
+
+
+# ---------------------------------------------------------------- run
+@app.command()
+def run(engine: str = typer.Option("local", help="local, or dask (needs markwatch[dask])."),
+        scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address; a LocalCluster if absent."),
+        as_json: bool = typer.Option(False, "--json")) -> None:
+    """Match every gazette mark not yet matched against every watchlist; store new alerts."""
+    with errors():
+        svc = common.service()
+        with progress("matching") as (p, task):
+            def show(done: int, total: int) -> None:
+                p.update(task, completed=done, total=total)
+
+            summary = svc.run(progress=show, engine=engine, scheduler_address=scheduler)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
+                  f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
+                  f"{summary.seconds:.2f} s")
+
+
+@app.command()
+def runs(limit: int = typer.Option(20), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Run history: started, finished, marks, alerts, errors."""
+    with errors():
+        rows = common.service().runs(limit)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title="runs")
+    for col in ("id", "kind", "status", "started", "marks", "alerts new", "error"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), r["kind"], r["status"], r["started_at"] or "", str(r["marks_matched"]),
+                  str(r["alerts_new"]), (r["error"] or "")[:60])
+    out.print(t)
+
+
+
+# ---------------------------------------------------------------- quarantine
+@quarantine_app.command("list")
+def quarantine_list(all_: bool = typer.Option(False, "--all", help="Include resolved records."),
+                    as_json: bool = typer.Option(False, "--json")) -> None:
+    """Records set aside at ingest, with file, place and reason."""
+    with errors():
+        rows = common.service().quarantine(include_resolved=all_)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"quarantine ({len(rows)})")
+    for col in ("id", "file", "place", "reason"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), Path(r["path"]).name, r["locator"], r["reason"])
+    out.print(t)
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(ids: List[int] = typer.Argument(..., help="Quarantine ids."),
+                     set_: List[str] = typer.Option([], "--set", help="field=value corrections, e.g. classes=30")
+                     ) -> None:
+    """Re-ingest quarantined records, optionally with corrected fields."""
+    fixes: dict[int, dict] = {}
+    for item in set_:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set takes field=value (got {item!r})")
+        k, v = item.split("=", 1)
+        for i in ids:
+            fixes.setdefault(i, {})[k.strip()] = v
+    with errors():
+        outcomes = common.service().retry_quarantine(ids, fixes)
+    for qid, outcome in outcomes.items():
+        out.print(f"{qid}: {outcome}")
+
+
+@app.command()
+def demo(data_dir: Path = typer.Option(Path("data/demo"), help="Sample gazette files."),
+         watchlist_dir: Path = typer.Option(Path("watchlists"), help="Sample watchlists."),
+         export_to: Path = typer.Option(Path("exports/alerts.xlsx"), help="Where the XLSX export goes.")) -> None:
+    """The whole job on the shipped sample data: ingest, import watchlists, run, show and export alerts."""
+    import time
+
+    started = time.perf_counter()
+    with errors():
+        svc = common.service()
+        gazettes = sorted(p for p in data_dir.iterdir() if p.suffix in (".jsonl", ".csv", ".xlsx", ".xml")
+                          and not p.name.startswith("planted"))
+        summaries = svc.ingest(gazettes)
+        for s in summaries:
+            out.print(f"ingest {s.path}: read {s.read}, stored {s.stored}, duplicates {s.duplicates}, "
+                      f"quarantined {s.quarantined}" + (f", error {s.error}" if s.error else ""))
+        wl = svc.import_watchlists(sorted(watchlist_dir.glob("*.y*ml")))
+        out.print(f"watchlists: {wl.watchlists}, brands new {wl.brands_new}, updated {wl.brands_updated}, "
+                  f"unchanged {wl.brands_unchanged}")
+        summary = svc.run()
+        out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
+                  f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
+                  f"{summary.seconds:.2f} s")
+        rows = svc.alerts(AlertFilter(limit=30))
+        print_alerts(rows)
+        path, n = svc.export("xlsx", export_to)
+        jsonl, _ = svc.export("jsonl", export_to.with_suffix(".jsonl"))
+    out.print(f"exported {n} alerts to {path} and {jsonl}; database {svc.settings.database_url}; "
+              f"total {time.perf_counter() - started:.1f} s")

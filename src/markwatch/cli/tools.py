@@ -1,0 +1,77 @@
+"""Examiner tools: compare two marks, clearance search, evaluation on labelled pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from markwatch.cli import common
+from markwatch.cli.common import app, err, errors, out, parse_classes, print_json
+
+
+# ---------------------------------------------------------------- compare and search
+@app.command()
+def compare(brand: str, candidate: str,
+            brand_classes: Optional[str] = typer.Option(None, help="e.g. 30,32"),
+            candidate_classes: Optional[str] = typer.Option(None, help="e.g. 30"),
+            as_json: bool = typer.Option(False, "--json")) -> None:
+    """Compare a brand with a candidate mark, as an examiner would: sound, look, meaning, goods."""
+    with errors():
+        match = common.service().compare(brand, candidate, brand_classes=parse_classes(brand_classes),
+                                   candidate_classes=parse_classes(candidate_classes))
+    if as_json:
+        print_json(match.as_dict())
+        return
+    verdict = "近似 similar" if match.similar else "不近似 not similar"
+    out.print(f"{brand} / {candidate}: score {match.score:.3f} — {verdict}"
+              + (f" ({match.severity})" if match.severity else ""))
+    for r in match.reasons:
+        out.print(f"  [{r.kind}] {r.detail}  ({r.detail_en})")
+
+
+@app.command()
+def search(mark: str, classes: Optional[str] = typer.Option(None, help="e.g. 30,32"),
+           top: int = typer.Option(10, help="How many results."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
+    with errors():
+        answer = common.service().search(mark, classes=parse_classes(classes), top=top)
+    if as_json:
+        print_json(answer)
+        return
+    results = answer["results"]
+    t = Table(title=f"search {mark}")
+    for col in ("score", "mark", "application no", "classes", "reasons"):
+        t.add_column(col)
+    for r in results:
+        t.add_row(f"{r['score']:.3f}", r["mark"], r["application_no"], ",".join(map(str, r["classes"])),
+                  "；".join(x["detail"] for x in r["reasons"][:3]))
+    out.print(t)
+    if answer["marks_not_indexed"]:
+        out.print(f"index of {answer['index_marks']} marks, updated {answer['index_updated_at']}: "
+                  f"{answer['marks_not_indexed']} newer marks not searched (markwatch index build)")
+
+
+
+# ---------------------------------------------------------------- eval and demo
+@app.command("eval")
+def eval_(pairs: Path, as_json: bool = typer.Option(False, "--json"),
+          min_precision: Optional[float] = typer.Option(None, help="Exit 1 when headline precision is lower."),
+          min_recall: Optional[float] = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
+    """Precision and recall of the matcher on labelled pairs."""
+    from markwatch.matching.evaluation import evaluate_file, format_report
+
+    with errors():
+        report = evaluate_file(common.service().matcher, pairs)
+    if as_json:
+        print_json(report)
+    else:
+        out.print(format_report(report))
+    head = report["headline"]
+    if (min_precision is not None and head["precision"] < min_precision) or (
+            min_recall is not None and head["recall"] < min_recall):
+        err.print(f"[red]quality below the floor[/red]: precision {head['precision']:.3f}, recall {head['recall']:.3f}")
+        raise typer.Exit(1)

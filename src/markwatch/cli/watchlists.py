@@ -1,0 +1,53 @@
+"""Watchlist commands: import files, list what is watched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import typer
+from rich.table import Table
+
+from markwatch.cli import common
+from markwatch.cli.common import app, err, errors, out, print_json
+
+watchlist_app = typer.Typer(help="Watchlists of brands to protect.", no_args_is_help=True)
+app.add_typer(watchlist_app, name="watchlist")
+
+
+
+# ---------------------------------------------------------------- watchlists
+@watchlist_app.command("import")
+def watchlist_import(files: List[Path] = typer.Argument(..., help="YAML, JSONL, CSV or XLSX watchlist files."),
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """Create or update watchlists, their brands and subscribers."""
+    with errors():
+        summary = common.service().import_watchlists(files)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        out.print(f"watchlists: {summary.watchlists}  brands new: {summary.brands_new}  updated: "
+                  f"{summary.brands_updated}  unchanged: {summary.brands_unchanged}  subscriptions: "
+                  f"{summary.subscriptions}")
+        for e in summary.errors:
+            err.print(f"[yellow]skipped[/yellow] {e}")
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+@watchlist_app.command("list")
+def watchlist_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Watchlists with their owners and brand counts."""
+    from markwatch.service.watchlists import list_watchlists
+
+    with errors():
+        rows = list_watchlists(common.service().db)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title="watchlists")
+    for col in ("id", "watchlist", "organisation", "brands", "subscribers"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(str(r["id"]), r["name"], r["organisation"], str(r["brands"]), str(len(r["subscribers"])))
+    out.print(t)

@@ -1,0 +1,134 @@
+"""Sound (音): toneless and toned pinyin, fuzzy-pinyin equivalences and heteronyms per character."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
+
+from markwatch.matching.comparisons.base import Evidence, evidence
+from markwatch.matching.rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
+from markwatch.text.normalise import NormalisedMark
+
+# The partial rule: SOUND_NEAR_WEIGHT x similarity, from SOUND_NEAR_MIN_SIMILARITY (2 of 3 syllables alike).
+SOUND_NEAR_WEIGHT = SOUND["near_weight"]
+SOUND_NEAR_MIN_SIMILARITY = SOUND["near_min_similarity"]
+PARTIAL_MIN_SYLLABLES = 3
+
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
+             "s", "y", "w")
+
+
+@lru_cache(maxsize=20000)
+def split_syllable(syllable: str) -> tuple[str, str]:
+    for ini in _INITIALS:
+        if syllable.startswith(ini) and len(syllable) > len(ini):
+            return ini, syllable[len(ini):]
+    return "", syllable
+
+
+def _canonical_map(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {b: a for a, b in pairs}
+
+
+_FUZZY_INITIAL = _canonical_map(FUZZY_INITIALS)
+_FUZZY_FINAL = _canonical_map(FUZZY_FINALS)
+# r/l and n/l chain: make l the canonical form of n, l and r.
+_FUZZY_INITIAL.update({"n": "l", "r": "l"})
+
+
+@lru_cache(maxsize=20000)
+def fuzzy_syllable(syllable: str) -> str:
+    """The canonical form of a syllable under the fuzzy-pinyin table (zhang → zan)."""
+    ini, fin = split_syllable(syllable)
+    return _FUZZY_INITIAL.get(ini, ini) + _FUZZY_FINAL.get(fin, fin)
+
+
+@lru_cache(maxsize=50000)
+def readings(ch: str) -> frozenset[str]:
+    """Every toneless reading of one character (heteronyms: 仔 zai/zi, 行 xing/hang)."""
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0])
+
+
+def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
+    if bp == cp:
+        return 1.0
+    br, cr = readings(bc) | {bp}, readings(cc) | {cp}
+    if br & cr:
+        return 1.0
+    if any(fuzzy_pair(x, y) for x in br for y in cr):
+        return SOUND["fuzzy"]
+    return 0.0
+
+
+@lru_cache(maxsize=100000)
+def fuzzy_pair(x: str, y: str) -> bool:
+    """Two syllables that differ by one fuzzy rule only: the initial (zhang/zang) or the final
+    (zhang/zhan), not both (han/fang is two steps away and no longer sounds alike)."""
+    xi, xf = split_syllable(x)
+    yi, yf = split_syllable(y)
+    same_initial_class = _FUZZY_INITIAL.get(xi, xi) == _FUZZY_INITIAL.get(yi, yi)
+    same_final_class = _FUZZY_FINAL.get(xf, xf) == _FUZZY_FINAL.get(yf, yf)
+    return (xi == yi and same_final_class) or (xf == yf and same_initial_class)
+
+
+def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | None:
+    """The sound rule's finding on two Han parts as (reason key, score), before any reason is
+    worded; identical text is not a sound finding."""
+    if not b.pinyin or not c.pinyin or b.chinese == c.chinese:
+        return None
+    if len(b.pinyin) == len(c.pinyin):
+        scores = [_position_match(x, px, y, py) for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin)]
+        if all(s > 0 for s in scores):
+            fuzzy = any(s < 1.0 for s in scores)
+            tone_diff = sum(1 for x, y in zip(b.pinyin_tone, c.pinyin_tone) if x != y)
+            score = (SOUND["fuzzy"] if fuzzy else SOUND["identical"]) - SOUND["tone_penalty"] * tone_diff
+            return ("sound_fuzzy" if fuzzy else "sound_same"), max(score, 0.0)
+    # Partial: syllable edit distance, meaningful only for 3+ syllables (2 of 3 alike).
+    n = max(len(b.pinyin), len(c.pinyin))
+    if min(len(b.pinyin), len(c.pinyin)) < PARTIAL_MIN_SYLLABLES:
+        return None
+    bf = [fuzzy_syllable(s) for s in b.pinyin]
+    cf = [fuzzy_syllable(s) for s in c.pinyin]
+    sim = 1.0 - Levenshtein.distance(bf, cf) / n
+    if sim >= SOUND_NEAR_MIN_SIMILARITY:
+        return "sound_near", round(SOUND_NEAR_WEIGHT * sim, 4)
+    return None
+
+
+def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """Compare the Han parts by sound (`sound_finding`), with the reason worded."""
+    found = sound_finding(b, c)
+    if found is None:
+        return []
+    return [evidence("sound", found[0], found[1], a=" ".join(b.pinyin), b=" ".join(c.pinyin))]
+
+
+def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
+    return (
+        bool(b.chinese) and len(b.chinese) == len(c.chinese) and b.chinese != c.chinese
+        and all(_position_match(x, px, y, py) == 1.0
+                for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
+    )
+
+
+HOMOPHONE_CAP = 0.55
+
+
+def homophone_caps(b: NormalisedMark, c: NormalisedMark) -> bool:
+    """立康/利康: other characters that merely sound the same are generally not similar, unless the
+    first character is the same or looks alike: the whole mark score is capped."""
+    from markwatch.matching.comparisons.look import lookalike
+
+    if not same_sound_different_chars(b, c):
+        return False
+    return not (b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]))
+
+
+def homophone_rule(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
+    """`homophone_caps` as a finding: the cap, with the reason worded."""
+    if not homophone_caps(b, c):
+        return []
+    return [evidence("sound", "homophone_first_differs", 0.0, cap=HOMOPHONE_CAP, x=b.chinese[0], y=c.chinese[0])]

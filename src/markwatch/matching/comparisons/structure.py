@@ -1,0 +1,142 @@
+"""Structure: the CNIPA rules for word marks (商标审查审理指南, 文字商标近似).
+
+Containment (周黑鸭 → 汉味周黑鸭), the brand plus generic words, reordering (安途/途安), one character
+changed in a mark of three or more characters, repetition, and the place-name rule for geographical
+indications, collective and certification marks (五常大米 / 五常醇香米 similar; 五常大米 / 响水大米 not).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from markwatch.matching.comparisons.base import Evidence, evidence
+from markwatch.matching.rules import CONTAINS_MAX_EXTRA_CHARS, CONTAINS_SINGLE_MAX_CHARS, STRUCTURE
+from markwatch.text.normalise import NormalisedMark, strip_punctuation
+
+GI_KINDS = ("geographical_indication", "collective", "certification")
+
+IDENTICAL_SCORE = 1.0  # identical cores, or the same characters in traditional form
+GENERIC_ADDED_SCORE = 0.93  # the brand plus a generic word
+# The brand as a subsequence of a mark up to SUBSEQUENCE_MAX_EXTRA characters longer (六个核桃 →
+# 六个石磨核桃), and its head kept with the rest look-alike in a mark up to ALIKE_TAIL_MAX_EXTRA longer.
+SUBSEQUENCE_SCORE = STRUCTURE["contains_multi"] - 0.08
+SUBSEQUENCE_MAX_EXTRA = 3
+ALIKE_TAIL_SCORE = STRUCTURE["contains_multi"] - 0.15
+ALIKE_TAIL_MAX_EXTRA = 2
+ONE_CHANGED_MIN_CHARS = 3  # the one-character-changed rule needs marks of this many characters
+
+
+def single_contained(brand_chars: int, mark_chars: int) -> bool:
+    """The lengths for which a one-character brand counts as contained in a (longer) mark."""
+    return brand_chars == 1 and brand_chars < mark_chars <= CONTAINS_SINGLE_MAX_CHARS
+
+
+def _collapse_repeats(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
+def _is_subsequence(short: str, long: str, *, alike=lambda x, y: x == y) -> bool:
+    """Whether `short` appears in `long` in order, with other characters between (六个核桃 → 六个石磨核桃)."""
+    pos = 0
+    for ch in short:
+        while pos < len(long) and not alike(ch, long[pos]):
+            pos += 1
+        if pos == len(long):
+            return False
+        pos += 1
+    return True
+
+
+def _alike(x: str, y: str) -> bool:
+    from markwatch.matching.comparisons.look import lookalike
+
+    return x == y or lookalike(x, y) > 0
+
+
+def _plain(text: str) -> str:
+    """Width and case folded, punctuation removed, but not simplified: shows 繁简 differences."""
+    return strip_punctuation(unicodedata.normalize("NFKC", text).lower())
+
+
+def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None,
+                         is_common_word=None) -> list[Evidence]:
+    """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word;
+    `is_common_word(text)` whether a text is an everyday word (师傅, 农夫), never a brand's distinctive part."""
+    found: list[Evidence] = []
+    bc, cc = b.core, c.core
+    if not bc or not cc:
+        return found
+    if bc == cc:
+        if c.generic and c.text != b.text:
+            found.append(evidence("generic", "generic_added", GENERIC_ADDED_SCORE, w="、".join(c.generic)))
+        elif _plain(b.original) != _plain(c.original) and b.text == c.text:
+            found.append(evidence("traditional", "traditional", IDENTICAL_SCORE))
+        else:
+            found.append(evidence("identical", "identical", IDENTICAL_SCORE, a=c.original.strip()))
+        return found
+    if len(cc) > len(bc) and bc in cc:
+        extra = len(cc) - len(bc)
+        if len(bc) >= 2 and extra <= CONTAINS_MAX_EXTRA_CHARS:
+            found.append(evidence("contains", "contains", STRUCTURE["contains_multi"], a=b.core))
+        elif single_contained(len(bc), len(cc)):
+            found.append(evidence("contains", "contains", STRUCTURE["contains_single"], a=b.core))
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + SUBSEQUENCE_MAX_EXTRA and cc[0] == bc[0] \
+            and _is_subsequence(bc, cc):
+        # 六个核桃 → 六个石磨核桃: the brand with words put inside it.
+        found.append(evidence("contains", "contains", SUBSEQUENCE_SCORE, a=b.core))
+    elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + ALIKE_TAIL_MAX_EXTRA and cc[:2] == bc[:2] \
+            and _is_subsequence(bc, cc, alike=_alike):
+        # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
+        found.append(evidence("contains", "contains", ALIKE_TAIL_SCORE, a=b.core))
+    if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
+            is_common_word is not None and is_common_word(cc)):
+        found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
+    if len(bc) >= 2 and len(bc) == len(cc) and sorted(bc) == sorted(cc):
+        found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
+    if _collapse_repeats(bc) == _collapse_repeats(cc) and len(_collapse_repeats(bc)) >= 2:
+        found.append(evidence("repeated", "repeated", STRUCTURE["repeated"], a=b.core, b=c.core))
+    found.extend(_one_changed(b, c, meaning_differs))
+    return found
+
+
+def _one_changed(b: NormalisedMark, c: NormalisedMark, meaning_differs=None) -> list[Evidence]:
+    bt, ct = b.chinese, c.chinese
+    if len(bt) < ONE_CHANGED_MIN_CHARS or len(bt) != len(ct) or b.latin != c.latin:
+        return []
+    diffs = [i for i, (x, y) in enumerate(zip(bt, ct)) if x != y]
+    if len(diffs) != 1:
+        return []
+    i = diffs[0]
+    if meaning_differs is not None and meaning_differs(bt, ct, i):
+        # 电老虎 / 电飞虎: the changed character makes another word with another meaning.
+        return [evidence("structure", "one_changed_meaning", STRUCTURE["one_changed_meaning_differs"], a=bt, b=ct)]
+    if i == 0:
+        return [evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=bt[0], y=ct[0])]
+    return [evidence("structure", "one_changed", STRUCTURE["one_changed_3plus"], x=bt[i], y=ct[i])]
+
+
+def place_and_product(b: NormalisedMark) -> tuple[str, str] | None:
+    """Split a geographical-indication style mark into place name and product (五常 + 大米)."""
+    text = b.chinese
+    if len(text) < 3:
+        return None
+    tokens = [t for t in b.tokens if t and all("\u3400" <= ch <= "\u9fff" for ch in t)]
+    if len(tokens) >= 2 and "".join(tokens) == text:
+        return "".join(tokens[:-1]), tokens[-1]
+    return text[:2], text[2:]
+
+
+def place_rule(b: NormalisedMark, c: NormalisedMark, split: tuple[str, str] | None = None) -> list[Evidence]:
+    """For GI, collective and certification marks the place name is what distinguishes."""
+    split = split or place_and_product(b)
+    if split is None:
+        return []
+    place, product = split
+    if place in c.text:
+        return [evidence("place", "gi_place", STRUCTURE["gi_same_place"], p=place)]
+    if product in c.text or (len(product) >= 2 and product[-1] == c.text[-1:]):
+        other = c.text.replace(product, "") or c.text
+        cap = STRUCTURE["gi_other_place"]
+        return [evidence("place", "gi_other_place", 0.0, cap=cap, p=place, q=other)]
+    return []

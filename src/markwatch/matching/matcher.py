@@ -1,0 +1,329 @@
+"""The matcher: compiles a brand into profiles, runs every comparison, and gives one verdict with reasons.
+
+No I/O here. The comparisons each return evidence (a score with its reason); the matcher keeps the
+strongest, lets exception rules cap it, weighs it by how far the goods overlap, and sets a severity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from markwatch.matching.comparisons.base import Evidence, evidence
+from markwatch.matching.comparisons.latin import latin_similarity
+from markwatch.matching.comparisons.look import look_similarity
+from markwatch.matching.comparisons.sound import homophone_rule, sound_similarity
+from markwatch.matching.comparisons.structure import GI_KINDS, place_rule, structure_similarity
+from markwatch.matching.rules import (
+    AGREEMENT_BONUS,
+    AGREEMENT_MAX_KINDS,
+    AGREEMENT_MIN_SCORE,
+    DEFAULT_THRESHOLD,
+    GOODS_DISSIMILAR_CAP,
+    GOODS_FACTOR_FLOOR,
+    KEY_BRAND_BONUS,
+    SEVERITY_BANDS,
+)
+from markwatch.model import Brand, Match, Reason
+from markwatch.ports import Embedder, GoodsTable, Lexicon
+from markwatch.text.normalise import NormalisedMark, Normaliser
+
+
+@dataclass(frozen=True)
+class BrandProfile:
+    """A brand compiled for matching: every written form normalised once."""
+
+    brand: Brand
+    forms: tuple[NormalisedMark, ...]
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MarkProfile:
+    """A gazette mark (or any candidate) compiled for matching."""
+
+    text: str
+    forms: tuple[NormalisedMark, ...]
+    classes: tuple[int, ...] = ()
+    groups: frozenset[str] = frozenset()
+    applicant: str | None = None
+    ref: object = None  # the caller's handle (database id, index position)
+    groups_complete: bool = True  # False when some goods texts could not be placed in a 类似群
+
+    @property
+    def main(self) -> NormalisedMark:
+        return self.forms[0]
+
+
+def written_parts(text: str) -> list[str]:
+    """A mark's separately written parts: words split by spaces, and the Chinese and Latin parts apart."""
+    parts = [p for p in re.split(r"[\s/|，,;；、]+", text or "") if p]
+    out: list[str] = []
+    for p in parts:
+        out.append(p)
+        han = "".join(re.findall(r"[\u3400-\u9fff]+", p))
+        latin = "".join(re.findall(r"[A-Za-zＡ-Ｚａ-ｚ]+", p))
+        if han and latin:
+            out.extend([han, latin])
+    return out
+
+
+def written_forms(text: str, extra: Iterable[str],
+                  normalise: Callable[[str], NormalisedMark]) -> tuple[NormalisedMark, ...]:
+    """Every written form of a mark to compare: the whole, its separate parts, and extra forms
+    (a brand's aliases), normalised, one per distinct core."""
+    whole = normalise(text)
+    candidates = [whole]
+    parts = written_parts(text)
+    if len(parts) > 1:
+        candidates += [normalise(p) for p in parts]
+    candidates += [normalise(a) for a in extra]
+    seen: dict[str, NormalisedMark] = {}
+    for nm in candidates:
+        if nm.core and nm.core not in seen:
+            seen[nm.core] = nm
+    return tuple(seen.values()) or (whole,)
+
+
+@dataclass
+class Matcher:
+    """Compares brands with marks. Engines it needs (goods table, lexicon, embedder) are passed in."""
+
+    normaliser: Normaliser = field(default_factory=Normaliser)
+    goods_table: GoodsTable | None = None
+    lexicon: Lexicon | None = None
+    embedder: Embedder | None = None
+    default_threshold: float = DEFAULT_THRESHOLD
+    _place_cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    # ---------------------------------------------------------------- profiles
+    def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
+        return written_forms(text, extra, self.normaliser.normalise)
+
+    def profile_brand(self, brand: Brand) -> BrandProfile:
+        return BrandProfile(brand=brand, forms=self.forms_of(brand.mark, brand.aliases),
+                            groups=frozenset(brand.similar_groups))
+
+    def profile_query(self, brand: Brand) -> BrandProfile:
+        """`profile_brand` for a brand that is not on a watchlist (a compare or search query): its
+        own words are watched while it is profiled, and the shared normaliser is left unchanged."""
+        words = self.normaliser.query_words([brand.mark, *brand.aliases])
+        forms = written_forms(brand.mark, brand.aliases, lambda t: self.normaliser.normalise(t, extra_words=words))
+        return BrandProfile(brand=brand, forms=forms, groups=frozenset(brand.similar_groups))
+
+    def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
+                     similar_groups: Sequence[str] = (), applicant: str | None = None,
+                     ref: object = None, normal: NormalisedMark | None = None,
+                     normalise: Callable[[str], NormalisedMark] | None = None) -> MarkProfile:
+        groups = frozenset(similar_groups)
+        complete = True
+        if not groups and goods and self.goods_table is not None:
+            mapping = self.goods_table.map_goods(goods, classes)
+            groups, complete = frozenset(mapping.groups), mapping.complete
+        forms = written_forms(text, (), normalise or self.normaliser.normalise)
+        if normal is not None and normal.core and forms and forms[0].core != normal.core:
+            forms = (normal,) + forms
+        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
+                           applicant=applicant, ref=ref, groups_complete=complete)
+
+    # ---------------------------------------------------------------- comparing
+    def mark_evidence(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> list[Evidence]:
+        """Every finding on the signs alone, over every pair of written forms.
+
+        `meaning=False` leaves the meaning channel out: for a caller that knows it can find nothing
+        (a clearance search whose meaning key families did not hit the pair, without an embedding model).
+        """
+        found: list[Evidence] = []
+        kind = bp.brand.kind
+        for b in bp.forms:
+            for c in mp.forms:
+                found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
+                                              is_common_word=is_common_word)
+                found += sound_similarity(b, c)
+                found += look_similarity(b, c)
+                found += latin_similarity(b, c, well_known=bp.brand.well_known)
+                found += homophone_rule(b, c)
+                if b is bp.forms[0] and c is mp.forms[0]:
+                    split = self._place_product(b)
+                    if kind in GI_KINDS or split is not None:
+                        found += place_rule(b, c, split)
+        if meaning:
+            found += self._meaning(bp, mp)
+        return found
+
+    def _place_product(self, b: NormalisedMark) -> tuple[str, str] | None:
+        """A brand written as a known place plus a goods word is read like a geographical indication."""
+        if self.goods_table is None or not b.chinese:
+            return None
+        if b.chinese not in self._place_cache:
+            from markwatch.text.places import split_place_product
+
+            self._place_cache[b.chinese] = split_place_product(
+                b.chinese, self.goods_table.is_goods_word)
+        return self._place_cache[b.chinese]
+
+    def _meaning_differs(self, brand: str, candidate: str, i: int) -> bool:
+        """Whether character i sits in a common word in both marks, and the words differ
+        (电老虎 tiger / 电飞虎 flying tiger), unlike meaningless renderings (帕尔斯/帕尔特)."""
+        numerals = "零一二两三四五六七八九十百千万"
+        if brand[i] in numerals and candidate[i] in numerals:
+            return False  # a swapped numeral keeps the mark's structure (五粮液/九粮液, 六个核桃/九个核桃)
+        wb, wc = _words_at(brand, i), _words_at(candidate, i)
+        if not wb or not wc or wb & wc:
+            return False
+        if self.lexicon is not None:  # 师傅/师父: other words, the same meaning
+            lex = self.lexicon
+            for x in wb:
+                glosses = set(lex.word_glosses(x, names=False))
+                synonyms = lex.synonyms(x)
+                if any(y in synonyms or glosses & set(lex.word_glosses(y, names=False))
+                       for y in wc):
+                    return False
+        return True
+
+    def _meaning(self, bp: BrandProfile, mp: MarkProfile) -> list[Evidence]:
+        if self.lexicon is None:
+            return []
+        from markwatch.matching.comparisons.meaning import meaning_similarity
+
+        found: list[Evidence] = []
+        # The whole texts only: meaning_similarity looks at the Chinese and Latin parts itself.
+        brand_texts = [bp.brand.mark, *bp.brand.aliases]
+        cand_texts = [mp.text]
+        seen: set[tuple[str, str]] = set()
+        for a in dict.fromkeys(brand_texts):
+            for c in dict.fromkeys(cand_texts):
+                if (a, c) in seen or not a or not c:
+                    continue
+                seen.add((a, c))
+                score, reasons = meaning_similarity(a, c, lexicon=self.lexicon, embedder=self.embedder)  # type: ignore[arg-type]
+                if score > 0:
+                    for r in reasons:
+                        found.append(Evidence(Reason(kind=r.kind, detail=r.detail, detail_en=r.detail_en,
+                                                     score=score)))
+        return found
+
+    def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
+        from markwatch.goods.overlap import goods_overlap
+
+        table = self.goods_table
+        overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, mp.groups, well_known=bp.brand.well_known,
+                                table=table)
+        if not overlap.same_groups and not mp.groups_complete and mp.groups:
+            # Some goods could not be placed: they may be in the brand's group, so groups count as unknown.
+            overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known,
+                                    table=table)
+        return overlap
+
+    def compare_profiles(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> Match:
+        brand = bp.brand
+        excluded = self._exception(brand, mp)
+        found = self.mark_evidence(bp, mp, meaning=meaning)
+        caps = [e.cap for e in found if e.cap is not None]
+        scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
+        best = scored[0].score if scored else 0.0
+        strong_kinds = {e.kind for e in scored[1:] if e.score >= AGREEMENT_MIN_SCORE and e.kind != scored[0].kind}
+        mark_score = min(1.0, best + AGREEMENT_BONUS * min(len(strong_kinds), AGREEMENT_MAX_KINDS))
+        if caps:
+            mark_score = min(mark_score, min(caps))
+        overlap = self.goods_overlap(bp, mp)
+        if overlap.score <= 0:
+            score = min(mark_score, GOODS_DISSIMILAR_CAP)
+        else:
+            score = mark_score * (GOODS_FACTOR_FLOOR + (1 - GOODS_FACTOR_FLOOR) * overlap.score)
+        threshold = brand.threshold if brand.threshold is not None else self.default_threshold
+        similar = score >= threshold and overlap.score > 0 and excluded is None
+        reasons = _dedupe([e.reason for e in scored] + [e.reason for e in found if e.cap is not None])
+        reasons += list(overlap.reasons)
+        if excluded is not None:
+            reasons.insert(0, excluded.reason)
+        severity = severity_for(score, key=brand.key) if similar else None
+        return Match(score=round(score, 4), similar=similar, severity=severity, reasons=tuple(reasons),
+                     mark_score=round(mark_score, 4), goods_score=round(overlap.score, 4))
+
+    def warm_up(self, profiler=None) -> None:
+        """Load the lazily built tables (lexicon reverse index, glyph table, both segmenters) now, not
+        in the first real comparison: a server does this at start, a batch before it forks workers."""
+        profile_brand = profiler.profile_brand if profiler is not None else self.profile_brand
+        profile_mark = profiler.profile_mark if profiler is not None else self.profile_mark
+        for brand, candidate in (("康师傅", "康帅傅"), ("苹果", "APPLE"), ("红牛", "赤牛饮料"), ("帕尔斯", "帕尔特"),
+                                 ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
+            self.compare_profiles(profile_brand(Brand(brand_id="warm-up", mark=brand)), profile_mark(candidate, (30,)))
+        is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
+        self.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
+
+    def _exception(self, brand: Brand, mp: MarkProfile) -> Evidence | None:
+        applicant = (mp.applicant or "").strip()
+        if applicant:
+            owners = {o.strip() for o in (brand.owner, *brand.exclude_applicants) if o}
+            if applicant in owners:
+                return evidence("exception", "excluded_applicant", 0.0, w=applicant)
+        for word in brand.exclude_words:
+            if word and word in mp.text:
+                return evidence("exception", "excluded_word", 0.0, w=word)
+        return None
+
+    def compare(self, brand: Brand | str, candidate: str, *, brand_classes: Sequence[int] = (),
+                candidate_classes: Sequence[int] = (), candidate_goods: Sequence[str] = (),
+                candidate_groups: Sequence[str] = (), applicant: str | None = None) -> Match:
+        """Compare one brand (or a bare mark text) with one candidate text."""
+        if isinstance(brand, str):
+            brand = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
+        # The brand's words are watched for this comparison only (as a run watches its brands),
+        # without entering the shared normaliser.
+        words = self.normaliser.query_words([brand.mark, *brand.aliases])
+
+        def normalise(text: str) -> NormalisedMark:
+            return self.normaliser.normalise(text, extra_words=words)
+
+        bp = self.profile_query(brand)
+        mp = self.profile_mark(candidate, candidate_classes, goods=candidate_goods,
+                               similar_groups=candidate_groups, applicant=applicant, normalise=normalise)
+        return self.compare_profiles(bp, mp)
+
+
+COMMON_WORD_FREQ = 50  # jieba dictionary frequency from which a word counts as an everyday word
+
+
+def is_common_word(text: str) -> bool:
+    """An everyday word of the general dictionary (师傅, 农夫, 白兔): not distinctive on its own."""
+    import jieba
+
+    jieba.initialize()
+    return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ
+
+
+def _words_at(text: str, i: int) -> frozenset[str]:
+    """Everyday words of the general dictionary (not the watched brands) that cover character i."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    found = set()
+    for start in range(max(0, i - 3), i + 1):
+        for end in range(i + 1, min(len(text), start + 4) + 1):
+            word = text[start:end]
+            if len(word) >= 2 and (jieba.get_FREQ(word) or 0) >= COMMON_WORD_FREQ:
+                found.add(word)
+    return frozenset(found)
+
+
+def severity_for(score: float, *, key: bool = False) -> str:
+    boosted = score + (KEY_BRAND_BONUS if key else 0.0)
+    for name, floor in SEVERITY_BANDS:
+        if boosted >= floor:
+            return name
+    return SEVERITY_BANDS[-1][0]
+
+
+def _dedupe(reasons: list[Reason]) -> list[Reason]:
+    seen: set[str] = set()
+    out: list[Reason] = []
+    for r in reasons:
+        if r.detail not in seen:
+            seen.add(r.detail)
+            out.append(r)
+    return out

@@ -1,0 +1,2 @@
+"""Screening at scale: execution engines (local processes, Dask), the persistent register and
+watchlist indexes, and clearance search over the register."""

@@ -1,0 +1,302 @@
+"""Execution engines (执行引擎) for screening: the local process (optionally a few forked workers) or Dask.
+
+Both run the same function, `screen_partition`, on partitions of the new gazette marks: profile the
+marks (batch normaliser), find candidate brands (key index), score the candidates with the full
+scorer. The brands, their profiles and the key index travel once per worker in a
+`ScreeningContext` (Dask: `client.scatter(context, broadcast=True)`), never with every task.
+Results are the same whichever engine runs them: tests compare the alert sets.
+
+Dask is optional (`pip install 'markwatch[dask]'`) and imported only when the dask engine is asked
+for; without it the engine fails with `MissingExtra` naming the extra.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from markwatch.blocking.key_index import CandidateStats, KeyIndex
+from markwatch.composition import MatcherSpec, build_matcher
+from markwatch.errors import ConfigError, MissingExtra
+from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
+from markwatch.model import Brand
+from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "dask")
+PARTITION = 5000
+
+@dataclass(frozen=True, slots=True)
+class MarkInput:
+    """One gazette mark as the engines receive it: what the run read from the store, nothing more."""
+
+    id: int
+    mark: str
+    classes: tuple[int, ...] = ()
+    goods: tuple[str, ...] = ()
+    similar_groups: tuple[str, ...] = ()
+    applicant: str | None = None
+    normal: dict | None = None  # the normal form stored at ingest (its version is checked before use)
+
+    @classmethod
+    def of(cls, row) -> MarkInput:
+        """From a stored mark or a register row (anything with these attributes). A stored mark's
+        normal form is used only when the normaliser that wrote it is the current one."""
+        normal = getattr(row, "normal", None)
+        if getattr(row, "normaliser_version", NORMALISER_VERSION) != NORMALISER_VERSION:
+            normal = None
+        return cls(row.id, row.mark or "", tuple(row.classes or ()), tuple(row.goods or ()),
+                   tuple(row.similar_groups or ()), row.applicant, normal)
+
+
+@dataclass
+class PairResult:
+    mark_pos: int
+    brand_pos: int
+    match: object
+
+
+@dataclass
+class ScreenResult:
+    hits: list[PairResult] = field(default_factory=list)
+    compared: int = 0
+    stats: CandidateStats = field(default_factory=CandidateStats)
+    seconds: float = 0.0
+
+    def extend(self, other: ScreenResult, offset: int = 0) -> None:
+        self.hits.extend(PairResult(h.mark_pos + offset, h.brand_pos, h.match) for h in other.hits)
+        self.compared += other.compared
+        self.stats.add(other.stats)
+
+
+@dataclass
+class ScreeningContext:
+    """What every worker needs, shipped once: brands, their profiles and the key index."""
+
+    brands: list[Brand]
+    profiles: list[BrandProfile]
+    index: KeyIndex
+    default_threshold: float | None = None
+    embedding_model_path: str | None = None
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def brand_words(self) -> list[str]:
+        return [w for b in self.brands for w in (b.mark, *b.aliases)]
+
+
+# ================================================================ the work itself
+def stored_normal(normal: dict | None) -> NormalisedMark | None:
+    """A mark's normal form as stored at ingest, when the normaliser has not changed since."""
+    if normal and normal.get("version") == NORMALISER_VERSION:
+        return NormalisedMark.from_dict(normal)
+    return None
+
+
+def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
+    out = []
+    for m in inputs:
+        out.append(profiler.profile_mark(m.mark, m.classes, goods=m.goods, similar_groups=m.similar_groups,
+                                         applicant=m.applicant, ref=m.id, normal=stored_normal(m.normal)))
+    return out
+
+
+def score_pairs(matcher: Matcher, brands: Sequence[BrandProfile], marks: Sequence[MarkProfile],
+                pairs: Sequence[tuple[int, int]], meaning: Sequence[bool] | None = None) -> list[PairResult]:
+    """The full scorer on the candidate pairs; the similar ones. `meaning`: per pair, whether a
+    meaning family hit it (`KeyIndex.candidate_pairs_with_meaning`); the others skip that channel,
+    which can find nothing for them (unless an embedding model, which has no keys, is configured)."""
+    hits = []
+    compare = matcher.compare_profiles
+    if meaning is None or matcher.embedder is not None:
+        meaning = [True] * len(pairs)
+    for (i, j), with_meaning in zip(pairs, meaning):
+        match = compare(brands[j], marks[i], meaning=with_meaning)
+        if match.similar:
+            hits.append(PairResult(i, j, match))
+    return hits
+
+
+def screen_profiles(matcher: Matcher, ctx_index: KeyIndex, brands: Sequence[BrandProfile],
+                    marks: Sequence[MarkProfile], *, eligible: Callable[[int, int], bool] | None = None,
+                    stats: CandidateStats | None = None) -> tuple[list[PairResult], int]:
+    pairs, meaning = ctx_index.candidate_pairs_with_meaning(marks, stats=stats)
+    if eligible is not None:
+        keep = [eligible(i, j) for i, j in pairs]
+        pairs = [p for p, k in zip(pairs, keep) if k]
+        meaning = [m for m, k in zip(meaning, keep) if k]
+    return score_pairs(matcher, brands, marks, pairs, meaning), len(pairs)
+
+
+def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
+                     watermarks: Sequence[int] | None = None, *, matcher: Matcher | None = None) -> ScreenResult:
+    """Screen one partition of marks; mark positions in the result are positions in `inputs`."""
+    started = time.perf_counter()
+    matcher, profiler = _worker_state(ctx, matcher)
+    # The work allocates many small objects and frees them in order; the cyclic collector would
+    # re-walk the big long-lived index and caches again and again (about a quarter of normalising).
+    # Off for a partition, on again after it.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        marks = profile_inputs(profiler, inputs)
+        ids = [inp.id for inp in inputs]
+        eligible = None
+        if watermarks is not None:
+            eligible = lambda i, j: ids[i] > watermarks[j]
+        stats = CandidateStats()
+        hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return ScreenResult(hits=hits, compared=compared, stats=stats, seconds=time.perf_counter() - started)
+
+
+_STATE: dict[str, tuple[Matcher, object]] = {}
+
+
+def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
+    """The matcher and batch profiler of this process for this context (built once per worker)."""
+    from markwatch.matching.profiles import FastProfiler
+
+    if matcher is not None:
+        key = f"{ctx.token}:{id(matcher)}"
+        if key not in _STATE:
+            matcher.normaliser.add_brand_words(ctx.brand_words)
+            _STATE.clear()
+            _STATE[key] = (matcher, FastProfiler(matcher))
+        return _STATE[key]
+    state = _STATE.get(ctx.token)
+    if state is None:
+        m = build_matcher(MatcherSpec(ctx.default_threshold, ctx.embedding_model_path))
+        m.normaliser.add_brand_words(ctx.brand_words)
+        ctx.index.lexicon = m.lexicon
+        ctx.index.goods_table = m.goods_table
+        if m.embedder is not None:
+            ctx.index.attach_embedder(m.embedder, ctx.profiles, m.default_threshold)
+        _STATE.clear()
+        state = _STATE[ctx.token] = (m, FastProfiler(m))
+    return state
+
+
+def partitions(n: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(n, s + size)) for s in range(0, n, size)]
+
+
+# ================================================================ engines
+class LocalEngine:
+    """This process, or `workers` forked processes sharing the context copy-on-write."""
+
+    name = "local"
+
+    def __init__(self, workers: int = 1, partition: int = PARTITION):
+        self.workers = max(1, int(workers))
+        self.partition = partition
+
+    def screen(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
+               *, matcher: Matcher | None = None) -> ScreenResult:
+        result = ScreenResult()
+        started = time.perf_counter()
+        if self.workers == 1 or len(inputs) <= self.partition or "fork" not in multiprocessing.get_all_start_methods():
+            for lo, hi in partitions(len(inputs), self.partition):
+                result.extend(screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher), lo)
+        else:
+            global _FORK_JOB
+            if matcher is not None:
+                _worker_state(ctx, matcher)  # warm the caches once, before the fork
+            _FORK_JOB = (ctx, list(inputs), watermarks, matcher)
+            parts = partitions(len(inputs), max(1000, min(self.partition, len(inputs) // (self.workers * 4) + 1)))
+            try:
+                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                    for (lo, _hi), part in zip(parts, pool.imap(_fork_task, parts)):
+                        result.extend(part, lo)
+            finally:
+                _FORK_JOB = None
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def close(self) -> None:
+        pass
+
+
+_FORK_JOB: tuple | None = None
+
+
+def _fork_task(bounds: tuple[int, int]) -> ScreenResult:
+    ctx, inputs, watermarks, matcher = _FORK_JOB  # type: ignore[misc]
+    gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
+    lo, hi = bounds
+    return screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher)
+
+
+def _dask_task(ctx: ScreeningContext, inputs: list, watermarks: list | None) -> ScreenResult:
+    return screen_partition(ctx, inputs, watermarks)
+
+
+class DaskEngine:
+    """Partitions of marks on a Dask cluster; a LocalCluster (2 processes) when no address is given."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
+                 processes: bool = True, partition: int = PARTITION):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise MissingExtra("the dask engine", "dask", "dask[distributed]") from exc
+        self.partition = partition
+        self._cluster = None
+        self._shipped: tuple | None = None
+        try:
+            if address:
+                self.client = Client(address, timeout="20s")
+            else:
+                self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                             processes=processes, dashboard_address=None)
+                self.client = Client(self._cluster)
+        except OSError as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {address!r}: {exc}. Start one with "
+                              "`dask scheduler` (and workers with `dask worker ADDRESS`), or leave --scheduler "
+                              "out to use a local cluster") from exc
+
+    def screen(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
+               *, matcher: Matcher | None = None) -> ScreenResult:
+        started = time.perf_counter()
+        if self._shipped is None or self._shipped[0] != ctx.token:
+            # Once per run: every worker receives the brands, profiles and key index a single time.
+            self._shipped = (ctx.token, self.client.scatter(ctx, broadcast=True))
+        shipped = self._shipped[1]
+        wm = list(watermarks) if watermarks is not None else None
+        parts = partitions(len(inputs), self.partition)
+        futures = [self.client.submit(_dask_task, shipped, list(inputs[lo:hi]), wm, pure=False) for lo, hi in parts]
+        result = ScreenResult()
+        for (lo, _hi), part in zip(parts, self.client.gather(futures)):
+            result.extend(part, lo)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+def make_engine(name: str = "local", *, scheduler_address: str | None = None, workers: int | None = None):
+    """The engine called `name`: "local" (this process; `workers` forks) or "dask"."""
+    if name == "local":
+        if scheduler_address:
+            raise ConfigError("--scheduler only applies to the dask engine (use --engine dask)")
+        env = os.environ.get("MARKWATCH_LOCAL_WORKERS")
+        return LocalEngine(workers=workers or (int(env) if env else 1))
+    if name == "dask":
+        return DaskEngine(scheduler_address)
+    raise ConfigError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}")

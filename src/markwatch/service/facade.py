@@ -1,0 +1,361 @@
+"""The service layer: every entry point (CLI, API, web, scheduler) calls these use cases.
+
+Engines (database, matcher with its goods table and lexicon) are built once, when first needed, and
+passed down; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from sqlalchemy import func, select
+
+from markwatch.composition import Engines, MatcherSpec
+from markwatch.config import Settings
+from markwatch.errors import DatabaseBusy, MarkwatchError, redact_urls
+from markwatch.matching.matcher import Matcher
+from markwatch.model import Match
+from markwatch.service.alerts import AlertFilter, export_alerts, list_alerts
+from markwatch.service.ingest import Ingestor, IngestSummary, quarantine_entries, retry_quarantined
+from markwatch.service.run import RunSummary, Watcher
+from markwatch.service.watchlists import ImportSummary, import_watchlist_files
+from markwatch.store.db import Database
+from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
+from markwatch.text.normalise import Normaliser
+
+if TYPE_CHECKING:  # pragma: no cover
+    from markwatch.service.delivery import DeliverySummary
+    from markwatch.service.org_service import OrgService
+    from markwatch.service.orgs import Principal
+    from markwatch.sources.remote import PullSummary
+    from markwatch.store.locks import DbLock
+
+log = logging.getLogger(__name__)
+
+RUN_LOCK = "run"
+_DB_LOCK = threading.Lock()
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+@dataclass
+class CycleResult:
+    """One guarded "pull sources, run, deliver" cycle (the nightly job)."""
+
+    status: str  # done | partial (some source failed) | failed | skipped (another run holds the lock)
+    run_id: int | None = None
+    pull: dict | None = None
+    run: dict | None = None
+    delivery: dict | None = None
+    error: str | None = None
+    holder: str | None = None
+
+    def __setattr__(self, name: str, value) -> None:
+        # the error is printed, logged and stored: source URLs lose their credentials and query first
+        if name == "error":
+            value = redact_urls(value)
+        object.__setattr__(self, name, value)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Service:
+    settings: Settings = field(default_factory=Settings.load)
+    engines: Engines = field(default=None, repr=False)  # type: ignore[assignment]  # None: built from the settings
+    _db: Database | None = None
+    _run_lock: "DbLock | None" = field(default=None, repr=False)
+    _run_lock_thread: int | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.engines is None:
+            self.engines = Engines(MatcherSpec.from_settings(self.settings))
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            with _DB_LOCK:  # the API's worker threads may ask at once
+                if self._db is None:
+                    self._db = Database(self.settings.database_url)
+        return self._db
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self.engines.normaliser
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.engines.matcher
+
+    # ---------------------------------------------------------------- use cases
+    def ingest(self, paths: Sequence[Path], *, source: str | None = None,
+               progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
+        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
+        return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
+
+    def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
+        return import_watchlist_files(self.db, [Path(p) for p in paths])
+
+    def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
+            engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
+        """Match new marks; never two runs at once, across processes (a database lease guards it)."""
+        if self._run_lock is not None and self._run_lock_thread == threading.get_ident():  # inside our cycle
+            return self._watcher().run(kind=kind, progress=progress, engine=engine,
+                                       scheduler_address=scheduler_address)
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            if lock.busy:
+                raise DatabaseBusy()
+            holder = lock.holder()
+            raise MarkwatchError(f"another run is in progress ({holder['owner'] if holder else 'unknown'}, "
+                                 "lease in the locks table); try again when it has finished")
+        try:
+            self.close_interrupted_runs()
+            return self._watcher().run(kind=kind, progress=progress, engine=engine,
+                                       scheduler_address=scheduler_address)
+        finally:
+            lock.release()
+
+    def close_interrupted_runs(self) -> int:
+        """Runs still marked running while we hold the run lock were cut off (killed, power lost):
+        record them as interrupted. Their work is picked up by the next run; nothing is lost."""
+        from sqlalchemy import update
+
+        with self.db.session() as s:
+            res = s.execute(update(Run).where(Run.status == "running").values(
+                status="interrupted", error="the process stopped before the run finished (killed or crashed); "
+                                            "the next run continued its work"))
+            return res.rowcount or 0
+
+    def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
+                candidate_classes: Sequence[int] = ()) -> Match:
+        return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
+                                    candidate_classes=candidate_classes)
+
+    def _watcher(self) -> Watcher:
+        return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
+                       embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk)
+
+    def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
+        """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
+        from markwatch.scale.search_store import search_register
+
+        return search_register(self.db, self.matcher, mark, classes=classes, top=top,
+                               index_dir=self.settings.index_dir)
+
+    def update_register_index(self) -> dict:
+        """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
+        (or of an operator), never of a search request."""
+        from markwatch.scale.search_store import ensure_register_index
+
+        index = ensure_register_index(self.db, self.matcher, Path(self.settings.index_dir) / "register")
+        return {"marks": index.rows, "max_id": index.max_id}
+
+    def alerts(self, f: AlertFilter | None = None) -> list[dict]:
+        with self.db.session() as s:
+            return list_alerts(s, f or AlertFilter(), self.settings.today())
+
+    def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
+        rows = self.alerts(f)
+        return export_alerts(rows, fmt, out), len(rows)
+
+    def quarantine(self, *, include_resolved: bool = False) -> list[dict]:
+        return quarantine_entries(self.db, include_resolved=include_resolved)
+
+    def retry_quarantine(self, ids: Sequence[int], fixes: dict[int, dict] | None = None) -> dict[int, str]:
+        return retry_quarantined(self.db, self.normaliser, ids, fixes)
+
+    def runs(self, limit: int = 20, principal: "Principal | None" = None) -> list[dict]:
+        """The run history. The operator (no principal) and admins see it all; other organisations see
+        whether each run worked and the new alerts on their own watchlists, not the totals across tenants
+        or the error texts (source addresses, folder paths, database messages are the operator's)."""
+        from markwatch.service.tenancy import visible_ids
+
+        with self.db.session() as s:
+            rows = list(s.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+            visible = None if principal is None else visible_ids(s, principal)
+            if visible is None:
+                return [
+                    {"id": r.id, "kind": r.kind, "status": r.status, "engine": r.engine,
+                     "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
+                     "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
+                     "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
+                     "alerts_total": r.alerts_total, "error": r.error}
+                    for r in rows
+                ]
+            own = dict(s.execute(
+                select(AlertRow.run_id, func.count(AlertRow.id))
+                .where(AlertRow.run_id.in_([r.id for r in rows]), AlertRow.watchlist_id.in_(visible))
+                .group_by(AlertRow.run_id)).all()) if rows and visible else {}
+            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": _iso(r.started_at),
+                     "finished_at": _iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
+
+    def counts(self) -> dict:
+        with self.db.session() as s:
+            return {
+                "gazette_marks": s.scalar(select(func.count(GazetteMark.id))) or 0,
+                "brands": s.scalar(select(func.count(BrandRow.id))) or 0,
+                "alerts": s.scalar(select(func.count(AlertRow.id))) or 0,
+            }
+
+    # ---------------------------------------------------------------- organisations and tokens
+    def create_org(self, name: str, kind: str = "station", expires_days: int | None = None) -> tuple[dict, str]:
+        """A new organisation and its API token (shown once; only its hash is stored)."""
+        from markwatch.service.orgs import create_org
+
+        with self.db.session() as s:
+            org, token = create_org(s, name, kind, self.settings.token_pepper, expires_days)
+            return {"id": org.id, "name": org.name, "kind": org.kind}, token
+
+    def orgs(self) -> list[dict]:
+        from markwatch.service.orgs import list_orgs
+
+        with self.db.session() as s:
+            return list_orgs(s)
+
+    def rotate_token(self, name: str, expires_days: int | None = None) -> str:
+        from markwatch.service.orgs import rotate_token
+
+        with self.db.session() as s:
+            return rotate_token(s, name, self.settings.token_pepper, expires_days)
+
+    def revoke_token(self, name: str) -> bool:
+        from markwatch.service.orgs import revoke_token
+
+        with self.db.session() as s:
+            return revoke_token(s, name)
+
+    def authenticate(self, token: str | None) -> "Principal | None":
+        from markwatch.service.orgs import authenticate
+
+        with self.db.session() as s:
+            return authenticate(s, token, self.settings.token_pepper)
+
+    def as_org(self, principal: "Principal") -> "OrgService":
+        """The use cases made as one organisation: it sees its own watchlists and alerts only."""
+        from markwatch.service.org_service import OrgService
+
+        return OrgService(self, principal)
+
+    # ---------------------------------------------------------------- sources, delivery, the cycle
+    def lock(self, name: str) -> "DbLock":
+        from markwatch.store.locks import DbLock
+
+        return DbLock(self.db, name, lease_seconds=self.settings.lock_lease_seconds)
+
+    def pull(self) -> "PullSummary":
+        """Take new files from the drop folder and the source URLs, and ingest them (not while a run
+        holds the run lease, unless it is our own cycle)."""
+        from markwatch.sources.remote import pull_sources
+
+        if self._run_lock is not None and self._run_lock_thread == threading.get_ident():
+            return pull_sources(self)
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            if lock.busy:
+                raise DatabaseBusy()
+            holder = lock.holder()
+            raise MarkwatchError(f"a run is in progress ({holder['owner'] if holder else 'unknown'}); "
+                                 "it pulls the sources itself, or try again when it has finished")
+        try:
+            return pull_sources(self)
+        finally:
+            lock.release()
+
+    def deliver(self, *, now: datetime | None = None) -> "DeliverySummary":
+        """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests)."""
+        from markwatch.service.delivery import deliver
+
+        return deliver(self.db, self.settings, now=now)
+
+    def cycle(self, *, kind: str = "scheduled") -> CycleResult:
+        """Pull sources, run, deliver: the nightly job. Skipped when another run holds the lease."""
+        lock = self.lock(RUN_LOCK)
+        if not lock.acquire():
+            if lock.busy:  # nobody is doing the work: a failure, retried soon (scheduler.scheduled_cycle)
+                error = str(DatabaseBusy())
+                return CycleResult(status="failed", run_id=self.record_failed_run(kind, error), error=error)
+            holder = lock.holder()
+            return CycleResult(status="skipped", holder=holder["owner"] if holder else None)
+        self._run_lock, self._run_lock_thread = lock, threading.get_ident()
+        try:
+            return self._cycle(kind)
+        finally:
+            self._run_lock, self._run_lock_thread = None, None
+            lock.release()
+
+    def _cycle(self, kind: str) -> CycleResult:
+        try:
+            pulled = self.pull()
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed run; the next slot retries
+            log.exception("pull failed")
+            return CycleResult(status="failed", run_id=self._failed_run(kind, f"pull: {type(exc).__name__}: {exc}"),
+                               error=f"pull: {exc}")
+        result = CycleResult(status="done", pull=pulled.as_dict())
+        try:
+            summary = self.run(kind=kind)
+            result.run, result.run_id = summary.as_dict(), summary.run_id
+        except Exception as exc:  # noqa: BLE001 - the Watcher recorded it; we add what the pull did
+            log.exception("run failed")
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            result.run_id = self._latest_run_id(kind)
+        if pulled.errors and result.status == "done":
+            result.status = "partial"
+            result.error = "sources: " + "; ".join(pulled.errors)
+        self._record_pull(result.run_id, pulled, result)
+        try:
+            self.update_register_index()
+        except Exception:  # noqa: BLE001 - searches keep the index they have; the next cycle retries
+            log.exception("updating the register index failed")
+        if result.run_id is not None and result.status != "failed":
+            try:
+                result.delivery = self.deliver().as_dict()
+            except Exception as exc:  # noqa: BLE001 - the outbox keeps everything for the next pass
+                log.exception("delivery failed")
+                result.delivery = {"errors": [redact_urls(f"{type(exc).__name__}: {exc}")]}
+        return result
+
+    def _failed_run(self, kind: str, error: str) -> int:
+        from markwatch.store.tables import utcnow
+
+        with self.db.session() as s:
+            run = Run(kind=kind, status="failed", error=error, finished_at=utcnow())
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def record_failed_run(self, kind: str, error: str) -> int | None:
+        """A failed Run row when the database takes it; None when it is still too busy to write."""
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return self._failed_run(kind, error)
+        except OperationalError:
+            log.error("could not record the failed %s run (database busy): %s", kind, error)
+            return None
+
+    def _latest_run_id(self, kind: str) -> int | None:
+        with self.db.session() as s:
+            return s.scalar(select(Run.id).where(Run.kind == kind).order_by(Run.id.desc()).limit(1))
+
+    def _record_pull(self, run_id: int | None, pulled: "PullSummary", result: CycleResult) -> None:
+        if run_id is None:
+            return
+        with self.db.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                return
+            run.files = len(pulled.files)
+            run.marks_ingested = pulled.marks_ingested
+            if result.status == "partial":
+                run.status = "partial"
+            if pulled.errors:
+                run.error = "; ".join(filter(None, [run.error, "sources: " + "; ".join(pulled.errors)]))[:10000]

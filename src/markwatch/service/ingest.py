@@ -1,0 +1,222 @@
+"""Ingest use case: every record of a gazette file is either stored or quarantined with its reason.
+
+Idempotent: the identity office + application number + gazette issue is unique in the table, and the
+quarantine is unique on (file checksum, place in file), so re-running a file (after a crash or on
+purpose) stores nothing twice. Work is committed in batches; a crash loses at most the open batch,
+which the next run stores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from markwatch import faults
+from markwatch.errors import FileFormatError, MarkwatchError
+from markwatch.fileio import file_sha256
+from markwatch.model import GazetteRecord
+from markwatch.store.db import Database
+from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord
+from markwatch.text.normalise import Normaliser
+
+BATCH = 2000
+
+
+@dataclass
+class IngestSummary:
+    path: str
+    format: str = ""
+    encoding: str = ""
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None) -> dict:
+    normal = normaliser.normalise(rec.mark)
+    return dict(
+        office=rec.office, application_no=rec.application_no, issue_key=rec.issue_key, mark=rec.mark,
+        classes=list(rec.classes), goods=list(rec.goods), similar_groups=list(rec.similar_groups),
+        applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
+        publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
+        normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
+    )
+
+
+class Ingestor:
+    def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH):
+        self.db = db
+        self.normaliser = normaliser
+        self.batch = max(1, batch)
+
+    def ingest_file(self, path: Path, *, source: str | None = None,
+                    progress: Callable[[int], None] | None = None) -> IngestSummary:
+        from markwatch.sources.files import detect_format, read_gazette_file
+
+        path = Path(path)
+        summary = IngestSummary(path=str(path))
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            summary.error = f"cannot read {path}: {exc.strerror or exc}"
+            return summary
+        file_id = self._file_row(path, sha, source)
+        try:
+            summary.format = detect_format(path)
+            items = read_gazette_file(path)
+            batch: list = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= self.batch:
+                    self._store_batch(batch, file_id, sha, path, summary)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            if batch:
+                self._store_batch(batch, file_id, sha, path, summary)
+                if progress:
+                    progress(len(batch))
+        except (FileFormatError, MarkwatchError) as exc:
+            summary.error = str(exc)
+            self._finish(file_id, summary, status="failed")
+            return summary
+        self._finish(file_id, summary, status="done")
+        return summary
+
+    def _file_row(self, path: Path, sha: str, source: str | None) -> int:
+        with self.db.session() as s:
+            row = s.scalar(select(IngestedFile).where(IngestedFile.sha256 == sha))
+            if row is None:
+                row = IngestedFile(path=str(path), sha256=sha, source=source)
+                s.add(row)
+                s.flush()
+            else:
+                row.status = "started"
+                row.path = str(path)
+            return row.id
+
+    def _finish(self, file_id: int, summary: IngestSummary, *, status: str) -> None:
+        with self.db.session() as s:
+            row = s.get(IngestedFile, file_id)
+            assert row is not None
+            row.status = status
+            row.records_read = summary.read
+            row.stored = summary.stored
+            row.duplicates = summary.duplicates
+            row.quarantined = summary.quarantined
+            row.format = summary.format or row.format
+            row.encoding = summary.encoding or row.encoding
+            row.error = summary.error
+            row.finished_at = datetime.now(timezone.utc)
+
+    def _store_batch(self, items: list, file_id: int, sha: str, path: Path, summary: IngestSummary) -> None:
+        records = [(it, it.record) for it in items if it.record is not None]
+        bad = [it for it in items if it.record is None]
+        summary.read += len(items)
+        with self.db.session() as s:
+            existing = self._existing_keys(s, [r for _, r in records])
+            seen: set[tuple[str, str, str]] = set()
+            rows = []
+            for _, rec in records:
+                key = (rec.office, rec.application_no, rec.issue_key)
+                if key in existing or key in seen:
+                    summary.duplicates += 1
+                    continue
+                seen.add(key)
+                rows.append(gazette_row(rec, self.normaliser, file_id))
+            if rows:
+                s.execute(GazetteMark.__table__.insert(), rows)
+            summary.stored += len(rows)
+            places = {q.locator for q in s.scalars(
+                select(QuarantinedRecord).where(QuarantinedRecord.file_sha256 == sha,
+                                                QuarantinedRecord.locator.in_([b.locator for b in bad]))
+            )} if bad else set()
+            for it in bad:
+                summary.quarantined += 1
+                if it.locator in places:
+                    continue
+                s.add(QuarantinedRecord(file_id=file_id, file_sha256=sha, path=str(path), locator=it.locator,
+                                        raw=it.raw, reason=it.error or "unknown error"))
+            row = s.get(IngestedFile, file_id)
+            if row is not None:
+                row.checkpoint = summary.read
+            faults.point("ingest.before_commit")
+        faults.point("ingest.after_commit")
+
+    @staticmethod
+    def _existing_keys(s: Session, records: Iterable[GazetteRecord]) -> set[tuple[str, str, str]]:
+        keys = {(r.office, r.application_no, r.issue_key) for r in records}
+        if not keys:
+            return set()
+        found: set[tuple[str, str, str]] = set()
+        key_list = list(keys)
+        for i in range(0, len(key_list), 500):
+            chunk = key_list[i:i + 500]
+            stmt = select(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).where(
+                tuple_(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).in_(chunk)
+            )
+            found |= {tuple(r) for r in s.execute(stmt)}  # type: ignore[misc]
+        return found
+
+
+def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[dict]:
+    with db.session() as s:
+        stmt = select(QuarantinedRecord).order_by(QuarantinedRecord.id)
+        if not include_resolved:
+            stmt = stmt.where(QuarantinedRecord.resolved_at.is_(None))
+        return [
+            {"id": q.id, "path": q.path, "locator": q.locator, "reason": q.reason, "raw": q.raw,
+             "resolved": q.resolved_at is not None}
+            for q in s.scalars(stmt)
+        ]
+
+
+def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
+                      fixes: dict[int, dict] | None = None) -> dict[int, str]:
+    """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
+    from markwatch.sources.fields import gazette_record_from_mapping
+
+    outcomes: dict[int, str] = {}
+    with db.session() as s:
+        for qid in ids:
+            q = s.get(QuarantinedRecord, qid)
+            if q is None:
+                outcomes[qid] = "not found"
+                continue
+            try:
+                data = json.loads(q.raw)
+                if not isinstance(data, dict):
+                    raise ValueError("raw record is not an object")
+            except ValueError as exc:
+                outcomes[qid] = f"still bad: raw record is not a JSON object ({exc}); supply corrected fields"
+                if not (fixes and qid in fixes):
+                    continue
+                data = {}
+            data.update((fixes or {}).get(qid, {}))
+            try:
+                rec = gazette_record_from_mapping(data)
+            except MarkwatchError as exc:
+                outcomes[qid] = f"still bad: {exc}"
+                q.reason = str(exc)
+                continue
+            exists = s.scalar(select(GazetteMark.id).where(
+                GazetteMark.office == rec.office, GazetteMark.application_no == rec.application_no,
+                GazetteMark.issue_key == rec.issue_key))
+            if exists is None:
+                s.execute(GazetteMark.__table__.insert(), [gazette_row(rec, normaliser, q.file_id)])
+                outcomes[qid] = "stored"
+            else:
+                outcomes[qid] = "duplicate"
+            q.resolved_at = datetime.now(timezone.utc)
+    return outcomes

@@ -1,0 +1,100 @@
+"""``Service.as_org(principal)``: the tenant-scoped use cases, each in one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from markwatch.service import tenancy as t
+from markwatch.service.alerts import AlertFilter, export_alerts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from markwatch.service.facade import Service
+    from markwatch.service.orgs import Principal
+
+
+@dataclass
+class OrgService:
+    service: Service
+    principal: Principal
+
+    def _tx(self, fn, *args, **kwargs):
+        with self.service.db.session() as s:
+            return fn(s, self.principal, *args, **kwargs)
+
+    def me(self) -> dict:
+        p = self.principal
+        return {"id": p.id, "name": p.name, "kind": p.kind, "is_admin": p.is_admin}
+
+    # watchlists and brands
+    def watchlists(self) -> list[dict]:
+        return self._tx(t.list_watchlists)
+
+    def watchlist(self, watchlist_id: int) -> dict:
+        return self._tx(t.get_watchlist, watchlist_id)
+
+    def create_watchlist(self, name: str, description: str | None = None, organisation: str | None = None) -> dict:
+        return self._tx(t.create_watchlist, name, description, organisation)
+
+    def update_watchlist(self, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
+        return self._tx(t.update_watchlist, watchlist_id, changes)
+
+    def delete_watchlist(self, watchlist_id: int) -> None:
+        self._tx(t.delete_watchlist, watchlist_id)
+
+    def brands(self, watchlist_id: int) -> list[dict]:
+        return self._tx(t.list_brands, watchlist_id)
+
+    def brand(self, watchlist_id: int, brand_id: str) -> dict:
+        return self._tx(t.get_brand, watchlist_id, brand_id)
+
+    def create_brand(self, watchlist_id: int, data: Mapping[str, Any]) -> dict:
+        return self._tx(t.create_brand, watchlist_id, data)
+
+    def update_brand(self, watchlist_id: int, brand_id: str, changes: Mapping[str, Any]) -> dict:
+        return self._tx(t.update_brand, watchlist_id, brand_id, changes)
+
+    def delete_brand(self, watchlist_id: int, brand_id: str) -> None:
+        self._tx(t.delete_brand, watchlist_id, brand_id)
+
+    def import_brands(self, watchlist_id: int, filename: str, data: bytes) -> dict:
+        return self._tx(t.import_brands, watchlist_id, filename, data)
+
+    # subscriptions
+    def subscriptions(self) -> list[dict]:
+        return self._tx(t.list_subscriptions)
+
+    def subscription(self, subscription_id: int) -> dict:
+        return self._tx(t.get_subscription, subscription_id)
+
+    def subscribe(self, watchlist_id: int, **targets: Any) -> dict:
+        return self._tx(t.create_subscription, watchlist_id, **targets,
+                        outbound_allow=self.service.settings.outbound_allow)
+
+    def update_subscription(self, subscription_id: int, changes: Mapping[str, Any]) -> dict:
+        return self._tx(t.update_subscription, subscription_id, changes,
+                        outbound_allow=self.service.settings.outbound_allow)
+
+    def unsubscribe(self, subscription_id: int) -> None:
+        self._tx(t.delete_subscription, subscription_id)
+
+    # alerts
+    def alerts(self, f: AlertFilter) -> dict:
+        return self._tx(t.alert_page, f, self.service.settings.today())
+
+    def alert(self, alert_id: int) -> dict:
+        return self._tx(t.get_alert_detail, alert_id, self.service.settings.today())
+
+    def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
+        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today())
+
+    def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
+        return self._tx(t.alert_timeline, f, by)
+
+    def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
+        f.limit, f.offset = None, 0
+        rows = self._tx(t.alert_page, f, self.service.settings.today())["items"]
+        return export_alerts(rows, fmt, out), len(rows)

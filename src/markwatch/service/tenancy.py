@@ -1,0 +1,400 @@
+"""Use cases made as an organisation (租户隔离): watchlists, brands, subscriptions and alerts.
+
+Every function takes the calling ``Principal``. An organisation sees the watchlists it owns and those
+it subscribes to, and the alerts of those; an admin sees everything. An object the caller cannot see
+is ``NotFound`` (so its existence does not leak); one it sees but may not change is ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from markwatch.errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
+from markwatch.model import Brand
+from markwatch.outbound import check_url, mask_url
+from markwatch.service.alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status, visible_watchlist_ids
+from markwatch.service.orgs import Principal
+from markwatch.service.watchlists import brand_values, upsert_brand
+from markwatch.store.rows import brand_from_row, iso
+from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Organisation, Subscription, Watchlist
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+WEBHOOK = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- visibility
+def visible_ids(s: Session, p: Principal) -> list[int] | None:
+    """Watchlist ids the caller may see; None means all (admin)."""
+    return None if p.is_admin else visible_watchlist_ids(s, p.id)
+
+
+def _watchlist(s: Session, p: Principal, watchlist_id: int, *, write: bool = False) -> Watchlist:
+    wl = s.get(Watchlist, watchlist_id)
+    visible = visible_ids(s, p)
+    if wl is None or (visible is not None and wl.id not in visible):
+        raise NotFound(f"watchlist {watchlist_id} not found")
+    if write and not p.is_admin and wl.organisation_id != p.id:
+        raise Forbidden(f"watchlist {watchlist_id} belongs to {wl.organisation.name}; only its owner may change it")
+    return wl
+
+
+def watchlist_dict(w: Watchlist, p: Principal | None = None) -> dict:
+    return {
+        "id": w.id, "name": w.name, "description": w.description, "organisation": w.organisation.name,
+        "organisation_id": w.organisation_id, "brands": len(w.brands),
+        "owned": p is not None and (p.is_admin or w.organisation_id == p.id),
+        "created_at": iso(w.created_at),
+    }
+
+
+def brand_dict(b: BrandRow) -> dict:
+    return {"watchlist_id": b.watchlist_id, "brand_id": b.brand_id, **brand_values(_brand_of(b)),
+            "updated_at": iso(b.updated_at)}
+
+
+def _brand_of(b: BrandRow) -> Brand:
+
+    return brand_from_row(b)
+
+
+# ---------------------------------------------------------------- watchlists
+def list_watchlists(s: Session, p: Principal) -> list[dict]:
+    q = select(Watchlist).order_by(Watchlist.id)
+    visible = visible_ids(s, p)
+    if visible is not None:
+        q = q.where(Watchlist.id.in_(visible or [-1]))
+    return [watchlist_dict(w, p) for w in s.scalars(q)]
+
+
+def get_watchlist(s: Session, p: Principal, watchlist_id: int) -> dict:
+    return watchlist_dict(_watchlist(s, p, watchlist_id), p)
+
+
+def _owner_for(s: Session, p: Principal, organisation: str | None) -> int:
+    if organisation is None or organisation == p.name:
+        return p.id
+    if not p.is_admin:
+        raise Forbidden("only an admin may create a watchlist for another organisation")
+    org = s.scalar(select(Organisation).where(Organisation.name == organisation))
+    if org is None:
+        raise NotFound(f"no organisation named {organisation!r}")
+    return org.id
+
+
+def create_watchlist(s: Session, p: Principal, name: str, description: str | None = None,
+                     organisation: str | None = None) -> dict:
+    from markwatch.sources.watchlists import clean_text
+
+    name = clean_text(name)
+    if not name:
+        raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
+    owner = _owner_for(s, p, organisation)
+    if s.scalar(select(Watchlist.id).where(Watchlist.organisation_id == owner, Watchlist.name == name)):
+        raise Conflict(f"a watchlist named {name!r} already exists for this organisation (名单已存在)")
+    wl = Watchlist(name=name, description=description, organisation_id=owner)
+    s.add(wl)
+    s.flush()
+    s.refresh(wl)
+    return watchlist_dict(wl, p)
+
+
+def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    if "name" in changes and changes["name"] is not None:
+        from markwatch.sources.watchlists import clean_text
+
+        name = clean_text(str(changes["name"]))
+        if not name:
+            raise MarkwatchError("a watchlist needs a name (监测名单名称不能为空)")
+        clash = s.scalar(select(Watchlist.id).where(Watchlist.organisation_id == wl.organisation_id,
+                                                    Watchlist.name == name, Watchlist.id != wl.id))
+        if clash:
+            raise Conflict(f"a watchlist named {name!r} already exists for this organisation (名单已存在)")
+        wl.name = name
+    if "description" in changes:
+        wl.description = changes["description"]
+    s.flush()
+    return watchlist_dict(wl, p)
+
+
+def delete_watchlist(s: Session, p: Principal, watchlist_id: int) -> None:
+    s.delete(_watchlist(s, p, watchlist_id, write=True))
+
+
+# ---------------------------------------------------------------- brands
+def _brand_row(s: Session, wl: Watchlist, brand_id: str) -> BrandRow:
+    row = s.scalar(select(BrandRow).where(BrandRow.watchlist_id == wl.id, BrandRow.brand_id == brand_id))
+    if row is None:
+        raise NotFound(f"brand {brand_id!r} not found in watchlist {wl.id}")
+    return row
+
+
+def parse_brand(data: Mapping[str, Any]) -> Brand:
+    """A brand from API input, validated exactly as a watchlist file row is (RecordError if bad)."""
+    from markwatch.sources.watchlists import parse_brand_mapping
+
+    return parse_brand_mapping({k: v for k, v in data.items() if v is not None}, strict=True)
+
+
+def list_brands(s: Session, p: Principal, watchlist_id: int) -> list[dict]:
+    wl = _watchlist(s, p, watchlist_id)
+    rows = s.scalars(select(BrandRow).where(BrandRow.watchlist_id == wl.id).order_by(BrandRow.brand_id))
+    return [brand_dict(b) for b in rows]
+
+
+def get_brand(s: Session, p: Principal, watchlist_id: int, brand_id: str) -> dict:
+    return brand_dict(_brand_row(s, _watchlist(s, p, watchlist_id), brand_id))
+
+
+def create_brand(s: Session, p: Principal, watchlist_id: int, data: Mapping[str, Any]) -> dict:
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    brand = parse_brand(data)
+    if s.scalar(select(BrandRow.id).where(BrandRow.watchlist_id == wl.id, BrandRow.brand_id == brand.brand_id)):
+        raise Conflict(f"brand {brand.brand_id!r} already exists in watchlist {wl.id} (商标编号已存在)")
+    upsert_brand(s, wl, brand)
+    s.flush()
+    return brand_dict(_brand_row(s, wl, brand.brand_id))
+
+
+def update_brand(s: Session, p: Principal, watchlist_id: int, brand_id: str, changes: Mapping[str, Any]) -> dict:
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    row = _brand_row(s, wl, brand_id)
+    merged = {"brand_id": brand_id, **brand_values(_brand_of(row))}
+    merged.update({k: v for k, v in changes.items() if k != "brand_id"})
+    # None clears optional fields; the parser treats a missing key as empty
+    upsert_brand(s, wl, parse_brand({k: v for k, v in merged.items() if v is not None}))
+    s.flush()
+    return brand_dict(_brand_row(s, wl, brand_id))
+
+
+def delete_brand(s: Session, p: Principal, watchlist_id: int, brand_id: str) -> None:
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    s.delete(_brand_row(s, wl, brand_id))
+
+
+IMPORT_SUFFIXES = (".xlsx", ".csv", ".tsv", ".jsonl")
+# An upload is one org's list of its own brands (thousands at most); the limits keep one
+# request from holding millions of rows, errors or inflated sheet XML in memory.
+MAX_IMPORT_ROWS = 50_000
+MAX_IMPORT_ERRORS = 100
+MAX_IMPORT_XLSX_BYTES = 200_000_000
+MAX_IMPORT_XLSX_RATIO = 100
+
+
+def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, data: bytes) -> dict:
+    """Bulk import brands from an uploaded XLSX/CSV/TSV/JSONL table into one watchlist (upsert by
+    brand_id). Rows need only brand columns (编号, 商标, 类别…); watchlist/organisation columns are
+    ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored."""
+    from markwatch.sources.tables import check_zip_inflation, iter_table_rows, table_format_for
+    from markwatch.sources.watchlists import parse_brand_mapping
+
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise FileFormatError(f"unsupported file {filename!r}: upload .xlsx, .csv, .tsv or .jsonl (不支持的文件类型)")
+    if not data:
+        raise FileFormatError(f"{filename}: the file is empty (文件为空)")
+    summary: dict[str, Any] = {"brands_new": 0, "brands_updated": 0, "brands_unchanged": 0, "errors": [],
+                               "errors_total": 0}
+
+    def refuse(locator: str, reason: str) -> None:
+        summary["errors_total"] += 1
+        if len(summary["errors"]) < MAX_IMPORT_ERRORS:
+            summary["errors"].append({"locator": locator, "reason": reason})
+
+    with tempfile.TemporaryDirectory(prefix="markwatch-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        fmt = table_format_for(path, {"jsonl", "csv", "tsv", "xlsx"})
+        seen: dict[str, str] = {}
+
+        def read_rows():
+            # only reading errors are the file's fault; errors storing a row stay what they are
+            try:
+                if fmt == "xlsx":
+                    check_zip_inflation(path, max_bytes=MAX_IMPORT_XLSX_BYTES, max_ratio=MAX_IMPORT_XLSX_RATIO)
+                yield from iter_table_rows(path, fmt)
+            except FileFormatError as exc:
+                raise FileFormatError(str(exc).replace(str(path), filename)) from None
+            except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises zipfile/openpyxl errors
+                raise FileFormatError(f"{filename}: cannot read the file: {exc} (文件无法读取)") from None
+
+        # lazily: only the current row is held, and reading stops at the row limit
+        for count, row in enumerate(read_rows(), start=1):
+            if count > MAX_IMPORT_ROWS:
+                raise FileFormatError(f"{filename}: more than {MAX_IMPORT_ROWS} rows; split the file "
+                                      f"(行数超过 {MAX_IMPORT_ROWS}，请拆分文件)")
+            if row.mapping is None:
+                refuse(row.locator, row.error or "unreadable row")
+                continue
+            try:
+                brand = parse_brand_mapping(row.mapping)
+            except RecordError as exc:
+                refuse(row.locator, str(exc))
+                continue
+            if brand.brand_id in seen:
+                refuse(row.locator, f"duplicate brand_id {brand.brand_id!r}, also at {seen[brand.brand_id]} "
+                                    "(商标编号重复)")
+                continue
+            seen[brand.brand_id] = row.locator
+            outcome = upsert_brand(s, wl, brand)
+            summary[f"brands_{outcome}"] += 1
+            s.flush()
+    if not seen and summary["errors"]:
+        raise FileFormatError(f"{filename}: no usable brand row; "
+                              + "; ".join(f"{e['locator']}: {e['reason']}" for e in summary["errors"][:5]))
+    if not seen:
+        raise FileFormatError(f"{filename}: no brand rows found (文件中没有商标)")
+    return summary
+
+
+# ---------------------------------------------------------------- subscriptions
+def subscription_dict(sub: Subscription) -> dict:
+    return {"id": sub.id, "watchlist_id": sub.watchlist_id, "watchlist": sub.watchlist.name,
+            "organisation": sub.organisation.name, "email": sub.email, "webhook": mask_url(sub.webhook),
+            "has_webhook_secret": bool(sub.webhook_secret),
+            "created_at": iso(sub.created_at)}
+
+
+def _check_targets(email: str | None, webhook: str | None, allow: tuple[str, ...] = ()) -> None:
+    if email and not EMAIL.match(email):
+        raise RecordError(f"email {email!r} is not an e-mail address (邮箱地址无效)")
+    if webhook and not WEBHOOK.match(webhook):
+        raise RecordError(f"webhook {mask_url(webhook)} must be an http(s):// URL (webhook 地址无效)")
+    if webhook:
+        check_url(webhook, allow, unresolvable_ok=True)
+    if not email and not webhook:
+        raise RecordError("a subscription needs an email or a webhook (订阅需要邮箱或 webhook)")
+
+
+def _subscription(s: Session, p: Principal, subscription_id: int) -> Subscription:
+    """Visible to the subscriber and to the watchlist's owner (and admins)."""
+    sub = s.get(Subscription, subscription_id)
+    if sub is None or not (p.is_admin or sub.organisation_id == p.id or sub.watchlist.organisation_id == p.id):
+        raise NotFound(f"subscription {subscription_id} not found")
+    return sub
+
+
+def list_subscriptions(s: Session, p: Principal) -> list[dict]:
+    q = select(Subscription).join(Watchlist, Subscription.watchlist_id == Watchlist.id).order_by(Subscription.id)
+    if not p.is_admin:
+        q = q.where((Subscription.organisation_id == p.id) | (Watchlist.organisation_id == p.id))
+    return [subscription_dict(sub) for sub in s.scalars(q)]
+
+
+def get_subscription(s: Session, p: Principal, subscription_id: int) -> dict:
+    return subscription_dict(_subscription(s, p, subscription_id))
+
+
+def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisation: str | None = None,
+                        email: str | None = None, webhook: str | None = None,
+                        webhook_secret: str | None = None, outbound_allow: tuple[str, ...] = ()) -> dict:
+    """The watchlist's owner decides who receives its alerts: itself, or another organisation by name."""
+    wl = _watchlist(s, p, watchlist_id, write=True)
+    _check_targets(email, webhook, outbound_allow)
+    if organisation is None or organisation == p.name:
+        org_id = p.id
+    else:
+        org = s.scalar(select(Organisation).where(Organisation.name == organisation))
+        if org is None:
+            raise NotFound(f"no organisation named {organisation!r}; an admin creates it with `markwatch org create`")
+        org_id = org.id
+    if s.scalar(select(Subscription.id).where(Subscription.watchlist_id == wl.id,
+                                              Subscription.organisation_id == org_id)):
+        raise Conflict("this organisation already subscribes to this watchlist; change or delete that subscription")
+    sub = Subscription(watchlist_id=wl.id, organisation_id=org_id, email=email, webhook=webhook,
+                       webhook_secret=webhook_secret)
+    s.add(sub)
+    s.flush()
+    s.refresh(sub)
+    return subscription_dict(sub)
+
+
+def update_subscription(s: Session, p: Principal, subscription_id: int, changes: Mapping[str, Any],
+                        outbound_allow: tuple[str, ...] = ()) -> dict:
+    sub = _subscription(s, p, subscription_id)
+    email = changes.get("email", sub.email)
+    webhook = changes.get("webhook", sub.webhook)
+    _check_targets(email, webhook, outbound_allow)
+    sub.email, sub.webhook = email, webhook
+    if "webhook_secret" in changes:
+        sub.webhook_secret = changes["webhook_secret"]
+    s.flush()
+    return subscription_dict(sub)
+
+
+def delete_subscription(s: Session, p: Principal, subscription_id: int) -> None:
+    s.delete(_subscription(s, p, subscription_id))
+
+
+# ---------------------------------------------------------------- alerts
+def scoped_filter(s: Session, p: Principal, f: AlertFilter) -> AlertFilter:
+    visible = visible_ids(s, p)
+    if visible is not None:
+        f.watchlist_ids = [i for i in (f.watchlist_ids if f.watchlist_ids is not None else visible) if i in visible]
+    return f
+
+
+def alert_page(s: Session, p: Principal, f: AlertFilter, today: date) -> dict:
+    from markwatch.service.alerts import count_alerts
+
+    f = scoped_filter(s, p, f)
+    total = count_alerts(s, f)
+    items = [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
+    return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
+
+
+def alert_history(s: Session, alert_id: int) -> list[dict]:
+    rows = s.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id))
+    return [{"status": e.status, "comment": e.comment, "actor": e.actor,
+             "at": iso(e.created_at)} for e in rows]
+
+
+def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date) -> dict:
+    a = get_alert(s, alert_id, visible_ids(s, p))
+    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+
+
+def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
+                 today: date) -> dict:
+    """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller."""
+    a = get_alert(s, alert_id, visible_ids(s, p))
+    set_status(s, a, status, comment=comment, actor=p.name)
+    s.flush()
+    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+
+
+def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand") -> dict:
+    """Alerts per month (of the gazette's publication, else of the alert) per brand or per Nice class."""
+    if by not in ("brand", "class"):
+        raise MarkwatchError("by must be brand or class")
+    f = scoped_filter(s, p, f)
+    f.limit, f.offset = None, 0
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for a in s.scalars(alert_query(f)).unique():
+        day: date | None = a.gazette_mark.publication_date or (a.created_at.date() if a.created_at else None)
+        month = day.strftime("%Y-%m") if day else "unknown"
+        keys = [a.brand.mark] if by == "brand" else [f"第{c}类" for c in (a.gazette_mark.classes or [])] or ["未分类"]
+        for k in keys:
+            counts[k][month] += 1
+    months = sorted({m for per in counts.values() for m in per})
+    series = [{"key": k, "counts": [per.get(m, 0) for m in months], "total": sum(per.values())}
+              for k, per in sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))]
+    return {"by": by, "months": months, "series": series}
+
+
+def count_visible(s: Session, p: Principal) -> dict:
+    visible = visible_ids(s, p)
+    q = select(func.count(AlertRow.id))
+    if visible is not None:
+        q = q.where(AlertRow.watchlist_id.in_(visible or [-1]))
+    return {"alerts": s.scalar(q) or 0, "gazette_marks": s.scalar(select(func.count(GazetteMark.id))) or 0}

@@ -1,0 +1,24 @@
+"""Stored rows as the rest of the system reads them: brands as `Brand`, times as ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from markwatch.model import Brand
+from markwatch.store.tables import BrandRow
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 with the UTC offset (SQLite hands stored UTC times back without one)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def brand_from_row(row: BrandRow) -> Brand:
+    return Brand(
+        brand_id=row.brand_id, mark=row.mark, classes=tuple(row.classes or ()), aliases=tuple(row.aliases or ()),
+        similar_groups=tuple(row.similar_groups or ()), owner=row.owner, kind=row.kind, key=row.key,
+        well_known=row.well_known, threshold=row.threshold, exclude_applicants=tuple(row.exclude_applicants or ()),
+        exclude_words=tuple(row.exclude_words or ()),
+    )
