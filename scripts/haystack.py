@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from markwatch.blocking.key_index import KeyIndex  # noqa: E402
 from markwatch.goods.table import SimilarGoodsTable  # noqa: E402
-from markwatch.text.lexicon import Lexicon  # noqa: E402
 from markwatch.matching.matcher import Matcher  # noqa: E402
 from markwatch.model import Brand  # noqa: E402
 from markwatch.service.run import screen  # noqa: E402
+from markwatch.text.lexicon import Lexicon  # noqa: E402
 
 SUFFIXES = "坊记堂屋家园轩阁铺居道派集汇舍谷邦匠里"
 GENERIC = ("食品", "科技", "服饰", "牌", "酒业", "茶业", "生物", "电子")

@@ -520,8 +520,8 @@ def test_token_rotation_revokes_the_old_token(tmp_path):
 def test_org_commands(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from markwatch.cli import common as cli_common
     from markwatch.cli import app
+    from markwatch.cli import common as cli_common
 
     svc = make_service(f"sqlite:///{tmp_path}/cli.db", tmp_path)
     monkeypatch.setattr(cli_common, "service", lambda: svc)
@@ -552,8 +552,8 @@ def test_org_revoke_and_token_expiry(tmp_path, monkeypatch):
     from sqlalchemy import update
     from typer.testing import CliRunner
 
-    from markwatch.cli import common as cli_common
     from markwatch.cli import app
+    from markwatch.cli import common as cli_common
     from markwatch.store.tables import Organisation
 
     name = "湖州市商标品牌指导站"

@@ -24,8 +24,8 @@ from markwatch.blocking.meaning_keys import composed_translation_ends
 from markwatch.blocking.reference import brute_force
 from markwatch.composition import build_matcher
 from markwatch.matching import registry
-from markwatch.model import Brand
 from markwatch.matching.profiles import FastProfiler
+from markwatch.model import Brand
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -273,12 +273,12 @@ def test_goods_filter_is_a_necessary_condition(bc, bg, cc, cg, well_known):
 
 
 def test_lookalike_table_is_symmetric_where_keys_rely_on_it():
-    from markwatch.text.glyphs import char_similarity, lookalikes
     from markwatch.matching.rules import LOOK
+    from markwatch.text.glyphs import char_similarity, lookalikes
 
     floor = LOOK["lookalike_floor"]
     for ch in "师帅雪雷午牛日白鸭鸡大太己已未末土士":
-        for other, sim in lookalikes(ch, floor):
+        for other, _sim in lookalikes(ch, floor):
             assert any(x == ch for x, _ in lookalikes(other, floor)), (ch, other)
             assert char_similarity(other, ch) >= floor
 

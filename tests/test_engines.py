@@ -10,9 +10,9 @@ import yaml
 
 from markwatch.blocking.key_index import KeyIndex
 from markwatch.composition import build_matcher
-from markwatch.scale.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.matching.profiles import FastProfiler
+from markwatch.scale.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
 
 from .conftest import make_service
 from .test_candidates import load_bench
@@ -85,7 +85,8 @@ def test_forked_local_workers_give_the_same_hits(data):
     inputs = [MarkInput.of(r) for r in data.records]
     one = LocalEngine(workers=1, partition=400).screen(ctx, inputs, matcher=matcher)
     two = LocalEngine(workers=2, partition=400).screen(ctx, inputs, matcher=matcher)
-    key = lambda res: {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}
+    def key(res):
+        return {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}
     assert key(one) == key(two) and one.compared == two.compared
     assert one.hits
 

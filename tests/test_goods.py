@@ -129,7 +129,7 @@ def test_synonyms_and_star(table):
 
 def test_every_item_name_maps_back_to_its_group(table):
     total = misses = 0
-    for code, name, group in _names(table):
+    for _code, name, group in _names(table):
         for classes in ((), (table.group_class(group),)):
             total += 1
             m = table.match_goods_text(name, classes)

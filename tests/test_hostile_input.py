@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from markwatch.service.alerts import export_alerts, safe_cell
 from markwatch.errors import FileFormatError, RecordError
 from markwatch.matching.matcher import Matcher
-from markwatch.text.normalise import Normaliser, is_han
+from markwatch.service.alerts import export_alerts, safe_cell
 from markwatch.sources.fields import gazette_record_from_mapping
 from markwatch.sources.files import read_gazette_file
+from markwatch.text.normalise import Normaliser, is_han
 
 NASTY = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from([
     "康\u200b师\u200d傅", "\u202e碧雪", "ｅ\u0301\u0301\u0301", "😀🍜康师傅", "\x00\x07\x1b[31m", "雪碧" * 500,

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from markwatch.composition import build_matcher
 from markwatch.scale.index_files import CorruptIndex, StaleIndex
 from markwatch.scale.register_index import RegisterIndex, RegisterRow
-from markwatch.scale.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
 from markwatch.scale.search import RegisterSearcher, containment_probes, exact_search
+from markwatch.scale.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
 
 from .test_candidates import load_bench
 

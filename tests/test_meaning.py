@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from markwatch.errors import ConfigError, MissingExtra
 from markwatch.matching.comparisons.meaning import (
     CONTAINED_TRANSLATION_SCORE,
     EMBED_CAP,
@@ -19,9 +20,8 @@ from markwatch.matching.comparisons.meaning import (
     meaning_backend_description,
     meaning_similarity,
 )
-from markwatch.errors import ConfigError, MissingExtra
-from markwatch.text.lexicon import LEXICON_FILE, Lexicon, normalize_english
 from markwatch.model import Reason
+from markwatch.text.lexicon import LEXICON_FILE, Lexicon, normalize_english
 
 PAIRS = json.loads((Path(__file__).parent / "data" / "meaning_pairs.json").read_text(encoding="utf-8"))
 HIGH, LOW = PAIRS["high"], PAIRS["low"]

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from markwatch.service.alerts import COLUMNS, AlertFilter
 from markwatch.deadline import opposition_deadline
+from markwatch.service.alerts import COLUMNS, AlertFilter
 
 from .conftest import DEMO, WATCHLISTS
 
@@ -220,8 +220,8 @@ def test_brand_changed_during_a_run_is_matched_in_its_new_form_by_the_next_run(s
     from sqlalchemy import select
 
     from markwatch.model import Brand
-    from markwatch.store.tables import BrandRow, Watchlist
     from markwatch.service.watchlists import upsert_brand
+    from markwatch.store.tables import BrandRow, Watchlist
 
     svc, wl, gz = small
     svc.ingest([gz])

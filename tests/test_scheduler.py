@@ -278,8 +278,8 @@ def test_missed_slots_run_once_after_restart(tmp_path):
 
 
 def test_schedule_once_and_pull_and_deliver_commands(tmp_path, monkeypatch):
-    from markwatch.cli import common as cli_common
     from markwatch.cli import app
+    from markwatch.cli import common as cli_common
 
     svc = _service_with_drop(tmp_path)
     monkeypatch.setattr(cli_common, "service", lambda: svc)

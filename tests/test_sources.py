@@ -50,11 +50,11 @@ def _errors(items: list[ParsedItem]) -> dict[str, str]:
 
 
 def test_decode_utf8():
-    assert decode_bytes("娃哈哈,30".encode("utf-8")) == ("娃哈哈,30", "utf-8")
+    assert decode_bytes("娃哈哈,30".encode()) == ("娃哈哈,30", "utf-8")
 
 
 def test_decode_utf8_bom_is_stripped():
-    text, name = decode_bytes(b"\xef\xbb\xbf" + "申请号,商标".encode("utf-8"))
+    text, name = decode_bytes(b"\xef\xbb\xbf" + "申请号,商标".encode())
     assert name == "utf-8-sig"
     assert text == "申请号,商标"
 

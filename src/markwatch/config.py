@@ -73,7 +73,7 @@ class Settings:
         return (now or datetime.now(timezone.utc)).astimezone(ZoneInfo(self.timezone)).date()
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, config_file: Path | None = None) -> "Settings":
+    def load(cls, env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
         """Defaults, then a TOML file (MARKWATCH_CONFIG or markwatch.toml), then MARKWATCH_* variables."""
         env = dict(os.environ if env is None else env)
         values: dict = {}

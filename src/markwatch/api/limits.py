@@ -28,7 +28,7 @@ IMPORT_PATH = re.compile(r"/watchlists/[^/]+/brands/import/?$")
 
 
 class BodyGuard:
-    def __init__(self, app: "ASGIApp", service: "Service", prefix: str) -> None:
+    def __init__(self, app: ASGIApp, service: Service, prefix: str) -> None:
         self.app, self.service, self.prefix = app, service, prefix
 
     def limit_for(self, path: str) -> int:
@@ -37,7 +37,7 @@ class BodyGuard:
             return settings.max_import_bytes
         return settings.max_body_bytes
 
-    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -71,7 +71,7 @@ class BodyGuard:
         started = False  # the app has begun its answer: too late for ours
         answered = False  # we sent the 413: whatever the app sends afterwards is dropped
 
-        async def counted_receive() -> "Message":
+        async def counted_receive() -> Message:
             nonlocal received, answered
             if answered:
                 return {"type": "http.disconnect"}
@@ -86,7 +86,7 @@ class BodyGuard:
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded_send(message: "Message") -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if answered:
                 return
@@ -115,7 +115,7 @@ def _too_large(limit: int) -> str:
     return f"request body larger than {limit} bytes (请求体过大)"
 
 
-async def _answer(send: "Send", status: int, detail: str, headers: list | None = None) -> None:
+async def _answer(send: Send, status: int, detail: str, headers: list | None = None) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -26,8 +25,8 @@ def _filter(watchlist, brand, severity, status, since, until, limit) -> AlertFil
 
 
 @alerts_app.command("list")
-def alerts_list(watchlist: Optional[str] = None, brand: Optional[str] = None, severity: Optional[str] = None,
-                status: Optional[str] = None, since: Optional[str] = None, until: Optional[str] = None,
+def alerts_list(watchlist: str | None = None, brand: str | None = None, severity: str | None = None,
+                status: str | None = None, since: str | None = None, until: str | None = None,
                 limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json")) -> None:
     """Alerts sorted by opposition deadline."""
     with errors():
@@ -52,8 +51,8 @@ def print_alerts(rows: list[dict]) -> None:
 @alerts_app.command("export")
 def alerts_export(fmt: str = typer.Option("xlsx", "--format", help="jsonl, csv or xlsx"),
                   out_path: Path = typer.Option(..., "--out", help="File to write."),
-                  watchlist: Optional[str] = None, brand: Optional[str] = None, severity: Optional[str] = None,
-                  status: Optional[str] = None, since: Optional[str] = None, until: Optional[str] = None) -> None:
+                  watchlist: str | None = None, brand: str | None = None, severity: str | None = None,
+                  status: str | None = None, since: str | None = None, until: str | None = None) -> None:
     """Write alerts to a JSONL, CSV or XLSX file (Chinese column headers)."""
     with errors():
         path, n = common.service().export(fmt, out_path, _filter(watchlist, brand, severity, status, since, until, None))

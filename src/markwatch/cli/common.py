@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -31,13 +31,13 @@ def service():
     return Service()
 
 
-def parse_classes(text: Optional[str]) -> list[int]:
+def parse_classes(text: str | None) -> list[int]:
     if not text:
         return []
     try:
         return [int(x) for x in text.replace("，", ",").split(",") if x.strip()]
     except ValueError:
-        raise typer.BadParameter(f"classes must be numbers separated by commas, e.g. 30,32 (got {text!r})")
+        raise typer.BadParameter(f"classes must be numbers separated by commas, e.g. 30,32 (got {text!r})") from None
 
 
 def print_json(data) -> None:
@@ -53,12 +53,12 @@ def errors() -> Iterator[None]:
 
         # Escaped: messages name extras such as markwatch[dask], which rich would read as markup.
         err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except OperationalError as exc:  # the database stayed locked or went away: say so, no traceback
         from rich.markup import escape
 
         err.print(f"[red]error:[/red] {escape(str(DatabaseBusy(str(exc.orig))))}")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.table import Table
@@ -20,7 +19,7 @@ app.add_typer(quarantine_app, name="quarantine")
 
 # ---------------------------------------------------------------- ingest
 @app.command()
-def ingest(files: List[Path] = typer.Argument(..., help="Gazette files: JSONL, CSV, XLSX, ST.66 or ST.96 XML."),
+def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, CSV, XLSX, ST.66 or ST.96 XML."),
            as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Store gazette records; bad records go to quarantine with their reasons."""
     with errors():
@@ -45,7 +44,7 @@ def ingest(files: List[Path] = typer.Argument(..., help="Gazette files: JSONL, C
 # ---------------------------------------------------------------- run
 @app.command()
 def run(engine: str = typer.Option("local", help="local, or dask (needs markwatch[dask])."),
-        scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address; a LocalCluster if absent."),
+        scheduler: str | None = typer.Option(None, help="Dask scheduler address; a LocalCluster if absent."),
         as_json: bool = typer.Option(False, "--json")) -> None:
     """Match every gazette mark not yet matched against every watchlist; store new alerts."""
     with errors():
@@ -100,8 +99,8 @@ def quarantine_list(all_: bool = typer.Option(False, "--all", help="Include reso
 
 
 @quarantine_app.command("retry")
-def quarantine_retry(ids: List[int] = typer.Argument(..., help="Quarantine ids."),
-                     set_: List[str] = typer.Option([], "--set", help="field=value corrections, e.g. classes=30")
+def quarantine_retry(ids: list[int] = typer.Argument(..., help="Quarantine ids."),
+                     set_: list[str] = typer.Option([], "--set", help="field=value corrections, e.g. classes=30")
                      ) -> None:
     """Re-ingest quarantined records, optionally with corrected fields."""
     fixes: dict[int, dict] = {}

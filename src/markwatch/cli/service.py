@@ -138,7 +138,7 @@ def _redact(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for display
+    except Exception:
         return "(database)"
 
 

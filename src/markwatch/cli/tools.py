@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -15,8 +14,8 @@ from markwatch.cli.common import app, err, errors, out, parse_classes, print_jso
 # ---------------------------------------------------------------- compare and search
 @app.command()
 def compare(brand: str, candidate: str,
-            brand_classes: Optional[str] = typer.Option(None, help="e.g. 30,32"),
-            candidate_classes: Optional[str] = typer.Option(None, help="e.g. 30"),
+            brand_classes: str | None = typer.Option(None, help="e.g. 30,32"),
+            candidate_classes: str | None = typer.Option(None, help="e.g. 30"),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """Compare a brand with a candidate mark, as an examiner would: sound, look, meaning, goods."""
     with errors():
@@ -33,7 +32,7 @@ def compare(brand: str, candidate: str,
 
 
 @app.command()
-def search(mark: str, classes: Optional[str] = typer.Option(None, help="e.g. 30,32"),
+def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"),
            top: int = typer.Option(10, help="How many results."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
@@ -59,8 +58,8 @@ def search(mark: str, classes: Optional[str] = typer.Option(None, help="e.g. 30,
 # ---------------------------------------------------------------- eval and demo
 @app.command("eval")
 def eval_(pairs: Path, as_json: bool = typer.Option(False, "--json"),
-          min_precision: Optional[float] = typer.Option(None, help="Exit 1 when headline precision is lower."),
-          min_recall: Optional[float] = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
+          min_precision: float | None = typer.Option(None, help="Exit 1 when headline precision is lower."),
+          min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
     """Precision and recall of the matcher on labelled pairs."""
     from markwatch.matching.evaluation import evaluate_file, format_report
 

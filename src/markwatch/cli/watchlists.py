@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
 
 import typer
 from rich.table import Table
@@ -18,7 +17,7 @@ app.add_typer(watchlist_app, name="watchlist")
 
 # ---------------------------------------------------------------- watchlists
 @watchlist_app.command("import")
-def watchlist_import(files: List[Path] = typer.Argument(..., help="YAML, JSONL, CSV or XLSX watchlist files."),
+def watchlist_import(files: list[Path] = typer.Argument(..., help="YAML, JSONL, CSV or XLSX watchlist files."),
                      as_json: bool = typer.Option(False, "--json")) -> None:
     """Create or update watchlists, their brands and subscribers."""
     with errors():

@@ -62,7 +62,8 @@ class _Pinyin:
     def _word(self, word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         got = self._words.get(word)
         if got is None:
-            err = lambda s: list(s)
+            def err(s):
+                return list(s)
             n = tuple(p for item in self._plain._converter.convert(word, self._style_n, False, err, strict=True)
                       for p in item)
             t = tuple(p for item in self._toned._converter.convert(word, self._style_t, False, err, strict=True)

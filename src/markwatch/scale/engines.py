@@ -150,7 +150,8 @@ def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
         ids = [inp.id for inp in inputs]
         eligible = None
         if watermarks is not None:
-            eligible = lambda i, j: ids[i] > watermarks[j]
+            def eligible(i, j):
+                return ids[i] > watermarks[j]
         stats = CandidateStats()
         hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats)
     finally:

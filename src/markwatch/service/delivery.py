@@ -348,7 +348,7 @@ def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *
             org = s.get(Subscription, msgs[0].subscription_id).organisation.name
             try:
                 send(settings, compose_digest(settings, address, org, alerts, settings.today(now)))
-            except Exception as exc:  # noqa: BLE001 - any SMTP/socket error: retry later
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 for m in msgs:
                     _failed(m, error, settings, now, summary)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -72,7 +73,7 @@ class Service:
     settings: Settings = field(default_factory=Settings.load)
     engines: Engines = field(default=None, repr=False)  # type: ignore[assignment]  # None: built from the settings
     _db: Database | None = None
-    _run_lock: "DbLock | None" = field(default=None, repr=False)
+    _run_lock: DbLock | None = field(default=None, repr=False)
     _run_lock_thread: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -173,7 +174,7 @@ class Service:
     def retry_quarantine(self, ids: Sequence[int], fixes: dict[int, dict] | None = None) -> dict[int, str]:
         return retry_quarantined(self.db, self.normaliser, ids, fixes)
 
-    def runs(self, limit: int = 20, principal: "Principal | None" = None) -> list[dict]:
+    def runs(self, limit: int = 20, principal: Principal | None = None) -> list[dict]:
         """The run history. The operator (no principal) and admins see it all; other organisations see
         whether each run worked and the new alerts on their own watchlists, not the totals across tenants
         or the error texts (source addresses, folder paths, database messages are the operator's)."""
@@ -233,25 +234,25 @@ class Service:
         with self.db.session() as s:
             return revoke_token(s, name)
 
-    def authenticate(self, token: str | None) -> "Principal | None":
+    def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate
 
         with self.db.session() as s:
             return authenticate(s, token, self.settings.token_pepper)
 
-    def as_org(self, principal: "Principal") -> "OrgService":
+    def as_org(self, principal: Principal) -> OrgService:
         """The use cases made as one organisation: it sees its own watchlists and alerts only."""
         from markwatch.service.org_service import OrgService
 
         return OrgService(self, principal)
 
     # ---------------------------------------------------------------- sources, delivery, the cycle
-    def lock(self, name: str) -> "DbLock":
+    def lock(self, name: str) -> DbLock:
         from markwatch.store.locks import DbLock
 
         return DbLock(self.db, name, lease_seconds=self.settings.lock_lease_seconds)
 
-    def pull(self) -> "PullSummary":
+    def pull(self) -> PullSummary:
         """Take new files from the drop folder and the source URLs, and ingest them (not while a run
         holds the run lease, unless it is our own cycle)."""
         from markwatch.sources.remote import pull_sources
@@ -270,7 +271,7 @@ class Service:
         finally:
             lock.release()
 
-    def deliver(self, *, now: datetime | None = None) -> "DeliverySummary":
+    def deliver(self, *, now: datetime | None = None) -> DeliverySummary:
         """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests)."""
         from markwatch.service.delivery import deliver
 
@@ -295,7 +296,7 @@ class Service:
     def _cycle(self, kind: str) -> CycleResult:
         try:
             pulled = self.pull()
-        except Exception as exc:  # noqa: BLE001 - recorded as a failed run; the next slot retries
+        except Exception as exc:
             log.exception("pull failed")
             return CycleResult(status="failed", run_id=self._failed_run(kind, f"pull: {type(exc).__name__}: {exc}"),
                                error=f"pull: {exc}")
@@ -303,7 +304,7 @@ class Service:
         try:
             summary = self.run(kind=kind)
             result.run, result.run_id = summary.as_dict(), summary.run_id
-        except Exception as exc:  # noqa: BLE001 - the Watcher recorded it; we add what the pull did
+        except Exception as exc:
             log.exception("run failed")
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
             result.run_id = self._latest_run_id(kind)
@@ -313,12 +314,12 @@ class Service:
         self._record_pull(result.run_id, pulled, result)
         try:
             self.update_register_index()
-        except Exception:  # noqa: BLE001 - searches keep the index they have; the next cycle retries
+        except Exception:
             log.exception("updating the register index failed")
         if result.run_id is not None and result.status != "failed":
             try:
                 result.delivery = self.deliver().as_dict()
-            except Exception as exc:  # noqa: BLE001 - the outbox keeps everything for the next pass
+            except Exception as exc:
                 log.exception("delivery failed")
                 result.delivery = {"errors": [redact_urls(f"{type(exc).__name__}: {exc}")]}
         return result
@@ -346,7 +347,7 @@ class Service:
         with self.db.session() as s:
             return s.scalar(select(Run.id).where(Run.kind == kind).order_by(Run.id.desc()).limit(1))
 
-    def _record_pull(self, run_id: int | None, pulled: "PullSummary", result: CycleResult) -> None:
+    def _record_pull(self, run_id: int | None, pulled: PullSummary, result: CycleResult) -> None:
         if run_id is None:
             return
         with self.db.session() as s:

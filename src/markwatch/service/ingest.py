@@ -9,10 +9,10 @@ which the next run stores.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session

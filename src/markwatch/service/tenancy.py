@@ -225,7 +225,7 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
                 yield from iter_table_rows(path, fmt)
             except FileFormatError as exc:
                 raise FileFormatError(str(exc).replace(str(path), filename)) from None
-            except Exception as exc:  # noqa: BLE001 - a corrupt workbook raises zipfile/openpyxl errors
+            except Exception as exc:
                 raise FileFormatError(f"{filename}: cannot read the file: {exc} (文件无法读取)") from None
 
         # lazily: only the current row is held, and reading stops at the row limit

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -25,7 +25,7 @@ class Database:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True)
-        except Exception as exc:  # noqa: BLE001 - any driver error is a configuration problem here
+        except Exception as exc:
             raise ConfigError(
                 f"cannot open database {url!r}: {exc}. Set MARKWATCH_DATABASE_URL to a valid SQLAlchemy URL "
                 "(PostgreSQL needs `pip install 'markwatch[postgres]'`)."

@@ -52,8 +52,8 @@ class Watchlist(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
-    brands: Mapped[list["BrandRow"]] = relationship(back_populates="watchlist", cascade="all, delete-orphan")
-    subscriptions: Mapped[list["Subscription"]] = relationship(
+    brands: Mapped[list[BrandRow]] = relationship(back_populates="watchlist", cascade="all, delete-orphan")
+    subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="watchlist", cascade="all, delete-orphan"
     )
 

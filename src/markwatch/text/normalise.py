@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
 
 NORMALISER_VERSION = "1"
 
@@ -184,7 +184,7 @@ class NormalisedMark:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NormalisedMark":
+    def from_dict(cls, d: dict) -> NormalisedMark:
         tuples = ("latin_words", "pinyin", "pinyin_tone", "tokens", "generic", "numbers")
         return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from typing import Callable
 
 
 @lru_cache(maxsize=1)
