@@ -263,7 +263,7 @@ def test_lost_answer_is_retried_with_the_same_idempotency_key(tmp_path, receiver
     svc = make_service(f"sqlite:///{tmp_path}/l.db", tmp_path, webhook_timeout=0.5)
     world = seed(svc, tmp_path, run=False, extra_records=MORE_KNOCKOFFS)
     station = svc.as_org(svc.authenticate(world.tokens[STATION]))
-    station.subscribe(world.watchlist_a, webhook=receiver.url)  # no own secret: the global one signs
+    sub = station.subscribe(world.watchlist_a, webhook=receiver.url)  # no secret given: one is generated
     svc.run()
     n = len(_alert_ids(svc, world.watchlist_a))
     receiver.set("slow")  # webhook_timeout is 0.5 s here, the receiver answers after 1 s
@@ -276,7 +276,7 @@ def test_lost_answer_is_retried_with_the_same_idempotency_key(tmp_path, receiver
     first_key = receiver.keys_seen[0]
     assert receiver.keys_seen.count(first_key) == 2  # the receiver saw the repeat and can drop it by key
     assert len(receiver.unique_deliveries()) == n
-    assert all(verify(r.body, svc.settings.webhook_secret, r.headers[SIGNATURE_HEADER]) for r in receiver.accepted)
+    assert all(verify(r.body, sub["webhook_secret"], r.headers[SIGNATURE_HEADER]) for r in receiver.accepted)
 
 
 def test_gives_up_after_max_attempts_and_moves_on(tmp_path, receiver):

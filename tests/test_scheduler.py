@@ -396,3 +396,50 @@ def test_manual_run_on_a_locked_database_prints_an_error_not_a_traceback(tmp_pat
     assert res.exit_code == 2, res.output
     assert "database is busy" in res.output and "Traceback" not in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+LEAKY = ("pull https://gazette-user:S3cretPw@gazette.example.cn/feed?api_key=K3Y failed\n"
+         "[SQL: INSERT INTO locks (name, owner) VALUES (?, ?)]\n[parameters: ('run', 'tok-secret-9')]")
+
+
+def test_a_crashed_cycle_is_logged_returned_and_recorded_redacted(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from markwatch import scheduler
+
+    svc = make_service(f"sqlite:///{tmp_path}/r.db", tmp_path)
+
+    def crash(**_kw):
+        raise RuntimeError(LEAKY)
+
+    monkeypatch.setattr(svc, "cycle", crash)
+    scheduler._service = svc
+    try:
+        with caplog.at_level(logging.INFO):
+            out = scheduler.scheduled_cycle()
+    finally:
+        scheduler._service = None
+    run = _runs(svc)[-1]
+    assert out["status"] == "failed" and run.status == "failed"
+    for text in (caplog.text, json.dumps(out, default=str), run.error):
+        assert "gazette.example.cn/feed" in text and "INSERT INTO locks" in text, text
+        for leak in ("S3cretPw", "K3Y", "tok-secret-9"):
+            assert leak not in text, (leak, text)
+    assert "Traceback" in caplog.text  # the operator still gets where it crashed
+
+
+def test_a_failed_pull_inside_the_cycle_is_logged_redacted(tmp_path, monkeypatch, caplog):
+    import logging
+
+    svc = make_service(f"sqlite:///{tmp_path}/p.db", tmp_path)
+
+    def broken_pull():
+        raise RuntimeError(LEAKY)
+
+    monkeypatch.setattr(svc, "pull", broken_pull)
+    with caplog.at_level(logging.INFO):
+        result = svc.cycle()
+    assert result.status == "failed" and "gazette.example.cn/feed" in caplog.text
+    for text in (caplog.text, result.error, _runs(svc)[-1].error):
+        for leak in ("S3cretPw", "K3Y", "tok-secret-9"):
+            assert leak not in text, (leak, text)

@@ -12,11 +12,16 @@ import tomllib
 from markwatch.errors import ConfigError
 
 ENV_PREFIX = "MARKWATCH_"
+# The shipped value of `webhook_secret`: everybody knows it, so nothing is signed with it.
+DEFAULT_WEBHOOK_SECRET = "change-me"
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///var/markwatch.db"
+    # Secrets are left out of repr(), so that no log line or traceback shows them: the passwords,
+    # the signing secret, the pepper, and the URLs that may carry credentials (database, sources).
+    database_url: str = field(default="sqlite:///var/markwatch.db", repr=False)
     index_dir: Path = Path("indexes")
     export_dir: Path = Path("exports")
     timezone: str = "Asia/Shanghai"
@@ -29,7 +34,7 @@ class Settings:
     # Scheduler and sources
     schedule_cron: str = "0 2 * * *"
     drop_folder: Path | None = None
-    source_urls: tuple[str, ...] = ()
+    source_urls: tuple[str, ...] = field(default=(), repr=False)
     http_timeout: float = 30.0
     download_dir: Path = Path("var/downloads")
     max_download_bytes: int = 1 << 30
@@ -42,11 +47,14 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_tls: str = "none"  # none | starttls | ssl
+    # A login over a connection without TLS sends the password in clear: refused unless opted in.
+    smtp_allow_plain_login: bool = False
     smtp_sender: str = "markwatch@localhost"
     smtp_timeout: float = 30.0
-    webhook_secret: str = "change-me"
+    # Signs the webhooks of subscriptions without a secret of their own; nothing is signed with the default.
+    webhook_secret: str = field(default=DEFAULT_WEBHOOK_SECRET, repr=False)
     webhook_timeout: float = 10.0
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 60.0
@@ -62,8 +70,29 @@ class Settings:
     tool_concurrency: int = 2
     tool_queue: int = 8
     # API tokens are stored as HMAC-SHA256(pepper, token); changing the pepper invalidates every token.
-    token_pepper: str = ""
-    extra: dict = field(default_factory=dict)
+    token_pepper: str = field(default="", repr=False)
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.smtp_tls not in SMTP_TLS_MODES:
+            raise ConfigError(f"smtp_tls must be none, starttls or ssl (got {self.smtp_tls!r})")
+        if self.smtp_user and self.smtp_tls == "none" and not self.smtp_allow_plain_login:
+            raise ConfigError("smtp_user is set but smtp_tls is none: the SMTP password would travel in clear. "
+                              "Set smtp_tls to starttls or ssl (MARKWATCH_SMTP_TLS), or, for a server on a "
+                              "trusted link only, smtp_allow_plain_login = true (MARKWATCH_SMTP_ALLOW_PLAIN_LOGIN)")
+
+    def default_webhook_secret(self) -> bool:
+        """Whether `webhook_secret` is still the shipped (public) value, or empty."""
+        return not self.webhook_secret or self.webhook_secret == DEFAULT_WEBHOOK_SECRET
+
+    def startup_problems(self) -> list[str]:
+        """Settings that work but must not stay as they are; logged as errors when serve/schedule start."""
+        problems = []
+        if self.default_webhook_secret():
+            problems.append("webhook_secret is the default 'change-me' (or empty): webhooks of subscriptions "
+                            "without their own secret are not sent until MARKWATCH_WEBHOOK_SECRET is set "
+                            "to a long random string")
+        return problems
 
     def today(self, now: datetime | None = None) -> date:
         """The calendar day in the configured time zone, not the process's: days left to an opposition

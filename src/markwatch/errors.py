@@ -68,6 +68,26 @@ def redact_urls(text: str | None) -> str | None:
     return _URL.sub(_redact_url, text)
 
 
+def redact_error(text: str | None) -> str | None:
+    """An error text fit for a log line or a stored row: URLs as in `redact_urls`, and the bound
+    values of a database statement (SQLAlchemy's ``[parameters: …]`` line, which may hold secrets,
+    tokens' hashes or tenants' data) left out; the statement itself stays, it shows what failed."""
+    if not text:
+        return text
+    lines = [_PARAMETERS_LINE if line.lstrip().startswith("[parameters:") else line for line in text.split("\n")]
+    return redact_urls("\n".join(lines))
+
+
+_PARAMETERS_LINE = "[parameters: …]"
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` as text, redacted like `redact_error` (for logging a crash)."""
+    import traceback
+
+    return redact_error("".join(traceback.format_exception(exc))) or ""
+
+
 def _redact_url(m: re.Match) -> str:
     try:
         parts = urlsplit(m.group(0))

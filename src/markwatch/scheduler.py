@@ -10,6 +10,8 @@
   cycle is recorded with its error and retried after ``RETRY_MINUTES`` (up to ``RETRY_LIMIT`` times),
   then by the next slot (ingest and run are idempotent). The retry is a one-off job in a memory job
   store: a busy database, the usual cause, could not store it.
+* Errors are logged redacted (``errors.redact_error``): URLs lose their credentials and queries, and
+  database errors lose their bound parameters.
 """
 
 from __future__ import annotations
@@ -44,14 +46,16 @@ _scheduler: BaseScheduler | None = None
 def scheduled_cycle(attempt: int = 0) -> dict:
     """The job: one guarded cycle. Never raises, so APScheduler keeps the job for the next slot; a
     failed cycle is retried within minutes rather than the next night."""
+    from markwatch.errors import redact_error, redacted_traceback
     from markwatch.service.facade import Service
 
     svc = _service or Service()
     try:
         result: CycleResult = svc.cycle(kind="scheduled")
     except Exception as exc:
-        log.exception("scheduled cycle crashed")
-        error = f"cycle: {type(exc).__name__}: {exc}"
+        # the message may quote a source URL with its credentials or a statement's parameters
+        log.error("scheduled cycle crashed\n%s", redacted_traceback(exc))
+        error = redact_error(f"cycle: {type(exc).__name__}: {exc}") or "cycle: crashed"
         outcome = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
         outcome["retry_at"] = _schedule_retry(attempt)
         return outcome

@@ -90,6 +90,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 
     with errors():
         svc = common.service()
+        _startup_checks(svc, log=False)
         _ = svc.db  # open and migrate the database before taking requests
         uvicorn.run(create_app(svc), host=host, port=port, log_level=log_level, proxy_headers=True)
 
@@ -102,6 +103,7 @@ def schedule(once: bool = typer.Option(False, "--once", help="Run one guarded cy
     _logging(verbose)
     with errors():
         svc = common.service()
+        _startup_checks(svc, log=True)
         if once:
             result = svc.cycle(kind="scheduled")
             if as_json:
@@ -116,6 +118,19 @@ def schedule(once: bool = typer.Option(False, "--once", help="Run one guarded cy
         err.print(f"scheduler: cron {svc.settings.schedule_cron!r} in {svc.settings.timezone}; database "
                   f"{_redact(svc.settings.database_url)}; Ctrl-C to stop")
         serve_forever(svc)
+
+
+def _startup_checks(svc, *, log: bool) -> None:
+    """Settings that work but are unsafe are reported as errors when serve and schedule start (invalid
+    ones were refused when the settings were read): into the log of `schedule`, on the standard error
+    of `serve` (uvicorn has not set up its log yet)."""
+    from rich.markup import escape
+
+    for problem in svc.settings.startup_problems():
+        if log:
+            logging.getLogger("markwatch").error("settings: %s", problem)
+        else:
+            err.print(f"[red]error:[/red] settings: {escape(problem)}", highlight=False)
 
 
 def _print_cycle(result) -> None:

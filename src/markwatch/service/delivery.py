@@ -12,6 +12,9 @@
 Each webhook carries ``Idempotency-Key: alert-<id>-sub-<id>`` (the same on every retry, so a receiver
 that saw a delivery whose answer was lost drops the repeat) and ``X-Markwatch-Signature:
 sha256=<hex HMAC-SHA256 of the body>`` keyed with the subscription's secret, else the global one.
+A webhook that would be signed with the shipped default secret (``change-me``, with which anybody can
+forge a signature) is not sent: the message stays pending with the reason, and is not counted as an
+attempt, until the setting is changed or the subscription gets its own secret.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import httpx
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
+from markwatch.config import DEFAULT_WEBHOOK_SECRET, SMTP_TLS_MODES
 from markwatch.outbound import guarded_client, mask_url
 from markwatch.service.alerts import SEVERITY_LABELS, alert_dict
 from markwatch.store.tables import AlertRow, OutboxMessage, Subscription
@@ -161,6 +165,13 @@ def _due_webhooks(s: Session) -> dict[int, list[OutboxMessage]]:
     return by_sub
 
 
+DEFAULT_SECRET_REFUSED = (
+    "not sent: the webhook would be signed with the default secret 'change-me' (the subscription has no "
+    "secret of its own and the setting webhook_secret is the default), with which anybody could forge the "
+    "signature; set MARKWATCH_WEBHOOK_SECRET to a long random string, or give the subscription its own "
+    "webhook_secret")
+
+
 # A receiver's answer only matters for its status; the start of an error body is kept for the operator.
 MAX_ANSWER_BYTES = 1024
 
@@ -237,11 +248,19 @@ def deliver_webhooks(db: Database, settings: Settings, summary: DeliverySummary,
                     msg.status = "failed"
                     msg.last_error = "subscription or alert gone, or webhook removed"
                     continue
+                secret = sub.webhook_secret or settings.webhook_secret
+                if not secret or secret == DEFAULT_WEBHOOK_SECRET:
+                    # not an attempt: nothing was sent, and the queue goes on once a secret is set
+                    msg.last_error = DEFAULT_SECRET_REFUSED
+                    summary.webhook_failures += 1
+                    summary.errors.append(f"webhook {mask_url(sub.webhook)} (subscription {sub.id}): "
+                                          f"{DEFAULT_SECRET_REFUSED}")
+                    break
                 body = webhook_body(alert, sub, settings.today(now))
                 headers = {
                     "Content-Type": "application/json; charset=utf-8",
                     "Idempotency-Key": idempotency_key(alert.id, sub.id),
-                    SIGNATURE_HEADER: sign(body, sub.webhook_secret or settings.webhook_secret),
+                    SIGNATURE_HEADER: sign(body, secret),
                     "User-Agent": "markwatch-webhook",
                 }
                 error = post_webhook(client, sub.webhook, body, headers, settings.webhook_timeout)
@@ -300,8 +319,12 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
     if not settings.smtp_host:
         raise RuntimeError("smtp_host is not set (MARKWATCH_SMTP_HOST); e-mail cannot be sent")
     mode = settings.smtp_tls
-    if mode not in ("none", "starttls", "ssl"):
+    if mode not in SMTP_TLS_MODES:
         raise RuntimeError(f"smtp_tls must be none, starttls or ssl (got {mode!r})")
+    if settings.smtp_user and mode == "none" and not settings.smtp_allow_plain_login:
+        # Settings refuse this already; checked again before a password could leave in clear
+        raise RuntimeError("refusing an SMTP login without TLS (smtp_tls = none): set smtp_tls, or "
+                           "smtp_allow_plain_login = true for a trusted link")
     ctx = ssl.create_default_context()
     smtp: smtplib.SMTP
     if mode == "ssl":

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from markwatch.composition import Engines, MatcherSpec
 from markwatch.config import Settings
-from markwatch.errors import DatabaseBusy, MarkwatchError, redact_urls
+from markwatch.errors import DatabaseBusy, MarkwatchError, redact_error, redacted_traceback
 from markwatch.matching.matcher import Matcher
 from markwatch.model import Match
 from markwatch.service.alerts import AlertFilter, export_alerts, list_alerts
@@ -59,9 +59,10 @@ class CycleResult:
     holder: str | None = None
 
     def __setattr__(self, name: str, value) -> None:
-        # the error is printed, logged and stored: source URLs lose their credentials and query first
+        # the error is printed, logged and stored: source URLs lose their credentials and query first,
+        # database errors their bound parameters
         if name == "error":
-            value = redact_urls(value)
+            value = redact_error(value)
         object.__setattr__(self, name, value)
 
     def as_dict(self) -> dict:
@@ -72,7 +73,8 @@ class CycleResult:
 class Service:
     settings: Settings = field(default_factory=Settings.load)
     engines: Engines = field(default=None, repr=False)  # type: ignore[assignment]  # None: built from the settings
-    _db: Database | None = None
+    # repr: Settings leaves its secrets out; the database (its URL may hold a password) is not shown
+    _db: Database | None = field(default=None, repr=False)
     _run_lock: DbLock | None = field(default=None, repr=False)
     _run_lock_thread: int | None = field(default=None, repr=False)
 
@@ -297,7 +299,7 @@ class Service:
         try:
             pulled = self.pull()
         except Exception as exc:
-            log.exception("pull failed")
+            log.error("pull failed\n%s", redacted_traceback(exc))
             return CycleResult(status="failed", run_id=self._failed_run(kind, f"pull: {type(exc).__name__}: {exc}"),
                                error=f"pull: {exc}")
         result = CycleResult(status="done", pull=pulled.as_dict())
@@ -305,7 +307,7 @@ class Service:
             summary = self.run(kind=kind)
             result.run, result.run_id = summary.as_dict(), summary.run_id
         except Exception as exc:
-            log.exception("run failed")
+            log.error("run failed\n%s", redacted_traceback(exc))
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
             result.run_id = self._latest_run_id(kind)
         if pulled.errors and result.status == "done":
@@ -314,14 +316,14 @@ class Service:
         self._record_pull(result.run_id, pulled, result)
         try:
             self.update_register_index()
-        except Exception:
-            log.exception("updating the register index failed")
+        except Exception as exc:
+            log.error("updating the register index failed\n%s", redacted_traceback(exc))
         if result.run_id is not None and result.status != "failed":
             try:
                 result.delivery = self.deliver().as_dict()
             except Exception as exc:
-                log.exception("delivery failed")
-                result.delivery = {"errors": [redact_urls(f"{type(exc).__name__}: {exc}")]}
+                log.error("delivery failed\n%s", redacted_traceback(exc))
+                result.delivery = {"errors": [redact_error(f"{type(exc).__name__}: {exc}")]}
         return result
 
     def _failed_run(self, kind: str, error: str) -> int:

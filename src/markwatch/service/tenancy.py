@@ -8,6 +8,7 @@ is ``NotFound`` (so its existence does not leak); one it sees but may not change
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -265,6 +266,18 @@ def subscription_dict(sub: Subscription) -> dict:
             "created_at": iso(sub.created_at)}
 
 
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _check_secret(secret: str | None) -> None:
+    from markwatch.config import DEFAULT_WEBHOOK_SECRET
+
+    if secret is not None and secret.strip() == DEFAULT_WEBHOOK_SECRET:
+        raise RecordError("webhook_secret must not be the public default 'change-me'; leave it out and markwatch "
+                          "generates one (webhook 密钥不能使用默认值)")
+
+
 def _check_targets(email: str | None, webhook: str | None, allow: tuple[str, ...] = ()) -> None:
     if email and not EMAIL.match(email):
         raise RecordError(f"email {email!r} is not an e-mail address (邮箱地址无效)")
@@ -298,9 +311,13 @@ def get_subscription(s: Session, p: Principal, subscription_id: int) -> dict:
 def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisation: str | None = None,
                         email: str | None = None, webhook: str | None = None,
                         webhook_secret: str | None = None, outbound_allow: tuple[str, ...] = ()) -> dict:
-    """The watchlist's owner decides who receives its alerts: itself, or another organisation by name."""
+    """The watchlist's owner decides who receives its alerts: itself, or another organisation by name.
+
+    A webhook without a secret gets a random one, returned once in this answer as `webhook_secret`
+    (listings and reads only say `has_webhook_secret`): the receiver needs it to verify the signatures."""
     wl = _watchlist(s, p, watchlist_id, write=True)
     _check_targets(email, webhook, outbound_allow)
+    _check_secret(webhook_secret)
     if organisation is None or organisation == p.name:
         org_id = p.id
     else:
@@ -311,12 +328,18 @@ def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisa
     if s.scalar(select(Subscription.id).where(Subscription.watchlist_id == wl.id,
                                               Subscription.organisation_id == org_id)):
         raise Conflict("this organisation already subscribes to this watchlist; change or delete that subscription")
+    generated = new_webhook_secret() if webhook and not webhook_secret else None
     sub = Subscription(watchlist_id=wl.id, organisation_id=org_id, email=email, webhook=webhook,
-                       webhook_secret=webhook_secret)
+                       webhook_secret=webhook_secret or generated)
     s.add(sub)
     s.flush()
     s.refresh(sub)
-    return subscription_dict(sub)
+    return _with_generated(subscription_dict(sub), generated)
+
+
+def _with_generated(out: dict, generated: str | None) -> dict:
+    """The answer that made a secret shows it, once: it is never returned again."""
+    return {**out, "webhook_secret": generated} if generated else out
 
 
 def update_subscription(s: Session, p: Principal, subscription_id: int, changes: Mapping[str, Any],
@@ -325,11 +348,16 @@ def update_subscription(s: Session, p: Principal, subscription_id: int, changes:
     email = changes.get("email", sub.email)
     webhook = changes.get("webhook", sub.webhook)
     _check_targets(email, webhook, outbound_allow)
+    _check_secret(changes.get("webhook_secret"))
     sub.email, sub.webhook = email, webhook
     if "webhook_secret" in changes:
         sub.webhook_secret = changes["webhook_secret"]
+    # a webhook is never left to the global secret: one without its own gets a new one, shown once
+    generated = new_webhook_secret() if sub.webhook and not sub.webhook_secret else None
+    if generated:
+        sub.webhook_secret = generated
     s.flush()
-    return subscription_dict(sub)
+    return _with_generated(subscription_dict(sub), generated)
 
 
 def delete_subscription(s: Session, p: Principal, subscription_id: int) -> None:

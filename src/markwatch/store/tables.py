@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from markwatch.errors import redact_urls
+from markwatch.errors import redact_error
 
 
 def utcnow() -> datetime:
@@ -185,8 +185,9 @@ class Run(Base):
 
     @validates("error")
     def _redact_error(self, _key: str, value: str | None) -> str | None:
-        # every error text reaches the row through here: source URLs lose their credentials first
-        return redact_urls(value)
+        # every error text reaches the row through here: source URLs lose their credentials first,
+        # database errors their bound parameters
+        return redact_error(value)
 
 
 class AlertRow(Base):
