@@ -59,6 +59,9 @@ class Settings:
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 60.0
     delivery_backoff_max_seconds: float = 6 * 3600.0
+    # The scheduler's own delivery pass (retries, alerts of manual runs) every so many minutes; 0: only
+    # the nightly cycle delivers.
+    delivery_interval_minutes: float = 5.0
     # API request bodies: the brand import route takes a table of up to 20 MiB, every other route far less
     max_body_bytes: int = 1 << 20
     max_import_bytes: int = 21 << 20
@@ -80,6 +83,9 @@ class Settings:
             raise ConfigError("smtp_user is set but smtp_tls is none: the SMTP password would travel in clear. "
                               "Set smtp_tls to starttls or ssl (MARKWATCH_SMTP_TLS), or, for a server on a "
                               "trusted link only, smtp_allow_plain_login = true (MARKWATCH_SMTP_ALLOW_PLAIN_LOGIN)")
+        if self.delivery_interval_minutes < 0:
+            raise ConfigError("delivery_interval_minutes must be 0 (off) or more "
+                              f"(got {self.delivery_interval_minutes!r})")
 
     def default_webhook_secret(self) -> bool:
         """Whether `webhook_secret` is still the shipped (public) value, or empty."""

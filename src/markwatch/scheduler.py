@@ -10,6 +10,12 @@
   cycle is recorded with its error and retried after ``RETRY_MINUTES`` (up to ``RETRY_LIMIT`` times),
   then by the next slot (ingest and run are idempotent). The retry is a one-off job in a memory job
   store: a busy database, the usual cause, could not store it.
+* A delivery job runs every ``delivery_interval_minutes`` (0: none): the delivery pass alone (queue new
+  alerts, send what is due), so a webhook receiver or SMTP server that failed is retried after its
+  backoff, not the next night. It takes the database lease ``delivery``, which every delivery pass
+  takes (the cycle's, ``markwatch deliver``'s): passes never overlap, in one process or across
+  processes, and a long run holding the ``run`` lease does not hold up the retries. It lives in a memory
+  job store: it has no slot to miss, and starts again with the scheduler.
 * Errors are logged redacted (``errors.redact_error``): URLs lose their credentials and queries, and
   database errors lose their bound parameters.
 """
@@ -36,6 +42,9 @@ RETRY_JOB_ID = "markwatch-retry"
 RETRY_STORE = "retry"
 RETRY_MINUTES = 5
 RETRY_LIMIT = 3
+DELIVERY_JOB_ID = "markwatch-delivery"
+DELIVERY_FUNC = "markwatch.scheduler:scheduled_delivery"
+DELIVERY_STORE = "delivery"
 
 # The service the job calls and the scheduler it runs in; set by build_scheduler (a persisted job
 # stores only the function's name).
@@ -69,6 +78,30 @@ def scheduled_cycle(attempt: int = 0) -> dict:
     else:
         log.error("scheduled cycle %s: run %s: %s", result.status, result.run_id, result.error)
     return outcome
+
+
+def scheduled_delivery() -> dict:
+    """The delivery job: one delivery pass (no pull, no matching). Never raises: the outbox keeps
+    every message for the next pass."""
+    from markwatch.errors import redact_error, redacted_traceback
+    from markwatch.service.facade import Service
+
+    svc = _service or Service()
+    try:
+        summary = svc.deliver()
+    except Exception as exc:
+        log.error("scheduled delivery pass crashed\n%s", redacted_traceback(exc))
+        return {"status": "failed", "error": redact_error(f"{type(exc).__name__}: {exc}")}
+    if summary.skipped:
+        log.info("scheduled delivery skipped: another delivery pass holds the lease")
+        return {"status": "skipped"}
+    if summary.queued or summary.webhooks_sent or summary.emails_sent or summary.errors:
+        log.info("scheduled delivery: queued %s, webhooks sent %s, e-mails sent %s, failed attempts %s",
+                 summary.queued, summary.webhooks_sent, summary.emails_sent,
+                 summary.webhook_failures + summary.email_failures)
+    for e in summary.errors:
+        log.warning("delivery: %s", e)
+    return {"status": "done", **summary.as_dict()}
 
 
 def _schedule_retry(attempt: int) -> datetime | None:
@@ -115,8 +148,9 @@ def build_scheduler(service: Service, *, blocking: bool = True) -> BaseScheduler
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds}
     store = SQLAlchemyJobStore(engine=service.db.engine, tablename=JOBS_TABLE)
     cls = BlockingScheduler if blocking else BackgroundScheduler
-    sched = cls(jobstores={"default": store, RETRY_STORE: MemoryJobStore()}, executors={"default": ThreadPoolExecutor(1)},
-                job_defaults=defaults, timezone=tz)
+    # two threads: the delivery job keeps running while a long cycle runs (the leases keep them apart)
+    sched = cls(jobstores={"default": store, RETRY_STORE: MemoryJobStore(), DELIVERY_STORE: MemoryJobStore()},
+                executors={"default": ThreadPoolExecutor(2)}, job_defaults=defaults, timezone=tz)
     store.start(sched, "default")  # creates the table if needed, so the stored job can be read now
     existing = store.lookup_job(JOB_ID)
     wanted = (JOB_FUNC, str(trigger), settings.misfire_grace_seconds, True, 1)
@@ -127,6 +161,14 @@ def build_scheduler(service: Service, *, blocking: bool = True) -> BaseScheduler
         sched.add_job(JOB_FUNC, trigger, id=JOB_ID, name="pull sources then run", replace_existing=True,
                       **defaults)
         log.info("nightly job %s, next run %s", trigger, trigger.get_next_fire_time(None, datetime.now(tz)))
+    minutes = settings.delivery_interval_minutes
+    if minutes > 0:
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        sched.add_job(DELIVERY_FUNC, IntervalTrigger(minutes=minutes, timezone=tz), id=DELIVERY_JOB_ID,
+                      name="deliver what is due", jobstore=DELIVERY_STORE, replace_existing=True,
+                      coalesce=True, max_instances=1, misfire_grace_time=max(int(minutes * 60), 1))
+        log.info("delivery job every %g min", minutes)
     _scheduler = sched
     return sched
 

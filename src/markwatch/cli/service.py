@@ -180,17 +180,38 @@ def pull(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command()
-def deliver(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Queue new alerts for subscribers and send what is due: webhooks, then e-mail digests."""
+def deliver(retry_failed: bool = typer.Option(False, "--retry-failed",
+                                              help="First put the messages marked failed back in the queue "
+                                                   "(attempts reset, due now)."),
+            subscription: int | None = typer.Option(None, "--subscription",
+                                                    help="With --retry-failed: only this subscription's messages."),
+            alert: int | None = typer.Option(None, "--alert", help="With --retry-failed: only this alert's messages."),
+            as_json: bool = typer.Option(False, "--json")) -> None:
+    """One delivery pass now: queue new alerts for subscribers and send what is due (webhooks, then
+    e-mail digests). Exit code 1 when a message could not be sent (it is retried after its backoff)."""
+    from rich.markup import escape
+
+    if (subscription is not None or alert is not None) and not retry_failed:
+        err.print("[red]error:[/red] --subscription and --alert go with --retry-failed")
+        raise typer.Exit(2)
     with errors():
-        summary = common.service().deliver()
+        summary = common.service().deliver(retry_failed=retry_failed, subscription_id=subscription, alert_id=alert)
     if as_json:
         print_json(summary.as_dict())
     elif summary.skipped:
-        err.print("[yellow]skipped[/yellow]: another delivery pass is running")
+        err.print("[yellow]skipped[/yellow]: another delivery pass is running"
+                  + ("; nothing was requeued, try again" if retry_failed else ""))
     else:
+        if retry_failed:
+            out.print(f"requeued {len(summary.requeued)} failed message(s)")
+            for r in summary.requeued:
+                out.print(f"  outbox {r['id']}: alert {r['alert_id']}, subscription {r['subscription_id']}, "
+                          f"{r['channel']}, {r['attempts']} attempts; last error: {escape(r['last_error'] or '')}",
+                          highlight=False)
         out.print(f"queued {summary.queued}; webhooks sent {summary.webhooks_sent}, failed attempts "
                   f"{summary.webhook_failures}; e-mails sent {summary.emails_sent} ({summary.email_alerts} alerts), "
                   f"failed {summary.email_failures}; gave up {summary.gave_up}; waiting {summary.waiting}")
         for e in summary.errors:
-            err.print(f"[yellow]retry later:[/yellow] {e}")
+            err.print(f"[yellow]not delivered:[/yellow] {escape(e)}", highlight=False)
+    if summary.webhook_failures or summary.email_failures:
+        raise typer.Exit(1)

@@ -89,6 +89,7 @@ class DeliverySummary:
     waiting: int = 0
     skipped: bool = False
     errors: list[str] = field(default_factory=list)
+    requeued: list[dict] = field(default_factory=list)  # failed messages put back (deliver --retry-failed)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -385,10 +386,36 @@ def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *
 
 
 # ---------------------------------------------------------------- a pass
+def requeue_failed(db: Database, now: datetime, *, subscription_id: int | None = None,
+                   alert_id: int | None = None) -> list[dict]:
+    """Put messages that were given up (`failed`) back in the queue: pending, no attempts, due now.
+
+    They keep their place in their subscription's order (by alert creation), so an old requeued alert
+    goes before the newer ones still waiting. Returns what was requeued, with the error that made it fail.
+    """
+    q = select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id)
+    if subscription_id is not None:
+        q = q.where(OutboxMessage.subscription_id == subscription_id)
+    if alert_id is not None:
+        q = q.where(OutboxMessage.alert_id == alert_id)
+    out = []
+    with db.session() as s:
+        for m in s.scalars(q):
+            out.append({"id": m.id, "alert_id": m.alert_id, "subscription_id": m.subscription_id,
+                        "channel": m.channel, "attempts": m.attempts, "last_error": m.last_error})
+            m.status, m.attempts, m.next_attempt_at = "pending", 0, now
+    return out
+
+
 def deliver(db: Database, settings: Settings, *, now: datetime | None = None,
             client: httpx.Client | None = None,
-            send: Callable[[Settings, EmailMessage], None] | None = None) -> DeliverySummary:
-    """Queue new alerts and deliver what is due; one pass at a time (a database lease guards it)."""
+            send: Callable[[Settings, EmailMessage], None] | None = None,
+            retry_failed: bool = False, subscription_id: int | None = None,
+            alert_id: int | None = None) -> DeliverySummary:
+    """Queue new alerts and deliver what is due; one pass at a time (a database lease guards it).
+
+    With `retry_failed`, the messages given up so far (only those of `subscription_id` / `alert_id`
+    when given) are first put back in the queue, under the same lease."""
     from markwatch.store.locks import DbLock
 
     summary = DeliverySummary()
@@ -402,6 +429,8 @@ def deliver(db: Database, settings: Settings, *, now: datetime | None = None,
                                       follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
     try:
         now = now or _now()
+        if retry_failed:
+            summary.requeued = requeue_failed(db, now, subscription_id=subscription_id, alert_id=alert_id)
         summary.queued = enqueue(db, now)
         deliver_webhooks(db, settings, summary, now=now, client=client)
         deliver_emails(db, settings, summary, now=now, send=send or smtp_send)

@@ -273,11 +273,15 @@ class Service:
         finally:
             lock.release()
 
-    def deliver(self, *, now: datetime | None = None) -> DeliverySummary:
-        """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests)."""
+    def deliver(self, *, now: datetime | None = None, retry_failed: bool = False,
+                subscription_id: int | None = None, alert_id: int | None = None) -> DeliverySummary:
+        """Queue new alerts for their subscribers and send what is due (webhooks, e-mail digests);
+        with `retry_failed`, messages given up after `delivery_max_attempts` are first queued again
+        (those of one subscription or one alert only, when given)."""
         from markwatch.service.delivery import deliver
 
-        return deliver(self.db, self.settings, now=now)
+        return deliver(self.db, self.settings, now=now, retry_failed=retry_failed,
+                       subscription_id=subscription_id, alert_id=alert_id)
 
     def cycle(self, *, kind: str = "scheduled") -> CycleResult:
         """Pull sources, run, deliver: the nightly job. Skipped when another run holds the lease."""
