@@ -406,18 +406,30 @@ def test_review_status_workflow_with_history(client: TestClient, world: World):
     url = f"{API}/alerts/{alert['alert_id']}/status"
     r = client.post(url, headers=hdr, json={"status": "reviewing", "comment": "请法务核实申请人"})
     assert r.status_code == 200 and r.json()["status"] == "reviewing" and r.json()["status_by"] == STATION
-    r = client.post(url, headers=h(world, ASSOCIATION), json={"status": "opposition_filed", "comment": "已提交异议申请"})
+    assert r.json()["can_review"] is True
+    # the association subscribes to this watchlist: it reads the review, only the owner (or an admin) sets it
+    assoc = h(world, ASSOCIATION)
+    r = client.post(url, headers=assoc, json={"status": "dismissed", "comment": "不构成近似"})
+    assert r.status_code == 403 and "only the watchlist's owner" in r.json()["detail"]
+    seen = client.get(f"{API}/alerts/{alert['alert_id']}", headers=assoc).json()
+    assert seen["status"] == "reviewing" and seen["can_review"] is False
+    assert all(a["can_review"] is False for a in client.get(f"{API}/alerts", headers=assoc,
+                                                            params={"watchlist_id": world.watchlist_a}).json()["items"])
+    r = client.post(url, headers=hdr, json={"status": "opposition_filed", "comment": "已提交异议申请"})
     assert r.status_code == 200
     r = client.post(url, headers=hdr, json={"status": "new"})
     assert r.status_code == 409 and "cannot move" in r.json()["detail"]
     r = client.post(url, headers=hdr, json={"status": "approved"})
     assert r.status_code == 422
     history = client.get(f"{API}/alerts/{alert['alert_id']}/history", headers=hdr).json()
-    assert [(e["status"], e["actor"]) for e in history] == [("reviewing", STATION), ("opposition_filed", ASSOCIATION)]
+    assert [(e["status"], e["actor"]) for e in history] == [("reviewing", STATION), ("opposition_filed", STATION)]
+    assert client.get(f"{API}/alerts/{alert['alert_id']}/history", headers=assoc).json() == history
     assert history[0]["comment"] == "请法务核实申请人"
+    r = client.post(url, headers=h(world, ADMIN), json={"status": "reviewing", "comment": "复核"})
+    assert r.status_code == 200 and r.json()["status_by"] == ADMIN
     detail = client.get(f"{API}/alerts/{alert['alert_id']}", headers=hdr).json()
-    assert detail["status"] == "opposition_filed" and len(detail["history"]) == 2
-    assert first_alert(client, world, status="opposition_filed")["total"] >= 1
+    assert detail["status"] == "reviewing" and len(detail["history"]) == 3
+    assert first_alert(client, world, status="reviewing")["total"] >= 1
 
 
 def test_export_formats(client: TestClient, world: World):

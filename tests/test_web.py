@@ -154,6 +154,8 @@ def test_clerk_signs_in_reviews_an_alert_adds_a_brand_and_downloads(live, browse
 
 @pytest.mark.browser
 def test_subscriber_sees_alerts_but_no_brand_form(live, browser):
+    from playwright.sync_api import expect
+
     world, base = live
     page = browser.new_page()
     page.goto(base + "/")
@@ -163,6 +165,10 @@ def test_subscriber_sees_alerts_but_no_brand_form(live, browser):
     assert "订阅" in page.text_content("#watchlists")
     assert page.locator("#brand-form").is_hidden()
     assert "雷碧" in page.text_content("#alerts")
+    # the owner's review is shown, but only the owner sets it
+    row = page.locator("#alerts tbody tr[data-alert]").first
+    for control in ("select.status", "input.comment", "button.save"):
+        expect(row.locator(control)).to_be_disabled()
     page.click("#signout")
     assert page.locator("#signin").is_visible()
     assert page.evaluate("sessionStorage.getItem('markwatch.token')") is None

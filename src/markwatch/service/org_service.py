@@ -96,5 +96,6 @@ class OrgService:
 
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         f.limit, f.offset = None, 0
-        rows = self._tx(t.alert_page, f, self.service.settings.today())["items"]
+        items = self._tx(t.alert_page, f, self.service.settings.today())["items"]
+        rows = [{k: v for k, v in a.items() if k != "can_review"} for a in items]  # for the page, not the file
         return export_alerts(rows, fmt, out), len(rows)

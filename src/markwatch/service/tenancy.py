@@ -377,7 +377,7 @@ def alert_page(s: Session, p: Principal, f: AlertFilter, today: date) -> dict:
 
     f = scoped_filter(s, p, f)
     total = count_alerts(s, f)
-    items = [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
+    items = [_alert_out(p, a, today) for a in s.scalars(alert_query(f)).unique()]
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 
@@ -389,16 +389,30 @@ def alert_history(s: Session, alert_id: int) -> list[dict]:
 
 def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date) -> dict:
     a = get_alert(s, alert_id, visible_ids(s, p))
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**_alert_out(p, a, today), "history": alert_history(s, a.id)}
+
+
+def can_review(p: Principal, a: AlertRow) -> bool:
+    """The review status belongs to the watchlist's owner (and admins); subscribers read it."""
+    return p.is_admin or a.watchlist.organisation_id == p.id
+
+
+def _alert_out(p: Principal, a: AlertRow, today: date) -> dict:
+    return {**alert_dict(a, today), "can_review": can_review(p, a)}
 
 
 def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
                  today: date) -> dict:
-    """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller."""
+    """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller,
+    which must own the alert's watchlist (or be an admin)."""
     a = get_alert(s, alert_id, visible_ids(s, p))
+    if not can_review(p, a):
+        raise Forbidden(f"alert {alert_id} is on a watchlist of {a.watchlist.organisation.name}; only the "
+                        "watchlist's owner sets its review status, subscribers read it "
+                        "(只有监测名单的所有者可以修改处理状态)")
     set_status(s, a, status, comment=comment, actor=p.name)
     s.flush()
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**_alert_out(p, a, today), "history": alert_history(s, a.id)}
 
 
 def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand") -> dict:

@@ -161,6 +161,9 @@
         await Promise.all([loadAlerts(), loadChart()]);
       } catch (e) { say("保存失败：" + e.message, true); }
     });
+    if (a.can_review === false) {  // a subscriber reads the owner's review, it does not set it
+      for (const c of [select, comment, save]) { c.disabled = true; c.title = "只有监测名单的所有者可以修改处理状态"; }
+    }
     const by = a.status_by ? el("div", { class: "days", text: STATUS[a.status] + " · " + a.status_by }) : null;
     return el("tr", { "data-alert": String(a.alert_id) }, deadline,
       el("td", { class: "sev-" + a.severity, text: (SEVERITY[a.severity] || a.severity) + " " + a.score.toFixed(2) }),
