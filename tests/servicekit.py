@@ -149,6 +149,19 @@ def seed(svc: Service, tmp: Path, *, run: bool = True, extra_records: list[dict]
     return World(svc=svc, tokens=tokens, watchlist_a=wa, watchlist_c=wc, gazette=gazette)
 
 
+def confirm_addresses(svc: Service) -> None:
+    """Every subscribed e-mail address confirmed, as if each had pressed its link (the confirmation
+    itself is tested in test_email_confirmation.py)."""
+    from sqlalchemy import select
+
+    from markwatch.service.email_addresses import trust
+    from markwatch.store.tables import Subscription
+
+    with svc.db.session() as s:
+        for sub in s.scalars(select(Subscription).where(Subscription.email.is_not(None))):
+            trust(s, sub.organisation_id, sub.email)
+
+
 # ---------------------------------------------------------------- a local HTTP server
 @dataclass
 class Recorded:

@@ -22,6 +22,7 @@ from .servicekit import (
     STATION,
     LocalServer,
     Recorded,
+    confirm_addresses,
     free_port,
     make_service,
     seed,
@@ -349,6 +350,7 @@ def test_email_digest_one_per_subscriber_per_pass(tmp_path, smtp):
     # the association also subscribes (same address) to the Ningbo list: still one e-mail per pass
     other = svc.as_org(svc.authenticate(w.tokens[OTHER]))
     other.subscribe(w.watchlist_c, organisation=ASSOCIATION, email="Alerts@food.example.org")
+    confirm_addresses(svc)
     svc.run()
     n = len(_alert_ids(svc, w.watchlist_a)) + len(_alert_ids(svc, w.watchlist_c))
     d = svc.deliver()
@@ -378,6 +380,7 @@ def test_a_line_break_in_another_orgs_brand_does_not_fail_the_digest(tmp_path, s
     # another org subscribes the association, at its real address, to its own list
     svc.as_org(svc.authenticate(w.tokens[OTHER])).subscribe(
         w.watchlist_c, organisation=ASSOCIATION, email="alerts@food.example.org")
+    confirm_addresses(svc)
     svc.run()
     # a name with a line break, as stored before such names were cleaned at the boundary
     with svc.db.session() as s:
@@ -397,6 +400,7 @@ def test_email_smtp_down_then_up(tmp_path, smtp):
     svc = make_service(f"sqlite:///{tmp_path}/e2.db", tmp_path, smtp_host="127.0.0.1", smtp_port=dead_port)
     w = seed(svc, tmp_path, run=False)
     svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(w.watchlist_a, email="clerk@station.example.org")
+    confirm_addresses(svc)
     svc.run()
     d = svc.deliver()
     assert d.emails_sent == 0 and d.email_failures == 1

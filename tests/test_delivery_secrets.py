@@ -15,7 +15,7 @@ from markwatch.errors import ConfigError
 from markwatch.service.delivery import SIGNATURE_HEADER, verify
 from markwatch.store.tables import Subscription
 
-from .servicekit import ASSOCIATION, OTHER, STATION, clone_service, free_port, make_service, seed
+from .servicekit import ASSOCIATION, OTHER, STATION, clone_service, confirm_addresses, free_port, make_service, seed
 from .test_delivery import Inbox, _outbox, _parts, receiver
 
 __all__ = ["receiver"]  # the webhook receiver fixture
@@ -206,6 +206,7 @@ def test_plain_login_only_with_the_opt_in(tmp_path, auth_smtp):
                        smtp_user="mw", smtp_password="pw-7", smtp_allow_plain_login=True)
     w = seed(svc, tmp_path, run=False)
     svc.as_org(svc.authenticate(w.tokens[STATION])).subscribe(w.watchlist_a, email="clerk@station.example.org")
+    confirm_addresses(svc)
     svc.run()
     d = svc.deliver()
     assert d.emails_sent == 1 and d.email_failures == 0, d.errors

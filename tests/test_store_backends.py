@@ -20,6 +20,7 @@ from .servicekit import (
     MORE_KNOCKOFFS,
     STATION,
     LocalServer,
+    confirm_addresses,
     db_url,
     make_service,
     seed,
@@ -107,6 +108,7 @@ def test_outbox_queue_and_delivery_state(db_url, tmp_path):
         station = svc.as_org(svc.authenticate(w.tokens[STATION]))
         station.subscribe(w.watchlist_a, organisation=ASSOCIATION, email="alerts@food.example.org",
                           webhook=server.url + "/hook")
+        confirm_addresses(svc)
         svc.run()
         with svc.db.session() as s:
             n = s.scalar(select(func.count(AlertRow.id)).where(AlertRow.watchlist_id == w.watchlist_a))

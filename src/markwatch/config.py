@@ -53,6 +53,8 @@ class Settings:
     smtp_allow_plain_login: bool = False
     smtp_sender: str = "markwatch@localhost"
     smtp_timeout: float = 30.0
+    # Where people reach `markwatch serve` (behind its proxy): the base of the address confirmation links.
+    public_url: str = "http://127.0.0.1:8000"
     # Signs the webhooks of subscriptions without a secret of their own; nothing is signed with the default.
     webhook_secret: str = field(default=DEFAULT_WEBHOOK_SECRET, repr=False)
     webhook_timeout: float = 10.0

@@ -211,6 +211,9 @@ def deliver(retry_failed: bool = typer.Option(False, "--retry-failed",
         out.print(f"queued {summary.queued}; webhooks sent {summary.webhooks_sent}, failed attempts "
                   f"{summary.webhook_failures}; e-mails sent {summary.emails_sent} ({summary.email_alerts} alerts), "
                   f"failed {summary.email_failures}; gave up {summary.gave_up}; waiting {summary.waiting}")
+        if summary.confirmations_sent or summary.awaiting_confirmation:
+            out.print(f"address confirmations sent {summary.confirmations_sent}; e-mails awaiting their "
+                      f"address's confirmation {summary.awaiting_confirmation}")
         for e in summary.errors:
             err.print(f"[yellow]not delivered:[/yellow] {escape(e)}", highlight=False)
     if summary.webhook_failures or summary.email_failures:

@@ -7,7 +7,8 @@
    creation. A failure (connection refused, timeout, non-2xx) sets ``next_attempt_at`` with
    exponential backoff and stops that subscription's queue, so a later alert never overtakes an
    earlier one; after ``delivery_max_attempts`` the row is ``failed`` and the queue moves on.
-   E-mail is one digest per recipient per pass, grouped by brand, in Chinese (HTML + text).
+   E-mail is one digest per recipient per pass, grouped by brand, in Chinese (HTML + text), and only
+   to addresses that confirmed they want it (``email_addresses.py``).
 
 Each webhook carries ``Idempotency-Key: alert-<id>-sub-<id>`` (the same on every retry, so a receiver
 that saw a delivery whose answer was lost drops the repeat) and ``X-Markwatch-Signature:
@@ -88,6 +89,9 @@ class DeliverySummary:
     gave_up: int = 0
     waiting: int = 0
     skipped: bool = False
+    # e-mails held back until their address confirms it wants them, and confirmation links sent
+    awaiting_confirmation: int = 0
+    confirmations_sent: int = 0
     errors: list[str] = field(default_factory=list)
     requeued: list[dict] = field(default_factory=list)  # failed messages put back (deliver --retry-failed)
 
@@ -347,8 +351,36 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
             smtp.close()
 
 
+def send_confirmations(db: Database, settings: Settings, summary: DeliverySummary, *, now: datetime,
+                       send: Callable[[Settings, EmailMessage], None]) -> None:
+    """One confirmation link to each subscribed address not yet confirmed and not yet asked (see
+    email_addresses.py); one that could not be sent is tried again at the next pass."""
+    from markwatch.service import email_addresses as ea
+
+    with db.session() as s:
+        wanted = {(sub.organisation_id, ea.normal_address(sub.email))
+                  for sub in s.scalars(select(Subscription).where(Subscription.email.is_not(None))) if sub.email}
+    for org_id, address in sorted(wanted):
+        with db.session() as s:
+            row = ea.address_row(s, org_id, address) or ea.request_confirmation(s, org_id, address)
+            if row.confirmed_at is not None or row.requested_at is not None:
+                continue
+            token = ea.issue_token(row, now)
+            try:
+                send(settings, ea.compose_confirmation(settings, address, row.organisation.name, token))
+            except Exception as exc:
+                row.token_hash, row.requested_at = None, None
+                summary.email_failures += 1
+                summary.errors.append(f"confirmation e-mail to {address}: {type(exc).__name__}: {exc}")
+                continue
+            summary.confirmations_sent += 1
+
+
 def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *, now: datetime,
                    send: Callable[[Settings, EmailMessage], None]) -> None:
+    from markwatch.service.email_addresses import is_confirmed
+
+    send_confirmations(db, settings, summary, now=now, send=send)
     with db.session() as s:
         rows = list(s.scalars(select(OutboxMessage).join(AlertRow, OutboxMessage.alert_id == AlertRow.id)
                               .where(OutboxMessage.channel == "email", OutboxMessage.status == "pending")
@@ -358,6 +390,9 @@ def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *
             sub = s.get(Subscription, m.subscription_id)
             if sub is None or not sub.email:
                 m.status, m.last_error = "failed", "subscription gone or e-mail removed"
+                continue
+            if not is_confirmed(s, sub.organisation_id, sub.email):
+                summary.awaiting_confirmation += 1  # not an attempt: it goes once the address agrees
                 continue
             if _aware(m.next_attempt_at) > now:
                 summary.waiting += 1

@@ -236,6 +236,15 @@ class Service:
         with self.db.session() as s:
             return revoke_token(s, name)
 
+    def confirm_email(self, token: str) -> dict | None:
+        """The address whose confirmation link carries `token` now receives its digests; None when
+        the link is unknown, used or replaced by a newer one."""
+        from markwatch.service.email_addresses import confirm
+
+        with self.db.session() as s:
+            row = confirm(s, token)
+            return None if row is None else {"address": row.address, "organisation": row.organisation.name}
+
     def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate
 

@@ -23,6 +23,7 @@ from markwatch.errors import Conflict, FileFormatError, Forbidden, MarkwatchErro
 from markwatch.model import Brand
 from markwatch.outbound import check_url, mask_url
 from markwatch.service.alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status, visible_watchlist_ids
+from markwatch.service.email_addresses import is_confirmed, request_confirmation
 from markwatch.service.orgs import Principal
 from markwatch.service.watchlists import brand_values, upsert_brand
 from markwatch.store.rows import brand_from_row, iso
@@ -259,10 +260,12 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
 
 
 # ---------------------------------------------------------------- subscriptions
-def subscription_dict(sub: Subscription) -> dict:
+def subscription_dict(s: Session, sub: Subscription) -> dict:
     return {"id": sub.id, "watchlist_id": sub.watchlist_id, "watchlist": sub.watchlist.name,
-            "organisation": sub.organisation.name, "email": sub.email, "webhook": mask_url(sub.webhook),
-            "has_webhook_secret": bool(sub.webhook_secret),
+            "organisation": sub.organisation.name, "email": sub.email,
+            # digests wait until the address has confirmed by the link e-mailed to it
+            "email_confirmed": bool(sub.email) and is_confirmed(s, sub.organisation_id, sub.email or ""),
+            "webhook": mask_url(sub.webhook), "has_webhook_secret": bool(sub.webhook_secret),
             "created_at": iso(sub.created_at)}
 
 
@@ -301,11 +304,11 @@ def list_subscriptions(s: Session, p: Principal) -> list[dict]:
     q = select(Subscription).join(Watchlist, Subscription.watchlist_id == Watchlist.id).order_by(Subscription.id)
     if not p.is_admin:
         q = q.where((Subscription.organisation_id == p.id) | (Watchlist.organisation_id == p.id))
-    return [subscription_dict(sub) for sub in s.scalars(q)]
+    return [subscription_dict(s, sub) for sub in s.scalars(q)]
 
 
 def get_subscription(s: Session, p: Principal, subscription_id: int) -> dict:
-    return subscription_dict(_subscription(s, p, subscription_id))
+    return subscription_dict(s, _subscription(s, p, subscription_id))
 
 
 def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisation: str | None = None,
@@ -334,7 +337,9 @@ def create_subscription(s: Session, p: Principal, watchlist_id: int, *, organisa
     s.add(sub)
     s.flush()
     s.refresh(sub)
-    return _with_generated(subscription_dict(sub), generated)
+    if email:
+        request_confirmation(s, org_id, email)
+    return _with_generated(subscription_dict(s, sub), generated)
 
 
 def _with_generated(out: dict, generated: str | None) -> dict:
@@ -356,8 +361,10 @@ def update_subscription(s: Session, p: Principal, subscription_id: int, changes:
     generated = new_webhook_secret() if sub.webhook and not sub.webhook_secret else None
     if generated:
         sub.webhook_secret = generated
+    if changes.get("email"):  # a new address, or the same one again: a (new) confirmation link is due
+        request_confirmation(s, sub.organisation_id, changes["email"])
     s.flush()
-    return _with_generated(subscription_dict(sub), generated)
+    return _with_generated(subscription_dict(s, sub), generated)
 
 
 def delete_subscription(s: Session, p: Principal, subscription_id: int) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from markwatch.model import Brand, WatchlistSpec
+from markwatch.service.email_addresses import trust
 from markwatch.store.db import Database
 from markwatch.store.tables import BrandRow, Organisation, Subscription, Watchlist
 
@@ -86,6 +87,8 @@ def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> W
             s.add(Subscription(watchlist_id=wl.id, organisation_id=sub_org.id, email=sub.email, webhook=sub.webhook))
         else:
             row.email, row.webhook = sub.email, sub.webhook
+        if sub.email:  # the operator's file: its addresses need no confirmation link
+            trust(s, sub_org.id, sub.email)
         summary.subscriptions += 1
     return wl
 

@@ -75,6 +75,28 @@ class Subscription(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class EmailAddress(Base):
+    """An e-mail address an organisation receives digests at, and whether the address has agreed to.
+
+    Digests go only to confirmed addresses: the first time an address is set through the API, markwatch
+    sends it a confirmation link (``token_hash`` is the SHA-256 of the link's token, ``requested_at``
+    when it was sent) and waits for ``confirmed_at``. Addresses from the operator's watchlist files are
+    confirmed as they are imported.
+    """
+
+    __tablename__ = "email_addresses"
+    __table_args__ = (UniqueConstraint("organisation_id", "address", name="uq_email_address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(300))  # stripped, lower case
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class BrandRow(Base):
     """A watched brand (重点商标). `matched_through` is the highest gazette mark id already compared."""
 
