@@ -86,7 +86,7 @@ class Reason:
     score: float | None = None
 
     def as_dict(self) -> dict:
-        out = {"kind": self.kind, "detail": self.detail, "detail_en": self.detail_en}
+        out: dict[str, object] = {"kind": self.kind, "detail": self.detail, "detail_en": self.detail_en}
         if self.score is not None:
             out["score"] = round(self.score, 3)
         return out

@@ -52,7 +52,7 @@ def scheduled_cycle(attempt: int = 0) -> dict:
     except Exception as exc:
         log.exception("scheduled cycle crashed")
         error = f"cycle: {type(exc).__name__}: {exc}"
-        outcome = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
+        outcome: dict[str, object] = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
         outcome["retry_at"] = _schedule_retry(attempt)
         return outcome
     outcome = result.as_dict()

@@ -37,10 +37,12 @@ def watchlist_import(files: list[Path] = typer.Argument(..., help="YAML, JSONL, 
 @watchlist_app.command("list")
 def watchlist_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """Watchlists with their owners and brand counts."""
-    from markwatch.service.watchlists import list_watchlists
+    from markwatch.service.orgs import OPERATOR
+    from markwatch.service.tenancy import list_watchlists
 
     with errors():
-        rows = list_watchlists(common.service().db)
+        with common.service().db.session() as s:
+            rows = list_watchlists(s, OPERATOR)
     if as_json:
         print_json(rows)
         return
@@ -48,5 +50,5 @@ def watchlist_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for col in ("id", "watchlist", "organisation", "brands", "subscribers"):
         t.add_column(col)
     for r in rows:
-        t.add_row(str(r["id"]), r["name"], r["organisation"], str(r["brands"]), str(len(r["subscribers"])))
+        t.add_row(str(r["id"]), r["name"], r["organisation"], str(r["brands"]), str(r["subscribers"]))
     out.print(t)

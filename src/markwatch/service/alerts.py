@@ -174,9 +174,9 @@ def flat_row(d: dict) -> list[object]:
         elif key == "classes":
             v = ",".join(str(c) for c in v or [])
         elif key == "severity":
-            v = SEVERITY_LABELS.get(v, v)
+            v = SEVERITY_LABELS.get(str(v), v)
         elif key == "status":
-            v = STATUS_LABELS.get(v, v)
+            v = STATUS_LABELS.get(str(v), v)
         out.append(safe_cell(v))
     return out
 

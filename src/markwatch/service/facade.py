@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -26,6 +26,7 @@ from markwatch.service.ingest import Ingestor, IngestSummary, quarantine_entries
 from markwatch.service.run import RunSummary, Watcher
 from markwatch.service.watchlists import ImportSummary, import_watchlist_files
 from markwatch.store.db import Database
+from markwatch.store.rows import iso
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
 from markwatch.text.normalise import Normaliser
 
@@ -40,10 +41,6 @@ log = logging.getLogger(__name__)
 
 RUN_LOCK = "run"
 _DB_LOCK = threading.Lock()
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 @dataclass
@@ -64,7 +61,7 @@ class CycleResult:
             value = redact_urls(value)
         object.__setattr__(self, name, value)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -130,11 +127,13 @@ class Service:
         record them as interrupted. Their work is picked up by the next run; nothing is lost."""
         from sqlalchemy import update
 
+        from markwatch.store.db import rows_changed
+
         with self.db.session() as s:
             res = s.execute(update(Run).where(Run.status == "running").values(
                 status="interrupted", error="the process stopped before the run finished (killed or crashed); "
                                             "the next run continued its work"))
-            return res.rowcount or 0
+            return rows_changed(res)
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = ()) -> Match:
@@ -186,7 +185,7 @@ class Service:
             if visible is None:
                 return [
                     {"id": r.id, "kind": r.kind, "status": r.status, "engine": r.engine,
-                     "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
+                     "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
                      "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
                      "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
                      "alerts_total": r.alerts_total, "error": r.error}
@@ -196,8 +195,8 @@ class Service:
                 select(AlertRow.run_id, func.count(AlertRow.id))
                 .where(AlertRow.run_id.in_([r.id for r in rows]), AlertRow.watchlist_id.in_(visible))
                 .group_by(AlertRow.run_id)).all()) if rows and visible else {}
-            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": _iso(r.started_at),
-                     "finished_at": _iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
+            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": iso(r.started_at),
+                     "finished_at": iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
 
     def counts(self) -> dict:
         with self.db.session() as s:

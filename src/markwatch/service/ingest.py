@@ -22,7 +22,7 @@ from markwatch.errors import FileFormatError, MarkwatchError
 from markwatch.fileio import file_sha256
 from markwatch.model import GazetteRecord
 from markwatch.store.db import Database
-from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord
+from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table
 from markwatch.text.normalise import Normaliser
 
 BATCH = 2000
@@ -136,7 +136,7 @@ class Ingestor:
                 seen.add(key)
                 rows.append(gazette_row(rec, self.normaliser, file_id))
             if rows:
-                s.execute(GazetteMark.__table__.insert(), rows)
+                s.execute(core_table(GazetteMark).insert(), rows)
             summary.stored += len(rows)
             places = {q.locator for q in s.scalars(
                 select(QuarantinedRecord).where(QuarantinedRecord.file_sha256 == sha,
@@ -214,7 +214,7 @@ def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                 GazetteMark.office == rec.office, GazetteMark.application_no == rec.application_no,
                 GazetteMark.issue_key == rec.issue_key))
             if exists is None:
-                s.execute(GazetteMark.__table__.insert(), [gazette_row(rec, normaliser, q.file_id)])
+                s.execute(core_table(GazetteMark).insert(), [gazette_row(rec, normaliser, q.file_id)])
                 outcomes[qid] = "stored"
             else:
                 outcomes[qid] = "duplicate"

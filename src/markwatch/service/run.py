@@ -23,7 +23,7 @@ from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.scale.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from markwatch.store.db import Database
 from markwatch.store.rows import brand_from_row
-from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
+from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run, core_table
 from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
 
 CHUNK = 20000
@@ -198,7 +198,7 @@ class Watcher:
             # new `updated_at`, `matched_through` reset to 0) was compared here in its old form, so it
             # keeps its reset mark and the next run compares the new version. The run's own write keeps
             # `updated_at`, which therefore changes only when the brand does.
-            brands = BrandRow.__table__
+            brands = core_table(BrandRow)
             s.execute(update(brands).where(brands.c.id == bindparam("row_id"),
                                            brands.c.updated_at == bindparam("seen_at"),
                                            brands.c.matched_through < chunk_max)

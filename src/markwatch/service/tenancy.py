@@ -52,6 +52,7 @@ def watchlist_dict(w: Watchlist, p: Principal | None = None) -> dict:
         "id": w.id, "name": w.name, "description": w.description, "organisation": w.organisation.name,
         "organisation_id": w.organisation_id, "brands": len(w.brands),
         "owned": p is not None and (p.is_admin or w.organisation_id == p.id),
+        "subscribers": len(w.subscriptions),
         "created_at": iso(w.created_at),
     }
 

@@ -102,17 +102,3 @@ def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
             for spec in specs:
                 save_watchlist(s, spec, summary)
     return summary
-
-
-def list_watchlists(db: Database, organisation_ids: list[int] | None = None) -> list[dict]:
-    with db.session() as s:
-        q = select(Watchlist).order_by(Watchlist.id)
-        if organisation_ids is not None:
-            q = q.where(Watchlist.id.in_(organisation_ids or [-1]))
-        return [
-            {"id": w.id, "name": w.name, "organisation": w.organisation.name, "description": w.description,
-             "brands": len(w.brands),
-             "subscribers": [{"organisation": sub.organisation.name, "email": sub.email, "webhook": sub.webhook}
-                             for sub in w.subscriptions]}
-            for w in s.scalars(q)
-        ]

@@ -230,7 +230,7 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
         problems.append(unknown)
     fields = canonical_mapping(d, _BRAND_KEYS)
     values: dict[str, Any] = {}
-    parsers = {
+    parsers: dict[str, Callable[[Any], Any]] = {
         "brand_id": lambda v: _bounded(re.sub(r"\s+", "", _required_text(v, "brand_id", "missing brand_id (缺少商标编号)")),
                                        "brand_id", MAX_BRAND_ID_CHARS),
         "mark": lambda v: _bounded(_required_text(v, "mark", "missing mark text (缺少商标名称)"),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -28,6 +29,13 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def core_table(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk statements that need no ORM objects."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Organisation(Base):
