@@ -23,6 +23,9 @@ class Settings:
     # Batch sizes: records per ingest transaction, gazette marks per run chunk
     ingest_batch: int = 2000
     run_chunk: int = 20000
+    # Link of an alert to its gazette page: a template with {img_dir} {file_id} {issue} {page}
+    # {application_no}, e.g. "https://gazette.example.cn{img_dir}"; empty: only an image path that is a URL
+    gazette_page_url: str = ""
     # Matching
     default_threshold: float = 0.62
     embedding_model_path: str | None = None

@@ -102,6 +102,12 @@ class Service:
         ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
+    def issues(self, issues: Sequence[str] | None = None) -> list[dict]:
+        """Completeness of each gazette issue: pages seen of the page count, marks, quarantined, missing."""
+        from markwatch.service.issues import issue_report
+
+        return issue_report(self.db, issues)
+
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
         return import_watchlist_files(self.db, [Path(p) for p in paths])
 
@@ -162,7 +168,7 @@ class Service:
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter(), self.settings.today())
+            return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)

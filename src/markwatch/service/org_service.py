@@ -83,18 +83,20 @@ class OrgService:
 
     # alerts
     def alerts(self, f: AlertFilter) -> dict:
-        return self._tx(t.alert_page, f, self.service.settings.today())
+        return self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)
 
     def alert(self, alert_id: int) -> dict:
-        return self._tx(t.get_alert_detail, alert_id, self.service.settings.today())
+        return self._tx(t.get_alert_detail, alert_id, self.service.settings.today(),
+                        self.service.settings.gazette_page_url)
 
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
-        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today())
+        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
+                        self.service.settings.gazette_page_url)
 
     def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
         return self._tx(t.alert_timeline, f, by)
 
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         f.limit, f.offset = None, 0
-        rows = self._tx(t.alert_page, f, self.service.settings.today())["items"]
+        rows = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
         return export_alerts(rows, fmt, out), len(rows)

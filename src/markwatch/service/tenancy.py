@@ -344,12 +344,12 @@ def scoped_filter(s: Session, p: Principal, f: AlertFilter) -> AlertFilter:
     return f
 
 
-def alert_page(s: Session, p: Principal, f: AlertFilter, today: date) -> dict:
+def alert_page(s: Session, p: Principal, f: AlertFilter, today: date, page_url: str = "") -> dict:
     from markwatch.service.alerts import count_alerts
 
     f = scoped_filter(s, p, f)
     total = count_alerts(s, f)
-    items = [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
+    items = [alert_dict(a, today, page_url) for a in s.scalars(alert_query(f)).unique()]
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 
@@ -359,18 +359,18 @@ def alert_history(s: Session, alert_id: int) -> list[dict]:
              "at": iso(e.created_at)} for e in rows]
 
 
-def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date) -> dict:
+def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date, page_url: str = "") -> dict:
     a = get_alert(s, alert_id, visible_ids(s, p))
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**alert_dict(a, today, page_url), "history": alert_history(s, a.id)}
 
 
 def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
-                 today: date) -> dict:
+                 today: date, page_url: str = "") -> dict:
     """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller."""
     a = get_alert(s, alert_id, visible_ids(s, p))
     set_status(s, a, status, comment=comment, actor=p.name)
     s.flush()
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**alert_dict(a, today, page_url), "history": alert_history(s, a.id)}
 
 
 def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand") -> dict:

@@ -24,9 +24,9 @@ from markwatch.sources.fields import RawRow, is_blank
 
 EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json-lines": "jsonl",
-    ".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xml": "xml",
+    ".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xml": "xml", ".json": "json",
 }
-FORMATS = ("jsonl", "csv", "tsv", "xlsx", "st66", "st96")
+FORMATS = ("jsonl", "json", "csv", "tsv", "xlsx", "st66", "st96", "madrid")
 
 
 def check_readable(path: Path) -> None:
