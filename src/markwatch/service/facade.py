@@ -108,6 +108,22 @@ class Service:
 
         return issue_report(self.db, issues)
 
+    def load_holidays(self, path: Path) -> dict:
+        """Load one year's holiday arrangement file and recompute the alerts' deadlines with it."""
+        from markwatch.service.holidays import load_holiday_file
+
+        return load_holiday_file(self.db, Path(path))
+
+    def holiday_years(self) -> list[dict]:
+        from markwatch.service.holidays import holiday_calendars
+
+        return holiday_calendars(self.db)
+
+    def weekends_only_alerts(self) -> int:
+        from markwatch.service.holidays import weekends_only_alerts
+
+        return weekends_only_alerts(self.db)
+
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
         return import_watchlist_files(self.db, [Path(p) for p in paths])
 

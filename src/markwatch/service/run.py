@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from markwatch import faults
 from markwatch.blocking.key_index import KeyIndex
-from markwatch.deadline import opposition_deadline
+from markwatch.deadline import WorkCalendar, deadline_of
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.scale.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from markwatch.store.db import Database
@@ -72,6 +72,7 @@ class Watcher:
         # Where the watchlist index is kept between runs (settings.index_dir); None: built per run.
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.embedding_model_path = embedding_model_path
+        self.calendar = WorkCalendar()  # chinese_calendar and the operator's holiday arrangements, per run
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -134,6 +135,9 @@ class Watcher:
         low = min(r.matched_through for r in rows)
         if max_id <= low:
             return
+        from markwatch.service.holidays import work_calendar
+
+        self.calendar = work_calendar(self.db)
         runner = make_engine(engine, scheduler_address=scheduler_address)
         try:
             index, profiles = self._watch_index(rows)
@@ -184,12 +188,15 @@ class Watcher:
                 m, b = chunk[h.mark_pos], rows[h.brand_pos]
                 if (b.id, m.id) in existing:
                     continue
-                deadline = opposition_deadline(m.publication_date) if m.publication_date else None
+                deadline, missing = deadline_of(m.procedure, m.publication_date, m.wipo_publication_date,
+                                                self.calendar)
                 s.add(AlertRow(
                     brand_pk=b.id, gazette_mark_id=m.id, watchlist_id=b.watchlist_id, score=h.match.score,
                     severity=h.match.severity, reasons=[r.as_dict() for r in h.match.reasons],
                     opposition_deadline=deadline.date if deadline else None,
-                    deadline_note=deadline.note if deadline else "公告日期未知，无法计算异议期限 (publication date unknown)",
+                    deadline_note=deadline.note if deadline else missing,
+                    deadline_rule=deadline.rule if deadline else None,
+                    deadline_calendar=deadline.calendar if deadline else None,
                     run_id=run_id,
                 ))
                 existing.add((b.id, m.id))

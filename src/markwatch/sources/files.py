@@ -32,7 +32,7 @@ from markwatch.sources.fields import (
     normalise_key,
 )
 from markwatch.sources.tables import EXTENSIONS, check_readable, iter_table_rows, table_format_for
-from markwatch.sources.wipo_xml import iter_xml_items, sniff_xml_format
+from markwatch.sources.wipo_xml import iter_madrid_items, iter_xml_items, sniff_xml_format
 
 
 def detect_format(path: Path) -> str:
@@ -111,7 +111,9 @@ def read_gazette_file(path: Path) -> GazetteItems:
     """
     path = Path(path)
     fmt = detect_format(path)
-    if fmt in ("st66", "st96", "madrid"):
+    if fmt == "madrid":
+        return GazetteItems(iter_madrid_items(path))
+    if fmt in ("st66", "st96"):
         return GazetteItems(iter_xml_items(path, fmt))
     if fmt == "json":
         rows = JsonRows(path)
