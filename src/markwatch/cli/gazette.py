@@ -94,7 +94,7 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
     else:
         out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
                   f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
-                  f"{summary.seconds:.2f} s")
+                  f"kept dismissed {summary.alerts_suppressed}, {summary.seconds:.2f} s")
 
 
 @app.command()

@@ -177,6 +177,12 @@ def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None,
     if status != alert.status and status not in ALLOWED_MOVES[alert.status]:
         raise Conflict(f"an alert cannot move from {alert.status} to {status}; allowed: "
                        f"{', '.join(sorted(ALLOWED_MOVES[alert.status]))}")
+    from markwatch.service.dismissals import record_dismissal, withdraw_dismissal
+
+    if status == "dismissed":
+        record_dismissal(s, alert, actor=actor, comment=comment)
+    elif alert.status == "dismissed":
+        withdraw_dismissal(s, alert)
     alert.status = status
     alert.status_comment = comment
     alert.status_by = actor

@@ -211,7 +211,7 @@ class Service:
                      "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
                      "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
                      "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
-                     "alerts_total": r.alerts_total, "error": r.error}
+                     "alerts_total": r.alerts_total, "alerts_suppressed": r.alerts_suppressed, "error": r.error}
                     for r in rows
                 ]
             own = dict(s.execute(

@@ -36,6 +36,7 @@ class RunSummary:
     pairs_compared: int = 0
     alerts_new: int = 0
     alerts_total: int = 0
+    alerts_suppressed: int = 0  # similar pairs a station had dismissed for the same mark and goods
     seconds: float = 0.0
     status: str = "done"
     error: str | None = None
@@ -107,6 +108,7 @@ class Watcher:
                 run.pairs_compared = summary.pairs_compared
                 run.alerts_new = summary.alerts_new
                 run.alerts_total = summary.alerts_total
+                run.alerts_suppressed = summary.alerts_suppressed
 
     def _load_brands(self) -> tuple[list[BrandRow], list[BrandProfile]]:
         with self.db.session() as s:
@@ -163,7 +165,9 @@ class Watcher:
                 result = runner.screen(ctx, inputs, list(watermarks),
                                        matcher=self.matcher if runner.name == "local" else None)
                 chunk_max = chunk[-1].id
-                summary.alerts_new += self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                summary.alerts_new += new
+                summary.alerts_suppressed += suppressed
                 for j, w in enumerate(watermarks):
                     watermarks[j] = max(w, chunk_max)
                 summary.marks_matched += len(chunk)
@@ -176,17 +180,25 @@ class Watcher:
             runner.close()
 
     def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
-                      chunk_max: int) -> int:
-        new = 0
+                      chunk_max: int) -> tuple[int, int]:
+        """Store the chunk's new alerts; (alerts stored, pairs left out because the station dismissed them)."""
+        from markwatch.service.dismissals import dismissed_keys, fingerprint_of
+
+        new = suppressed = 0
         with self.db.session() as s:
             existing = set()
+            dismissed: set = set()
             if hits:
                 mark_ids = list({chunk[h.mark_pos].id for h in hits})
                 existing = {(r[0], r[1]) for r in s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
                                                             .where(AlertRow.gazette_mark_id.in_(mark_ids)))}
+                dismissed = dismissed_keys(s, [chunk[h.mark_pos].application_no for h in hits])
             for h in hits:
                 m, b = chunk[h.mark_pos], rows[h.brand_pos]
                 if (b.id, m.id) in existing:
+                    continue
+                if dismissed and (b.watchlist_id, b.brand_id, m.office, m.application_no, fingerprint_of(m)) in dismissed:
+                    suppressed += 1  # the same brand and the same mark content: it stays dismissed
                     continue
                 deadline, missing = deadline_of(m.procedure, m.publication_date, m.wipo_publication_date,
                                                 self.calendar)
@@ -213,4 +225,4 @@ class Watcher:
                       [{"row_id": r.id, "seen_at": r.updated_at} for r in rows])
             faults.point("run.before_commit")
         faults.point("run.after_commit")
-        return new
+        return new, suppressed
