@@ -69,6 +69,10 @@ class Brand:
     threshold: float | None = None
     exclude_applicants: tuple[str, ...] = ()
     exclude_words: tuple[str, ...] = ()
+    # a brand imported from a key-trademark protection list (重点商标保护名录): its registration, the list
+    registration_no: str | None = None
+    protection_list: str | None = None
+    protection_year: int | None = None
 
 
 @dataclass(frozen=True)

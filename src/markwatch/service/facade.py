@@ -127,6 +127,14 @@ class Service:
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
         return import_watchlist_files(self.db, [Path(p) for p in paths])
 
+    def import_protection_list(self, path: Path, *, organisation: str, watchlist: str | None = None,
+                               list_name: str | None = None, year: int | None = None,
+                               organisation_kind: str = "station") -> dict:
+        from markwatch.service.watchlists import import_protection_list
+
+        return import_protection_list(self.db, Path(path), organisation=organisation, watchlist=watchlist,
+                                      list_name=list_name, year=year, organisation_kind=organisation_kind)
+
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
         """Match new marks; never two runs at once, across processes (a database lease guards it)."""

@@ -60,8 +60,9 @@ class OrgService:
     def delete_brand(self, watchlist_id: int, brand_id: str) -> None:
         self._tx(t.delete_brand, watchlist_id, brand_id)
 
-    def import_brands(self, watchlist_id: int, filename: str, data: bytes) -> dict:
-        return self._tx(t.import_brands, watchlist_id, filename, data)
+    def import_brands(self, watchlist_id: int, filename: str, data: bytes, list_name: str | None = None,
+                      year: int | None = None) -> dict:
+        return self._tx(t.import_brands, watchlist_id, filename, data, list_name, year)
 
     # subscriptions
     def subscriptions(self) -> list[dict]:
