@@ -57,3 +57,14 @@ def alerts_export(fmt: str = typer.Option("xlsx", "--format", help="jsonl, csv o
     with errors():
         path, n = common.service().export(fmt, out_path, _filter(watchlist, brand, severity, status, since, until, None))
     out.print(f"exported {n} alerts to {path}")
+
+
+@alerts_app.command("pack")
+def alerts_pack(alert_id: int = typer.Argument(..., help="Alert id (预警编号)."),
+                fmt: str = typer.Option("docx", "--format", help="docx or pdf"),
+                out_path: Path | None = typer.Option(None, "--out", help="File to write (default: in export_dir).")) -> None:
+    """Write the opposition pack (异议材料) of an alert: the opposed mark as published, the opponent, the
+    deadline, a grounds outline, an evidence index."""
+    with errors():
+        path = common.service().pack(alert_id, fmt, out_path)
+    out.print(f"wrote the opposition pack of alert {alert_id} to {path}", highlight=False)

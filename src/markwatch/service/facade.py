@@ -194,6 +194,15 @@ class Service:
         with self.db.session() as s:
             return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
 
+    def pack(self, alert_id: int, fmt: str, out: Path | None = None) -> Path:
+        """The opposition pack of an alert as DOCX or PDF (the operator sees every alert)."""
+        from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
+
+        with self.db.session() as s:
+            pack = opposition_pack(s, alert_id, None, self.settings.today(), self.settings.gazette_page_url)
+        target = Path(out) if out else Path(self.settings.export_dir) / pack_file_name(pack, fmt)
+        return write_pack(pack, fmt, target, pdf_font=self.settings.pdf_font)
+
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)
         return export_alerts(rows, fmt, out), len(rows)

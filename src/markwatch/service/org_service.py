@@ -97,6 +97,16 @@ class OrgService:
     def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
         return self._tx(t.alert_timeline, f, by)
 
+    def pack(self, alert_id: int, fmt: str, folder: Path) -> tuple[Path, str]:
+        """The opposition pack of one of the caller's alerts, written into `folder`; (path, file name)."""
+        from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
+
+        settings = self.service.settings
+        pack = self._tx(lambda s, p: opposition_pack(s, alert_id, t.visible_ids(s, p), settings.today(),
+                                                     settings.gazette_page_url))
+        name = pack_file_name(pack, fmt)
+        return write_pack(pack, fmt, folder / f"pack.{fmt}", pdf_font=settings.pdf_font), name
+
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         f.limit, f.offset = None, 0
         rows = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]

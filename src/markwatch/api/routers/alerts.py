@@ -60,6 +60,29 @@ def timeline(by: Literal["brand", "class"] = "brand", f: AlertFilter = Depends(a
     return org.timeline(f, by)
 
 
+@router.get("/{alert_id}/pack", summary="The opposition pack of an alert (异议材料) as DOCX or PDF",
+            description="The opposed mark as published, the opponent, the deadline and days left, a grounds "
+                        "outline from the reasons, an evidence index and the applicant's other alerts.",
+            response_class=FileResponse)
+def pack(alert_id: int, background: BackgroundTasks, format: Literal["docx", "pdf"] = "docx",
+         org: OrgService = Depends(get_org)) -> FileResponse:
+    from urllib.parse import quote
+
+    from markwatch.service.pack import PACK_MEDIA
+
+    tmp = Path(tempfile.mkdtemp(prefix="markwatch-pack-"))
+    try:
+        path, name = org.pack(alert_id, format, tmp)
+    except BaseException:
+        _cleanup(tmp)
+        raise
+    background.add_task(_cleanup, tmp)
+    ascii_name = f"markwatch-pack-{alert_id}.{format}"
+    return FileResponse(path, media_type=PACK_MEDIA[format],
+                        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                                                        f"filename*=UTF-8''{quote(name)}"})
+
+
 @router.get("/{alert_id}", summary="One alert with its reasons and review history")
 def get_alert(alert_id: int, org: OrgService = Depends(get_org)) -> dict:
     return org.alert(alert_id)
