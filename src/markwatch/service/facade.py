@@ -273,6 +273,20 @@ class Service:
         with self.db.session() as s:
             return revoke_token(s, name)
 
+    def calendar_token(self, name: str) -> str:
+        """A new calendar feed token for the organisation (the previous one stops working)."""
+        from markwatch.service.calendar_feed import issue_calendar_token
+        from markwatch.service.orgs import named_org
+
+        with self.db.session() as s:
+            return issue_calendar_token(s, named_org(s, name), self.settings.token_pepper)
+
+    def authenticate_calendar(self, token: str | None) -> Principal | None:
+        from markwatch.service.calendar_feed import authenticate_calendar
+
+        with self.db.session() as s:
+            return authenticate_calendar(s, token, self.settings.token_pepper)
+
     def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate
 

@@ -107,6 +107,27 @@ class OrgService:
         name = pack_file_name(pack, fmt)
         return write_pack(pack, fmt, folder / f"pack.{fmt}", pdf_font=settings.pdf_font), name
 
+    def calendar(self) -> bytes:
+        """The caller's deadline calendar (iCalendar)."""
+        from markwatch.service.calendar_feed import calendar_feed
+
+        settings = self.service.settings
+        return self._tx(calendar_feed, settings.today(), settings.calendar_reminder_days, settings.gazette_page_url)
+
+    def calendar_token(self, revoke: bool = False) -> str | None:
+        """A new calendar feed token for the caller (the old one stops working); None when revoking."""
+        from markwatch.service.calendar_feed import issue_calendar_token, revoke_calendar_token
+        from markwatch.store.tables import Organisation
+
+        def issue(s, p):
+            org = s.get(Organisation, p.id)
+            if revoke:
+                revoke_calendar_token(s, org)
+                return None
+            return issue_calendar_token(s, org, self.service.settings.token_pepper)
+
+        return self._tx(issue)
+
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         f.limit, f.offset = None, 0
         rows = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
