@@ -68,3 +68,28 @@ def alerts_pack(alert_id: int = typer.Argument(..., help="Alert id (预警编号
     with errors():
         path = common.service().pack(alert_id, fmt, out_path)
     out.print(f"wrote the opposition pack of alert {alert_id} to {path}", highlight=False)
+
+
+@alerts_app.command("stats")
+def alerts_stats(organisation: str | None = typer.Option(None, "--organisation", help="Only this organisation's "
+                                                         "watchlists (owned and subscribed); default all."),
+                 out_path: Path | None = typer.Option(None, "--out", help="Write an XLSX workbook."),
+                 since: str | None = None, until: str | None = None,
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Station statistics (统计分析): alerts by brand, region, class, week and month, with review outcomes."""
+    from markwatch.service.statistics import write_statistics_xlsx
+
+    with errors():
+        stats = common.service().statistics(organisation, _filter(None, None, None, None, since, until, None))
+        if out_path:
+            write_statistics_xlsx(stats, out_path)
+    if as_json:
+        print_json(stats)
+        return
+    t = stats["totals"]
+    out.print(f"{stats['organisation']}: {t['total']} alerts, opposition filed {t['opposition_filed']}, "
+              f"dismissed {t['dismissed']}, open {t['new'] + t['reviewing']}", highlight=False)
+    for r in stats["by_region"][:10]:
+        out.print(f"  {r['province']} {r['city']}: {r['total']}", highlight=False)
+    if out_path:
+        out.print(f"wrote {out_path}", highlight=False)

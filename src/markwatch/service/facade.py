@@ -194,6 +194,15 @@ class Service:
         with self.db.session() as s:
             return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
 
+    def statistics(self, organisation: str | None = None, f: AlertFilter | None = None) -> dict:
+        """Station statistics of one organisation (its own and subscribed watchlists), or of all."""
+        from markwatch.service.orgs import Principal, named_org, principal_of
+        from markwatch.service.statistics import station_statistics
+
+        with self.db.session() as s:
+            p = principal_of(named_org(s, organisation)) if organisation else Principal(0, "全部 (all)", "admin")
+            return station_statistics(s, p, f or AlertFilter())
+
     def pack(self, alert_id: int, fmt: str, out: Path | None = None) -> Path:
         """The opposition pack of an alert as DOCX or PDF (the operator sees every alert)."""
         from markwatch.service.pack import opposition_pack, pack_file_name, write_pack

@@ -107,6 +107,16 @@ class OrgService:
         name = pack_file_name(pack, fmt)
         return write_pack(pack, fmt, folder / f"pack.{fmt}", pdf_font=settings.pdf_font), name
 
+    def statistics(self, f: AlertFilter) -> dict:
+        from markwatch.service.statistics import station_statistics
+
+        return self._tx(station_statistics, f)
+
+    def statistics_xlsx(self, f: AlertFilter, out: Path) -> Path:
+        from markwatch.service.statistics import write_statistics_xlsx
+
+        return write_statistics_xlsx(self.statistics(f), out)
+
     def calendar(self) -> bytes:
         """The caller's deadline calendar (iCalendar)."""
         from markwatch.service.calendar_feed import calendar_feed
