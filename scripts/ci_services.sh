@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Services for the service tests: PostgreSQL on 127.0.0.1 and Debian's Chromium (for playwright).
+# Services for the service tests: PostgreSQL on 127.0.0.1, Debian's Chromium (for playwright) and a
+# Chinese font for the PDF opposition pack (fonts-wqy-microhei).
 #
 #   eval "$(bash scripts/ci_services.sh)"
 #
@@ -25,6 +26,8 @@ log() { echo "ci_services: $*" >&2; }
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# a Chinese TrueType font for the opposition pack's PDF (reportlab embeds TrueType outlines only)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing ${missing[*]} and not root: install them with apt-get (as root) first"

@@ -6,4 +6,8 @@ MARKWATCH_EXTRAS=test,dask bash scripts/setup.sh
 if [ -f scripts/ci_services.sh ]; then
   eval "$(bash scripts/ci_services.sh)"
 fi
+# Static checks first: they take seconds and name the line at fault.
+.venv/bin/ruff check src tests
+.venv/bin/mypy
+.venv/bin/python scripts/check_imports.py
 .venv/bin/python -m pytest -q "$@"

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -504,6 +505,8 @@ def test_runs_keep_source_secrets_out_and_details_for_admins(tmp_path):
     station = c.get(f"{API}/runs", headers=auth(w.tokens[STATION])).json()
     assert [r["id"] for r in station] == [r["id"] for r in admin]
     assert set(station[0]) == {"id", "kind", "status", "started_at", "finished_at", "alerts_new"}
+    for r in (admin[0], station[0]):  # times carry their UTC offset on every backend, as alerts' do
+        assert datetime.fromisoformat(r["started_at"]).utcoffset() is not None
     assert station[0]["status"] == "partial" and "S3cretPw" not in json.dumps(station)
     # own counts: the station's new alerts are on its watchlist, the other station has none of them
     seeded = station[-1]

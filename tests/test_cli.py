@@ -61,3 +61,13 @@ def test_chained_commands(tmp_path):
     assert any("帅" in r["mark"] or "師" in r["mark"] for r in found)
     q = json.loads(mw(tmp_path, "quarantine", "list", "--json").stdout)
     assert q and all(r["reason"] for r in q)
+
+
+def test_watchlist_list_is_the_scoped_listing_and_shows_no_webhook(tmp_path):
+    mw(tmp_path, "watchlist", "import", *map(str, sorted(WATCHLISTS.glob("*.yaml"))))
+    rows = json.loads(mw(tmp_path, "watchlist", "list", "--json").stdout)
+    assert rows and all(r["brands"] > 0 for r in rows)
+    assert sum(r["subscribers"] for r in rows) > 0
+    text = json.dumps(rows, ensure_ascii=False)
+    # a subscriber's webhook may carry a secret in its URL: the listing names counts, not addresses
+    assert "http" not in text and "@" not in text

@@ -187,7 +187,7 @@ def test_addresses_in_use_before_the_upgrade_stay_confirmed(tmp_path):
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with old.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
+        command.upgrade(cfg, "0004")  # the revision before email_addresses
         now = "2026-11-30 08:00:00"
         conn.execute(text("INSERT INTO organisations (id, name, kind, created_at) VALUES "
                           f"(1, '{STATION}', 'station', '{now}'), (2, '{ASSOCIATION}', 'association', '{now}')"))

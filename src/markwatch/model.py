@@ -14,9 +14,13 @@ SEVERITIES = ("high", "medium", "low")
 Severity = Literal["high", "medium", "low"]
 
 
+PROCEDURES = ("national", "madrid")
+
+
 @dataclass(frozen=True)
 class GazetteRecord:
-    """One mark of a 初步审定公告 (preliminary approval announcement)."""
+    """One mark of a 初步审定公告 (preliminary approval announcement), or a Madrid designation of China
+    (procedure "madrid": an international registration published in the WIPO Gazette, office WO)."""
 
     application_no: str
     mark: str
@@ -30,6 +34,16 @@ class GazetteRecord:
     gazette_issue: str | None = None
     mark_type: str = "word"
     office: str = "CN"
+    # where the mark stands in its gazette: page, the announcement's page count, the site's references
+    # (row id, fileId, imgDir, announcement type, agent...) as (name, value) pairs
+    page_no: int | None = None
+    page_count: int | None = None
+    refs: tuple[tuple[str, str], ...] = ()
+    procedure: str = "national"
+    international_registration_no: str | None = None
+    designation_date: date | None = None
+    wipo_gazette: str | None = None
+    wipo_publication_date: date | None = None
 
     @property
     def issue_key(self) -> str:
@@ -55,6 +69,10 @@ class Brand:
     threshold: float | None = None
     exclude_applicants: tuple[str, ...] = ()
     exclude_words: tuple[str, ...] = ()
+    # a brand imported from a key-trademark protection list (重点商标保护名录): its registration, the list
+    registration_no: str | None = None
+    protection_list: str | None = None
+    protection_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,7 @@ class Reason:
     score: float | None = None
 
     def as_dict(self) -> dict:
-        out = {"kind": self.kind, "detail": self.detail, "detail_en": self.detail_en}
+        out: dict[str, object] = {"kind": self.kind, "detail": self.detail, "detail_en": self.detail_en}
         if self.score is not None:
             out["score"] = round(self.score, 3)
         return out

@@ -20,6 +20,8 @@ import httpx
 
 from markwatch.errors import RecordError
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 SCHEMES = ("http", "https")
 # Not global per ipaddress, but named explicitly so the intent is clear (CGNAT is not "private").
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -48,7 +50,7 @@ def mask_url(url: str | None) -> str | None:
     return f"{parts.scheme}://{host}{port}/…"
 
 
-def _allowed(host: str, addr: ipaddress._BaseAddress | None, allow: Iterable[str]) -> bool:
+def _allowed(host: str, addr: IPAddress | None, allow: Iterable[str]) -> bool:
     for entry in allow:
         entry = entry.strip().lower()
         if not entry:
@@ -64,7 +66,7 @@ def _allowed(host: str, addr: ipaddress._BaseAddress | None, allow: Iterable[str
     return False
 
 
-def _forbidden(addr: ipaddress._BaseAddress) -> bool:
+def _forbidden(addr: IPAddress) -> bool:
     if isinstance(addr, ipaddress.IPv6Address):
         mapped = addr.ipv4_mapped or addr.sixtofour
         if mapped is not None:
@@ -73,13 +75,13 @@ def _forbidden(addr: ipaddress._BaseAddress) -> bool:
             or addr.is_reserved or addr.is_unspecified or addr in _CGNAT or not addr.is_global)
 
 
-def resolve(host: str, port: int) -> list[ipaddress._BaseAddress]:
+def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address the name resolves to; getaddrinfo also reads forms like 0x7f000001 or 2130706433."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Unresolvable(f"cannot resolve host {host!r}: {exc}") from exc
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
 def _check_form(url: str) -> tuple[str, int]:
@@ -99,7 +101,7 @@ def _check_form(url: str) -> tuple[str, int]:
 
 
 def checked_addresses(host: str, port: int, allow: Iterable[str] = (), *,
-                      what: str | None = None) -> list[ipaddress._BaseAddress] | None:
+                      what: str | None = None) -> list[IPAddress] | None:
     """The addresses of `host` a connection may use; None when the operator allows the host by name.
 
     Raises OutboundRefused when the name does not resolve or any of its addresses is internal and not

@@ -65,7 +65,7 @@ def scheduled_cycle(attempt: int = 0) -> dict:
         # the message may quote a source URL with its credentials or a statement's parameters
         log.error("scheduled cycle crashed\n%s", redacted_traceback(exc))
         error = redact_error(f"cycle: {type(exc).__name__}: {exc}") or "cycle: crashed"
-        outcome = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
+        outcome: dict[str, object] = {"status": "failed", "run_id": svc.record_failed_run("scheduled", error), "error": error}
         outcome["retry_at"] = _schedule_retry(attempt)
         return outcome
     outcome = result.as_dict()

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,7 +40,11 @@ from markwatch.matching.registry import (
     family_of_key,
 )
 from markwatch.matching.rules import LATIN, LATIN_RATIO_MIN_LENGTH
+from markwatch.ports import GoodsTable, Lexicon
 from markwatch.text.normalise import NormalisedMark
+
+if TYPE_CHECKING:  # numpy and faiss load only when an embedding model is configured
+    from markwatch.blocking.vectors import EmbeddingCandidates
 
 # The rapidfuzz ratio from which Latin parts are compared by the Latin rules: a point below the
 # lowest ratio they look at (near metaphones with a ratio from LATIN["sounds_near_min_ratio"]).
@@ -90,13 +95,13 @@ class KeyIndex:
         self.search_look = False
         self.one_char_places = False
         self._plain: tuple | None = None
-        self.embedding = None  # vectors.EmbeddingCandidates when an embedding model is configured
+        self.embedding: EmbeddingCandidates | None = None  # when an embedding model is configured
         self.brand_threshold: list[float | None] = []  # per brand; None: the matcher's default
         self.default_threshold = 0.0  # set by the caller (the matcher's); 0 disables threshold checks
         self._threshold_list: list[float] | None = None
         self._look: BrandKeyContext | None = None
-        self.lexicon = None
-        self.goods_table = None
+        self.lexicon: Lexicon | None = None
+        self.goods_table: GoodsTable | None = None
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -415,7 +420,7 @@ class KeyIndex:
         for k in keys:
             for fid in self.postings.get(k, ()):
                 fam = family_of_key(k)
-                if fam.checked and not fam.check(self, fid, forms, 0.0):
+                if fam.check is not None and fam.checked and not fam.check(self, fid, forms, 0.0):
                     continue
                 out.setdefault(form_brand[fid], set()).add(fam)
         for c in forms:

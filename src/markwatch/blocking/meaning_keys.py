@@ -148,7 +148,7 @@ def mark_composed_translation(code, zh, latin, lexicon, out, want):
 
 def composed_key_ends(code: str, keys) -> list[tuple[str, str]]:
     """(head, tail) of composed-translation keys."""
-    return [tuple(k[len(code):].split("|", 1)) for k in keys]  # type: ignore[misc]
+    return [tuple(k[len(code):].split("|", 1)) for k in keys]
 
 
 def composed_translation_ends(key: str, lexicon) -> set[tuple[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class FlatPostings:
         self.meaning = self._of_families(MEANING_FAMILIES)
 
     @classmethod
-    def from_dict(cls, postings: dict[str, Sequence[int]]) -> FlatPostings:
+    def from_dict(cls, postings: Mapping[str, Sequence[int]]) -> FlatPostings:
         keys = sorted(postings)
         lengths = np.fromiter((len(postings[k]) for k in keys), dtype=np.int64, count=len(keys))
         offsets = np.zeros(len(keys) + 1, dtype=np.int64)

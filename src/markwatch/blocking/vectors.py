@@ -23,6 +23,7 @@ import os
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ class VectorIndex:
             nlist = int(min(4096, max(64, 4 * np.sqrt(expected))))
             nlist = min(nlist, max(1, len(training) // 39))
             quantizer = faiss.IndexFlatIP(dim)
-            index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+            index: Any = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                                   faiss.METRIC_INNER_PRODUCT)
             index.train(np.ascontiguousarray(training, dtype=np.float32))
             index.nprobe = NPROBE

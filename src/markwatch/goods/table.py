@@ -53,7 +53,7 @@ class SimilarGoodsTable:
         self._item_group: dict[str, str] = {}
         items: list[dict] = []
         for row in rows:
-            kind, code = row.get("type"), row.get("code")
+            kind, code = row.get("type"), str(row.get("code", ""))
             if kind == "class":
                 self._class_names[int(code)] = row["name"]
             elif kind == "group":
@@ -213,7 +213,7 @@ def _read_jsonl(lines: Iterable[str], source: str) -> Iterator[dict]:
 
 def _read_resource(name: str) -> str:
     """Text of a shipped data file; a gzipped copy (`name.gz`) is read the same way."""
-    folder = resources.files("markwatch").joinpath("data", "nice")
+    folder = resources.files("markwatch").joinpath("data").joinpath("nice")
     plain = folder.joinpath(name)
     if plain.is_file():
         return plain.read_text(encoding="utf-8")

@@ -247,8 +247,8 @@ class GoodsTextIndex:
                 if len(head) == 1
                 else (HEAD_MIN_ITEMS, HEAD_MIN_SHARE)
             )
-            top = Counter(e.group for e in found.values()).most_common(1)[0][1]
-            if top / len(found) < share:
+            top_votes = Counter(e.group for e in found.values()).most_common(1)[0][1]
+            if top_votes / len(found) < share:
                 break  # the items ending like this text disagree; shorter suffixes only add noise
             vote = _vote(found.values(), need, share)
             if vote is not None:
@@ -268,8 +268,8 @@ class GoodsTextIndex:
                 near += [(float(score), e) for e in keyed[name] if e.item != exclude]
         near.sort(key=lambda p: -p[0])
         distinct: dict[str, tuple[float, _Entry]] = {}
-        for score, e in near:
-            distinct.setdefault(e.item, (score, e))
+        for fuzzy_score, e in near:
+            distinct.setdefault(e.item, (fuzzy_score, e))
         top = list(distinct.values())[:FUZZY_AGREE]
         if len(top) == FUZZY_AGREE and len({e.group for _, e in top}) == 1:
             score, e = top[0]

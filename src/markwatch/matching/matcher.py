@@ -25,7 +25,7 @@ from markwatch.matching.rules import (
     KEY_BRAND_BONUS,
     SEVERITY_BANDS,
 )
-from markwatch.model import Brand, Match, Reason
+from markwatch.model import Brand, Match, Reason, Severity
 from markwatch.ports import Embedder, GoodsTable, Lexicon
 from markwatch.text.normalise import NormalisedMark, Normaliser
 
@@ -311,7 +311,7 @@ def _words_at(text: str, i: int) -> frozenset[str]:
     return frozenset(found)
 
 
-def severity_for(score: float, *, key: bool = False) -> str:
+def severity_for(score: float, *, key: bool = False) -> Severity:
     boosted = score + (KEY_BRAND_BONUS if key else 0.0)
     for name, floor in SEVERITY_BANDS:
         if boosted >= floor:

@@ -108,7 +108,7 @@ class _LazyTokens:
 class LazyNormalisedMark(NormalisedMark):
     """A `NormalisedMark` whose tokens are computed when first read; equal to the plain one."""
 
-    tokens = _LazyTokens()  # type: ignore[assignment]
+    tokens = _LazyTokens()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, NormalisedMark):

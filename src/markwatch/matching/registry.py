@@ -247,9 +247,12 @@ SOUND_LOOK: frozenset[Family] = frozenset(f for f in FAMILIES if f.kind in ("sou
 TEXT_CHECKED: tuple[Family, ...] = tuple(f for f in FAMILIES if f.text_check is not None)
 
 
-def family_of_key(key: str) -> Family | None:
+def family_of_key(key: str) -> Family:
     """The family a stored key belongs to (its code is the key's prefix)."""
-    return _LONG_CODES.get(key[:2]) or _BY_CODE.get(key[:1])
+    family = _LONG_CODES.get(key[:2]) or _BY_CODE.get(key[:1])
+    if family is None:
+        raise KeyError(f"no evidence family has the code of key {key!r}")
+    return family
 
 
 def families_of_mask(mask: int) -> frozenset[Family]:

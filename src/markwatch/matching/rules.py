@@ -7,6 +7,8 @@ brand's threshold (or DEFAULT_THRESHOLD).
 
 from __future__ import annotations
 
+from markwatch.model import Severity
+
 # ---------------------------------------------------------------- sound (音)
 # Fuzzy-pinyin equivalences (模糊音) as ordinary Chinese input methods know them.
 FUZZY_INITIALS: tuple[tuple[str, str], ...] = (
@@ -91,7 +93,7 @@ AGREEMENT_BONUS = 0.02
 AGREEMENT_MIN_SCORE = 0.7
 AGREEMENT_MAX_KINDS = 2
 DEFAULT_THRESHOLD = 0.62
-SEVERITY_BANDS: tuple[tuple[str, float], ...] = (("high", 0.85), ("medium", 0.74), ("low", 0.0))
+SEVERITY_BANDS: tuple[tuple[Severity, float], ...] = (("high", 0.85), ("medium", 0.74), ("low", 0.0))
 KEY_BRAND_BONUS = 0.03  # 重点商标: one band earlier
 
 # ---------------------------------------------------------------- reasons (Chinese, English)

@@ -25,7 +25,7 @@ from markwatch.blocking.key_index import CandidateStats, KeyIndex
 from markwatch.composition import MatcherSpec, build_matcher
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
-from markwatch.model import Brand
+from markwatch.model import Brand, Match
 from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class MarkInput:
 class PairResult:
     mark_pos: int
     brand_pos: int
-    match: object
+    match: Match
 
 
 @dataclass

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -184,7 +185,7 @@ class _Segment:
     """One sorted posting segment: unique key hashes, offsets into ids; Latin parts; long marks."""
 
     def __init__(self, folder: Path, name: str, mmap: bool = True):
-        mode = "r" if mmap else None
+        mode: Literal["r"] | None = "r" if mmap else None
         try:
             self.hashes = np.load(folder / f"{name}.hashes.npy", mmap_mode=mode, allow_pickle=False)
             self.offsets = np.load(folder / f"{name}.offsets.npy", mmap_mode=mode, allow_pickle=False)

@@ -259,7 +259,7 @@ class RegisterSearcher:
         (counted per letter): a numpy pass over those counts leaves few parts for `cdist`."""
         from rapidfuzz import fuzz, process
 
-        texts = self._latin
+        texts = self._latin or []
         lo, hi = self._latin_band(len(latin))
         if lo >= hi:
             return [], np.zeros(0, dtype=np.float32)
@@ -413,7 +413,7 @@ class RegisterSearcher:
         return pair_bound(fams, own=own, overrides=overrides) if fams else 0.0
 
     def _refine(self, bp, ids: np.ndarray, masks: np.ndarray, floor: float,
-                memo: _QueryMemo) -> list[tuple[float, str, int, bool]]:
+                memo: _QueryMemo) -> list[tuple[float, str, int, frozenset[Family] | None]]:
         """Second stage: each candidate's bound once its stored fields are read (loose families
         checked on the text, sound and look bounded by the stored forms' lengths, then scored on
         them); (bound, application number, id, families) for those that can still reach `floor`,

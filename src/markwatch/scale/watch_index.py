@@ -50,7 +50,7 @@ class WatchIndexStore:
         tmp = self.folder.with_name(self.folder.name + ".building")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        np.savez(tmp / "keys.npz", **index.to_arrays())
+        np.savez(tmp / "keys.npz", **index.to_arrays())  # type: ignore[arg-type]  # the stub reads ** as allow_pickle
         state = {
             "forms": [f.as_dict() for f in index.forms], "places": {str(k): v for k, v in index.places.items()},
             "latin_forms": index.latin_forms, "long_sound_forms": index.long_sound_forms,

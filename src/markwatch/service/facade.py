@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -26,6 +26,7 @@ from markwatch.service.ingest import Ingestor, IngestSummary, quarantine_entries
 from markwatch.service.run import RunSummary, Watcher
 from markwatch.service.watchlists import ImportSummary, import_watchlist_files
 from markwatch.store.db import Database
+from markwatch.store.rows import iso
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
 from markwatch.text.normalise import Normaliser
 
@@ -40,10 +41,6 @@ log = logging.getLogger(__name__)
 
 RUN_LOCK = "run"
 _DB_LOCK = threading.Lock()
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 @dataclass
@@ -65,7 +62,7 @@ class CycleResult:
             value = redact_error(value)
         object.__setattr__(self, name, value)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -104,8 +101,38 @@ class Service:
         ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
+    def issues(self, issues: Sequence[str] | None = None) -> list[dict]:
+        """Completeness of each gazette issue: pages seen of the page count, marks, quarantined, missing."""
+        from markwatch.service.issues import issue_report
+
+        return issue_report(self.db, issues)
+
+    def load_holidays(self, path: Path) -> dict:
+        """Load one year's holiday arrangement file and recompute the alerts' deadlines with it."""
+        from markwatch.service.holidays import load_holiday_file
+
+        return load_holiday_file(self.db, Path(path))
+
+    def holiday_years(self) -> list[dict]:
+        from markwatch.service.holidays import holiday_calendars
+
+        return holiday_calendars(self.db)
+
+    def weekends_only_alerts(self) -> int:
+        from markwatch.service.holidays import weekends_only_alerts
+
+        return weekends_only_alerts(self.db)
+
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
         return import_watchlist_files(self.db, [Path(p) for p in paths])
+
+    def import_protection_list(self, path: Path, *, organisation: str, watchlist: str | None = None,
+                               list_name: str | None = None, year: int | None = None,
+                               organisation_kind: str = "station") -> dict:
+        from markwatch.service.watchlists import import_protection_list
+
+        return import_protection_list(self.db, Path(path), organisation=organisation, watchlist=watchlist,
+                                      list_name=list_name, year=year, organisation_kind=organisation_kind)
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -132,11 +159,13 @@ class Service:
         record them as interrupted. Their work is picked up by the next run; nothing is lost."""
         from sqlalchemy import update
 
+        from markwatch.store.db import rows_changed
+
         with self.db.session() as s:
             res = s.execute(update(Run).where(Run.status == "running").values(
                 status="interrupted", error="the process stopped before the run finished (killed or crashed); "
                                             "the next run continued its work"))
-            return res.rowcount or 0
+            return rows_changed(res)
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = ()) -> Match:
@@ -164,7 +193,25 @@ class Service:
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter(), self.settings.today())
+            return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
+
+    def statistics(self, organisation: str | None = None, f: AlertFilter | None = None) -> dict:
+        """Station statistics of one organisation (its own and subscribed watchlists), or of all."""
+        from markwatch.service.orgs import Principal, named_org, principal_of
+        from markwatch.service.statistics import station_statistics
+
+        with self.db.session() as s:
+            p = principal_of(named_org(s, organisation)) if organisation else Principal(0, "全部 (all)", "admin")
+            return station_statistics(s, p, f or AlertFilter())
+
+    def pack(self, alert_id: int, fmt: str, out: Path | None = None) -> Path:
+        """The opposition pack of an alert as DOCX or PDF (the operator sees every alert)."""
+        from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
+
+        with self.db.session() as s:
+            pack = opposition_pack(s, alert_id, None, self.settings.today(), self.settings.gazette_page_url)
+        target = Path(out) if out else Path(self.settings.export_dir) / pack_file_name(pack, fmt)
+        return write_pack(pack, fmt, target, pdf_font=self.settings.pdf_font)
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)
@@ -188,18 +235,18 @@ class Service:
             if visible is None:
                 return [
                     {"id": r.id, "kind": r.kind, "status": r.status, "engine": r.engine,
-                     "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
+                     "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
                      "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
                      "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
-                     "alerts_total": r.alerts_total, "error": r.error}
+                     "alerts_total": r.alerts_total, "alerts_suppressed": r.alerts_suppressed, "error": r.error}
                     for r in rows
                 ]
             own = dict(s.execute(
                 select(AlertRow.run_id, func.count(AlertRow.id))
                 .where(AlertRow.run_id.in_([r.id for r in rows]), AlertRow.watchlist_id.in_(visible))
                 .group_by(AlertRow.run_id)).all()) if rows and visible else {}
-            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": _iso(r.started_at),
-                     "finished_at": _iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
+            return [{"id": r.id, "kind": r.kind, "status": r.status, "started_at": iso(r.started_at),
+                     "finished_at": iso(r.finished_at), "alerts_new": own.get(r.id, 0)} for r in rows]
 
     def counts(self) -> dict:
         with self.db.session() as s:
@@ -244,6 +291,20 @@ class Service:
         with self.db.session() as s:
             row = confirm(s, token)
             return None if row is None else {"address": row.address, "organisation": row.organisation.name}
+
+    def calendar_token(self, name: str) -> str:
+        """A new calendar feed token for the organisation (the previous one stops working)."""
+        from markwatch.service.calendar_feed import issue_calendar_token
+        from markwatch.service.orgs import named_org
+
+        with self.db.session() as s:
+            return issue_calendar_token(s, named_org(s, name), self.settings.token_pepper)
+
+    def authenticate_calendar(self, token: str | None) -> Principal | None:
+        from markwatch.service.calendar_feed import authenticate_calendar
+
+        with self.db.session() as s:
+            return authenticate_calendar(s, token, self.settings.token_pepper)
 
     def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate

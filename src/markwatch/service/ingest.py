@@ -1,4 +1,5 @@
-"""Ingest use case: every record of a gazette file is either stored or quarantined with its reason.
+"""Ingest use case: every record of a gazette file is stored, quarantined with its reason, or counted as
+skipped with its reason (not watched: another announcement type, a designation of another country).
 
 Idempotent: the identity office + application number + gazette issue is unique in the table, and the
 quarantine is unique on (file checksum, place in file), so re-running a file (after a crash or on
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from markwatch.errors import FileFormatError, MarkwatchError
 from markwatch.fileio import file_sha256
 from markwatch.model import GazetteRecord
 from markwatch.store.db import Database
-from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord
+from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table
 from markwatch.text.normalise import Normaliser
 
 BATCH = 2000
@@ -37,6 +38,10 @@ class IngestSummary:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # about the file as a whole (declared totals, pages)
+    issues: list[str] = field(default_factory=list)  # gazette issues the file holds marks of
     error: str | None = None
 
     def as_dict(self) -> dict:
@@ -50,6 +55,9 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
         classes=list(rec.classes), goods=list(rec.goods), similar_groups=list(rec.similar_groups),
         applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
         publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
+        page_no=rec.page_no, page_count=rec.page_count, refs=dict(rec.refs) or None, procedure=rec.procedure,
+        international_registration_no=rec.international_registration_no, designation_date=rec.designation_date,
+        wipo_gazette=rec.wipo_gazette, wipo_publication_date=rec.wipo_publication_date,
         normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
     )
 
@@ -87,6 +95,7 @@ class Ingestor:
                 self._store_batch(batch, file_id, sha, path, summary)
                 if progress:
                     progress(len(batch))
+            summary.notes = list(getattr(items, "notes", []))
         except (FileFormatError, MarkwatchError) as exc:
             summary.error = str(exc)
             self._finish(file_id, summary, status="failed")
@@ -115,15 +124,26 @@ class Ingestor:
             row.stored = summary.stored
             row.duplicates = summary.duplicates
             row.quarantined = summary.quarantined
+            row.skipped = summary.skipped
+            row.skipped_reasons = dict(summary.skipped_reasons) or None
             row.format = summary.format or row.format
             row.encoding = summary.encoding or row.encoding
             row.error = summary.error
             row.finished_at = datetime.now(timezone.utc)
 
     def _store_batch(self, items: list, file_id: int, sha: str, path: Path, summary: IngestSummary) -> None:
+        from markwatch.service.issues import record_pages
+
         records = [(it, it.record) for it in items if it.record is not None]
-        bad = [it for it in items if it.record is None]
+        bad = [it for it in items if it.error is not None]
         summary.read += len(items)
+        for it in items:
+            if it.skipped is not None:
+                summary.skipped += 1
+                summary.skipped_reasons[it.skipped] = summary.skipped_reasons.get(it.skipped, 0) + 1
+        for _, rec in records:
+            if rec.issue_key and rec.issue_key not in summary.issues:
+                summary.issues.append(rec.issue_key)
         with self.db.session() as s:
             existing = self._existing_keys(s, [r for _, r in records])
             seen: set[tuple[str, str, str]] = set()
@@ -136,7 +156,7 @@ class Ingestor:
                 seen.add(key)
                 rows.append(gazette_row(rec, self.normaliser, file_id))
             if rows:
-                s.execute(GazetteMark.__table__.insert(), rows)
+                s.execute(core_table(GazetteMark).insert(), rows)
             summary.stored += len(rows)
             places = {q.locator for q in s.scalars(
                 select(QuarantinedRecord).where(QuarantinedRecord.file_sha256 == sha,
@@ -147,7 +167,9 @@ class Ingestor:
                 if it.locator in places:
                     continue
                 s.add(QuarantinedRecord(file_id=file_id, file_sha256=sha, path=str(path), locator=it.locator,
-                                        raw=it.raw, reason=it.error or "unknown error"))
+                                        raw=it.raw, reason=it.error or "unknown error", issue_key=it.issue,
+                                        page_no=it.page_no))
+            record_pages(s, items)
             row = s.get(IngestedFile, file_id)
             if row is not None:
                 row.checkpoint = summary.read
@@ -185,7 +207,8 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
     """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from markwatch.sources.fields import gazette_record_from_mapping
+    from markwatch.sources.fields import NotWatched
+    from markwatch.sources.files import record_from_mapping
 
     outcomes: dict[int, str] = {}
     with db.session() as s:
@@ -205,7 +228,11 @@ def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                 data = {}
             data.update((fixes or {}).get(qid, {}))
             try:
-                rec = gazette_record_from_mapping(data)
+                rec = record_from_mapping(data)
+            except NotWatched as exc:
+                outcomes[qid] = f"skipped: {exc}"
+                q.resolved_at = datetime.now(timezone.utc)
+                continue
             except MarkwatchError as exc:
                 outcomes[qid] = f"still bad: {exc}"
                 q.reason = str(exc)
@@ -214,7 +241,7 @@ def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                 GazetteMark.office == rec.office, GazetteMark.application_no == rec.application_no,
                 GazetteMark.issue_key == rec.issue_key))
             if exists is None:
-                s.execute(GazetteMark.__table__.insert(), [gazette_row(rec, normaliser, q.file_id)])
+                s.execute(core_table(GazetteMark).insert(), [gazette_row(rec, normaliser, q.file_id)])
                 outcomes[qid] = "stored"
             else:
                 outcomes[qid] = "duplicate"

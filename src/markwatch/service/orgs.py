@@ -38,6 +38,10 @@ class Principal:
         return self.kind == "admin"
 
 
+# Whoever runs the command line on the server: sees and may change everything, as an admin may.
+OPERATOR = Principal(id=0, name="operator", kind="admin")
+
+
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
@@ -110,6 +114,11 @@ def _named(s: Session, name: str) -> Organisation:
     if org is None:
         raise NotFound(f"no organisation named {name!r}; create it with `markwatch org create`")
     return org
+
+
+def named_org(s: Session, name: str) -> Organisation:
+    """The organisation of that name; NotFound naming the command that creates it."""
+    return _named(s, name)
 
 
 def rotate_token(s: Session, name: str, pepper: str = "", expires_days: int | None = None) -> str:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 from markwatch.errors import ConfigError
@@ -74,3 +74,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def rows_changed(result: Result) -> int:
+    """How many rows an UPDATE or DELETE touched (0 where the driver cannot tell)."""
+    return result.rowcount or 0 if isinstance(result, CursorResult) else 0

@@ -19,7 +19,7 @@ from types import TracebackType
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from markwatch.store.db import Database
+from markwatch.store.db import Database, rows_changed
 from markwatch.store.tables import Lock
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class DbLock:
                         .where(Lock.name == self.name, or_(*takeable))
                         .values(owner=self.owner, acquired_at=now, expires_at=now + self.lease)
                     )
-                    self.held = res.rowcount == 1
+                    self.held = rows_changed(res) == 1
             except OperationalError:  # SQLite: the other writer kept the database busy past busy_timeout
                 self.held, self.busy = False, True
         if self.held:
@@ -103,7 +103,7 @@ class DbLock:
         with self.db.session() as s:
             res = s.execute(update(Lock).where(Lock.name == self.name, Lock.owner == self.owner)
                             .values(expires_at=_now() + self.lease))
-            return res.rowcount == 1
+            return rows_changed(res) == 1
 
     def release(self) -> None:
         self._stop.set()

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -84,7 +85,7 @@ class Lexicon:
                 self._synonyms.setdefault(word, set()).update(members - {word})
         self._reverse: dict[str, set[str]] | None = None
         self._max_word = max([MAX_WORD_CHARS, *(len(w) for w in self._brands)])
-        self._jieba = None
+        self._jieba: Any = None  # a private jieba.Tokenizer, made on first use
         # Brands and frequent words come back for every mark of a gazette: remember per-word work.
         self._glosses_cached = lru_cache(maxsize=CACHE_SIZE)(self._compute_glosses)
         self._segment_cached = lru_cache(maxsize=CACHE_SIZE)(self._compute_segment)
@@ -204,9 +205,10 @@ class Lexicon:
         for i in range(n - 1, -1, -1):
             for j in range(min(n, i + self._max_word), i, -1):
                 piece = text[i:j]
-                if (j - i == 1 or self._known(piece)) and best[j] is not None:
-                    cand = [piece, *best[j]]
-                    if best[i] is None or len(cand) < len(best[i]):
+                rest, current = best[j], best[i]
+                if (j - i == 1 or self._known(piece)) and rest is not None:
+                    cand = [piece, *rest]
+                    if current is None or len(cand) < len(current):
                         best[i] = cand
         return best[0] or list(text)
 

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 NORMALISER_VERSION = "1"
 
@@ -186,7 +187,8 @@ class NormalisedMark:
     @classmethod
     def from_dict(cls, d: dict) -> NormalisedMark:
         tuples = ("latin_words", "pinyin", "pinyin_tone", "tokens", "generic", "numbers")
-        return cls(**{k: (tuple(v) if k in tuples else v) for k, v in d.items()})
+        fields: dict[str, Any] = {k: (tuple(v) if k in tuples else v) for k, v in d.items()}
+        return cls(**fields)
 
 
 @dataclass
@@ -292,6 +294,12 @@ class Normaliser:
         )
 
 
+def each_character(text: str) -> Any:
+    """pypinyin's `errors` callback: a character without a reading stands for itself, one per
+    character (pypinyin accepts a list; its type hints say str)."""
+    return list(text)
+
+
 @lru_cache(maxsize=200_000)
 def pinyin_of(han: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Phrase-aware pinyin of a run of Han characters, one syllable per character (toneless, toned)."""
@@ -299,6 +307,6 @@ def pinyin_of(han: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), ()
     from pypinyin import Style, lazy_pinyin
 
-    toneless = tuple(lazy_pinyin(han, style=Style.NORMAL, errors=lambda s: list(s)))
-    toned = tuple(lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s)))
+    toneless = tuple(lazy_pinyin(han, style=Style.NORMAL, errors=each_character))
+    toned = tuple(lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, errors=each_character))
     return toneless, toned

@@ -332,7 +332,7 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
     inf = 10**9
     # cost[i][j]: fewest substitutions aligning a[:i] with b[start:j]; back[i][j] the step taken.
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int, tuple[str, str, str | None] | None] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     for j in range(m + 1):
         if partial or j == 0:
             cost[0][j] = 0
@@ -368,7 +368,9 @@ def _align(a: str, b: str, lex: Lexicon, *, partial: bool) -> _Alignment | None:
     subs: list[tuple[str, str, str | None]] = []
     i, j = n, best_j
     while i > 0:
-        k, h, info = back[i][j]
+        taken = back[i][j]
+        assert taken is not None  # every reachable cell below inf was reached by a step
+        k, h, info = taken
         if info:
             subs.append(info)
         i, j = i - k, j - h

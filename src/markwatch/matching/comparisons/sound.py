@@ -8,7 +8,7 @@ from rapidfuzz.distance import Levenshtein
 
 from markwatch.matching.comparisons.base import Evidence, evidence
 from markwatch.matching.rules import FUZZY_FINALS, FUZZY_INITIALS, SOUND
-from markwatch.text.normalise import NormalisedMark
+from markwatch.text.normalise import NormalisedMark, each_character
 
 # The partial rule: SOUND_NEAR_WEIGHT x similarity, from SOUND_NEAR_MIN_SIMILARITY (2 of 3 syllables alike).
 SOUND_NEAR_WEIGHT = SOUND["near_weight"]
@@ -49,7 +49,7 @@ def readings(ch: str) -> frozenset[str]:
     """Every toneless reading of one character (heteronyms: 仔 zai/zi, 行 xing/hang)."""
     from pypinyin import Style, pinyin
 
-    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0])
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=each_character)[0])
 
 
 def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
