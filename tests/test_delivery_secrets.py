@@ -146,6 +146,17 @@ def test_repr_of_settings_and_service_leaves_secrets_out(tmp_path):
         assert "smtp.example.cn" in text  # the rest is still shown
         for leak in ("smtp-口令-9f1", "hook-secret-4c2", "pepper-77e", "db-pass-31", "src-pass-58", "K3Y"):
             assert leak not in text, (leak, text)
+    # a subscriber from a watchlist file, and a subscription request: the webhook's token and the secret
+    from markwatch.api.schemas import SubscriptionIn, SubscriptionPatch
+    from markwatch.model import Subscriber
+
+    hook = "https://oapi.dingtalk.com/robot/send?access_token=T0KEN-8d1"
+    texts = [repr(Subscriber(ASSOCIATION, email="a@food.example.org", webhook=hook)),
+             repr(SubscriptionIn(watchlist_id=1, email="a@food.example.org", webhook=hook, webhook_secret="sub-secret-5a")),
+             repr(SubscriptionPatch(webhook=hook, webhook_secret="sub-secret-5a"))]
+    for text in texts:
+        assert "T0KEN-8d1" not in text and "sub-secret-5a" not in text, text
+    assert "a@food.example.org" in texts[0] and "a@food.example.org" in texts[1]
 
 
 def test_smtp_login_without_tls_is_refused_at_start_up(tmp_path, monkeypatch):

@@ -79,7 +79,8 @@ class Brand:
 class Subscriber:
     organisation: str
     email: str | None = None
-    webhook: str | None = None
+    # a webhook URL often carries its receiver's token (?access_token=…): kept out of repr()
+    webhook: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,16 @@ class SubscriptionIn(Strict):
     watchlist_id: int
     organisation: str | None = Field(None, description="Subscriber organisation; default the caller")
     email: str | None = Field(None, max_length=300)
-    webhook: str | None = Field(None, max_length=1000)
-    webhook_secret: str | None = Field(None, min_length=8, max_length=200)
+    # kept out of repr(): a webhook URL often carries a token, the secret signs the deliveries
+    webhook: str | None = Field(None, max_length=1000, repr=False)
+    webhook_secret: str | None = Field(None, min_length=8, max_length=200, repr=False)
 
 
 class SubscriptionPatch(Strict):
     email: str | None = Field(None, max_length=300)
-    webhook: str | None = Field(None, max_length=1000)
-    webhook_secret: str | None = Field(None, min_length=8, max_length=200)
+    # kept out of repr(): a webhook URL often carries a token, the secret signs the deliveries
+    webhook: str | None = Field(None, max_length=1000, repr=False)
+    webhook_secret: str | None = Field(None, min_length=8, max_length=200, repr=False)
 
 
 class StatusIn(Strict):
