@@ -148,6 +148,13 @@ class SimilarGoodsTable:
     def item_name(self, code: str) -> str:
         return self._item_names[code]
 
+    def names_by_class(self) -> Iterator[tuple[int, str]]:
+        """(class, name) of every item and every 类似群 of the table: the goods vocabulary by class."""
+        for code, name in self._item_names.items():
+            yield self._group_class[self._item_group[code]], name
+        for code, name in self._group_names.items():
+            yield self._group_class[code], name
+
     def item_group(self, code: str) -> str:
         """类似群 of item `code` (its parentCode; NOT the first four digits of the item code)."""
         try:

@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from markwatch.matching.comparisons.alignment import shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
 from markwatch.matching.comparisons.latin import latin_similarity
 from markwatch.matching.comparisons.look import look_similarity
 from markwatch.matching.comparisons.sound import homophone_rule, sound_similarity
 from markwatch.matching.comparisons.structure import GI_KINDS, place_rule, structure_similarity
+from markwatch.matching.distinctiveness import Distinctiveness, Weights
 from markwatch.matching.rules import (
     AGREEMENT_BONUS,
     AGREEMENT_MAX_KINDS,
@@ -95,7 +97,12 @@ class Matcher:
     lexicon: Lexicon | None = None
     embedder: Embedder | None = None
     default_threshold: float = DEFAULT_THRESHOLD
+    distinctiveness: Distinctiveness | None = None  # built from the goods table when not given
     _place_cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.distinctiveness is None:
+            self.distinctiveness = Distinctiveness.from_goods_table(self.goods_table)
 
     # ---------------------------------------------------------------- profiles
     def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
@@ -136,10 +143,15 @@ class Matcher:
         """
         found: list[Evidence] = []
         kind = bp.brand.kind
+        mark_classes = mp.classes or bp.brand.classes
         for b in bp.forms:
             for c in mp.forms:
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
                                               is_common_word=is_common_word)
+                if b.chinese and c.chinese and b.chinese != c.chinese:
+                    found += shared_part_evidence(
+                        b.chinese, c.chinese, self.brand_weights(bp, b, mp.classes),
+                        self.distinctiveness.weights(c.chinese, mark_classes))  # type: ignore[union-attr]
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
@@ -151,6 +163,13 @@ class Matcher:
         if meaning:
             found += self._meaning(bp, mp)
         return found
+
+    def brand_weights(self, bp: BrandProfile, b: NormalisedMark, mark_classes: Sequence[int] = ()) -> Weights:
+        """The distinctiveness weights of a brand form's Han part, for the brand's goods (the mark's
+        when the brand has no classes); a place-name mark's place is not weak."""
+        place_mark = bp.brand.kind in GI_KINDS or self._place_product(b) is not None
+        return self.distinctiveness.weights(  # type: ignore[union-attr]
+            b.chinese, bp.brand.classes or tuple(mark_classes), place_distinctive=place_mark)
 
     def _place_product(self, b: NormalisedMark) -> tuple[str, str] | None:
         """A brand written as a known place plus a goods word is read like a geographical indication."""

@@ -46,6 +46,23 @@ STRUCTURE = {
     "repeated": 0.85,  # the brand with characters repeated (洽洽 / 洽洽洽)
 }
 
+# ---------------------------------------------------------------- alignment (comparisons/alignment.py)
+# The brand's characters found in the mark one by one, each weighed by its distinctiveness.
+ALIGNMENT = {
+    "top": 0.9,  # score at full coverage
+    "min_coverage": 0.75,  # weighed share of the brand found, from which the alignment is evidence
+    "gap": 0.15,  # weight lost per mark character put between matched ones
+    "extra": 0.03,  # score lost per (weighed) character the mark adds ...
+    "extra_cap": 4,  # ... for at most this many
+    "sound": 0.8,  # a brand character matched by one of the same sound
+    "fuzzy": 0.65,  # ... of a fuzzy-pinyin sound
+    "look_floor": 0.6,  # ... by a look-alike: from this at the look-alike floor ...
+    "look_span": 0.3,  # ... rising by this much up to identical glyphs
+    "component": 0.6,  # ... by one of its components, or a character it is a component of (祥/羊)
+    "compose": 0.85,  # one character written as its parts, or parts merged into one (林/木木)
+    "swap": 0.9,  # two neighbours matched crosswise keep this share of their gain
+}
+
 # Marks longer than this many times the brand are seldom read as the brand (a sentence, a long name).
 CONTAINS_MAX_EXTRA_CHARS = 6
 # A one-character brand counts as contained in marks of at most this many characters (茅 → 金茅).

@@ -1,0 +1,154 @@
+"""Distinctiveness, character components and the alignment, on constructed pairs (marks made up for
+the tests, not taken from decisions) and a few well-known brands."""
+
+from __future__ import annotations
+
+import pytest
+
+from markwatch.composition import build_matcher
+from markwatch.matching.comparisons.alignment import (
+    align,
+    alignment_reach,
+    char_alike,
+    has_anchor,
+    shared_part_evidence,
+)
+from markwatch.matching.distinctiveness import Distinctiveness, Weights, WordCounts
+from markwatch.text.components import holds_component, written_as
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return build_matcher()
+
+
+@pytest.fixture(scope="module")
+def dist(matcher):
+    return matcher.distinctiveness
+
+
+def plain(text: str) -> Weights:
+    return Weights(text, tuple(1.0 for _ in text))
+
+
+# ---------------------------------------------------------------- components (拆字/合字)
+def test_components_split_merge_and_keep_a_part():
+    assert written_as("林", "木木") and written_as("晶", "日日日")
+    assert holds_component("祥", "羊") and holds_component("鹭", "路")
+    # radical forms and characters that serve mostly as radicals are no composition
+    assert not holds_component("海", "氵") and not holds_component("银", "金") and not holds_component("鹭", "鸟")
+
+
+# ---------------------------------------------------------------- distinctiveness (显著性)
+@pytest.mark.parametrize("text, classes, weak", [
+    ("稻香村月饼", (30,), [("月饼", "goods")]),  # a goods name of the class
+    ("咖啡之翼", (43,), [("咖啡", "goods")]),  # a café's goods: the 区分表's item names
+    ("青花椒", (43,), [("花椒", "goods")]),  # a restaurant is described by the foods it serves
+    ("徐福记", (30,), [("徐", "surname")]),
+    ("王氏", (30,), [("王", "surname")]),
+    ("杭州小笼包", (43,), [("杭州", "place")]),
+    ("鲍师傅", (30,), [("鲍", "surname"), ("师傅", "common")]),  # an everyday word
+    ("海尔电器", (11,), [("电器", "generic")]),  # a trade word; 海尔 is a name, not an everyday word
+    ("蜜雪冰城", (43,), []),
+])
+def test_weak_parts(dist, text, classes, weak):
+    assert dist.weights(text, classes).weak_words() == weak
+
+
+def test_goods_words_are_weak_for_their_own_goods_only(dist):
+    assert dist.weights("悦川手机", (9,)).weak_words() == [("手机", "goods")]
+    assert ("咖啡", "goods") not in dist.weights("咖啡之翼", (12,)).weak_words()
+
+
+def test_a_place_name_mark_keeps_its_place(dist):
+    assert dist.weights("杭州小笼包", (43,), place_distinctive=True).weak_words() == []
+
+
+def test_word_counts_make_frequent_words_weak(tmp_path):
+    marks = ["金龙鱼", "金龙汽车", "金龙大厦", "金龙", "银河", "天天"]
+    counts = WordCounts.from_marks(marks)
+    assert counts.share("金龙") == pytest.approx(4 / 6)
+    path = tmp_path / "counts.json"
+    counts.save(path)
+    loaded = WordCounts.load(path)
+    d = Distinctiveness(mark_frequency=loaded)
+    assert ("金龙", "frequent") in d.weights("金龙宝宝").weak_words()
+
+
+# ---------------------------------------------------------------- the alignment (constructed pairs)
+def test_character_likeness():
+    assert char_alike("粮", "粮") == (1.0, "same")
+    assert char_alike("五", "午")[1] == "sound"
+    assert char_alike("师", "帅")[1] == "look"
+    assert char_alike("祥", "羊")[1] == "component"
+    assert char_alike("海", "天")[0] == 0.0
+
+
+@pytest.mark.parametrize("brand, mark", [
+    ("悦川", "川悦坊"), ("禾木丰", "禾木"), ("禾木丰", "金禾木丰"), ("禾木丰", "禾大木丰"), ("禾木丰", "禾丰木"),
+])
+def test_anchor(brand, mark):
+    assert has_anchor(brand, mark)
+
+
+@pytest.mark.parametrize("brand, mark", [("禾木丰", "禾金银铜丰"), ("禾木", "木"), ("禾木丰", "禾丰")])
+def test_no_anchor(brand, mark):
+    # two neighbouring brand characters must appear, at most two characters apart
+    assert not has_anchor(brand, mark)
+
+
+@pytest.mark.parametrize("brand, mark, ops", [
+    ("悦川坊", "悦大川坊", ["match", "insert", "match", "match"]),  # a character put inside
+    ("悦川", "川悦居", ["swap"]),  # reordered with a character added
+    ("林悦坊", "木木悦坊", ["split", "match", "match"]),  # 拆字
+    ("木木悦坊", "林悦坊", ["merge", "match", "match"]),  # 合字
+    ("恒悦祥", "恒悦羊", ["match", "match", "match"]),  # a component kept
+])
+def test_alignment_steps(brand, mark, ops):
+    found = align(brand, mark, plain(brand), plain(mark))
+    assert found is not None
+    assert [s.op for s in found.steps] == ops
+    assert found.coverage >= 0.75
+
+
+def test_weak_parts_of_the_brand_weigh_little(dist):
+    # constructed: the same distinctive name with other goods words
+    bw, mw = dist.weights("悦川坊月饼", (30,)), dist.weights("悦川坊粽子", (30,))
+    found = shared_part_evidence("悦川坊月饼", "悦川坊粽子", bw, mw)
+    assert found and found[0].reason.detail.startswith("显著部分“悦川坊”相同")
+    assert "“月饼”为商品或服务的通用名称" in found[0].reason.detail
+    # without the goods vocabulary, the two words weigh as much as the name: no evidence
+    assert not shared_part_evidence("悦川坊月饼", "悦川坊粽子", plain("悦川坊月饼"), plain("悦川坊粽子"))
+
+
+def test_sharing_a_weak_half_is_no_evidence(dist):
+    # constructed: two marks sharing only the goods word
+    assert not shared_part_evidence("悦川咖啡", "禾丰咖啡", dist.weights("悦川咖啡", (43,)),
+                                    dist.weights("禾丰咖啡", (43,)))
+
+
+@pytest.mark.parametrize("brand, mark", [
+    ("悦川坊", "悦大川坊"), ("悦川", "川悦居"), ("林悦坊", "木木悦坊"), ("悦川坊月饼", "悦川坊粽子"),
+    ("五粮液", "大午粮液"), ("恒源祥", "恒源彩羊"),
+])
+def test_reach_bounds_the_score(dist, brand, mark):
+    for classes in ((30,), (43,), ()):
+        bw, mw = dist.weights(brand, classes), dist.weights(mark, classes)
+        found = align(brand, mark, bw, mw)
+        assert found is not None
+        assert alignment_reach(brand, mark) >= found.score - 1e-9
+        assert alignment_reach(brand, mark, bw) >= found.score - 1e-9
+
+
+@pytest.mark.parametrize("brand, classes, candidate, similar", [
+    ("五粮液", (33,), "大午粮液", True),  # insertion and a homophone
+    ("恒源祥", (25,), "恒源彩羊", True),  # 祥 ⊃ 羊, 彩 inserted
+    ("稻香村月饼", (30,), "稻香村粽子", True),  # the name kept, the goods word changed
+    ("安途", (12,), "途安行", True),  # reordered, a character added
+    ("华为", (9,), "华润", False),
+    ("娃哈哈", (32,), "哈哈镜", False),
+    ("蜜雪冰城", (43,), "冰雪皇后", False),
+])
+def test_alignment_in_the_matcher(matcher, brand, classes, candidate, similar):
+    m = matcher.compare(brand, candidate, brand_classes=classes, candidate_classes=classes)
+    assert m.similar is similar, m.reasons
