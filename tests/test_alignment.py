@@ -152,3 +152,43 @@ def test_reach_bounds_the_score(dist, brand, mark):
 def test_alignment_in_the_matcher(matcher, brand, classes, candidate, similar):
     m = matcher.compare(brand, candidate, brand_classes=classes, candidate_classes=classes)
     assert m.similar is similar, m.reasons
+
+
+# ---------------------------------------------------------------- the first-character rule, graded
+@pytest.mark.parametrize("brand, candidate, key", [
+    ("立悦坊", "利悦坊", "首字读音相同或相近"),  # constructed: a first character of the same sound
+    ("帅悦坊", "师悦坊", "首字字形相近"),  # constructed: a look-alike first character
+    ("海悦坊", "江悦坊", "首字音、形均明显不同"),  # constructed: clearly different in both
+])
+def test_first_character_rule_is_graded(matcher, brand, candidate, key):
+    from markwatch.matching.rules import STRUCTURE
+
+    found = [e for e in matcher.mark_evidence(matcher.profile_brand(_brand(brand)), matcher.profile_mark(candidate))
+             if e.kind == "structure"]
+    assert found and key in found[0].reason.detail
+    clear = STRUCTURE["one_changed_first_clear"]
+    assert (found[0].score == clear) == ("明显不同" in key)
+
+
+def test_numeral_first_keeps_the_structure(matcher):
+    from markwatch.matching.rules import STRUCTURE
+
+    found = [e.score for e in matcher.mark_evidence(matcher.profile_brand(_brand("五悦坊")),
+                                                     matcher.profile_mark("九悦坊")) if e.kind == "structure"]
+    assert found == [STRUCTURE["one_changed_first_differs"]]
+
+
+@pytest.mark.parametrize("brand, candidate, similar", [
+    ("立康", "利康", False),  # two characters: the homophone cap as before
+    ("立悦坊", "利悦坊", True),  # constructed: a first-character homophone in three characters
+    ("金利坊", "今礼坊", False),  # constructed: two of three characters only sound the same
+])
+def test_homophones_graded_by_length_and_share(matcher, brand, candidate, similar):
+    m = matcher.compare(brand, candidate, brand_classes=(30,), candidate_classes=(30,))
+    assert m.similar is similar, m.reasons
+
+
+def _brand(mark):
+    from markwatch.model import Brand
+
+    return Brand(brand_id="t", mark=mark, classes=(30,))

@@ -151,7 +151,7 @@ def sound_look_scores(query: Sequence[NormalisedMark],
     homophone rule puts on the whole mark score (1.0 when it does not apply): what those channels
     give the pair, computed from the stored forms alone."""
     from markwatch.matching.comparisons.look import look_finding
-    from markwatch.matching.comparisons.sound import HOMOPHONE_CAP, homophone_caps, sound_finding
+    from markwatch.matching.comparisons.sound import homophone_cap, sound_finding
 
     sound = look = 0.0
     cap = 1.0
@@ -165,8 +165,9 @@ def sound_look_scores(query: Sequence[NormalisedMark],
             seen = look_finding(b, c)
             if seen is not None:
                 look = max(look, seen[0])
-            if homophone_caps(b, c):
-                cap = min(cap, HOMOPHONE_CAP)
+            found_cap = homophone_cap(b, c)
+            if found_cap is not None:
+                cap = min(cap, found_cap)
     return sound, look, cap
 
 

@@ -144,13 +144,16 @@ SHARED_PART = _family(
     brand_keys=fk.brand_shared_part, mark_keys=fk.mark_shared_part, check=ck.check_shared_part)
 ONE_CHANGED = _family(
     "one_changed", code="1", kind="structure", checked=True,  # 帕尔斯/帕尔特 (checked: same Latin part)
-    bound=max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
+    bound=max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"],
+              STRUCTURE["one_changed_first_alike"], STRUCTURE["one_changed_first_clear"]),
     brand_keys=fk.brand_one_changed, mark_keys=fk.mark_one_changed, check=ck.check_one_changed)
 ONE_CHANGED_FIRST = _family(
     # The one_changed keys whose wildcard is the first character: a pair differing in its first
-    # character only scores one_changed_first_differs at most (no builders: one_changed's keys).
+    # character only scores the graded first-character figures at most (no builders: one_changed's keys).
     "one_changed_first", code=ONE_CHANGED.code + "*", kind="structure", checked=True,
-    bound=max(STRUCTURE["one_changed_first_differs"], STRUCTURE["one_changed_meaning_differs"]),
+    bound=max(STRUCTURE["one_changed_first_differs"], STRUCTURE["one_changed_meaning_differs"],
+              STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_alike"],
+              STRUCTURE["one_changed_first_clear"]),
     check=ck.check_one_changed)
 
 # ================================================================ look and sound (comparisons/look.py, sound.py)

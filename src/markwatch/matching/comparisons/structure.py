@@ -112,8 +112,36 @@ def _one_changed(b: NormalisedMark, c: NormalisedMark, meaning_differs=None) -> 
         # 电老虎 / 电飞虎: the changed character makes another word with another meaning.
         return [evidence("structure", "one_changed_meaning", STRUCTURE["one_changed_meaning_differs"], a=bt, b=ct)]
     if i == 0:
-        return [evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=bt[0], y=ct[0])]
+        return [_first_changed(bt[0], ct[0])]
     return [evidence("structure", "one_changed", STRUCTURE["one_changed_3plus"], x=bt[i], y=ct[i])]
+
+
+NUMERALS = "零一二两三四五六七八九十百千万"
+
+
+def _first_changed(x: str, y: str) -> Evidence:
+    """The guideline's exception for the first character, graded: marks of three or more characters
+    with one character changed are similar unless the first character's sound or look is clearly
+    different. A first character of the same (or a fuzzy) sound, or a look-alike, is not clearly
+    different in that respect; one that differs in both is; a numeral swapped for a numeral keeps
+    the mark's structure (五粮液 / 九粮液)."""
+    from markwatch.matching.comparisons.look import lookalike
+    from markwatch.matching.comparisons.sound import fuzzy_pair, readings
+    from markwatch.text.components import holds_component
+
+    if x in NUMERALS and y in NUMERALS:
+        return evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=x, y=y)
+    rx, ry = readings(x), readings(y)
+    sound = bool(rx & ry) or any(fuzzy_pair(a, b) for a in rx for b in ry)
+    look = lookalike(x, y) > 0 or holds_component(x, y) or holds_component(y, x)
+    if sound and look:
+        return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_3plus"], x=x, y=y,
+                        how="音、形相近", how_en="sounds and looks alike")
+    if sound or look:
+        how, how_en = ("读音相同或相近", "sounds alike") if sound else ("字形相近", "looks alike")
+        return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_first_alike"], x=x, y=y,
+                        how=how, how_en=how_en)
+    return evidence("structure", "one_changed_first_clear", STRUCTURE["one_changed_first_clear"], x=x, y=y)
 
 
 def place_and_product(b: NormalisedMark) -> tuple[str, str] | None:
