@@ -192,3 +192,18 @@ def _brand(mark):
     from markwatch.model import Brand
 
     return Brand(brand_id="t", mark=mark, classes=(30,))
+
+
+# ---------------------------------------------------------------- Latin parts (constructed marks)
+@pytest.mark.parametrize("brand, candidate, similar", [
+    ("GREAT WALL", "GREAT CHINA", False),  # an everyday word of a phrase is not a mark on its own
+    ("HAPPY RIVER", "HAPPY LAKE", False),
+    ("LAFITE", "CHATEAU LAFITTE", True),  # a distinctive word of a phrase still is
+    ("K 悦川坊", "K 禾丰居", False),  # one letter in common
+    ("悦川 YUECHUAN", "越川 YUECHUAN", False),  # each Latin part only spells its own characters
+    ("悦川", "YUECHUAN", True),  # the bare pinyin of the mark
+    ("悦川 YUECHUAN", "YUECHUAN", True),
+])
+def test_latin_parts(matcher, brand, candidate, similar):
+    m = matcher.compare(brand, candidate, brand_classes=(33,), candidate_classes=(33,))
+    assert m.similar is similar, m.reasons

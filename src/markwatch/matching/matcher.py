@@ -144,8 +144,10 @@ class Matcher:
         found: list[Evidence] = []
         kind = bp.brand.kind
         mark_classes = mp.classes or bp.brand.classes
-        for b in bp.forms:
-            for c in mp.forms:
+        brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
+        mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
+        for b in brand_forms:
+            for c in mark_forms:
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
                                               is_common_word=is_common_word)
                 if b.chinese and c.chinese and b.chinese != c.chinese:
@@ -163,6 +165,21 @@ class Matcher:
         if meaning:
             found += self._meaning(bp, mp)
         return found
+
+    def _weak_part(self, form: NormalisedMark, whole: NormalisedMark) -> bool:
+        """A separately written Latin word that is not a mark on its own: a single letter, or, in a
+        phrase of several words, a pinyin syllable (TIAN of TIAN MAO) or an everyday English word
+        (GREAT of GREAT WALL). The whole phrase is still compared."""
+        if form is whole or form.chinese or not form.latin or len(form.latin_words) > 1:
+            return False
+        word = form.latin
+        if len(word) <= 1:
+            return True
+        if len(whole.latin_words) < 2:
+            return False
+        from markwatch.matching.comparisons.latin import pinyin_syllables
+
+        return word in pinyin_syllables() or (self.lexicon is not None and self.lexicon.headword_count(word) > 0)
 
     def brand_weights(self, bp: BrandProfile, b: NormalisedMark, mark_classes: Sequence[int] = ()) -> Weights:
         """The distinctiveness weights of a brand form's Han part, for the brand's goods (the mark's

@@ -173,11 +173,26 @@ def _identical(b: _Parts, c: _Parts) -> list[Reason]:
     """A whole part written the same in both marks means the same (OREO 奥利奥 / OREO)."""
     shown = [zh for zh in b.zh if zh in c.zh]
     c_keys = {normalize_english(x) for x in c.latin}
-    shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys]
+    if not (_spells_own_pinyin(b) and _spells_own_pinyin(c) and "".join(b.zh) != "".join(c.zh)):
+        # Latin parts that only spell each mark's own characters say nothing apart from them.
+        # A single letter beside other parts is not a part that means anything (K 甲 / K 乙).
+        alone = len(b.zh) + len(b.latin) == 1 and len(c.zh) + len(c.latin) == 1
+        shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys
+                  and (len(normalize_english(latin)) > 1 or alone)]
     return [
         Reason("meaning", f"文字相同，含义相同：{x}", f"same words, same meaning: {x}", IDENTICAL_PART_SCORE)
         for x in shown
     ]
+
+
+def _spells_own_pinyin(p: _Parts) -> bool:
+    """The Latin parts, run together, are the pinyin of the Chinese parts (天猫 TIAN MAO)."""
+    from markwatch.text.normalise import pinyin_of
+
+    if not p.zh or not p.latin:
+        return False
+    letters = "".join(ch for ch in "".join(p.latin).lower() if ch.isalpha())
+    return letters == "".join(pinyin_of("".join(p.zh))[0])
 
 
 def _gloss_keys(zh: str, lex: Lexicon) -> dict[str, str]:
