@@ -43,7 +43,10 @@ class GoodsMapping:
 
 
 class SimilarGoodsTable:
-    """The 类似商品和服务区分表: classes, 类似群 (similar groups) and their items."""
+    """The 类似商品和服务区分表: classes, 类似群 (similar groups) and their items; with `notes` (an
+    operator's `goods.notes.GoodsNotes`), the groups and classes the table's notes relate."""
+
+    notes = None  # GoodsNotes | None: see with_notes
 
     def __init__(self, rows: Iterable[dict], classes_en: Iterable[dict] = ()):
         self._class_names: dict[int, str] = {}
@@ -95,6 +98,14 @@ class SimilarGoodsTable:
             with _open_text(classes_en_path) as fh:
                 classes_en = json.load(fh)
         return cls(rows, classes_en)
+
+    def with_notes(self, notes) -> SimilarGoodsTable:
+        """The same table (sharing its data) that also knows the notes' relations."""
+        import copy
+
+        other = copy.copy(self)
+        other.notes = notes
+        return other
 
     # --- lookups ---------------------------------------------------------------------------
 
