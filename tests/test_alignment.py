@@ -45,7 +45,7 @@ def test_components_split_merge_and_keep_a_part():
     ("咖啡之翼", (43,), [("咖啡", "goods")]),  # a café's goods: the 区分表's item names
     ("青花椒", (43,), [("花椒", "goods")]),  # a restaurant is described by the foods it serves
     ("徐福记", (30,), [("徐", "surname")]),
-    ("王氏", (30,), [("王", "surname")]),
+    ("王氏", (30,), [("王氏", "surname")]),
     ("杭州小笼包", (43,), [("杭州", "place")]),
     ("鲍师傅", (30,), [("鲍", "surname"), ("师傅", "common")]),  # an everyday word
     ("海尔电器", (11,), [("电器", "generic")]),  # a trade word; 海尔 is a name, not an everyday word
@@ -207,3 +207,21 @@ def _brand(mark):
 def test_latin_parts(matcher, brand, candidate, similar):
     m = matcher.compare(brand, candidate, brand_classes=(33,), candidate_classes=(33,))
     assert m.similar is similar, m.reasons
+
+
+# ---------------------------------------------------------------- containment weighed by distinctiveness
+def test_a_weak_brand_contained_weighs_less(matcher):
+    # constructed: a brand made of a surname and a goods word, inside a longer mark
+    strong = matcher.compare("悦川坊", "悦川坊小馆", brand_classes=(30,), candidate_classes=(30,))
+    weak = matcher.compare("王氏月饼", "王氏月饼小馆", brand_classes=(30,), candidate_classes=(30,))
+    contains = [r for r in weak.reasons if r.kind == "contains" and "完整包含" in r.detail]
+    assert contains and contains[0].score < 0.9 and "为姓氏" in contains[0].detail
+    assert strong.mark_score > weak.mark_score
+
+
+def test_a_weak_part_is_not_the_brands_distinctive_part(matcher):
+    # constructed: the new mark is only the brand's goods word
+    m = matcher.compare("悦川坊月饼", "月饼", brand_classes=(30,), candidate_classes=(30,))
+    assert not any("显著部分" in r.detail for r in m.reasons) and not m.similar
+    m = matcher.compare("悦川坊月饼", "悦川坊", brand_classes=(30,), candidate_classes=(30,))
+    assert m.similar

@@ -221,11 +221,11 @@ class Distinctiveness:
                 for start in range(0, n - k + 1):
                     if self.mark_frequency.share(text[start:start + k]) >= FREQUENT_SHARE:
                         mark(start, start + k, "frequent")
-        if n >= 2 and text[0] in surnames() and why[0] is None:
-            mark(0, 1, "surname")
         for m in re.finditer("氏", text):
             if m.start() > 0 and text[m.start() - 1] in surnames():
                 mark(m.start() - 1, m.end(), "surname")
+        if n >= 2 and text[0] in surnames() and why[0] is None:
+            mark(0, 1, "surname")
         for start, end in _common_words(text):
             if end - start < n:
                 mark(start, end, "common")

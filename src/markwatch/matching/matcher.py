@@ -148,11 +148,12 @@ class Matcher:
         mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
         for b in brand_forms:
             for c in mark_forms:
+                bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
-                                              is_common_word=is_common_word)
+                                              is_common_word=is_common_word, brand_weights=bw)
                 if b.chinese and c.chinese and b.chinese != c.chinese:
                     found += shared_part_evidence(
-                        b.chinese, c.chinese, self.brand_weights(bp, b, mp.classes),
+                        b.chinese, c.chinese, bw,  # type: ignore[arg-type]
                         self.distinctiveness.weights(c.chinese, mark_classes))  # type: ignore[union-attr]
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
