@@ -225,3 +225,18 @@ def test_a_weak_part_is_not_the_brands_distinctive_part(matcher):
     assert not any("显著部分" in r.detail for r in m.reasons) and not m.similar
     m = matcher.compare("悦川坊月饼", "悦川坊", brand_classes=(30,), candidate_classes=(30,))
     assert m.similar
+
+
+def test_a_brand_cut_down_to_an_everyday_word_shares_nothing_distinctive(matcher):
+    # constructed: the surname dropped, an everyday word left
+    m = matcher.compare("鲍悦师傅", "悦师傅", brand_classes=(30,), candidate_classes=(30,))
+    assert any("显著部分" in r.detail or "文字近似" in r.detail for r in m.reasons)
+    m = matcher.compare("康师傅", "师傅", brand_classes=(30,), candidate_classes=(30,))
+    assert not m.similar
+
+
+def test_a_transliteration_is_not_translated(matcher):
+    # 杜客 is read du ke: its DUKE spells the characters and does not mean "duke" (公爵)
+    m = matcher.compare("杜客DUKE", "公爵", brand_classes=(25,), candidate_classes=(25,))
+    assert not m.similar, m.reasons
+    assert matcher.compare("DUKE", "公爵", brand_classes=(25,), candidate_classes=(25,)).similar

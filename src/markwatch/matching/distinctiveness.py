@@ -170,6 +170,14 @@ class Distinctiveness:
             return "generic"  # goods unknown: a goods name of any class is a generic word
         return None
 
+    def is_weak_word(self, text: str, classes: Sequence[int] = ()) -> bool:
+        """Whether `text` on its own is a weak word: an everyday word of the general dictionary (师傅),
+        a goods or trade word, a surname."""
+        if len(text) == 1:
+            return text in surnames()
+        return (self.goods_word(text, classes) is not None or _is_everyday_word(text)
+                or (self.mark_frequency is not None and self.mark_frequency.share(text) >= FREQUENT_SHARE))
+
     def weights(self, text: str, classes: Sequence[int] = (), *, place_distinctive: bool = False) -> Weights:
         """Weights of the characters of `text` (its Han characters: other characters weigh 1).
 
@@ -305,6 +313,16 @@ def _common_words(text: str) -> tuple[tuple[int, int], ...]:
             out.append((pos, pos + len(word)))
         pos += len(word)
     return tuple(out)
+
+
+def _is_everyday_word(text: str) -> bool:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ and _word_tags().get(text) not in NAME_TAGS
 
 
 # Part-of-speech tags of the general dictionary that mark names (of brands, firms, foreign persons):

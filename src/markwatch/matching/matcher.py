@@ -144,6 +144,12 @@ class Matcher:
         found: list[Evidence] = []
         kind = bp.brand.kind
         mark_classes = mp.classes or bp.brand.classes
+        dist = self.distinctiveness
+        assert dist is not None  # built in __post_init__
+
+        def weak_word(text: str) -> bool:
+            return dist.is_weak_word(text, bp.brand.classes or mark_classes)
+
         brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
         mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
         for b in brand_forms:
@@ -154,7 +160,7 @@ class Matcher:
                 if b.chinese and c.chinese and b.chinese != c.chinese:
                     found += shared_part_evidence(
                         b.chinese, c.chinese, bw,  # type: ignore[arg-type]
-                        self.distinctiveness.weights(c.chinese, mark_classes))  # type: ignore[union-attr]
+                        dist.weights(c.chinese, mark_classes), weak_word=weak_word)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)

@@ -19,6 +19,7 @@ also the blocking key of the evidence family (`registry.SHARED_PART`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -197,11 +198,17 @@ _HOW_ZH = {"sound": "读音相同", "fuzzy": "读音相近", "look": "字形相�
 _HOW_EN = {"sound": "same sound", "fuzzy": "similar sound", "look": "look alike", "component": "share a component"}
 
 
-def shared_part_evidence(brand: str, mark: str, bw: Weights, mw: Weights) -> list[Evidence]:
-    """The alignment as evidence: "显著部分“五粮液”近似（“五/午”读音相同；另有“大”）", when its coverage
-    reaches ALIGNMENT["min_coverage"]."""
+def shared_part_evidence(brand: str, mark: str, bw: Weights, mw: Weights,
+                         weak_word: Callable[[str], bool] | None = None) -> list[Evidence]:
+    """The alignment as evidence ("与商标“五粮液”文字近似（“五/午”读音相同）", "显著部分“稻香村”相同"),
+    when its coverage reaches ALIGNMENT["min_coverage"]. `weak_word(text)`: whether a text alone is a
+    weak word (distinctiveness.is_weak_word); a brand cut down to one shares no distinctive part
+    (康师傅 / 师傅)."""
     found = align(brand, mark, bw, mw)
     if found is None or found.coverage < ALIGNMENT["min_coverage"] or found.score <= 0:
+        return []
+    kept = "".join(st.brand for st in found.steps if st.op != "delete")
+    if weak_word is not None and kept != brand and weak_word(kept):
         return []
     if all(st.op in ("match", "delete") for st in found.steps) and all(
             st.how == "same" for st in found.steps if st.op == "match") and not any(

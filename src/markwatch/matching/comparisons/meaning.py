@@ -143,18 +143,22 @@ def meaning_similarity(
     reasons: list[Reason] = []
 
     reasons += _identical(b, c)
-    for zh in b.zh:
-        for latin in c.latin:
+    # A Latin part that only spells the mark's own characters (杜客 DUKE) is a transliteration, not an
+    # English word: it is not translated.
+    bm = _Parts(b.zh, ()) if _spells_own_pinyin(b) else b
+    cm = _Parts(c.zh, ()) if _spells_own_pinyin(c) else c
+    for zh in bm.zh:
+        for latin in cm.latin:
             reasons += _translation(zh, latin, lex)
-    for zh in c.zh:
-        for latin in b.latin:
+    for zh in cm.zh:
+        for latin in bm.latin:
             reasons += _translation(zh, latin, lex)
-    reasons += _contained_translation(b, c, lex)
+    reasons += _contained_translation(bm, cm, lex)
     for bz in b.zh:
         for cz in c.zh:
             reasons += _chinese_synonym(bz, cz, lex)
-    for bl in b.latin:
-        for cl in c.latin:
+    for bl in bm.latin:
+        for cl in cm.latin:
             reasons += _latin_same_chinese(bl, cl, lex)
 
     best = max((r.score or 0.0 for r in reasons), default=0.0)
