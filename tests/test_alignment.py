@@ -86,14 +86,15 @@ def test_character_likeness():
 
 @pytest.mark.parametrize("brand, mark", [
     ("悦川", "川悦坊"), ("禾木丰", "禾木"), ("禾木丰", "金禾木丰"), ("禾木丰", "禾大木丰"), ("禾木丰", "禾丰木"),
+    ("禾木丰", "禾大木"),
 ])
 def test_anchor(brand, mark):
     assert has_anchor(brand, mark)
 
 
-@pytest.mark.parametrize("brand, mark", [("禾木丰", "禾金银铜丰"), ("禾木", "木"), ("禾木丰", "禾丰")])
+@pytest.mark.parametrize("brand, mark", [("禾木丰", "禾金银铜丰"), ("禾木", "木"), ("禾木丰", "禾丰"), ("禾木丰", "禾大小木")])
 def test_no_anchor(brand, mark):
-    # two neighbouring brand characters must appear, at most two characters apart
+    # two neighbouring brand characters must appear, with at most one character between them
     assert not has_anchor(brand, mark)
 
 

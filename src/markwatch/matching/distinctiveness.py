@@ -170,6 +170,16 @@ class Distinctiveness:
             return "generic"  # goods unknown: a goods name of any class is a generic word
         return None
 
+    def warm_up(self) -> None:
+        """Load the lazily read tables (the dictionary's part-of-speech tags, the components) now."""
+        from markwatch.matching.comparisons.latin import pinyin_syllables
+        from markwatch.text.components import decompositions
+
+        _word_tags()
+        pinyin_syllables()
+        decompositions("林")
+        self.weights("悦川坊月饼", (30,))
+
     def is_weak_word(self, text: str, classes: Sequence[int] = ()) -> bool:
         """Whether `text` on its own is a weak word: an everyday word of the general dictionary (师傅),
         a goods or trade word, a surname."""

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from markwatch.matching.comparisons.alignment import shared_part_evidence
+from markwatch.matching.comparisons.alignment import has_anchor, shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
 from markwatch.matching.comparisons.latin import latin_similarity
 from markwatch.matching.comparisons.look import look_similarity
@@ -148,7 +148,7 @@ class Matcher:
         assert dist is not None  # built in __post_init__
 
         def weak_word(text: str) -> bool:
-            return dist.is_weak_word(text, bp.brand.classes or mark_classes)
+            return dist.is_weak_word(text, bp.brand.classes or mark_classes)  # type: ignore[union-attr]
 
         brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
         mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
@@ -157,10 +157,10 @@ class Matcher:
                 bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
                                               is_common_word=is_common_word, brand_weights=bw)
-                if b.chinese and c.chinese and b.chinese != c.chinese:
+                if b.chinese and c.chinese and b.chinese != c.chinese and has_anchor(b.chinese, c.chinese):
                     found += shared_part_evidence(
                         b.chinese, c.chinese, bw,  # type: ignore[arg-type]
-                        dist.weights(c.chinese, mark_classes), weak_word=weak_word)
+                        lambda c=c: dist.weights(c.chinese, mark_classes), weak_word=weak_word)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
@@ -294,6 +294,8 @@ class Matcher:
                                  ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
             self.compare_profiles(profile_brand(Brand(brand_id="warm-up", mark=brand)), profile_mark(candidate, (30,)))
         is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
+        if self.distinctiveness is not None:
+            self.distinctiveness.warm_up()  # its part-of-speech table and character components
         self.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
 
     def _exception(self, brand: Brand, mp: MarkProfile) -> Evidence | None:

@@ -139,7 +139,7 @@ LOOKALIKE_TAIL = _family(
     check=ck.check_alike_tail, text_check=(ck.core_needle, ck.alike_subsequence))
 SHARED_PART = _family(
     # The alignment (comparisons/alignment.py): two neighbouring brand characters at most
-    # ANCHOR_GAP apart in the mark (大午粮液, 途安行, 稻香村粽子); checked: the anchor itself.
+    # ANCHOR_GAP characters between in the mark (大午粮液, 途安行, 稻香村粽子); checked: the anchor itself.
     "shared_part", code="A", kind="contains", checked=True, bound=SHARED_PART_SCORE,
     brand_keys=fk.brand_shared_part, mark_keys=fk.mark_shared_part, check=ck.check_shared_part)
 ONE_CHANGED = _family(

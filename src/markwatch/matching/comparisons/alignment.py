@@ -13,7 +13,7 @@ over the brand's total weight, and the score is `ALIGNMENT["top"]` x coverage, l
 `ALIGNMENT["extra"]` per distinctive character the mark adds (up to `extra_cap` of them).
 
 A pair is aligned only when two characters that stand side by side in the brand appear in the mark
-written the same and at most `ANCHOR_GAP` characters apart (in either order): the anchor, which is
+written the same with at most `ANCHOR_GAP` characters between them (in either order): the anchor, which is
 also the blocking key of the evidence family (`registry.SHARED_PART`).
 """
 
@@ -28,7 +28,7 @@ from markwatch.matching.distinctiveness import Weights, weak_reason, weak_reason
 from markwatch.matching.rules import ALIGNMENT, LOOK
 from markwatch.model import Reason
 
-ANCHOR_GAP = 2  # characters allowed between the two anchor characters in the mark
+ANCHOR_GAP = 1  # characters allowed between the two anchor characters in the mark
 ALIGN_MAX_EXTRA = 8  # marks longer than the brand by more than this are not aligned
 SHARED_PART_SCORE = ALIGNMENT["top"]  # the highest score of the evidence
 
@@ -39,7 +39,7 @@ def anchor_pairs(text: str) -> set[str]:
 
 
 def mark_anchor_pairs(text: str) -> set[str]:
-    """The mark side's: each two characters at most ANCHOR_GAP apart, as a sorted pair."""
+    """The mark side's: each two characters with at most ANCHOR_GAP between them, as a sorted pair."""
     out = set()
     for k in range(len(text)):
         for step in range(1, ANCHOR_GAP + 2):
@@ -48,24 +48,20 @@ def mark_anchor_pairs(text: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=262_144)
 def has_anchor(brand: str, mark: str) -> bool:
-    """Whether the pair can be aligned at all (see the module's docstring)."""
+    """Whether the pair can be aligned at all (see the module's docstring): two neighbouring brand
+    characters at two positions of the mark with at most ANCHOR_GAP characters between, in either order."""
     if len(brand) < 2 or len(mark) < 2 or len(mark) > len(brand) + ALIGN_MAX_EXTRA:
         return False
-    return bool(anchor_pairs(brand) & mark_anchor_pairs(mark)) and _anchor_exact(brand, mark)
-
-
-def _anchor_exact(brand: str, mark: str) -> bool:
-    # A sorted pair can meet by accident (甲乙 in the brand, 乙…乙 in the mark only if 甲 = 乙):
-    # confirm that the two characters are at two different positions of the mark.
+    where: dict[str, list[int]] = {}
+    for k, ch in enumerate(mark):
+        where.setdefault(ch, []).append(k)
+    reach = ANCHOR_GAP + 1
     for i in range(len(brand) - 1):
-        x, y = brand[i], brand[i + 1]
-        for k, ch in enumerate(mark):
-            if ch != x:
-                continue
-            for step in range(-ANCHOR_GAP - 1, ANCHOR_GAP + 2):
-                if step and 0 <= k + step < len(mark) and mark[k + step] == y:
-                    return True
+        xs, ys = where.get(brand[i]), where.get(brand[i + 1])
+        if xs and ys and any(0 < abs(a - b) <= reach for a in xs for b in ys):
+            return True
     return False
 
 
@@ -113,13 +109,18 @@ class Alignment:
     score: float
 
 
-def align(brand: str, mark: str, bw: Weights, mw: Weights) -> Alignment | None:
-    """The best alignment of `brand` in `mark` (Han texts), or None when they share no anchor."""
+def align(brand: str, mark: str, bw: Weights, mw: Weights | Callable[[], Weights]) -> Alignment | None:
+    """The best alignment of `brand` in `mark` (Han texts), or None when they share no anchor or
+    cannot reach ALIGNMENT["min_coverage"]. `mw`: the mark's weights, or a function that gives them
+    (called only when the alignment is worth computing)."""
     if not has_anchor(brand, mark):
         return None
-    from markwatch.text.components import written_as
-
     n, m = len(brand), len(mark)
+    splits, merges = _compositions(brand, mark)
+    if bw.total and _coverage_reach(brand, mark, bw, splits, merges) < ALIGNMENT["min_coverage"] - 1e-9:
+        return None  # even each brand character at its best match would not cover enough
+    if callable(mw):
+        mw = mw()
     w, v = bw.weights, mw.weights
     gap = ALIGNMENT["gap"]
     neg = float("-inf")
@@ -156,13 +157,12 @@ def align(brand: str, mark: str, bw: Weights, mw: Weights) -> Alignment | None:
                         g = (w[i] * a + w[i + 1] * b) * ALIGNMENT["swap"]
                         relax(1, i + 2, j + 2, cur + g, (s, i, j),
                               Step("swap", brand[i:i + 2], mark[j:j + 2], how_a if a <= b else how_b, g))
-                for k in (2, 3):
-                    if i < n and j + k <= m and written_as(brand[i], mark[j:j + k]):
-                        g = w[i] * ALIGNMENT["compose"]
-                        relax(1, i + 1, j + k, cur + g, (s, i, j), Step("split", brand[i], mark[j:j + k], "", g))
-                    if j < m and i + k <= n and written_as(mark[j], brand[i:i + k]):
-                        g = sum(w[i:i + k]) * ALIGNMENT["compose"]
-                        relax(1, i + k, j + 1, cur + g, (s, i, j), Step("merge", brand[i:i + k], mark[j], "", g))
+                for k in splits.get((i, j), ()):
+                    g = w[i] * ALIGNMENT["compose"]
+                    relax(1, i + 1, j + k, cur + g, (s, i, j), Step("split", brand[i], mark[j:j + k], "", g))
+                for k in merges.get((i, j), ()):
+                    g = sum(w[i:i + k]) * ALIGNMENT["compose"]
+                    relax(1, i + k, j + 1, cur + g, (s, i, j), Step("merge", brand[i:i + k], mark[j], "", g))
     end = max(range(m + 1), key=lambda j: best[1][n][j])
     if best[1][n][end] == neg:
         return None
@@ -194,31 +194,64 @@ def _parts_of(whole: str, part: str) -> str:
     return part if holds_component(whole, part) else ""
 
 
+def _coverage_reach(brand: str, mark: str, bw: Weights, splits, merges) -> float:
+    """Coverage if every brand character got its best match in the mark (no gap, no order): a bound."""
+    best = [max(char_alike(x, y)[0] for y in mark) for x in brand]
+    compose = ALIGNMENT["compose"]
+    for i, _j in splits:
+        best[i] = max(best[i], compose)
+    for (i, _j), ks in merges.items():
+        for k in ks:
+            for t in range(i, i + k):
+                best[t] = max(best[t], compose)
+    return sum(w * b for w, b in zip(bw.weights, best)) / bw.total
+
+
+def _compositions(brand: str, mark: str) -> tuple[dict[tuple[int, int], list[int]], dict[tuple[int, int], list[int]]]:
+    """Where a brand character is written as the next k mark characters (splits, 拆字), and where k
+    brand characters make one mark character (merges, 合字): {(i, j): [k, ...]}."""
+    from markwatch.text.components import decompositions
+
+    splits: dict[tuple[int, int], list[int]] = {}
+    merges: dict[tuple[int, int], list[int]] = {}
+    for one, many, out, flip in ((brand, mark, splits, False), (mark, brand, merges, True)):
+        starts: dict[str, list[int]] = {}
+        for p, ch in enumerate(many):
+            starts.setdefault(ch, []).append(p)
+        for a, ch in enumerate(one):
+            for parts in decompositions(ch):
+                if len(parts) > 3:
+                    continue
+                for p in starts.get(parts[0], ()):
+                    if many[p:p + len(parts)] == parts:
+                        key = (p, a) if flip else (a, p)
+                        out.setdefault(key, []).append(len(parts))
+    return splits, merges
+
+
 _HOW_ZH = {"sound": "读音相同", "fuzzy": "读音相近", "look": "字形相近", "component": "部件相同"}
 _HOW_EN = {"sound": "same sound", "fuzzy": "similar sound", "look": "look alike", "component": "share a component"}
 
 
-def shared_part_evidence(brand: str, mark: str, bw: Weights, mw: Weights,
+def shared_part_evidence(brand: str, mark: str, bw: Weights, mw: Weights | Callable[[], Weights],
                          weak_word: Callable[[str], bool] | None = None) -> list[Evidence]:
     """The alignment as evidence ("与商标“五粮液”文字近似（“五/午”读音相同）", "显著部分“稻香村”相同"),
     when its coverage reaches ALIGNMENT["min_coverage"]. `weak_word(text)`: whether a text alone is a
     weak word (distinctiveness.is_weak_word); a brand cut down to one shares no distinctive part
     (康师傅 / 师傅)."""
+    if brand in mark:
+        return []  # the brand inside the mark as it is: the containment rule's finding
     found = align(brand, mark, bw, mw)
     if found is None or found.coverage < ALIGNMENT["min_coverage"] or found.score <= 0:
         return []
     kept = "".join(st.brand for st in found.steps if st.op != "delete")
     if weak_word is not None and kept != brand and weak_word(kept):
         return []
-    if all(st.op in ("match", "delete") for st in found.steps) and all(
-            st.how == "same" for st in found.steps if st.op == "match") and not any(
-            st.op == "insert" for st in found.steps) and brand in mark:
-        return []  # the brand inside the mark as it is: the containment rule's finding
-    zh, en = _describe(brand, mark, found, bw, mw)
+    zh, en = _describe(brand, mark, found, bw)
     return [Evidence(Reason(kind="contains", detail=zh, detail_en=en, score=found.score))]
 
 
-def _describe(brand: str, mark: str, found: Alignment, bw: Weights, mw: Weights) -> tuple[str, str]:
+def _describe(brand: str, mark: str, found: Alignment, bw: Weights) -> tuple[str, str]:
     notes_zh: list[str] = []
     notes_en: list[str] = []
     deleted: list[int] = []
