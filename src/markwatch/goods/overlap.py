@@ -88,7 +88,8 @@ def goods_overlap(
     shared_classes = tuple(sorted(b_classes & c_classes))
     if not shared_classes and notes is not None and not (b_groups and c_groups):
         noted_classes = [(a, b) for a, b in notes.noted_classes(sorted(b_classes), c_classes)
-                         if notes.class_link_share(a, b, table.groups_of_class) >= rules.noted_class_min_share]
+                         if notes.class_link_share(a, b, getattr(table, "groups_of_class", lambda n: ()))
+                         >= rules.noted_class_min_share]
         if noted_classes:
             pairs = "、".join(f"第{a}类与第{b}类" for a, b in noted_classes[:3])
             reason = Reason("goods", f"区分表注释：{pairs}部分商品类似",

@@ -148,7 +148,10 @@ class Matcher:
         assert dist is not None  # built in __post_init__
 
         def weak_word(text: str) -> bool:
-            return dist.is_weak_word(text, bp.brand.classes or mark_classes)  # type: ignore[union-attr]
+            return dist.is_weak_word(text, bp.brand.classes or mark_classes)
+
+        def mark_weights(c: NormalisedMark) -> Callable[[], Weights]:
+            return lambda: dist.weights(c.chinese, mark_classes)
 
         brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
         mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
@@ -157,10 +160,8 @@ class Matcher:
                 bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
                                               is_common_word=is_common_word, brand_weights=bw)
-                if b.chinese and c.chinese and b.chinese != c.chinese and has_anchor(b.chinese, c.chinese):
-                    found += shared_part_evidence(
-                        b.chinese, c.chinese, bw,  # type: ignore[arg-type]
-                        lambda c=c: dist.weights(c.chinese, mark_classes), weak_word=weak_word)
+                if bw is not None and c.chinese and b.chinese != c.chinese and has_anchor(b.chinese, c.chinese):
+                    found += shared_part_evidence(b.chinese, c.chinese, bw, mark_weights(c), weak_word=weak_word)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)

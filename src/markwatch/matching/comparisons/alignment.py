@@ -176,7 +176,7 @@ def align(brand: str, mark: str, bw: Weights, mw: Weights | Callable[[], Weights
     start = state[2]
     gain = best[1][n][end]
     coverage = max(0.0, min(1.0, gain / bw.total)) if bw.total else 0.0
-    covered = set()
+    covered: set[int] = set()
     pos = start
     for st in steps:
         if st.op in ("match", "swap", "split", "merge"):
