@@ -241,3 +241,10 @@ def test_a_transliteration_is_not_translated(matcher):
     m = matcher.compare("杜客DUKE", "公爵", brand_classes=(25,), candidate_classes=(25,))
     assert not m.similar, m.reasons
     assert matcher.compare("DUKE", "公爵", brand_classes=(25,), candidate_classes=(25,)).similar
+
+
+def test_only_readings_in_use_count():
+    from markwatch.matching.comparisons.sound import readings
+
+    assert {"xing", "hang"} <= readings("行") and {"zai", "zi"} <= readings("仔")
+    assert readings("感") == {"gan"}  # its archaic reading han is read in no word

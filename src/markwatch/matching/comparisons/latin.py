@@ -64,7 +64,7 @@ def pinyin_syllables() -> frozenset[str]:
     out = set()
     for readings in pinyin_dict.values():
         for r in readings.split(","):
-            plain = "".join(ch for ch in unicodedata.normalize("NFKD", r.replace("ü", "v"))
+            plain = "".join(ch for ch in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
                             if not unicodedata.combining(ch))
             if plain.isascii() and plain.isalpha():
                 out.add(plain.lower())

@@ -46,10 +46,33 @@ def fuzzy_syllable(syllable: str) -> str:
 
 @lru_cache(maxsize=50000)
 def readings(ch: str) -> frozenset[str]:
-    """Every toneless reading of one character (heteronyms: 仔 zai/zi, 行 xing/hang)."""
+    """The toneless readings of one character in use: its first reading, and the other readings
+    (heteronyms: 仔 zai/zi, 行 xing/hang) that some word of pypinyin's phrase dictionary reads it
+    with. Readings no word uses (感 han) are left out: nobody would read a mark so."""
     from pypinyin import Style, pinyin
 
-    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0])
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda s: [s])[0]
+    attested = _attested_readings().get(ch, frozenset())
+    return frozenset(r for i, r in enumerate(found) if i == 0 or r in attested)
+
+
+@lru_cache(maxsize=1)
+def _attested_readings() -> dict[str, frozenset[str]]:
+    """Each character's toneless readings as the words of pypinyin's phrase dictionary read it."""
+    import unicodedata
+
+    from pypinyin.phrases_dict import phrases_dict
+
+    out: dict[str, set[str]] = {}
+    for phrase, syllables in phrases_dict.items():
+        if len(phrase) != len(syllables):
+            continue
+        for ch, options in zip(phrase, syllables):
+            for r in options:
+                plain = "".join(c for c in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
+                                if not unicodedata.combining(c))
+                out.setdefault(ch, set()).add(plain)
+    return {ch: frozenset(rs) for ch, rs in out.items()}
 
 
 def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
