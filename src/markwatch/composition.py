@@ -24,10 +24,12 @@ class MatcherSpec:
 
     default_threshold: float | None = None  # None: the rules' DEFAULT_THRESHOLD
     embedding_model_path: str | None = None  # a sentence-transformers folder; None: dictionary only
+    goods_notes_path: str | None = None  # the 区分表's notes (goods.notes); None: the table alone
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatcherSpec:
-        return cls(default_threshold=settings.default_threshold, embedding_model_path=settings.embedding_model_path)
+        return cls(default_threshold=settings.default_threshold, embedding_model_path=settings.embedding_model_path,
+                   goods_notes_path=settings.goods_notes_path)
 
 
 def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser | None = None) -> Matcher:
@@ -41,7 +43,12 @@ def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser |
 
     embedder = Embedder.from_path(spec.embedding_model_path) if spec.embedding_model_path else None
     threshold = DEFAULT_THRESHOLD if spec.default_threshold is None else spec.default_threshold
-    return Matcher(normaliser=normaliser or Normaliser(), goods_table=SimilarGoodsTable.load(),
+    table = SimilarGoodsTable.load()
+    if spec.goods_notes_path:
+        from markwatch.goods.notes import GoodsNotes
+
+        table = table.with_notes(GoodsNotes.from_file(spec.goods_notes_path))
+    return Matcher(normaliser=normaliser or Normaliser(), goods_table=table,
                    lexicon=Lexicon.load(), embedder=embedder, default_threshold=threshold)
 
 

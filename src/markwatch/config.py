@@ -38,6 +38,7 @@ class Settings:
     # Matching
     default_threshold: float = 0.62
     embedding_model_path: str | None = None
+    goods_notes_path: str | None = None  # JSON lines of the 区分表's notes (goods.notes); none shipped
     # Scheduler and sources
     schedule_cron: str = "0 2 * * *"
     drop_folder: Path | None = None

@@ -8,13 +8,17 @@ enter the top N: exact, because a pair's evidence only comes from families that 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from markwatch.matching.comparisons.look import LOOK_CAP
 from markwatch.matching.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_MIN_SIMILARITY, SOUND_NEAR_WEIGHT
 from markwatch.matching.registry import ANY, LATIN_RATIO, Family
 from markwatch.matching.rules import AGREEMENT_BONUS, AGREEMENT_MAX_KINDS, SOUND
 from markwatch.text.normalise import NormalisedMark
+
+if TYPE_CHECKING:
+    from markwatch.matching.distinctiveness import Weights
 
 
 def pair_bound(families: Iterable[Family], *, own: float | None = None,
@@ -147,7 +151,7 @@ def sound_look_scores(query: Sequence[NormalisedMark],
     homophone rule puts on the whole mark score (1.0 when it does not apply): what those channels
     give the pair, computed from the stored forms alone."""
     from markwatch.matching.comparisons.look import look_finding
-    from markwatch.matching.comparisons.sound import HOMOPHONE_CAP, homophone_caps, sound_finding
+    from markwatch.matching.comparisons.sound import homophone_cap, sound_finding
 
     sound = look = 0.0
     cap = 1.0
@@ -161,6 +165,25 @@ def sound_look_scores(query: Sequence[NormalisedMark],
             seen = look_finding(b, c)
             if seen is not None:
                 look = max(look, seen[0])
-            if homophone_caps(b, c):
-                cap = min(cap, HOMOPHONE_CAP)
+            found_cap = homophone_cap(b, c)
+            if found_cap is not None:
+                cap = min(cap, found_cap)
     return sound, look, cap
+
+
+def shared_part_reach(query: Sequence[NormalisedMark], stored: Sequence[NormalisedMark],
+                      weights: Callable[[NormalisedMark], Weights] | None = None) -> float:
+    """An upper bound of the alignment evidence (registry.SHARED_PART) over every pair of forms, from
+    the Han parts and, when the brand's goods are known, its forms' weights (`weights(form)`, the
+    matcher's `brand_weights`): `alignment.alignment_reach`."""
+    from markwatch.matching.comparisons.alignment import alignment_reach
+
+    best = 0.0
+    for b in query:
+        if not b.chinese:
+            continue
+        bw = weights(b) if weights is not None else None
+        for c in stored:
+            if c.chinese:
+                best = max(best, alignment_reach(b.chinese, c.chinese, bw))
+    return best

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from markwatch.matching.comparisons.alignment import has_anchor
 from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, metaphones_near
 from markwatch.matching.comparisons.sound import (
     PARTIAL_MIN_SYLLABLES,
@@ -146,6 +147,12 @@ def check_alike_tail(index, fid: int, forms: Sequence[NormalisedMark], threshold
     bs = index.forms[fid].core
     return any(len(bs) < len(c.core) <= len(bs) + ALIKE_TAIL_MAX_EXTRA and c.core[:2] == bs[:2]
                and alike_subsequence(bs[2:], c.core[2:]) for c in forms)
+
+
+def check_shared_part(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:
+    """The alignment's anchor: two neighbouring brand characters in the mark's Han part."""
+    b = index.forms[fid].chinese
+    return any(c.chinese != b and has_anchor(b, c.chinese) for c in forms)
 
 
 def check_one_changed(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from markwatch.blocking.checks import collapse_repeats, fuzzy_readings, fuzzy_sequence, han2, max_edits, wildcards
+from markwatch.matching.comparisons.alignment import anchor_pairs, mark_anchor_pairs
 from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, one_letter_added_reach
 from markwatch.matching.comparisons.structure import (
     ALIKE_TAIL_MAX_EXTRA,
@@ -178,6 +179,18 @@ def mark_one_changed(code, c, out, one_char_places, search_look):
     if len(c.chinese) >= ONE_CHANGED_MIN_CHARS:
         for w in wildcards(c.chinese):
             out.add(code + w)
+
+
+def brand_shared_part(code, b, ctx, out, search):
+    if len(b.chinese) >= 2:
+        for pair in anchor_pairs(b.chinese):
+            out.add(code + pair)
+
+
+def mark_shared_part(code, c, out, one_char_places, search_look):
+    if len(c.chinese) >= 2:
+        for pair in mark_anchor_pairs(c.chinese):
+            out.add(code + pair)
 
 
 # ================================================================ look

@@ -38,3 +38,16 @@ def goods_may_overlap(brand_mask: int, brand_has_classes: bool, well_known: bool
                       mark_mask: int, mark_has_classes: bool) -> bool:
     """Necessary for goods.goods_overlap > 0: shared group or class, no classes on a side, well known."""
     return well_known or not brand_has_classes or not mark_has_classes or bool(brand_mask & mark_mask)
+
+
+def brand_goods_mask(classes: Iterable[int], groups: Iterable[str], table=None) -> int:
+    """A brand's goods bits, widened by the table's notes (`table.notes`) to the groups and classes
+    they relate, so that a pair the notes make similar is not dropped before scoring."""
+    notes = getattr(table, "notes", None)
+    classes, groups = list(classes or ()), list(groups or ())
+    if notes is not None:
+        related_groups = {h for g in groups for h in notes.related_groups(str(g))}
+        related_classes = {m for c in classes for m in notes.related_classes(int(c))}
+        groups += sorted(related_groups)
+        classes += sorted(related_classes)
+    return goods_mask(classes, groups, table)

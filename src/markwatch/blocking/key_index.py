@@ -18,7 +18,7 @@ import numpy as np
 
 from markwatch.blocking.checks import latin_metaphones_near, max_edits, sound_near_possible
 from markwatch.blocking.form_keys import DELETION_MAX_SYLLABLES, BrandKeyContext, place_split
-from markwatch.blocking.goods_mask import goods_mask
+from markwatch.blocking.goods_mask import brand_goods_mask, goods_mask
 from markwatch.blocking.keys import (
     brand_form_keys,
     brand_meaning_keys,
@@ -128,7 +128,7 @@ class KeyIndex:
                 form_brand.append(j)
                 for k in self._brand_form_keys(fid, f, nm, brand, ctx, meaning):
                     postings[k].append(fid)
-            masks.append(goods_mask(brand.classes, bp.groups, goods_table))
+            masks.append(brand_goods_mask(brand.classes, bp.groups, goods_table))
             has_classes.append(bool(brand.classes))
             well_known.append(bool(brand.well_known))
         self.flat = FlatPostings.from_dict(postings)

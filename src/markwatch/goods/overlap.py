@@ -21,6 +21,9 @@ class OverlapRules:
     same_class_other_groups: float = 0.5  # same class, both groups known and different
     classes_unknown: float = 0.6  # no class on one side: cannot rule anything out
     well_known_cross_class: float = 0.7  # 驰名商标: protected beyond its own goods
+    noted_group: float = 0.9  # a note of the table says the two groups are similar (or searched together)
+    noted_class: float = 0.4  # other classes, groups unknown, the notes join much of the two classes ...
+    noted_class_min_share: float = 0.25  # ... this share of their groups at least (29/30: 0.55; 9/18: 0.07)
     different_class: float = 0.0
 
 
@@ -68,11 +71,31 @@ def goods_overlap(
         )
         return GoodsOverlap(rules.same_group, shared_groups, tuple(sorted(classes)), [reason])
 
+    notes = getattr(table, "notes", None)
+    if notes is not None:
+        noted = notes.noted_groups(sorted(b_groups), c_groups)
+        if noted:
+            pairs = "、".join(f"{g}与{h}" for g, h in noted[:3])
+            reason = Reason("goods", f"区分表注释：类似群{pairs}商品类似或应交叉检索",
+                            f"the table's notes relate groups {', '.join(f'{g}/{h}' for g, h in noted[:3])}",
+                            rules.noted_group)
+            return _with_well_known(GoodsOverlap(rules.noted_group, reasons=[reason]), well_known, rules)
+
     if not b_classes or not c_classes:
         reason = Reason("goods", "类别未知", "classes unknown", rules.classes_unknown)
         return _with_well_known(GoodsOverlap(rules.classes_unknown, reasons=[reason]), well_known, rules)
 
     shared_classes = tuple(sorted(b_classes & c_classes))
+    if not shared_classes and notes is not None and not (b_groups and c_groups):
+        noted_classes = [(a, b) for a, b in notes.noted_classes(sorted(b_classes), c_classes)
+                         if notes.class_link_share(a, b, getattr(table, "groups_of_class", lambda n: ()))
+                         >= rules.noted_class_min_share]
+        if noted_classes:
+            pairs = "、".join(f"第{a}类与第{b}类" for a, b in noted_classes[:3])
+            reason = Reason("goods", f"区分表注释：{pairs}部分商品类似",
+                            f"the table's notes relate goods of {', '.join(f'classes {a}/{b}' for a, b in noted_classes[:3])}",
+                            rules.noted_class)
+            return _with_well_known(GoodsOverlap(rules.noted_class, reasons=[reason]), well_known, rules)
     if not shared_classes:
         reason = Reason(
             "goods",

@@ -43,7 +43,10 @@ class GoodsMapping:
 
 
 class SimilarGoodsTable:
-    """The 类似商品和服务区分表: classes, 类似群 (similar groups) and their items."""
+    """The 类似商品和服务区分表: classes, 类似群 (similar groups) and their items; with `notes` (an
+    operator's `goods.notes.GoodsNotes`), the groups and classes the table's notes relate."""
+
+    notes = None  # GoodsNotes | None: see with_notes
 
     def __init__(self, rows: Iterable[dict], classes_en: Iterable[dict] = ()):
         self._class_names: dict[int, str] = {}
@@ -96,6 +99,14 @@ class SimilarGoodsTable:
                 classes_en = json.load(fh)
         return cls(rows, classes_en)
 
+    def with_notes(self, notes) -> SimilarGoodsTable:
+        """The same table (sharing its data) that also knows the notes' relations."""
+        import copy
+
+        other = copy.copy(self)
+        other.notes = notes
+        return other
+
     # --- lookups ---------------------------------------------------------------------------
 
     @property
@@ -147,6 +158,13 @@ class SimilarGoodsTable:
 
     def item_name(self, code: str) -> str:
         return self._item_names[code]
+
+    def names_by_class(self) -> Iterator[tuple[int, str]]:
+        """(class, name) of every item and every 类似群 of the table: the goods vocabulary by class."""
+        for code, name in self._item_names.items():
+            yield self._group_class[self._item_group[code]], name
+        for code, name in self._group_names.items():
+            yield self._group_class[code], name
 
     def item_group(self, code: str) -> str:
         """类似群 of item `code` (its parentCode; NOT the first four digits of the item code)."""

@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from markwatch.matching.comparisons.alignment import has_anchor, shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
 from markwatch.matching.comparisons.latin import latin_similarity
 from markwatch.matching.comparisons.look import look_similarity
 from markwatch.matching.comparisons.sound import homophone_rule, sound_similarity
 from markwatch.matching.comparisons.structure import GI_KINDS, place_rule, structure_similarity
+from markwatch.matching.distinctiveness import Distinctiveness, Weights
 from markwatch.matching.rules import (
     AGREEMENT_BONUS,
     AGREEMENT_MAX_KINDS,
@@ -95,7 +97,12 @@ class Matcher:
     lexicon: Lexicon | None = None
     embedder: Embedder | None = None
     default_threshold: float = DEFAULT_THRESHOLD
+    distinctiveness: Distinctiveness | None = None  # built from the goods table when not given
     _place_cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.distinctiveness is None:
+            self.distinctiveness = Distinctiveness.from_goods_table(self.goods_table)
 
     # ---------------------------------------------------------------- profiles
     def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
@@ -136,10 +143,25 @@ class Matcher:
         """
         found: list[Evidence] = []
         kind = bp.brand.kind
-        for b in bp.forms:
-            for c in mp.forms:
+        mark_classes = mp.classes or bp.brand.classes
+        dist = self.distinctiveness
+        assert dist is not None  # built in __post_init__
+
+        def weak_word(text: str) -> bool:
+            return dist.is_weak_word(text, bp.brand.classes or mark_classes)
+
+        def mark_weights(c: NormalisedMark) -> Callable[[], Weights]:
+            return lambda: dist.weights(c.chinese, mark_classes)
+
+        brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
+        mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
+        for b in brand_forms:
+            for c in mark_forms:
+                bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
-                                              is_common_word=is_common_word)
+                                              is_common_word=is_common_word, brand_weights=bw)
+                if bw is not None and c.chinese and b.chinese != c.chinese and has_anchor(b.chinese, c.chinese):
+                    found += shared_part_evidence(b.chinese, c.chinese, bw, mark_weights(c), weak_word=weak_word)
                 found += sound_similarity(b, c)
                 found += look_similarity(b, c)
                 found += latin_similarity(b, c, well_known=bp.brand.well_known)
@@ -151,6 +173,28 @@ class Matcher:
         if meaning:
             found += self._meaning(bp, mp)
         return found
+
+    def _weak_part(self, form: NormalisedMark, whole: NormalisedMark) -> bool:
+        """A separately written Latin word that is not a mark on its own: a single letter, or, in a
+        phrase of several words, a pinyin syllable (TIAN of TIAN MAO) or an everyday English word
+        (GREAT of GREAT WALL). The whole phrase is still compared."""
+        if form is whole or form.chinese or not form.latin or len(form.latin_words) > 1:
+            return False
+        word = form.latin
+        if len(word) <= 1:
+            return True
+        if len(whole.latin_words) < 2:
+            return False
+        from markwatch.matching.comparisons.latin import pinyin_syllables
+
+        return word in pinyin_syllables() or (self.lexicon is not None and self.lexicon.headword_count(word) > 0)
+
+    def brand_weights(self, bp: BrandProfile, b: NormalisedMark, mark_classes: Sequence[int] = ()) -> Weights:
+        """The distinctiveness weights of a brand form's Han part, for the brand's goods (the mark's
+        when the brand has no classes); a place-name mark's place is not weak."""
+        place_mark = bp.brand.kind in GI_KINDS or self._place_product(b) is not None
+        return self.distinctiveness.weights(  # type: ignore[union-attr]
+            b.chinese, bp.brand.classes or tuple(mark_classes), place_distinctive=place_mark)
 
     def _place_product(self, b: NormalisedMark) -> tuple[str, str] | None:
         """A brand written as a known place plus a goods word is read like a geographical indication."""
@@ -251,6 +295,8 @@ class Matcher:
                                  ("五常大米", "五常香米"), ("额头华", "额头花"), ("BMW", "BMN")):
             self.compare_profiles(profile_brand(Brand(brand_id="warm-up", mark=brand)), profile_mark(candidate, (30,)))
         is_common_word("师傅")  # the general dictionary, which the one-character-changed rule reads
+        if self.distinctiveness is not None:
+            self.distinctiveness.warm_up()  # its part-of-speech table and character components
         self.normaliser.normalise("康师傅方便面")  # its segmenter, which the profiler's spot checks use
 
     def _exception(self, brand: Brand, mp: MarkProfile) -> Evidence | None:

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markwatch.blocking import checks, form_keys, meaning_keys
+from markwatch.matching.comparisons.alignment import SHARED_PART_SCORE
 from markwatch.matching.comparisons.latin import latin_containment_needles
 from markwatch.matching.comparisons.look import LOOK_CAP
 from markwatch.matching.comparisons.meaning import (
@@ -56,7 +57,7 @@ from markwatch.matching.comparisons.structure import (
 from markwatch.matching.rules import LATIN, SOUND, STRUCTURE
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "7"
+KEYS_VERSION = "8"
 
 # The kind of a family whose hits say nothing of the evidence (any kind, any score).
 ANY = "any"
@@ -136,15 +137,23 @@ LOOKALIKE_TAIL = _family(
     "lookalike_tail", code="Q", kind="contains", checked=True, bound=ALIKE_TAIL_SCORE,  # 恒源祥/恒源彩羊
     brand_keys=fk.brand_lookalike_tail, mark_keys=fk.mark_lookalike_tail,
     check=ck.check_alike_tail, text_check=(ck.core_needle, ck.alike_subsequence))
+SHARED_PART = _family(
+    # The alignment (comparisons/alignment.py): two neighbouring brand characters at most
+    # ANCHOR_GAP characters between in the mark (大午粮液, 途安行, 稻香村粽子); checked: the anchor itself.
+    "shared_part", code="A", kind="contains", checked=True, bound=SHARED_PART_SCORE,
+    brand_keys=fk.brand_shared_part, mark_keys=fk.mark_shared_part, check=ck.check_shared_part)
 ONE_CHANGED = _family(
     "one_changed", code="1", kind="structure", checked=True,  # 帕尔斯/帕尔特 (checked: same Latin part)
-    bound=max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"]),
+    bound=max(STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_differs"],
+              STRUCTURE["one_changed_first_alike"], STRUCTURE["one_changed_first_clear"]),
     brand_keys=fk.brand_one_changed, mark_keys=fk.mark_one_changed, check=ck.check_one_changed)
 ONE_CHANGED_FIRST = _family(
     # The one_changed keys whose wildcard is the first character: a pair differing in its first
-    # character only scores one_changed_first_differs at most (no builders: one_changed's keys).
+    # character only scores the graded first-character figures at most (no builders: one_changed's keys).
     "one_changed_first", code=ONE_CHANGED.code + "*", kind="structure", checked=True,
-    bound=max(STRUCTURE["one_changed_first_differs"], STRUCTURE["one_changed_meaning_differs"]),
+    bound=max(STRUCTURE["one_changed_first_differs"], STRUCTURE["one_changed_meaning_differs"],
+              STRUCTURE["one_changed_3plus"], STRUCTURE["one_changed_first_alike"],
+              STRUCTURE["one_changed_first_clear"]),
     check=ck.check_one_changed)
 
 # ================================================================ look and sound (comparisons/look.py, sound.py)

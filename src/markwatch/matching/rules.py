@@ -41,11 +41,30 @@ STRUCTURE = {
     "contained_in_brand": 0.75,  # the new mark is the distinctive part of the brand
     "reordered": 0.85,  # same characters, other order (安途/途安)
     "one_changed_3plus": 0.8,  # one character changed in a mark of 3+ characters (帕尔斯/帕尔特)
-    "one_changed_first_differs": 0.72,  # ... where the first character differs in sound and look
+    "one_changed_first_differs": 0.72,  # ... where the first character is a numeral swapped for another
+    "one_changed_first_alike": 0.76,  # ... where the other first character sounds or looks alike (not both)
+    "one_changed_first_clear": 0.6,  # ... where it differs clearly in both sound and look (the exception)
     "one_changed_meaning_differs": 0.5,  # ... where the changed part forms another word (电老虎/电飞虎)
     "gi_same_place": 0.9,  # geographical indication: same place name + same product
     "gi_other_place": 0.2,  # same product, another place (五常大米/响水大米)
     "repeated": 0.85,  # the brand with characters repeated (洽洽 / 洽洽洽)
+}
+
+# ---------------------------------------------------------------- alignment (comparisons/alignment.py)
+# The brand's characters found in the mark one by one, each weighed by its distinctiveness.
+ALIGNMENT = {
+    "top": 0.9,  # score at full coverage
+    "min_coverage": 0.75,  # weighed share of the brand found, from which the alignment is evidence
+    "gap": 0.15,  # weight lost per mark character put between matched ones
+    "extra": 0.03,  # score lost per (weighed) character the mark adds ...
+    "extra_cap": 4,  # ... for at most this many
+    "sound": 0.8,  # a brand character matched by one of the same sound
+    "fuzzy": 0.65,  # ... of a fuzzy-pinyin sound
+    "look_floor": 0.6,  # ... by a look-alike: from this at the look-alike floor ...
+    "look_span": 0.3,  # ... rising by this much up to identical glyphs
+    "component": 0.6,  # ... by one of its components, or a character it is a component of (祥/羊)
+    "compose": 0.85,  # one character written as its parts, or parts merged into one (林/木木)
+    "swap": 0.9,  # two neighbours matched crosswise keep this share of their gain
 }
 
 # Marks longer than this many times the brand are seldom read as the brand (a sentence, a long name).
@@ -105,6 +124,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "读音相同但首字不同（{x}/{y}），一般不判近似",
         "same sound but a different first character ({x}/{y}); generally not similar",
     ),
+    "homophone_first_differs_long": (
+        "读音相同但首字不同且字形不近（{x}/{y}），仅凭读音近似程度有限",
+        "same sound, but the first character differs and does not look alike ({x}/{y}): the sound alone weighs little",
+    ),
     "look_pair": ("{x}/{y} 字形相近", "{x}/{y} look alike"),
     "look_whole": ("字形近似 {a} ≈ {b}", "similar look {a} ≈ {b}"),
     "contains": ("完整包含商标“{a}”", "contains the whole mark “{a}”"),
@@ -114,6 +137,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "one_changed_first": (
         "仅首字不同（{x}→{y}），其余相同",
         "only the first character differs ({x}→{y})",
+    ),
+    "one_changed_first_alike": (
+        "仅首字不同（{x}→{y}），首字{how}，其余相同",
+        "only the first character differs ({x}→{y}), and it {how_en}",
+    ),
+    "one_changed_first_clear": (
+        "仅首字不同（{x}→{y}），首字音、形均明显不同",
+        "only the first character differs ({x}→{y}), clearly in sound and look",
     ),
     "one_changed_meaning": (
         "一字之差但含义不同（{a} / {b}）",

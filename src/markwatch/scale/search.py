@@ -22,6 +22,7 @@ import numpy as np
 from markwatch.blocking.bounds import (
     pair_bound,
     parse_sound_look_forms,
+    shared_part_reach,
     sound_look_reach,
     sound_look_scores,
     sound_near_bound,
@@ -39,6 +40,7 @@ from markwatch.matching.registry import (
     LATIN_RATIO,
     MEANING_FAMILIES,
     QUERY_CONTAINED,
+    SHARED_PART,
     SOUND_LOOK,
     SOUND_NEAR,
     SOUND_SAME_LENGTH,
@@ -140,20 +142,25 @@ class _QueryMemo:
         self.plans: dict[int, tuple] = {}
         self.families: dict[int, frozenset[Family]] = {}  # by candidate, once its text is checked
         self.forms: dict[str, list] = {}  # stored forms → [parsed, {same-sound key: reach}, scores]
+        self.brand_weights = None  # the query's distinctiveness weights by form, when its goods are known
         self._bounds: dict[tuple, float] = {}
 
-    def bound(self, fams: frozenset[Family], own: float | None, channels: tuple[float, float] | None) -> float:
-        """pair_bound of these families, with the Latin ratio's `own` bound and the sound and look
-        channels' (sound, look) scores where known; families whose channel gives nothing are out."""
-        key = (fams, own, channels)
+    def bound(self, fams: frozenset[Family], own: float | None, channels: tuple[float, float] | None,
+              shared: float | None = None) -> float:
+        """pair_bound of these families, with the Latin ratio's `own` bound, the sound and look
+        channels' (sound, look) scores where known, and the alignment's bound (`shared`) where
+        known; families whose channel gives nothing are out."""
+        key = (fams, own, channels, shared)
         got = self._bounds.get(key)
         if got is None:
-            overrides = None
+            overrides: dict[Family, float] = {}
             if channels is not None:
                 sound, look = channels
-                overrides = {f: sound if f.kind == "sound" else look for f in SOUND_LOOK}
-                fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
-            got = self._bounds[key] = pair_bound(fams, own=own, overrides=overrides) if fams else 0.0
+                overrides.update({f: sound if f.kind == "sound" else look for f in SOUND_LOOK})
+            if shared is not None:
+                overrides[SHARED_PART] = shared
+            fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
+            got = self._bounds[key] = pair_bound(fams, own=own, overrides=overrides or None) if fams else 0.0
         return got
 
 
@@ -441,6 +448,12 @@ class RegisterSearcher:
             own = self._own.get(mark_id)
             cap = 1.0
             channels = None
+            shared = None
+            if SHARED_PART in fams and QUERY_CONTAINED not in fams:
+                known = memo.forms.get(forms)
+                if known is None:
+                    known = memo.forms[forms] = [parse_sound_look_forms(forms), {}, None]
+                shared = shared_part_reach(bp.forms, known[0], memo.brand_weights)
             # Sound and look come from the stored forms, unless the mark contains the query:
             # it normalises otherwise at query time, so its stored forms may not hold.
             if fams & SOUND_LOOK and QUERY_CONTAINED not in fams:
@@ -452,14 +465,14 @@ class RegisterSearcher:
                 if reach is None:
                     reach = known[1][same_sound_key] = sound_look_reach(bp.forms, known[0],
                                                                        same_sound_key=same_sound_key)
-                if memo.bound(fams, own, reach) < floor:
+                if memo.bound(fams, own, reach, shared) < floor:
                     continue
                 if known[2] is None:
                     known[2] = sound_look_scores(bp.forms, known[0])
                 sound, look, cap = known[2]
                 channels = (sound, look)
             # A cap (the homophone rule's) holds for the whole mark score, whatever else is found.
-            bound = min(cap, memo.bound(fams, own, channels))
+            bound = min(cap, memo.bound(fams, own, channels, shared))
             if bound < floor or bound <= 0:
                 continue  # below the current top-th result (or nothing at all): can never rank
             memo.families[mark_id] = fams
@@ -486,6 +499,8 @@ class RegisterSearcher:
         ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
         memo = _QueryMemo(bp)
+        if bp.brand.classes:
+            memo.brand_weights = lambda b: self.matcher.brand_weights(bp, b)
         loose: dict[int, frozenset[Family]] = {}  # hit by loose families only: confirmed before scoring
         results: list[tuple[tuple, dict]] = []
         fetched: dict[int, RegisterRow] = {}

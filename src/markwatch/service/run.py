@@ -66,7 +66,8 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
 
 class Watcher:
     def __init__(self, db: Database, matcher: Matcher, *, index_dir: Path | None = None,
-                 embedding_model_path: str | None = None, chunk: int = CHUNK):
+                 embedding_model_path: str | None = None, chunk: int = CHUNK,
+                 goods_notes_path: str | None = None):
         self.db = db
         self.matcher = matcher
         self.chunk = max(1, chunk)
@@ -74,6 +75,7 @@ class Watcher:
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.embedding_model_path = embedding_model_path
         self.calendar = WorkCalendar()  # chinese_calendar and the operator's holiday arrangements, per run
+        self.goods_notes_path = goods_notes_path  # workers elsewhere read the same notes file
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -145,7 +147,8 @@ class Watcher:
             index, profiles = self._watch_index(rows)
             ctx = ScreeningContext(brands=[p.brand for p in profiles], profiles=profiles, index=index,
                                    default_threshold=self.matcher.default_threshold,
-                                   embedding_model_path=self.embedding_model_path)
+                                   embedding_model_path=self.embedding_model_path,
+                                   goods_notes_path=self.goods_notes_path)
             if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
                 from markwatch.errors import ConfigError
 

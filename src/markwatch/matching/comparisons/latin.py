@@ -54,17 +54,43 @@ def _letters_alike(x: str, y: str) -> bool:
     return x == y or frozenset((x, y)) in _LOOKALIKE_LETTERS
 
 
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (ü written v), from pypinyin's readings of all characters."""
+    import unicodedata
+
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out = set()
+    for readings in pinyin_dict.values():
+        for r in readings.split(","):
+            plain = "".join(ch for ch in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
+                            if not unicodedata.combining(ch))
+            if plain.isascii() and plain.isalpha():
+                out.add(plain.lower())
+    return frozenset(out)
+
+
+def own_pinyin(nm: NormalisedMark) -> bool:
+    """Whether the form's Latin part only spells the pinyin of its own Han part (天猫 TIAN MAO)."""
+    return bool(nm.latin and nm.chinese and nm.latin == nm.pinyin_text)
+
+
 def latin_similarity(b: NormalisedMark, c: NormalisedMark, *, well_known: bool = False) -> list[Evidence]:
     found: list[Evidence] = []
     bl, cl = b.latin, c.latin
+    # Each Latin part only spells its own characters: the Chinese parts decide, as examiners read
+    # such marks (天猫 TIAN MAO / 天茂 TIAN MAO are compared as 天猫 / 天茂).
+    transliterations = own_pinyin(b) and own_pinyin(c)
     if bl and cl and bl != cl:
         found.extend(_latin_vs_latin(bl, cl))
-    elif bl and cl and bl == cl and (b.chinese or c.chinese) and b.core != c.core:
+    elif bl and cl and bl == cl and len(bl) > 1 and (b.chinese or c.chinese) and b.core != c.core \
+            and not transliterations:  # one letter in common is no evidence (K 甲 / K 乙)
         found.append(evidence("latin", "latin_alike", LATIN["same_latin_part"], a=bl.upper(), b=cl.upper()))
     # Pinyin of one side's characters written as the other side's Latin (蒙牛 / MENGNIU).
     for han_side, latin_side in ((b, c), (c, b)):
         py, lat = han_side.pinyin_text, latin_side.latin
-        if not py or not lat or latin_side.chinese == han_side.chinese:
+        if not py or not lat or latin_side.chinese == han_side.chinese or own_pinyin(latin_side):
             continue
         if py == lat:
             score = LATIN["pinyin_equals_latin"] if well_known else LATIN["pinyin_equals_latin_not_well_known"]

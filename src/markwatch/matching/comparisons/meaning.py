@@ -143,18 +143,22 @@ def meaning_similarity(
     reasons: list[Reason] = []
 
     reasons += _identical(b, c)
-    for zh in b.zh:
-        for latin in c.latin:
+    # A Latin part that only spells the mark's own characters (杜客 DUKE) is a transliteration, not an
+    # English word: it is not translated.
+    bm = _Parts(b.zh, ()) if _spells_own_pinyin(b) else b
+    cm = _Parts(c.zh, ()) if _spells_own_pinyin(c) else c
+    for zh in bm.zh:
+        for latin in cm.latin:
             reasons += _translation(zh, latin, lex)
-    for zh in c.zh:
-        for latin in b.latin:
+    for zh in cm.zh:
+        for latin in bm.latin:
             reasons += _translation(zh, latin, lex)
-    reasons += _contained_translation(b, c, lex)
+    reasons += _contained_translation(bm, cm, lex)
     for bz in b.zh:
         for cz in c.zh:
             reasons += _chinese_synonym(bz, cz, lex)
-    for bl in b.latin:
-        for cl in c.latin:
+    for bl in bm.latin:
+        for cl in cm.latin:
             reasons += _latin_same_chinese(bl, cl, lex)
 
     best = max((r.score or 0.0 for r in reasons), default=0.0)
@@ -173,11 +177,26 @@ def _identical(b: _Parts, c: _Parts) -> list[Reason]:
     """A whole part written the same in both marks means the same (OREO 奥利奥 / OREO)."""
     shown = [zh for zh in b.zh if zh in c.zh]
     c_keys = {normalize_english(x) for x in c.latin}
-    shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys]
+    if not (_spells_own_pinyin(b) and _spells_own_pinyin(c) and "".join(b.zh) != "".join(c.zh)):
+        # Latin parts that only spell each mark's own characters say nothing apart from them.
+        # A single letter beside other parts is not a part that means anything (K 甲 / K 乙).
+        alone = len(b.zh) + len(b.latin) == 1 and len(c.zh) + len(c.latin) == 1
+        shown += [latin.upper() for latin in b.latin if normalize_english(latin) in c_keys
+                  and (len(normalize_english(latin)) > 1 or alone)]
     return [
         Reason("meaning", f"文字相同，含义相同：{x}", f"same words, same meaning: {x}", IDENTICAL_PART_SCORE)
         for x in shown
     ]
+
+
+def _spells_own_pinyin(p: _Parts) -> bool:
+    """The Latin parts, run together, are the pinyin of the Chinese parts (天猫 TIAN MAO)."""
+    from markwatch.text.normalise import pinyin_of
+
+    if not p.zh or not p.latin:
+        return False
+    letters = "".join(ch for ch in "".join(p.latin).lower() if ch.isalpha())
+    return letters == "".join(pinyin_of("".join(p.zh))[0])
 
 
 def _gloss_keys(zh: str, lex: Lexicon) -> dict[str, str]:

@@ -46,10 +46,33 @@ def fuzzy_syllable(syllable: str) -> str:
 
 @lru_cache(maxsize=50000)
 def readings(ch: str) -> frozenset[str]:
-    """Every toneless reading of one character (heteronyms: 仔 zai/zi, 行 xing/hang)."""
+    """The toneless readings of one character in use: its first reading, and the other readings
+    (heteronyms: 仔 zai/zi, 行 xing/hang) that some word of pypinyin's phrase dictionary reads it
+    with. Readings no word uses (感 han) are left out: nobody would read a mark so."""
     from pypinyin import Style, pinyin
 
-    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors=each_character)[0])
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=each_character)[0]
+    attested = _attested_readings().get(ch, frozenset())
+    return frozenset(r for i, r in enumerate(found) if i == 0 or r in attested)
+
+
+@lru_cache(maxsize=1)
+def _attested_readings() -> dict[str, frozenset[str]]:
+    """Each character's toneless readings as the words of pypinyin's phrase dictionary read it."""
+    import unicodedata
+
+    from pypinyin.phrases_dict import phrases_dict
+
+    out: dict[str, set[str]] = {}
+    for phrase, syllables in phrases_dict.items():
+        if len(phrase) != len(syllables):
+            continue
+        for ch, options in zip(phrase, syllables):
+            for r in options:
+                plain = "".join(c for c in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
+                                if not unicodedata.combining(c))
+                out.setdefault(ch, set()).add(plain)
+    return {ch: frozenset(rs) for ch, rs in out.items()}
 
 
 def _position_match(bc: str, bp: str, cc: str, cp: str) -> float:
@@ -114,21 +137,40 @@ def same_sound_different_chars(b: NormalisedMark, c: NormalisedMark) -> bool:
     )
 
 
-HOMOPHONE_CAP = 0.55
+HOMOPHONE_CAP = 0.55  # two-character marks
+# Marks of three characters or more: the cap rises by this much times the share of characters written
+# the same (立康宁 / 利康宁: two of three, 0.75; 金利来 / 今礼来: one of three, 0.65).
+HOMOPHONE_SAME_SHARE = 0.3
 
 
-def homophone_caps(b: NormalisedMark, c: NormalisedMark) -> bool:
-    """立康/利康: other characters that merely sound the same are generally not similar, unless the
-    first character is the same or looks alike: the whole mark score is capped."""
+def homophone_cap(b: NormalisedMark, c: NormalisedMark) -> float | None:
+    """立康/利康: other characters that merely sound the same, with another first character that
+    does not look alike, are generally not similar: the whole mark score is capped. A sound alone is
+    weak evidence when the look and the meaning differ; in marks of three characters or more the cap
+    is graded by how many characters are the same as written (the first-character rule itself is
+    structure's). None when the rule does not apply."""
     from markwatch.matching.comparisons.look import lookalike
 
     if not same_sound_different_chars(b, c):
-        return False
-    return not (b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]))
+        return None
+    if b.chinese[0] == c.chinese[0] or lookalike(b.chinese[0], c.chinese[0]):
+        return None
+    n = len(b.chinese)
+    if n < 3:
+        return HOMOPHONE_CAP
+    same = sum(1 for x, y in zip(b.chinese, c.chinese) if x == y)
+    return round(HOMOPHONE_CAP + HOMOPHONE_SAME_SHARE * same / n, 4)
+
+
+def homophone_caps(b: NormalisedMark, c: NormalisedMark) -> bool:
+    """Whether the homophone rule caps this pair (`homophone_cap`)."""
+    return homophone_cap(b, c) is not None
 
 
 def homophone_rule(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
-    """`homophone_caps` as a finding: the cap, with the reason worded."""
-    if not homophone_caps(b, c):
+    """`homophone_cap` as a finding: the cap, with the reason worded."""
+    cap = homophone_cap(b, c)
+    if cap is None:
         return []
-    return [evidence("sound", "homophone_first_differs", 0.0, cap=HOMOPHONE_CAP, x=b.chinese[0], y=c.chinese[0])]
+    key = "homophone_first_differs" if len(b.chinese) < 3 else "homophone_first_differs_long"
+    return [evidence("sound", key, 0.0, cap=cap, x=b.chinese[0], y=c.chinese[0])]

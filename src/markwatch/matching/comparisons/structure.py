@@ -11,7 +11,9 @@ import re
 import unicodedata
 
 from markwatch.matching.comparisons.base import Evidence, evidence
+from markwatch.matching.distinctiveness import Weights, weak_reason, weak_reason_en
 from markwatch.matching.rules import CONTAINS_MAX_EXTRA_CHARS, CONTAINS_SINGLE_MAX_CHARS, STRUCTURE
+from markwatch.model import Reason
 from markwatch.text.normalise import NormalisedMark, strip_punctuation
 
 GI_KINDS = ("geographical_indication", "collective", "certification")
@@ -60,9 +62,51 @@ def _plain(text: str) -> str:
 
 
 def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None,
-                         is_common_word=None) -> list[Evidence]:
+                         is_common_word=None, brand_weights: Weights | None = None) -> list[Evidence]:
     """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word;
-    `is_common_word(text)` whether a text is an everyday word (师傅, 农夫), never a brand's distinctive part."""
+    `is_common_word(text)` whether a text is an everyday word (师傅, 农夫), never a brand's distinctive part;
+    `brand_weights` the distinctiveness of the brand's Han characters (distinctiveness.py): a brand
+    made of weak parts weighs less when contained, and a part of the brand counts as its distinctive
+    part only when it carries enough of the brand's weight."""
+    found = _structure(b, c, meaning_differs, is_common_word, brand_weights)
+    if brand_weights is None or b.core != b.chinese or len(brand_weights.weights) != len(b.chinese):
+        return found
+    factor = min(1.0, CONTAINS_WEAK_FLOOR + brand_weights.mean)
+    if factor >= 1.0:
+        return found
+    # Containing a weak word is no conflict: the brand's own distinctiveness scales what containing it means.
+    weak = brand_weights.weak_words()
+    out = []
+    for e in found:
+        if e.reason.kind == "contains":
+            r = e.reason
+            e = Evidence(Reason(kind=r.kind, detail=r.detail, detail_en=r.detail_en,
+                                score=round(e.score * factor, 4)), cap=e.cap)
+            if factor <= CONTAINS_SAY_WEAK:
+                e = e.with_detail(weak_reason(weak), weak_reason_en(weak))
+        out.append(e)
+    return out
+
+
+# A brand's containment findings are scaled by min(1, this + the mean weight of its characters).
+CONTAINS_WEAK_FLOOR = 0.4
+CONTAINS_SAY_WEAK = 0.9  # from this factor down, the reason names the weak parts
+# The new mark counts as the brand's distinctive part when it carries at least this share of the
+# brand's weight, and its characters weigh more than an everyday word's on average.
+CONTAINED_MIN_SHARE = 0.5
+CONTAINED_MIN_MEAN = 0.6
+
+
+def _contained_weighs(bc: str, cc: str, w: Weights | None) -> bool:
+    if w is None or len(w.weights) != len(bc):
+        return True
+    at = bc.find(cc)
+    covered = w.weights[at:at + len(cc)]
+    return sum(covered) >= CONTAINED_MIN_SHARE * w.total and sum(covered) / len(covered) > CONTAINED_MIN_MEAN
+
+
+def _structure(b: NormalisedMark, c: NormalisedMark, meaning_differs, is_common_word,
+               brand_weights: Weights | None) -> list[Evidence]:
     found: list[Evidence] = []
     bc, cc = b.core, c.core
     if not bc or not cc:
@@ -90,7 +134,8 @@ def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differ
         # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
         found.append(evidence("contains", "contains", ALIKE_TAIL_SCORE, a=b.core))
     if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
-            is_common_word is not None and is_common_word(cc)):
+            is_common_word is not None and is_common_word(cc)) and _contained_weighs(
+            bc, cc, brand_weights if bc == b.chinese else None):
         found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
     if len(bc) >= 2 and len(bc) == len(cc) and sorted(bc) == sorted(cc):
         found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
@@ -112,8 +157,36 @@ def _one_changed(b: NormalisedMark, c: NormalisedMark, meaning_differs=None) -> 
         # 电老虎 / 电飞虎: the changed character makes another word with another meaning.
         return [evidence("structure", "one_changed_meaning", STRUCTURE["one_changed_meaning_differs"], a=bt, b=ct)]
     if i == 0:
-        return [evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=bt[0], y=ct[0])]
+        return [_first_changed(bt[0], ct[0])]
     return [evidence("structure", "one_changed", STRUCTURE["one_changed_3plus"], x=bt[i], y=ct[i])]
+
+
+NUMERALS = "零一二两三四五六七八九十百千万"
+
+
+def _first_changed(x: str, y: str) -> Evidence:
+    """The guideline's exception for the first character, graded: marks of three or more characters
+    with one character changed are similar unless the first character's sound or look is clearly
+    different. A first character of the same (or a fuzzy) sound, or a look-alike, is not clearly
+    different in that respect; one that differs in both is; a numeral swapped for a numeral keeps
+    the mark's structure (五粮液 / 九粮液)."""
+    from markwatch.matching.comparisons.look import lookalike
+    from markwatch.matching.comparisons.sound import fuzzy_pair, readings
+    from markwatch.text.components import holds_component
+
+    if x in NUMERALS and y in NUMERALS:
+        return evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=x, y=y)
+    rx, ry = readings(x), readings(y)
+    sound = bool(rx & ry) or any(fuzzy_pair(a, b) for a in rx for b in ry)
+    look = lookalike(x, y) > 0 or holds_component(x, y) or holds_component(y, x)
+    if sound and look:
+        return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_3plus"], x=x, y=y,
+                        how="音、形相近", how_en="sounds and looks alike")
+    if sound or look:
+        how, how_en = ("读音相同或相近", "sounds alike") if sound else ("字形相近", "looks alike")
+        return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_first_alike"], x=x, y=y,
+                        how=how, how_en=how_en)
+    return evidence("structure", "one_changed_first_clear", STRUCTURE["one_changed_first_clear"], x=x, y=y)
 
 
 def place_and_product(b: NormalisedMark) -> tuple[str, str] | None:
