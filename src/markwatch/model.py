@@ -30,6 +30,7 @@ class GazetteRecord:
     gazette_issue: str | None = None
     mark_type: str = "word"
     office: str = "CN"
+    agent: str | None = None  # the trademark agency (代理机构) that filed it
 
     @property
     def issue_key(self) -> str:

@@ -48,7 +48,8 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
     return dict(
         office=rec.office, application_no=rec.application_no, issue_key=rec.issue_key, mark=rec.mark,
         classes=list(rec.classes), goods=list(rec.goods), similar_groups=list(rec.similar_groups),
-        applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
+        applicant=rec.applicant, applicant_address=rec.applicant_address, agent=rec.agent,
+        filing_date=rec.filing_date,
         publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
         normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
     )

@@ -82,6 +82,7 @@ GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "similar_groups": ("similar_group", "类似群", "类似群组", "类似群号"),
     "applicant": ("applicant_name", "申请人", "申请人名称", "申请人名义"),
     "applicant_address": ("address", "申请人地址", "地址"),
+    "agent": ("agent_name", "agency", "representative", "代理机构", "代理机构名称", "代理人", "代理组织"),
     "filing_date": ("application_date", "申请日期", "申请日"),
     "publication_date": ("pub_date", "公告日期", "初审公告日期", "初步审定公告日期", "公告日"),
     "gazette_issue": ("issue", "issue_no", "期号", "公告期号", "公告期"),
@@ -371,6 +372,7 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("similar_groups", parse_similar_groups)
     take("applicant", lambda v: optional_text(v, "applicant"))
     take("applicant_address", lambda v: optional_text(v, "applicant_address"))
+    take("agent", lambda v: optional_text(v, "agent"))
     take("filing_date", lambda v: parse_date(v, "filing_date"))
     take("publication_date", lambda v: parse_date(v, "publication_date"))
     take("gazette_issue", _gazette_issue)
@@ -378,7 +380,7 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
 
     if len(values.get("mark") or "") > MAX_MARK_LENGTH:
         problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")
-    for name in ("applicant", "applicant_address"):
+    for name in ("applicant", "applicant_address", "agent"):
         if len(values.get(name) or "") > MAX_TEXT_LENGTH:
             problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
     if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):
