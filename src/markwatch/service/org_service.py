@@ -88,13 +88,46 @@ class OrgService:
     def alert(self, alert_id: int) -> dict:
         return self._tx(t.get_alert_detail, alert_id, self.service.settings.today())
 
+    def alert_page(self, alert_id: int) -> dict:
+        """One alert with everything its page shows: both marks, the goods and 类似群 (named, and
+        which are shared), the dates, the deadline, the parties, the reasons and the review history."""
+        d = self.alert(alert_id)
+        table = self.service.matcher.goods_table
+        mark_groups = list(d["similar_groups"])
+        groups_from_goods = False
+        if not mark_groups and d["goods"] and table is not None:
+            mark_groups, groups_from_goods = sorted(table.map_goods(d["goods"], d["classes"]).groups), True
+
+        def named(codes):
+            return [{"code": c, "name": _group_name(table, c)} for c in codes]
+
+        d["mark_groups"] = named(mark_groups)
+        d["mark_groups_from_goods"] = groups_from_goods
+        d["brand_groups"] = named(d["brand_similar_groups"])
+        d["shared_classes"] = sorted(set(d["classes"]) & set(d["brand_classes"]))
+        d["shared_groups"] = sorted(set(mark_groups) & set(d["brand_similar_groups"]))
+        return d
+
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
         return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today())
 
+    def review_many(self, alert_ids: list[int], status: str, comment: str | None = None) -> dict:
+        return self._tx(t.review_alerts, alert_ids, status, comment, self.service.settings.today())
+
     def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
-        return self._tx(t.alert_timeline, f, by)
+        return self._tx(t.alert_timeline, f, by, self.service.settings.today())
 
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
+        """Every alert of the filter (no page) to a file."""
         f.limit, f.offset = None, 0
         rows = self._tx(t.alert_page, f, self.service.settings.today())["items"]
         return export_alerts(rows, fmt, out), len(rows)
+
+
+def _group_name(table, code: str) -> str | None:
+    if table is None:
+        return None
+    try:
+        return table.group_name(code)
+    except (KeyError, ValueError):
+        return None
