@@ -12,11 +12,14 @@ import tomllib
 from markwatch.errors import ConfigError
 
 ENV_PREFIX = "MARKWATCH_"
+# The default database sits in markwatch's own folder var/, made on first use; a folder named in any
+# other URL must exist (a typo must not leave a stray folder and an empty database behind).
+DEFAULT_DATABASE_URL = "sqlite:///var/markwatch.db"
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///var/markwatch.db"
+    database_url: str = DEFAULT_DATABASE_URL
     index_dir: Path = Path("indexes")
     export_dir: Path = Path("exports")
     timezone: str = "Asia/Shanghai"

@@ -157,6 +157,19 @@ def _where(q: Select, f: AlertFilter) -> Select:
     return q
 
 
+def check_names(s: Session, f: AlertFilter) -> None:
+    """A watchlist or brand the filter names must exist: a typo is an error, not an empty list."""
+    if f.watchlist:
+        found = s.scalar(select(func.count(Watchlist.id)).where(
+            or_(Watchlist.name == f.watchlist, Watchlist.id == _int_or(f.watchlist))))
+        if not found:
+            names = sorted(s.scalars(select(Watchlist.name)))
+            raise NotFound(f"no watchlist {f.watchlist!r}; there are: {', '.join(names) or '(none)'} "
+                           "(name or id, see markwatch watchlist list)")
+    if f.brand_id and not s.scalar(select(func.count(BrandRow.id)).where(BrandRow.brand_id == f.brand_id)):
+        raise NotFound(f"no brand {f.brand_id!r} on any watchlist (商标编号不存在)")
+
+
 def _json_list_has(column, number: int):
     """A JSON list of numbers holds `number`: on its text (json.dumps writes "[3, 30]"), so alike on
     SQLite and PostgreSQL."""
@@ -245,6 +258,7 @@ def alert_dict(a: AlertRow, today: date) -> dict:
 
 def list_alerts(s: Session, f: AlertFilter, today: date) -> list[dict]:
     check_filter(f, today)
+    check_names(s, f)
     return with_review_times(s, [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()])
 
 

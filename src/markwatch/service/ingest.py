@@ -185,9 +185,13 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
-    """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from markwatch.sources.fields import gazette_record_from_mapping
+    """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome.
+    A correction of a field gazette records do not have is refused before anything is tried."""
+    from markwatch.sources.fields import GAZETTE_KEYS, gazette_record_from_mapping, normalise_key, unknown_key_message
 
+    unknown = sorted({k for fix in (fixes or {}).values() for k in fix if normalise_key(k) not in GAZETTE_KEYS})
+    if unknown:
+        raise MarkwatchError("; ".join(unknown_key_message(k, GAZETTE_KEYS) for k in unknown))
     outcomes: dict[int, str] = {}
     with db.session() as s:
         for qid in ids:

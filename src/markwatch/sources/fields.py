@@ -69,6 +69,31 @@ def alias_table(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return table
 
 
+def suggest(name: object, keys: Mapping[str, str]) -> str | None:
+    """The field a misspelt key most likely means ('mrak' → 'mark', 'clases' → 'classes'), from an
+    alias table; None when no key is within a typo (one edit for short keys, two for longer ones;
+    none below three characters), so that other columns (备注, remark, 权利人地址) are not mistaken."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    key = normalise_key(name)
+    best: tuple[int, str] | None = None
+    for known in keys:
+        reach = 0 if len(known) < 3 else 1 if len(known) <= 5 else 2
+        d = DamerauLevenshtein.distance(key, known)
+        if 0 < d <= reach and (best is None or d < best[0]):
+            best = (d, known)
+    return keys[best[1]] if best else None
+
+
+def unknown_key_message(name: object, keys: Mapping[str, str], what: str = "field") -> str:
+    """"unknown field 'mrak'; did you mean 'mark'?" (or the fields there are)."""
+    guess = suggest(name, keys)
+    if guess is not None:
+        return f"unknown {what} {str(name)!r}; did you mean {guess!r}? (未知{'列' if what == 'column' else '字段'})"
+    return (f"unknown {what} {str(name)!r}; expected one of {', '.join(sorted(set(keys.values())))} "
+            f"(未知{'列' if what == 'column' else '字段'})")
+
+
 GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "application_no": (
         "application_number", "applicationno", "app_no", "申请号", "注册号", "申请/注册号", "注册/申请号",
