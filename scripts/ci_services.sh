@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Services for the service tests: PostgreSQL on 127.0.0.1, Debian's Chromium (for playwright) and a
-# Chinese font for the PDF opposition pack (fonts-wqy-microhei).
+# Services for the service tests: PostgreSQL on 127.0.0.1, and Debian's Chromium (for playwright) with a
+# CJK font, without which every Chinese character of the page is drawn as a box; the same font
+# (fonts-wqy-microhei) is the one the opposition pack's PDF embeds.
 #
 #   eval "$(bash scripts/ci_services.sh)"
 #
 # Idempotent and non-interactive (CI=true, no input). Run as root: it installs the Debian packages
-# postgresql and chromium when they are missing (apt-get update once, only then), makes its own
+# postgresql, chromium and fonts-wqy-microhei (a CJK font; any font fontconfig lists for zh will do)
+# when they are missing (apt-get update once, only then), makes its own
 # cluster with initdb in $MARKWATCH_PG_DIR (default /var/tmp/markwatch-pg) owned by the postgres user,
 # listening on 127.0.0.1:$MARKWATCH_PG_PORT (default 54329) only, and creates a role and a database.
 # Also puts the test packages (playwright, aiosmtpd, psycopg) into .venv when one exists and lacks them;
@@ -26,7 +28,8 @@ log() { echo "ci_services: $*" >&2; }
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-# a Chinese TrueType font for the opposition pack's PDF (reportlab embeds TrueType outlines only)
+# a Chinese TrueType font: the page's glyphs, and the opposition pack's PDF (reportlab embeds TrueType outlines only)
+command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -93,5 +96,6 @@ if [ "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$PG_D
 fi
 
 URL="postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
-log "ready: $URL (chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing))"
+log "ready: $URL (chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing);" \
+    "CJK font: $(fc-list :lang=zh family 2>/dev/null | head -n 1 || true))"
 echo "export MARKWATCH_TEST_POSTGRES_URL='$URL'"

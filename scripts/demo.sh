@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export MARKWATCH_DATABASE_URL=${MARKWATCH_DATABASE_URL:-sqlite:///var/demo.db}
+mkdir -p var
 exec .venv/bin/markwatch demo "$@"

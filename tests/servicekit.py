@@ -29,7 +29,8 @@ POSTGRES_URL = os.environ.get("MARKWATCH_TEST_POSTGRES_URL")
 # A small 初步审定公告: clear knock-offs of watched brands, and ordinary marks.
 GAZETTE = [
     {"application_no": "90000001", "mark": "康帅傅", "classes": [30], "goods": ["方便面", "饼干"],
-     "applicant": "某某食品有限公司", "publication_date": "2026-09-20", "gazette_issue": "1990"},
+     "applicant": "某某食品有限公司", "agent": "某某商标代理有限公司", "publication_date": "2026-09-20",
+     "gazette_issue": "1990"},
     {"application_no": "90000002", "mark": "雷碧", "classes": [32], "goods": ["汽水", "果汁饮料"],
      "applicant": "某某饮料有限公司", "publication_date": "2026-10-20", "gazette_issue": "2004"},
     {"application_no": "90000003", "mark": "青山绿水", "classes": [30], "goods": ["茶"],

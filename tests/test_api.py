@@ -705,3 +705,121 @@ def test_search_and_compare_agree_on_a_mark_holding_the_query(tmp_path):
     # normal form stored at ingest
     assert alone["reasons"] and all(r in hit["reasons"] for r in alone["reasons"])
     assert hit["mark_score"] >= alone["mark_score"]
+
+
+# ---------------------------------------------------------------- the work queue and the alert page
+def test_work_queue_filters_and_sorts(client: TestClient, world: World):
+    from markwatch.service.alerts import due_window
+
+    everything = first_alert(client, world)["items"]
+    by_class = first_alert(client, world, **{"class": 32})["items"]
+    assert by_class and all(32 in a["classes"] for a in by_class)
+    assert {a["alert_id"] for a in by_class} == {a["alert_id"] for a in everything if 32 in a["classes"]}
+    assert first_alert(client, world, **{"class": 3})["total"] == 0  # 3 is not 30 or 32
+    found = first_alert(client, world, q="帅")["items"]
+    assert found and all("帅" in a["mark"] for a in found)
+    assert first_alert(client, world, q="某某饮料")["items"][0]["mark"] == "雷碧"  # the applicant
+    assert first_alert(client, world, q="100%_")["total"] == 0  # wildcards are text
+    today = world.svc.settings.today()
+    for window in ("week", "month"):
+        start, end = due_window(window, today)
+        page = first_alert(client, world, due=window)
+        assert (page["deadline_from"], page["deadline_to"]) == (start.isoformat(), end.isoformat())
+        want = {a["alert_id"] for a in everything if start.isoformat() <= a["opposition_deadline"] <= end.isoformat()}
+        assert {a["alert_id"] for a in page["items"]} == want
+    window = first_alert(client, world, deadline_from="2027-01-01", deadline_to="2027-01-31")["items"]
+    assert window and all(a["opposition_deadline"].startswith("2027-01") for a in window)
+    for key in ("score", "-score", "brand", "-publication", "severity", "mark", "-deadline"):
+        items = first_alert(client, world, sort=key)["items"]
+        assert len(items) == len(everything)
+    scores = [a["score"] for a in first_alert(client, world, sort="-score")["items"]]
+    assert scores == sorted(scores, reverse=True)
+    deadlines = [a["opposition_deadline"] for a in first_alert(client, world, sort="-deadline")["items"]]
+    assert deadlines == sorted(deadlines, reverse=True)
+    hdr = h(world, STATION)
+    r = client.get(f"{API}/alerts", headers=hdr, params={"sort": "nonsense"})
+    assert r.status_code == 400 and "sort" in r.json()["detail"]
+    r = client.get(f"{API}/alerts", headers=hdr, params={"since": "2026-12-01", "until": "2026-01-01"})
+    assert r.status_code == 400 and "after" in r.json()["detail"]
+    r = client.get(f"{API}/alerts", headers=hdr, params={"class": 46})
+    assert r.status_code == 422
+
+
+def test_the_alert_page_has_both_marks_goods_dates_parties_and_history(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    alert = next(a for a in first_alert(client, world)["items"] if a["mark"] == "康帅傅")
+    d = client.get(f"{API}/alerts/{alert['alert_id']}", headers=hdr).json()
+    assert (d["brand"], d["mark"]) == ("康师傅", "康帅傅")
+    assert d["goods"] == ["方便面", "饼干"] and d["classes"] == [30] and d["brand_classes"] == [30]
+    assert d["mark_groups"] and all(g["code"] and g["name"] for g in d["mark_groups"])
+    assert d["mark_groups_from_goods"] is True  # the gazette gave no 类似群: read from the goods
+    assert d["shared_classes"] == [30]
+    assert d["publication_date"] == "2026-09-20" and d["gazette_issue"] == "1990"
+    assert d["opposition_deadline"] and "deadline_note" in d and "days_left" in d
+    assert d["applicant"] == "某某食品有限公司" and d["agent"] == "某某商标代理有限公司" and d["brand_aliases"] == ["KANGSHIFU"]
+    assert d["reasons"] and isinstance(d["history"], list)
+
+
+def test_saving_an_unchanged_status_adds_no_history(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    alert = next(a for a in first_alert(client, world)["items"] if a["mark"] == "康帅傅")
+    url = f"{API}/alerts/{alert['alert_id']}/status"
+    before = len(client.get(f"{API}/alerts/{alert['alert_id']}/history", headers=hdr).json())
+    first = client.post(url, headers=hdr, json={"status": "reviewing", "comment": "核实中"}).json()
+    again = client.post(url, headers=hdr, json={"status": "reviewing", "comment": "核实中"}).json()
+    assert first["changed"] is True and again["changed"] is False
+    history = client.get(f"{API}/alerts/{alert['alert_id']}/history", headers=hdr).json()
+    assert len(history) == before + 1
+    note = client.post(url, headers=hdr, json={"status": "reviewing", "comment": "已联系权利人"}).json()
+    assert note["changed"] is True and note["history"][-1]["comment"] == "已联系权利人"
+
+
+def test_bulk_review_is_all_or_none(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    items = first_alert(client, world)["items"]
+    ids = [a["alert_id"] for a in items]
+    r = client.post(f"{API}/alerts/status", headers=hdr, json={"alert_ids": ids, "status": "reviewing",
+                                                               "comment": "批量复核"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["alerts"] == ids and set(body["changed"]) | set(body["unchanged"]) == set(ids)
+    assert all(a["status"] == "reviewing" for a in first_alert(client, world)["items"])
+    again = client.post(f"{API}/alerts/status", headers=hdr, json={"alert_ids": ids, "status": "reviewing",
+                                                                   "comment": "批量复核"}).json()
+    assert again["changed"] == []  # nothing to record twice
+    # one alert that may not make the move refuses the whole set
+    one = ids[0]
+    assert client.post(f"{API}/alerts/{one}/status", headers=hdr, json={"status": "opposition_filed"}).status_code == 200
+    r = client.post(f"{API}/alerts/status", headers=hdr, json={"alert_ids": ids, "status": "dismissed"})
+    assert r.status_code == 409 and str(one) in r.json()["detail"]
+    assert all(a["status"] != "dismissed" for a in first_alert(client, world)["items"])
+    # another organisation's alert is not found, and nothing changes
+    other = client.post(f"{API}/alerts/status", headers=h(world, OTHER), json={"alert_ids": ids, "status": "new"})
+    assert other.status_code == 404
+    assert client.post(f"{API}/alerts/status", headers=hdr, json={"alert_ids": [], "status": "new"}).status_code == 422
+
+
+def test_exports_carry_goods_owner_classes_reviewer_and_a_dated_name(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "csv"})
+    day = world.svc.settings.today().strftime("%Y%m%d")
+    assert f"markwatch-alerts-{day}.csv" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert {"商品/服务项目", "类似群", "代理机构", "商标权利人", "监测商标类别", "处理人", "处理备注", "处理时间"} <= set(rows[0])
+    knockoff = next(row for row in rows if row["初审商标"] == "康帅傅")
+    assert knockoff["商品/服务项目"] == "方便面；饼干" and knockoff["监测商标类别"] == "30"
+    reviewed = [row for row in rows if row["处理人"]]
+    assert reviewed and all(row["处理时间"] for row in reviewed)
+
+
+def test_timeline_months_run_without_gaps(client: TestClient, world: World):
+    hdr = h(world, STATION)
+    tl = client.get(f"{API}/alerts/timeline", headers=hdr, params={"by": "severity"}).json()
+    months = tl["months"]
+    assert months and len(months) == len(set(months)) and months == sorted(months)
+    y, m = map(int, months[0].split("-"))
+    for later in months[1:]:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        assert later == f"{y:04d}-{m:02d}"
+    assert sum(tl["totals"]) == first_alert(client, world)["total"]
+    assert [s["key"] for s in tl["series"]] == [k for k in ("high", "medium", "low") if k in {s["key"] for s in tl["series"]}]

@@ -383,7 +383,8 @@ def _check_cn_rows(items: list[ParsedItem]) -> None:
         application_no="70000001", mark="娃哈哈", classes=(30,), goods=("咖啡", "茶", "糖"),
         similar_groups=("3001", "3002"), applicant="某某食品有限公司", applicant_address="浙江省杭州市",
         filing_date=date(2025, 3, 1), publication_date=date(2026, 1, 6), gazette_issue="1925",
-        mark_type="word", office="CN")
+        mark_type="word", office="CN", agent="某代理")
+    assert second.agent is None  # an empty 代理机构 cell
     assert second.mark == "喬丹" and second.classes == (25, 28) and second.goods == ("服装", "鞋")
     assert second.publication_date == date(2026, 1, 6) and second.filing_date == date(2025, 3, 2)
     assert second.mark_type == "combined"
@@ -527,6 +528,7 @@ def test_st66_python():
     assert record.publication_date == date(2003, 12, 30)
     assert record.applicant == "PYTHON SOFTWARE FOUNDATION"
     assert "Wolfeboro Falls" in (record.applicant_address or "")
+    assert record.agent == "Leanne Stendell"  # the first representative (代理机构) named
     assert any("object-oriented computer programming language" in g for g in record.goods)
     assert "<" in item.raw and "PYTHON" in item.raw
 

@@ -199,3 +199,24 @@ def test_deleting_a_watchlist_removes_its_alerts_and_queue(db_url, tmp_path):
         # the other organisation's list and its alert (娃哈哈) stay
         assert set(s.scalars(select(AlertRow.watchlist_id))) == {w.watchlist_c}
         assert set(s.scalars(select(BrandRow.brand_id))) == {"NB-0001"}
+
+
+def test_work_queue_filters_and_bulk_review_on_each_backend(db_url, tmp_path):
+    svc = make_service(db_url, tmp_path)
+    world = seed(svc, tmp_path, extra_records=MORE_KNOCKOFFS)
+    station = svc.as_org(svc.authenticate(world.tokens[STATION]))
+    everything = station.alerts(AlertFilter())["items"]
+    by_class = station.alerts(AlertFilter(mark_class=30))["items"]  # a class inside a JSON list
+    assert by_class and {a["alert_id"] for a in by_class} == {a["alert_id"] for a in everything if 30 in a["classes"]}
+    assert station.alerts(AlertFilter(mark_class=3))["total"] == 0
+    found = station.alerts(AlertFilter(text="食品厂"))["items"]  # the applicants 甲食品厂, 乙食品厂
+    assert {a["applicant"] for a in found} == {"甲食品厂", "乙食品厂"}
+    ordered = [a["score"] for a in station.alerts(AlertFilter(sort="-score"))["items"]]
+    assert ordered == sorted(ordered, reverse=True)
+    severities = [a["severity"] for a in station.alerts(AlertFilter(sort="severity"))["items"]]
+    assert severities == sorted(severities, key=("high", "medium", "low").index)
+    ids = [a["alert_id"] for a in everything]
+    done = station.review_many(ids, "reviewing", "一并复核")
+    assert sorted(done["changed"]) == sorted(ids)
+    assert station.review_many(ids, "reviewing", "一并复核")["changed"] == []
+    assert all(len(station.alert(i)["history"]) == 1 for i in ids)

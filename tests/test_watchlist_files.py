@@ -138,7 +138,7 @@ def test_yaml_bad_brands_are_collected_with_line_locators(tmp_path):
     assert list(found) == ["brand 2 (line 8)", "brand 3 (line 11)", "brand 4 (line 14)", "brand 5 (line 16)",
                            "brand 6 (line 20)"]
     assert "缺少商标名称" in found["brand 2 (line 8)"] and "class 47" in found["brand 2 (line 8)"]
-    assert "unknown field(s) 'clases'" in found["brand 3 (line 11)"]
+    assert "unknown field 'clases'; did you mean 'classes'?" in found["brand 3 (line 11)"]
     assert "duplicate brand_id 'A-1'" in found["brand 4 (line 14)"]
     assert "brand 1 (line 5)" in found["brand 4 (line 14)"]
     assert "threshold 1.5" in found["brand 5 (line 16)"] and "key must be true/false" in found["brand 5 (line 16)"]
@@ -161,7 +161,7 @@ def test_read_watchlist_file_refuses_a_file_with_problems(tmp_path):
         ("watchlist: W\nbrands: []\n", "watchlist", "缺少所属单位"),
         ("watchlist: W\norganisation: X\norganisation_kind: club\n", "line 3", "单位类型无效"),
         ("watchlist: W\norganisation: X\nbrands: {a: 1}\n", "line 3", "brands must be a list"),
-        ("watchlist: W\norganisation: X\nbrand:\n  - brand_id: 1\n    mark: A\n", "watchlist", "unknown field(s) 'brand'"),
+        ("watchlist: W\norganisation: X\nbrand:\n  - brand_id: 1\n    mark: A\n", "watchlist", "unknown field 'brand'; did you mean 'brands'?"),
         ("watchlist: W\norganisation: X\nsubscribers:\n  - email: not-an-address\n", "subscriber 1 (line 4)",
          "邮箱地址无效"),
         ("watchlist: W\norganisation: X\nsubscribers:\n  - organisation: Y\n", "subscriber 1 (line 4)",

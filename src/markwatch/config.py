@@ -15,13 +15,16 @@ ENV_PREFIX = "MARKWATCH_"
 # The shipped value of `webhook_secret`: everybody knows it, so nothing is signed with it.
 DEFAULT_WEBHOOK_SECRET = "change-me"
 SMTP_TLS_MODES = ("none", "starttls", "ssl")
+# The default database sits in markwatch's own folder var/, made on first use; a folder named in any
+# other URL must exist (a typo must not leave a stray folder and an empty database behind).
+DEFAULT_DATABASE_URL = "sqlite:///var/markwatch.db"
 
 
 @dataclass(frozen=True)
 class Settings:
     # Secrets are left out of repr(), so that no log line or traceback shows them: the passwords,
     # the signing secret, the pepper, and the URLs that may carry credentials (database, sources).
-    database_url: str = field(default="sqlite:///var/markwatch.db", repr=False)
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     index_dir: Path = Path("indexes")
     export_dir: Path = Path("exports")
     timezone: str = "Asia/Shanghai"

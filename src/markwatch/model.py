@@ -44,6 +44,7 @@ class GazetteRecord:
     designation_date: date | None = None
     wipo_gazette: str | None = None
     wipo_publication_date: date | None = None
+    agent: str | None = None  # the trademark agency (代理机构) that filed it
 
     @property
     def issue_key(self) -> str:

@@ -87,6 +87,12 @@ class StatusIn(Strict):
     comment: str | None = Field(None, max_length=2000)
 
 
+class BulkStatusIn(Strict):
+    alert_ids: list[int] = Field(min_length=1, max_length=500)
+    status: Status
+    comment: str | None = Field(None, max_length=2000)
+
+
 class CompareIn(Strict):
     brand: str = Field(min_length=1, max_length=500)
     candidate: str = Field(min_length=1, max_length=500)

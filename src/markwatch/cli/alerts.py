@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from markwatch.cli import common
-from markwatch.cli.common import app, errors, out, print_json
+from markwatch.cli.common import app, errors, out, parse_day, print_json
 from markwatch.service.alerts import AlertFilter
 
 alerts_app = typer.Typer(help="Early warnings: list and export.", no_args_is_help=True)
@@ -18,27 +17,39 @@ app.add_typer(alerts_app, name="alerts")
 
 
 # ---------------------------------------------------------------- alerts
+_SEVERITY_HELP = "high, medium or low (高, 中, 低)"
+_STATUS_HELP = "new, reviewing, opposition_filed or dismissed (新预警, 审查中, 已提异议, 已排除)"
+_DATE_HELP = "Publication date, e.g. 2026-10-20, 2026/10/20 or 2026年10月20日"
+
+
 def _filter(watchlist, brand, severity, status, since, until, limit) -> AlertFilter:
+    """The filter as the API checks it (severity and status by name or Chinese label, dates as ingest
+    reads them); an unknown watchlist, brand or status is an error, not an empty table."""
     return AlertFilter(watchlist=watchlist, brand_id=brand, severity=severity, status=status,
-                       since=date.fromisoformat(since) if since else None,
-                       until=date.fromisoformat(until) if until else None, limit=limit)
+                       since=parse_day(since, "--since"), until=parse_day(until, "--until"), limit=limit)
 
 
 @alerts_app.command("list")
-def alerts_list(watchlist: str | None = None, brand: str | None = None, severity: str | None = None,
-                status: str | None = None, since: str | None = None, until: str | None = None,
-                limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json")) -> None:
+def alerts_list(watchlist: str | None = typer.Option(None, help="Watchlist name or id."),
+                brand: str | None = typer.Option(None, help="Brand id (商标编号)."),
+                severity: str | None = typer.Option(None, help=_SEVERITY_HELP),
+                status: str | None = typer.Option(None, help=_STATUS_HELP),
+                since: str | None = typer.Option(None, help=_DATE_HELP + " (from)."),
+                until: str | None = typer.Option(None, help=_DATE_HELP + " (to)."),
+                limit: int = typer.Option(50, min=1, help="How many to show."),
+                as_json: bool = typer.Option(False, "--json")) -> None:
     """Alerts sorted by opposition deadline."""
     with errors():
-        rows = common.service().alerts(_filter(watchlist, brand, severity, status, since, until, limit))
+        page = common.service().alerts_page(_filter(watchlist, brand, severity, status, since, until, limit))
     if as_json:
-        print_json(rows)
+        print_json(page["items"])
         return
-    print_alerts(rows)
+    print_alerts(page["items"], page["total"])
 
 
-def print_alerts(rows: list[dict]) -> None:
-    t = Table(title=f"alerts ({len(rows)})")
+def print_alerts(rows: list[dict], total: int | None = None) -> None:
+    shown = f"{len(rows)} of {total}" if total is not None and total != len(rows) else str(len(rows))
+    t = Table(title=f"alerts ({shown})")
     for col in ("deadline", "severity", "score", "brand", "new mark", "application no", "classes", "reasons"):
         t.add_column(col)
     for r in rows:
@@ -46,16 +57,29 @@ def print_alerts(rows: list[dict]) -> None:
                   r["application_no"], ",".join(map(str, r["classes"])),
                   r["reasons"][0]["detail"] if r["reasons"] else "")
     out.print(t)
+    if total is not None and total > len(rows):
+        out.print(f"{total - len(rows)} more: raise --limit, or narrow with --watchlist, --brand, --severity, "
+                  "--status, --since, --until")
 
 
 @alerts_app.command("export")
 def alerts_export(fmt: str = typer.Option("xlsx", "--format", help="jsonl, csv or xlsx"),
-                  out_path: Path = typer.Option(..., "--out", help="File to write."),
-                  watchlist: str | None = None, brand: str | None = None, severity: str | None = None,
-                  status: str | None = None, since: str | None = None, until: str | None = None) -> None:
+                  out_path: Path | None = typer.Option(
+                      None, "--out", help="File to write; default markwatch-alerts-YYYYMMDD.FORMAT in the export folder."),
+                  watchlist: str | None = typer.Option(None, help="Watchlist name or id."),
+                  brand: str | None = typer.Option(None, help="Brand id (商标编号)."),
+                  severity: str | None = typer.Option(None, help=_SEVERITY_HELP),
+                  status: str | None = typer.Option(None, help=_STATUS_HELP),
+                  since: str | None = typer.Option(None, help=_DATE_HELP + " (from)."),
+                  until: str | None = typer.Option(None, help=_DATE_HELP + " (to).")) -> None:
     """Write alerts to a JSONL, CSV or XLSX file (Chinese column headers)."""
+    from markwatch.service.alerts import export_filename
+
     with errors():
-        path, n = common.service().export(fmt, out_path, _filter(watchlist, brand, severity, status, since, until, None))
+        svc = common.service()
+        if out_path is None:
+            out_path = Path(svc.settings.export_dir) / export_filename(fmt, svc.settings.today())
+        path, n = svc.export(fmt, out_path, _filter(watchlist, brand, severity, status, since, until, None))
     out.print(f"exported {n} alerts to {path}")
 
 

@@ -19,6 +19,20 @@ from markwatch.errors import DatabaseBusy, MarkwatchError
 app = typer.Typer(help="markwatch: watch Chinese trademark gazettes for marks that copy watched brands.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
+
+def _version(value: bool) -> None:
+    if value:
+        from markwatch import __version__
+
+        sys.stdout.write(f"markwatch {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """markwatch: watch Chinese trademark gazettes for marks that copy watched brands."""
+
 out = Console()
 if not out.is_terminal:  # piped or in CI: wide enough for Chinese text and reasons
     out = Console(width=160)
@@ -40,6 +54,20 @@ def parse_classes(text: str | None) -> list[int]:
         raise typer.BadParameter(f"classes must be numbers separated by commas, e.g. 30,32 (got {text!r})") from None
 
 
+def parse_day(text: str | None, option: str):
+    """A date in any form ingest accepts (2026-10-20, 2026/10/20, 2026年10月20日, 20261020)."""
+    if text is None or not text.strip():
+        return None
+    from markwatch.errors import RecordError
+    from markwatch.sources.fields import parse_date
+
+    try:
+        return parse_date(text, option)
+    except RecordError:
+        raise typer.BadParameter(f"{text!r} is not a date; write it as 2026-10-20, 2026/10/20 or 2026年10月20日",
+                                 param_hint=option) from None
+
+
 def print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
@@ -58,6 +86,15 @@ def errors() -> Iterator[None]:
         from rich.markup import escape
 
         err.print(f"[red]error:[/red] {escape(str(DatabaseBusy(str(exc.orig))))}")
+        raise typer.Exit(2) from None
+    except OSError as exc:  # a file named on the command line is missing, a folder, or not readable
+        from rich.markup import escape
+
+        name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        err.print(f"[red]error:[/red] cannot use{escape(name)}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError as exc:
+        err.print(f"[red]error:[/red] the file is not UTF-8 text ({exc.reason})")
         raise typer.Exit(2) from None
 
 

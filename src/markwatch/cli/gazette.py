@@ -9,7 +9,7 @@ from rich.table import Table
 
 from markwatch.cli import common
 from markwatch.cli.alerts import print_alerts
-from markwatch.cli.common import app, errors, out, print_json, progress
+from markwatch.cli.common import app, err, errors, out, print_json, progress
 from markwatch.service.alerts import AlertFilter
 
 quarantine_app = typer.Typer(help="Records set aside at ingest, with their reasons.", no_args_is_help=True)
@@ -98,14 +98,16 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
 
 
 @app.command()
-def runs(limit: int = typer.Option(20), as_json: bool = typer.Option(False, "--json")) -> None:
+def runs(limit: int = typer.Option(20, min=1), as_json: bool = typer.Option(False, "--json")) -> None:
     """Run history: started, finished, marks, alerts, errors."""
     with errors():
-        rows = common.service().runs(limit)
+        svc = common.service()
+        rows = svc.runs(limit)
+        total = svc.counts()["runs"]
     if as_json:
         print_json(rows)
         return
-    t = Table(title="runs")
+    t = Table(title=f"runs (latest {len(rows)} of {total})" if total > len(rows) else f"runs ({len(rows)})")
     for col in ("id", "kind", "status", "started", "marks", "alerts new", "error"):
         t.add_column(col)
     for r in rows:
@@ -140,8 +142,8 @@ def quarantine_retry(ids: list[int] = typer.Argument(..., help="Quarantine ids."
     """Re-ingest quarantined records, optionally with corrected fields."""
     fixes: dict[int, dict] = {}
     for item in set_:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set takes field=value (got {item!r})")
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise typer.BadParameter(f"--set takes field=value, e.g. classes=30 (got {item!r})", param_hint="--set")
         k, v = item.split("=", 1)
         for i in ids:
             fixes.setdefault(i, {})[k.strip()] = v
@@ -149,6 +151,10 @@ def quarantine_retry(ids: list[int] = typer.Argument(..., help="Quarantine ids."
         outcomes = common.service().retry_quarantine(ids, fixes)
     for qid, outcome in outcomes.items():
         out.print(f"{qid}: {outcome}")
+    failed = [qid for qid, outcome in outcomes.items() if outcome not in ("stored", "duplicate")]
+    if failed:
+        err.print(f"{len(failed)} of {len(outcomes)} not re-ingested (see markwatch quarantine list)")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -156,6 +162,7 @@ def demo(data_dir: Path = typer.Option(Path("data/demo"), help="Sample gazette f
          watchlist_dir: Path = typer.Option(Path("watchlists"), help="Sample watchlists."),
          export_to: Path = typer.Option(Path("exports/alerts.xlsx"), help="Where the XLSX export goes.")) -> None:
     """The whole job on the shipped sample data: ingest, import watchlists, run, show and export alerts."""
+    import shlex
     import time
 
     started = time.perf_counter()
@@ -174,9 +181,12 @@ def demo(data_dir: Path = typer.Option(Path("data/demo"), help="Sample gazette f
         out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
                   f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
                   f"{summary.seconds:.2f} s")
-        rows = svc.alerts(AlertFilter(limit=30))
-        print_alerts(rows)
+        page = svc.alerts_page(AlertFilter(limit=30))
+        print_alerts(page["items"], page["total"])
         path, n = svc.export("xlsx", export_to)
         jsonl, _ = svc.export("jsonl", export_to.with_suffix(".jsonl"))
     out.print(f"exported {n} alerts to {path} and {jsonl}; database {svc.settings.database_url}; "
               f"total {time.perf_counter() - started:.1f} s")
+    out.print("To see these alerts again with the other commands (markwatch alerts list, serve ...), set:")
+    out.print(f"  export MARKWATCH_DATABASE_URL={shlex.quote(svc.settings.database_url)}", soft_wrap=True,
+              highlight=False)

@@ -33,7 +33,7 @@ def compare(brand: str, candidate: str,
 
 @app.command()
 def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"),
-           top: int = typer.Option(10, help="How many results."),
+           top: int = typer.Option(10, min=1, max=100, help="How many results (1-100)."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
     with errors():
@@ -57,7 +57,9 @@ def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"
 
 # ---------------------------------------------------------------- eval and demo
 @app.command("eval")
-def eval_(pairs: Path, as_json: bool = typer.Option(False, "--json"),
+def eval_(pairs: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                        help="Labelled pairs, one JSON object a line."),
+          as_json: bool = typer.Option(False, "--json"),
           min_precision: float | None = typer.Option(None, help="Exit 1 when headline precision is lower."),
           min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
     """Precision and recall of the matcher on labelled pairs."""

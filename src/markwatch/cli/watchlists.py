@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from markwatch.cli import common
@@ -28,8 +29,12 @@ def watchlist_import(files: list[Path] = typer.Argument(..., help="YAML, JSONL, 
         out.print(f"watchlists: {summary.watchlists}  brands new: {summary.brands_new}  updated: "
                   f"{summary.brands_updated}  unchanged: {summary.brands_unchanged}  subscriptions: "
                   f"{summary.subscriptions}")
+        for note in summary.notes:
+            err.print(f"note: {escape(note)}")
         for e in summary.errors:
-            err.print(f"[yellow]skipped[/yellow] {e}")
+            err.print(f"[red]error:[/red] {escape(e)}")
+        for path in summary.refused:
+            err.print(f"[red]not imported:[/red] {escape(path)} (nothing of it was stored; fix the file and import it again)")
     if summary.errors:
         raise typer.Exit(1)
 

@@ -27,6 +27,7 @@ from markwatch.matching.rules import (
     KEY_BRAND_BONUS,
     SEVERITY_BANDS,
 )
+from markwatch.matching.wording import pair_reasons
 from markwatch.model import Brand, Match, Reason, Severity
 from markwatch.ports import Embedder, GoodsTable, Lexicon
 from markwatch.text.normalise import NormalisedMark, Normaliser
@@ -278,7 +279,7 @@ class Matcher:
             score = mark_score * (GOODS_FACTOR_FLOOR + (1 - GOODS_FACTOR_FLOOR) * overlap.score)
         threshold = brand.threshold if brand.threshold is not None else self.default_threshold
         similar = score >= threshold and overlap.score > 0 and excluded is None
-        reasons = _dedupe([e.reason for e in scored] + [e.reason for e in found if e.cap is not None])
+        reasons = pair_reasons(brand, bp.forms, mp.forms, scored + [e for e in found if e.cap is not None])
         reasons += list(overlap.reasons)
         if excluded is not None:
             reasons.insert(0, excluded.reason)
@@ -363,13 +364,3 @@ def severity_for(score: float, *, key: bool = False) -> Severity:
         if boosted >= floor:
             return name
     return SEVERITY_BANDS[-1][0]
-
-
-def _dedupe(reasons: list[Reason]) -> list[Reason]:
-    seen: set[str] = set()
-    out: list[Reason] = []
-    for r in reasons:
-        if r.detail not in seen:
-            seen.add(r.detail)
-            out.append(r)
-    return out

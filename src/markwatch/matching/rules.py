@@ -165,6 +165,29 @@ REASONS: dict[str, tuple[str, str]] = {
     "identical": ("文字相同（{a}）", "identical text ({a})"),
     "excluded_applicant": ("申请人为商标权利人或例外申请人（{w}）", "applicant is the owner or excepted ({w})"),
     "excluded_word": ("含例外词“{w}”", "contains the excepted word “{w}”"),
+    # The variants matching.wording says instead when the plain wording would not be true of the marks.
+    "sound_alike_readings": ("读音相近 {a} ≈ {b}（{d} 不同）", "similar sound {a} ≈ {b} ({d} differ)"),
+    "gi_head": ("地理标志前部文字“{p}”相同，产品相同或类似", "same leading words “{p}” for the same product"),
+    "gi_other_head": (
+        "产品名称相同但前部文字不同（{p} / {q}），不判近似",
+        "same product but other leading words ({p} / {q}); not similar",
+    ),
+    "latin_same": ("外文相同 {a}", "same Latin text {a}"),
+    "identical_alias": ("与商标别名“{w}”相同", "the same as the brand's alias “{w}”"),
+    "identical_alias_written": ("与商标别名“{w}”相同（写作“{a}”）", "the same as the brand's alias “{w}” (written “{a}”)"),
+    "contains_alias": ("完整包含商标别名“{w}”", "contains the brand's whole alias “{w}”"),
+    "contained_latin": ("新商标中的“{b}”是商标“{a}”的一部分", "“{b}” of the new mark is a part of “{a}”"),
+    "contained_latin_alias": (
+        "新商标中的“{b}”是商标别名“{a}”的一部分",
+        "“{b}” of the new mark is a part of the brand's alias “{a}”",
+    ),
+    "pinyin_alias": ("商标别名“{w}”即“{a}”的拼音", "the brand's alias “{w}” is the pinyin of “{a}”"),
+    "latin_alike_alias": ("与商标别名“{a}”外文近似（{b}）", "Latin text similar to the brand's alias “{a}” ({b})"),
+    "latin_same_alias": ("外文与商标别名“{a}”相同（{b}）", "Latin text the same as the brand's alias “{a}” ({b})"),
+    "latin_sound_alias": (
+        "与商标别名“{a}”外文读音近似（{b}）",
+        "Latin text sounds like the brand's alias “{a}” ({b})",
+    ),
 }
 
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from markwatch.composition import Engines, MatcherSpec
-from markwatch.config import Settings
+from markwatch.config import DEFAULT_DATABASE_URL, Settings
 from markwatch.errors import DatabaseBusy, MarkwatchError, redact_error, redacted_traceback
 from markwatch.matching.matcher import Matcher
 from markwatch.model import Match
-from markwatch.service.alerts import AlertFilter, export_alerts, list_alerts
+from markwatch.service.alerts import AlertFilter, count_alerts, export_alerts, list_alerts
 from markwatch.service.ingest import Ingestor, IngestSummary, quarantine_entries, retry_quarantined
 from markwatch.service.run import RunSummary, Watcher
 from markwatch.service.watchlists import ImportSummary, import_watchlist_files
@@ -29,6 +29,8 @@ from markwatch.store.db import Database
 from markwatch.store.rows import iso
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run
 from markwatch.text.normalise import Normaliser
+
+MAX_SEARCH_TOP = 100  # as the API allows
 
 if TYPE_CHECKING:  # pragma: no cover
     from markwatch.service.delivery import DeliverySummary
@@ -84,7 +86,8 @@ class Service:
         if self._db is None:
             with _DB_LOCK:  # the API's worker threads may ask at once
                 if self._db is None:
-                    self._db = Database(self.settings.database_url)
+                    url = self.settings.database_url
+                    self._db = Database(url, create_folder=url == DEFAULT_DATABASE_URL)
         return self._db
 
     @property
@@ -169,6 +172,10 @@ class Service:
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = ()) -> Match:
+        for what, text in (("brand", brand), ("candidate", candidate)):
+            if not (text or "").strip():
+                raise MarkwatchError(f"the {what} mark is empty: compare takes two marks, e.g. 康师傅 康帅傅 "
+                                     "(商标文字不能为空)")
         return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
                                     candidate_classes=candidate_classes)
 
@@ -181,6 +188,10 @@ class Service:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
         from markwatch.scale.search_store import search_register
 
+        if not (mark or "").strip():
+            raise MarkwatchError("the mark to search for is empty (商标文字不能为空)")
+        if not 1 <= top <= MAX_SEARCH_TOP:
+            raise MarkwatchError(f"top must be between 1 and {MAX_SEARCH_TOP} (got {top})")
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
 
@@ -193,8 +204,14 @@ class Service:
         return {"marks": index.rows, "max_id": index.max_id}
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
+        return self.alerts_page(f)["items"]
+
+    def alerts_page(self, f: AlertFilter | None = None) -> dict:
+        """The alerts of a filter (its page, when it has a limit) and how many there are in all."""
+        f = f or AlertFilter()
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
+            items = list_alerts(s, f, self.settings.today(), self.settings.gazette_page_url)
+            return {"items": items, "total": count_alerts(s, f) if f.limit is not None else len(items)}
 
     def statistics(self, organisation: str | None = None, f: AlertFilter | None = None) -> dict:
         """Station statistics of one organisation (its own and subscribed watchlists), or of all."""
@@ -255,6 +272,7 @@ class Service:
                 "gazette_marks": s.scalar(select(func.count(GazetteMark.id))) or 0,
                 "brands": s.scalar(select(func.count(BrandRow.id))) or 0,
                 "alerts": s.scalar(select(func.count(AlertRow.id))) or 0,
+                "runs": s.scalar(select(func.count(Run.id))) or 0,
             }
 
     # ---------------------------------------------------------------- organisations and tokens

@@ -53,7 +53,8 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
     return dict(
         office=rec.office, application_no=rec.application_no, issue_key=rec.issue_key, mark=rec.mark,
         classes=list(rec.classes), goods=list(rec.goods), similar_groups=list(rec.similar_groups),
-        applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
+        applicant=rec.applicant, applicant_address=rec.applicant_address, agent=rec.agent,
+        filing_date=rec.filing_date,
         publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
         page_no=rec.page_no, page_count=rec.page_count, refs=dict(rec.refs) or None, procedure=rec.procedure,
         international_registration_no=rec.international_registration_no, designation_date=rec.designation_date,
@@ -206,10 +207,14 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
-    """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from markwatch.sources.fields import NotWatched
+    """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome.
+    A correction of a field gazette records do not have is refused before anything is tried."""
+    from markwatch.sources.fields import GAZETTE_KEYS, NotWatched, normalise_key, unknown_key_message
     from markwatch.sources.files import record_from_mapping
 
+    unknown = sorted({k for fix in (fixes or {}).values() for k in fix if normalise_key(k) not in GAZETTE_KEYS})
+    if unknown:
+        raise MarkwatchError("; ".join(unknown_key_message(k, GAZETTE_KEYS) for k in unknown))
     outcomes: dict[int, str] = {}
     with db.session() as s:
         for qid in ids:

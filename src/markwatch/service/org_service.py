@@ -90,12 +90,35 @@ class OrgService:
         return self._tx(t.get_alert_detail, alert_id, self.service.settings.today(),
                         self.service.settings.gazette_page_url)
 
+    def alert_page(self, alert_id: int) -> dict:
+        """One alert with everything its page shows: both marks, the goods and 类似群 (named, and
+        which are shared), the dates, the deadline, the parties, the reasons and the review history."""
+        d = self.alert(alert_id)
+        table = self.service.matcher.goods_table
+        mark_groups = list(d["similar_groups"])
+        groups_from_goods = False
+        if not mark_groups and d["goods"] and table is not None:
+            mark_groups, groups_from_goods = sorted(table.map_goods(d["goods"], d["classes"]).groups), True
+
+        def named(codes):
+            return [{"code": c, "name": _group_name(table, c)} for c in codes]
+
+        d["mark_groups"] = named(mark_groups)
+        d["mark_groups_from_goods"] = groups_from_goods
+        d["brand_groups"] = named(d["brand_similar_groups"])
+        d["shared_classes"] = sorted(set(d["classes"]) & set(d["brand_classes"]))
+        d["shared_groups"] = sorted(set(mark_groups) & set(d["brand_similar_groups"]))
+        return d
+
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
         return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
                         self.service.settings.gazette_page_url)
 
+    def review_many(self, alert_ids: list[int], status: str, comment: str | None = None) -> dict:
+        return self._tx(t.review_alerts, alert_ids, status, comment, self.service.settings.today())
+
     def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
-        return self._tx(t.alert_timeline, f, by)
+        return self._tx(t.alert_timeline, f, by, self.service.settings.today())
 
     def pack(self, alert_id: int, fmt: str, folder: Path) -> tuple[Path, str]:
         """The opposition pack of one of the caller's alerts, written into `folder`; (path, file name)."""
@@ -139,7 +162,17 @@ class OrgService:
         return self._tx(issue)
 
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
+        """Every alert of the filter (no page) to a file."""
         f.limit, f.offset = None, 0
         items = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
         rows = [{k: v for k, v in a.items() if k != "can_review"} for a in items]  # for the page, not the file
         return export_alerts(rows, fmt, out), len(rows)
+
+
+def _group_name(table, code: str) -> str | None:
+    if table is None:
+        return None
+    try:
+        return table.group_name(code)
+    except (KeyError, ValueError):
+        return None

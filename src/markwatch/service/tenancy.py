@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 from markwatch.errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
 from markwatch.model import Brand
 from markwatch.outbound import check_url, mask_url
-from markwatch.service.alerts import AlertFilter, alert_dict, alert_query, get_alert, set_status, visible_watchlist_ids
+from markwatch.service.alerts import (
+    AlertFilter,
+    alert_dict,
+    alert_query,
+    check_filter,
+    get_alert,
+    set_status,
+    visible_watchlist_ids,
+    with_review_times,
+)
 from markwatch.service.email_addresses import is_confirmed, request_confirmation
 from markwatch.service.orgs import Principal
 from markwatch.service.watchlists import brand_values, upsert_brand
@@ -417,10 +426,12 @@ def scoped_filter(s: Session, p: Principal, f: AlertFilter) -> AlertFilter:
 def alert_page(s: Session, p: Principal, f: AlertFilter, today: date, page_url: str = "") -> dict:
     from markwatch.service.alerts import count_alerts
 
-    f = scoped_filter(s, p, f)
+    f = scoped_filter(s, p, check_filter(f, today))
     total = count_alerts(s, f)
-    items = [_alert_out(p, a, today, page_url) for a in s.scalars(alert_query(f)).unique()]
-    return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
+    items = with_review_times(s, [_alert_out(p, a, today, page_url) for a in s.scalars(alert_query(f)).unique()])
+    return {"total": total, "limit": f.limit, "offset": f.offset, "items": items,
+            "deadline_from": f.deadline_from.isoformat() if f.deadline_from else None,
+            "deadline_to": f.deadline_to.isoformat() if f.deadline_to else None}
 
 
 def alert_history(s: Session, alert_id: int) -> list[dict]:
@@ -429,14 +440,27 @@ def alert_history(s: Session, alert_id: int) -> list[dict]:
              "at": iso(e.created_at)} for e in rows]
 
 
+def _detail(s: Session, p: Principal, a: AlertRow, today: date, page_url: str = "") -> dict:
+    history = alert_history(s, a.id)
+    return {**_alert_out(p, a, today, page_url), "history": history,
+            "reviewed_at": history[-1]["at"] if history else None}
+
+
 def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date, page_url: str = "") -> dict:
     a = get_alert(s, alert_id, visible_ids(s, p))
-    return {**_alert_out(p, a, today, page_url), "history": alert_history(s, a.id)}
+    return _detail(s, p, a, today, page_url)
 
 
 def can_review(p: Principal, a: AlertRow) -> bool:
     """The review status belongs to the watchlist's owner (and admins); subscribers read it."""
     return p.is_admin or a.watchlist.organisation_id == p.id
+
+
+def _check_can_review(p: Principal, a: AlertRow) -> None:
+    if not can_review(p, a):
+        raise Forbidden(f"alert {a.id} is on a watchlist of {a.watchlist.organisation.name}; only the "
+                        "watchlist's owner sets its review status, subscribers read it "
+                        "(只有监测名单的所有者可以修改处理状态)")
 
 
 def _alert_out(p: Principal, a: AlertRow, today: date, page_url: str = "") -> dict:
@@ -446,34 +470,91 @@ def _alert_out(p: Principal, a: AlertRow, today: date, page_url: str = "") -> di
 def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
                  today: date, page_url: str = "") -> dict:
     """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller,
-    which must own the alert's watchlist (or be an admin)."""
+    which must own the alert's watchlist (or be an admin). Saving the status and comment it already
+    has changes nothing and adds no history entry."""
     a = get_alert(s, alert_id, visible_ids(s, p))
-    if not can_review(p, a):
-        raise Forbidden(f"alert {alert_id} is on a watchlist of {a.watchlist.organisation.name}; only the "
-                        "watchlist's owner sets its review status, subscribers read it "
-                        "(只有监测名单的所有者可以修改处理状态)")
-    set_status(s, a, status, comment=comment, actor=p.name)
+    _check_can_review(p, a)
+    changed = set_status(s, a, status, comment=comment, actor=p.name)
     s.flush()
-    return {**_alert_out(p, a, today, page_url), "history": alert_history(s, a.id)}
+    return {**_detail(s, p, a, today, page_url), "changed": changed}
 
 
-def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand") -> dict:
-    """Alerts per month (of the gazette's publication, else of the alert) per brand or per Nice class."""
-    if by not in ("brand", "class"):
-        raise MarkwatchError("by must be brand or class")
-    f = scoped_filter(s, p, f)
+MAX_BULK_REVIEW = 500
+
+
+def review_alerts(s: Session, p: Principal, alert_ids: list[int], status: str, comment: str | None,
+                  today: date) -> dict:
+    """Set one status on many alerts at once, all or none: a move the workflow does not allow for any
+    of them refuses the whole set (Conflict naming them), so a clerk never half-applies a decision."""
+    ids = list(dict.fromkeys(alert_ids))
+    if not ids:
+        raise MarkwatchError("no alerts selected (未选择预警)")
+    if len(ids) > MAX_BULK_REVIEW:
+        raise MarkwatchError(f"at most {MAX_BULK_REVIEW} alerts at once (一次最多 {MAX_BULK_REVIEW} 条)")
+    visible = visible_ids(s, p)
+    alerts = [get_alert(s, i, visible) for i in ids]
+    for a in alerts:  # all or none: one alert the caller may not review refuses the whole set
+        _check_can_review(p, a)
+    refused: list[str] = []
+    changed: list[int] = []
+    for a in alerts:
+        try:
+            if set_status(s, a, status, comment=comment, actor=p.name):
+                changed.append(a.id)
+        except Conflict as exc:
+            refused.append(str(exc))
+    if refused:
+        raise Conflict("; ".join(refused) + " (部分预警不能改为该状态，未作任何修改)")
+    s.flush()
+    return {"status": status, "alerts": ids, "changed": changed, "unchanged": [i for i in ids if i not in changed]}
+
+
+TIMELINE_BY = ("brand", "class", "severity")
+
+
+def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand", today: date | None = None) -> dict:
+    """Alerts per month (of the gazette's publication, else of the alert) per brand, Nice class or
+    severity. `months` runs without gaps from the first month to the last, so a chart of it reads
+    true; `totals` are the alerts of each month (an alert in two classes counts once)."""
+    if by not in TIMELINE_BY:
+        raise MarkwatchError(f"by must be one of {', '.join(TIMELINE_BY)}")
+    f = scoped_filter(s, p, check_filter(f, today or date.today()))
     f.limit, f.offset = None, 0
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_month: dict[str, int] = defaultdict(int)
     for a in s.scalars(alert_query(f)).unique():
         day: date | None = a.gazette_mark.publication_date or (a.created_at.date() if a.created_at else None)
         month = day.strftime("%Y-%m") if day else "unknown"
-        keys = [a.brand.mark] if by == "brand" else [f"第{c}类" for c in (a.gazette_mark.classes or [])] or ["未分类"]
+        per_month[month] += 1
+        if by == "brand":
+            keys = [a.brand.mark]
+        elif by == "severity":
+            keys = [a.severity]
+        else:
+            keys = [f"第{c}类" for c in (a.gazette_mark.classes or [])] or ["未分类"]
         for k in keys:
             counts[k][month] += 1
-    months = sorted({m for per in counts.values() for m in per})
+    months = _month_run(sorted(m for m in per_month if m != "unknown"))
+    if "unknown" in per_month:
+        months.append("unknown")
+    order = (lambda kv: ("high", "medium", "low").index(kv[0]) if kv[0] in ("high", "medium", "low") else 9) \
+        if by == "severity" else (lambda kv: -sum(kv[1].values()))
     series = [{"key": k, "counts": [per.get(m, 0) for m in months], "total": sum(per.values())}
-              for k, per in sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))]
-    return {"by": by, "months": months, "series": series}
+              for k, per in sorted(counts.items(), key=order)]
+    return {"by": by, "months": months, "totals": [per_month.get(m, 0) for m in months], "series": series}
+
+
+def _month_run(months: list[str]) -> list[str]:
+    """Every month from the first to the last of `months` (YYYY-MM), none left out."""
+    if not months:
+        return []
+    y, m = map(int, months[0].split("-"))
+    end = tuple(map(int, months[-1].split("-")))
+    out = []
+    while (y, m) <= end:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 def count_visible(s: Session, p: Principal) -> dict:

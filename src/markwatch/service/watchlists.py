@@ -28,6 +28,8 @@ class ImportSummary:
     brands_unchanged: int = 0
     subscriptions: int = 0
     errors: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files with an error: nothing of them was stored
+    notes: list[str] = field(default_factory=list)  # what was read but not used (ignored columns)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,13 +98,24 @@ def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> W
 
 
 def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
+    """Each file all or nothing: a file with any bad brand, row or column stores nothing (no empty or
+    half watchlist is left behind); its problems are listed and the other files are still imported."""
+    from markwatch.errors import FileFormatError
     from markwatch.sources.watchlists import read_watchlist_file_with_errors
 
     summary = ImportSummary()
     for path in paths:
-        specs, errors = read_watchlist_file_with_errors(Path(path))
         summary.files += 1
-        summary.errors += [f"{path}: {loc}: {reason}" for loc, reason in errors]
+        try:
+            specs, errors = read_watchlist_file_with_errors(Path(path), summary.notes)
+        except FileFormatError as exc:
+            summary.errors.append(str(exc))
+            summary.refused.append(str(path))
+            continue
+        if errors:
+            summary.errors += [f"{path}: {loc}: {reason}" for loc, reason in errors]
+            summary.refused.append(str(path))
+            continue
         with db.session() as s:
             for spec in specs:
                 save_watchlist(s, spec, summary)

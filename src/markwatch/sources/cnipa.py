@@ -91,6 +91,9 @@ def site_row(m: Mapping[str, Any]) -> dict[str, Any]:
             out[field] = value
     applicant = _get(m, "registerCnName")
     out.setdefault("applicant", applicant if not is_blank(applicant) else _get(m, "registerEnName"))
+    agent = _get(m, "agentName")
+    if not is_blank(agent):
+        out.setdefault("agent", agent)
     address = _get(m, "registerCnAddress")
     out.setdefault("applicant_address", address if not is_blank(address) else _get(m, "registerEnAddress"))
     mark = out.get("mark")

@@ -78,6 +78,31 @@ def alias_table(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return table
 
 
+def suggest(name: object, keys: Mapping[str, str]) -> str | None:
+    """The field a misspelt key most likely means ('mrak' → 'mark', 'clases' → 'classes'), from an
+    alias table; None when no key is within a typo (one edit for short keys, two for longer ones;
+    none below three characters), so that other columns (备注, remark, 权利人地址) are not mistaken."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    key = normalise_key(name)
+    best: tuple[int, str] | None = None
+    for known in keys:
+        reach = 0 if len(known) < 3 else 1 if len(known) <= 5 else 2
+        d = DamerauLevenshtein.distance(key, known)
+        if 0 < d <= reach and (best is None or d < best[0]):
+            best = (d, known)
+    return keys[best[1]] if best else None
+
+
+def unknown_key_message(name: object, keys: Mapping[str, str], what: str = "field") -> str:
+    """"unknown field 'mrak'; did you mean 'mark'?" (or the fields there are)."""
+    guess = suggest(name, keys)
+    if guess is not None:
+        return f"unknown {what} {str(name)!r}; did you mean {guess!r}? (未知{'列' if what == 'column' else '字段'})"
+    return (f"unknown {what} {str(name)!r}; expected one of {', '.join(sorted(set(keys.values())))} "
+            f"(未知{'列' if what == 'column' else '字段'})")
+
+
 GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "application_no": (
         "application_number", "applicationno", "app_no", "申请号", "注册号", "申请/注册号", "注册/申请号",
@@ -91,6 +116,7 @@ GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "similar_groups": ("similar_group", "类似群", "类似群组", "类似群号"),
     "applicant": ("applicant_name", "申请人", "申请人名称", "申请人名义"),
     "applicant_address": ("address", "申请人地址", "地址"),
+    "agent": ("agent_name", "agency", "representative", "代理机构", "代理机构名称", "代理人", "代理组织"),
     "filing_date": ("application_date", "申请日期", "申请日"),
     "publication_date": ("pub_date", "公告日期", "初审公告日期", "初步审定公告日期", "公告日"),
     "gazette_issue": ("issue", "issue_no", "期号", "公告期号", "公告期"),
@@ -445,6 +471,7 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("similar_groups", parse_similar_groups)
     take("applicant", lambda v: optional_text(v, "applicant"))
     take("applicant_address", lambda v: optional_text(v, "applicant_address"))
+    take("agent", lambda v: optional_text(v, "agent"))
     take("filing_date", lambda v: parse_date(v, "filing_date"))
     take("publication_date", lambda v: parse_date(v, "publication_date"))
     take("gazette_issue", _gazette_issue)
@@ -460,7 +487,7 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
 
     if len(values.get("mark") or "") > MAX_MARK_LENGTH:
         problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")
-    for name in ("applicant", "applicant_address"):
+    for name in ("applicant", "applicant_address", "agent"):
         if len(values.get(name) or "") > MAX_TEXT_LENGTH:
             problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
     if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):

@@ -7,7 +7,8 @@ into watchlists by (organisation, watchlist), in order of first appearance.
 Bad brands are reported as ``(locator, reason)`` pairs by ``read_watchlist_file_with_errors``
 so a caller can show them all at once; ``read_watchlist_file`` refuses a file with any problem.
 Hand-written YAML is strict about unknown keys (a typo like ``clases:`` must not silently
-widen a watch to every class); tables ignore extra columns such as 备注.
+widen a watch to every class); tables refuse a misspelt column the same way ("unknown column 'mrak';
+did you mean 'mark'?") and ignore, saying so, other columns such as 备注.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from markwatch.sources.fields import (
     parse_similar_groups,
     parse_text_list,
     scalar_text,
+    suggest,
+    unknown_key_message,
 )
 from markwatch.sources.tables import check_readable, iter_table_rows, table_format_for
 
@@ -226,8 +229,7 @@ def _unknown_keys(d: Mapping[Any, Any], known: Mapping[str, str]) -> str | None:
     unknown = [str(k) for k in d if normalise_key(k) not in known]
     if not unknown:
         return None
-    expected = ", ".join(sorted(set(known.values())))
-    return f"unknown field(s) {', '.join(repr(k) for k in unknown)}; expected {expected} (未知字段)"
+    return "; ".join(unknown_key_message(k, known) for k in unknown)
 
 
 def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
@@ -483,8 +485,16 @@ class _Group:
     seen: dict[str, str] = field(default_factory=dict)
 
 
-def _table_header_check(path: Path) -> Callable[[list[str]], None]:
+def _table_header_check(path: Path, notes: list[str] | None = None) -> Callable[[list[str]], None]:
+    """Refuses a header without the required columns, or with a misspelt one ('mrak': did you mean
+    'mark'?); other columns it does not know (备注) are ignored, and said so in `notes`."""
     def check(header: list[str]) -> None:
+        unknown = [h for h in header if h and normalise_key(h) not in _ROW_KEYS]
+        misspelt = [h for h in unknown if suggest(h, _ROW_KEYS) is not None]
+        if misspelt:
+            raise FileFormatError(f"{path}: " + "; ".join(unknown_key_message(h, _ROW_KEYS, "column") for h in misspelt))
+        if unknown and notes is not None:
+            notes.append(f"{path}: ignored column(s) {', '.join(repr(h) for h in unknown)} (已忽略的列)")
         present = {_ROW_KEYS.get(normalise_key(h)) for h in header}
         missing = [f"{name} / {alias}" for name, alias in
                    (("watchlist", "监测名单"), ("organisation", "单位"), ("mark", "商标"), ("brand_id", "编号"))
@@ -498,15 +508,17 @@ def _table_header_check(path: Path) -> Callable[[list[str]], None]:
     return check
 
 
-def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[str, str]]]:
+def _read_table(path: Path, fmt: str, notes: list[str] | None = None
+                ) -> tuple[list[WatchlistSpec], list[tuple[str, str]]]:
     groups: dict[tuple[str, str], _Group] = {}
     errors: list[tuple[str, str]] = []
-    for row in iter_table_rows(path, fmt, check_header=_table_header_check(path)):
+    for row in iter_table_rows(path, fmt, check_header=_table_header_check(path, notes)):
         if row.mapping is None:
             errors.append((row.locator, row.error or "unreadable row"))
             continue
         fields = canonical_mapping(row.mapping, _ROW_KEYS)
-        problems: list[str] = []
+        problems: list[str] = [unknown_key_message(k, _ROW_KEYS) for k in row.mapping  # JSON Lines keys
+                               if normalise_key(k) not in _ROW_KEYS and suggest(k, _ROW_KEYS) is not None]
         head: dict[str, Any] = {}
         for name, parse in (
             ("watchlist", lambda v: _bounded(_required_text(v, "watchlist", "missing watchlist name (缺少监测名单名称)"),
@@ -555,18 +567,19 @@ def _read_table(path: Path, fmt: str) -> tuple[list[WatchlistSpec], list[tuple[s
 _YAML_EXTENSIONS = {".yaml": "yaml", ".yml": "yaml"}
 
 
-def read_watchlist_file_with_errors(path: Path) -> tuple[list[WatchlistSpec], list[tuple[str, str]]]:
+def read_watchlist_file_with_errors(path: Path, notes: list[str] | None = None
+                                    ) -> tuple[list[WatchlistSpec], list[tuple[str, str]]]:
     """Watchlists of a file plus every (locator, reason) for brands or rows that were left out.
 
-    A file that cannot be read at all (missing, unknown type, undecodable, invalid YAML, wrong
-    header) raises FileFormatError.
+    A file that cannot be read at all (missing, unknown type, undecodable, invalid YAML, wrong or
+    misspelt header) raises FileFormatError; table columns it ignores are said in `notes`.
     """
     path = Path(path)
     check_readable(path)
     fmt = table_format_for(path, {"jsonl", "csv", "tsv", "xlsx"}, extra=_YAML_EXTENSIONS)
     if fmt == "yaml":
         return _read_yaml(path)
-    return _read_table(path, fmt)
+    return _read_table(path, fmt, notes)
 
 
 _MAX_LISTED = 50

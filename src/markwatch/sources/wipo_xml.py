@@ -276,6 +276,7 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
         m["applicant"], m["applicant_address"] = _first_applicant(container)
         if m["applicant"]:
             break
+    m["agent"] = _first_representative(record)
     _st96_madrid(record, m)
     return m
 
@@ -416,6 +417,17 @@ def _madrid_item(locator: str, raw: str, mapping: dict[str, Any]) -> ParsedItem:
         return ParsedItem(locator, raw, gazette_record_from_mapping(mapping), None)
     except RecordError as exc:
         return ParsedItem(locator, raw, None, str(exc))
+
+
+def _first_representative(record: Element) -> str | None:
+    """The name of the first representative (the agency, 代理机构) with one: ST.66 RepresentativeDetails,
+    ST.96 NationalRepresentative or RepresentativeBag."""
+    for node, _ in _walk(record):
+        if _local(node.tag) in ("Representative", "NationalRepresentative"):
+            name = _party_name(node)
+            if name:
+                return name
+    return None
 
 
 def _record_item(number: int, raw: str, mapping: dict[str, Any]) -> ParsedItem:

@@ -19,10 +19,17 @@ _MIGRATE_LOCK = threading.Lock()
 
 
 class Database:
-    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False):
+    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False, create_folder: bool = True):
+        """`create_folder`: make the folder of a SQLite file when it is missing; otherwise such a URL is
+        refused with a ConfigError saying so."""
         self.url = url
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = sqlite_folder(url)
+        if folder is not None and not folder.is_dir():
+            if not create_folder:
+                raise ConfigError(
+                    f"the folder {str(folder)!r} of the SQLite database {url!r} does not exist: create it "
+                    f"(mkdir -p {folder}) or correct MARKWATCH_DATABASE_URL (数据库所在文件夹不存在)")
+            folder.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True)
         except Exception as exc:
@@ -65,6 +72,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite file URL (sqlite:///var/x.db → var); None for other databases and :memory:."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path).parent
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

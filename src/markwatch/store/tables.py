@@ -179,6 +179,7 @@ class GazetteMark(Base):
     similar_groups: Mapped[list] = mapped_column(JSON, default=list)
     applicant: Mapped[str | None] = mapped_column(Text)
     applicant_address: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str | None] = mapped_column(Text)  # 代理机构
     filing_date: Mapped[date | None] = mapped_column(Date)
     publication_date: Mapped[date | None] = mapped_column(Date)
     gazette_issue: Mapped[str | None] = mapped_column(String(40))

@@ -6,11 +6,18 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
+# Administrative names (built by scripts/build_places.py), and the regions, lakes and mountains that
+# name geographical indications (curated).
+PLACE_FILES = ("data/places.txt", "data/places.regions.txt")
+
 
 @lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
-    text = resources.files("markwatch").joinpath("data/places.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    names: set[str] = set()
+    for name in PLACE_FILES:
+        text = resources.files("markwatch").joinpath(name).read_text(encoding="utf-8")
+        names.update(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(names)
 
 
 def leading_place(text: str) -> str | None:

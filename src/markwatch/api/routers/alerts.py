@@ -11,8 +11,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import FileResponse
 
 from markwatch.api.deps import get_org
-from markwatch.api.schemas import SeverityName, Status, StatusIn
-from markwatch.service.alerts import AlertFilter
+from markwatch.api.schemas import BulkStatusIn, SeverityName, Status, StatusIn
+from markwatch.service.alerts import SORT_KEYS, AlertFilter, export_filename
 from markwatch.service.org_service import OrgService
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -25,9 +25,21 @@ def alert_filter(watchlist_id: int | None = Query(None, description="Only this w
                  brand_id: str | None = Query(None, description="Only this brand (商标编号)"),
                  severity: SeverityName | None = None, status: Status | None = None,
                  since: date | None = Query(None, description="Publication date from (YYYY-MM-DD)"),
-                 until: date | None = Query(None, description="Publication date to (YYYY-MM-DD)")) -> AlertFilter:
+                 until: date | None = Query(None, description="Publication date to (YYYY-MM-DD)"),
+                 mark_class: int | None = Query(None, alias="class", ge=1, le=45,
+                                                description="A Nice class of the new mark (类别)"),
+                 q: str | None = Query(None, max_length=200, description="Text in the marks, applicant, agent or "
+                                                                          "application number"),
+                 deadline_from: date | None = Query(None, description="Opposition deadline from (YYYY-MM-DD)"),
+                 deadline_to: date | None = Query(None, description="Opposition deadline to (YYYY-MM-DD)"),
+                 due: Literal["week", "month"] | None = Query(
+                     None, description="Deadlines from today to the end of this week or month (本周/本月到期)"),
+                 sort: str | None = Query(None, description="One of " + ", ".join(SORT_KEYS)
+                                          + "; a leading - for descending. Default: deadline, then score")
+                 ) -> AlertFilter:
     return AlertFilter(watchlist_ids=[watchlist_id] if watchlist_id is not None else None, brand_id=brand_id,
-                       severity=severity, status=status, since=since, until=until)
+                       severity=severity, status=status, since=since, until=until, mark_class=mark_class, text=q,
+                       deadline_from=deadline_from, deadline_to=deadline_to, due=due, sort=sort)
 
 
 @router.get("", summary="Alerts sorted by opposition deadline, paginated, with the total")
@@ -44,8 +56,7 @@ def export(background: BackgroundTasks, format: Literal["xlsx", "csv", "jsonl"] 
     tmp = Path(tempfile.mkdtemp(prefix="markwatch-export-"))
     path, _ = org.export(format, tmp / f"alerts.{format}", f)
     background.add_task(_cleanup, tmp)
-    day = org.service.settings.today().strftime("%Y%m%d")
-    return FileResponse(path, media_type=MEDIA[format], filename=f"markwatch-alerts-{day}.{format}")
+    return FileResponse(path, media_type=MEDIA[format], filename=export_filename(format, org.service.settings.today()))
 
 
 def _cleanup(folder: Path) -> None:
@@ -54,8 +65,8 @@ def _cleanup(folder: Path) -> None:
     folder.rmdir()
 
 
-@router.get("/timeline", summary="Alerts per month per brand or Nice class (for a chart)")
-def timeline(by: Literal["brand", "class"] = "brand", f: AlertFilter = Depends(alert_filter),
+@router.get("/timeline", summary="Alerts per month per brand, Nice class or severity (for a chart)")
+def timeline(by: Literal["brand", "class", "severity"] = "brand", f: AlertFilter = Depends(alert_filter),
              org: OrgService = Depends(get_org)) -> dict:
     return org.timeline(f, by)
 
@@ -100,14 +111,22 @@ def pack(alert_id: int, background: BackgroundTasks, format: Literal["docx", "pd
                                                         f"filename*=UTF-8''{quote(name)}"})
 
 
-@router.get("/{alert_id}", summary="One alert with its reasons and review history")
+@router.post("/status", summary="Bulk review: one status (and comment) for many alerts, all or none",
+             description="A move the workflow does not allow for any of the alerts is 409 and nothing changes. "
+                         "Alerts that already have this status and comment are left as they are (no history).")
+def set_status_many(body: BulkStatusIn, org: OrgService = Depends(get_org)) -> dict:
+    return org.review_many(body.alert_ids, body.status, body.comment)
+
+
+@router.get("/{alert_id}", summary="One alert: both marks, goods and 类似群, dates, parties, reasons, history")
 def get_alert(alert_id: int, org: OrgService = Depends(get_org)) -> dict:
-    return org.alert(alert_id)
+    return org.alert_page(alert_id)
 
 
 @router.post("/{alert_id}/status", summary="Review: new → reviewing → opposition_filed / dismissed",
              description="The actor is the calling organisation; every change is kept in the history. "
-                         "A move the workflow does not allow is 409.")
+                         "A move the workflow does not allow is 409. Saving the status and comment the alert "
+                         "already has changes nothing (`changed` is false, no history entry).")
 def set_status(alert_id: int, body: StatusIn, org: OrgService = Depends(get_org)) -> dict:
     return org.review(alert_id, body.status, body.comment)
 

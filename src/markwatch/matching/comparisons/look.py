@@ -41,6 +41,7 @@ def look_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
     if found is None:
         return []
     score, pairs = found
+    pairs = list(dict.fromkeys(pairs))  # 洽洽/治治: the pair once
     zh = "，".join(f"{x}/{y} 字形相近" for x, y in pairs)
     en = ", ".join(f"{x}/{y} look alike" for x, y in pairs)
     return [evidence("look", "look_whole", score, a=b.chinese, b=c.chinese).with_detail(zh, en)]

@@ -194,6 +194,11 @@ def place_and_product(b: NormalisedMark) -> tuple[str, str] | None:
     text = b.chinese
     if len(text) < 3:
         return None
+    from markwatch.text.places import leading_place
+
+    place = leading_place(text)  # a whole name of the place list (阳澄湖, not 阳澄)
+    if place is not None and len(place) < len(text):
+        return place, text[len(place):]
     tokens = [t for t in b.tokens if t and all("\u3400" <= ch <= "\u9fff" for ch in t)]
     if len(tokens) >= 2 and "".join(tokens) == text:
         return "".join(tokens[:-1]), tokens[-1]
