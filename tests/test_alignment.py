@@ -248,3 +248,15 @@ def test_only_readings_in_use_count():
 
     assert {"xing", "hang"} <= readings("行") and {"zai", "zi"} <= readings("仔")
     assert readings("感") == {"gan"}  # its archaic reading han is read in no word
+
+
+@pytest.mark.parametrize("brand, candidate, classes", [
+    ("太湖大闸蟹", "高淳大闸蟹", (31,)),  # a place plus a plain noun the goods table does not name
+    ("兴化大闸蟹", "太湖大闸蟹", (31,)),
+])
+def test_a_place_with_a_plain_noun_is_a_regional_brand_whose_place_distinguishes(matcher, brand, candidate, classes):
+    m = matcher.compare(brand, candidate, brand_classes=classes, candidate_classes=classes)
+    assert not m.similar, (brand, candidate, m.score, [r.detail for r in m.reasons])
+    assert not any("显著部分" in r.detail and "为地名" in r.detail for r in m.reasons)
+    # the same product from the same place is still caught
+    assert matcher.compare(brand, brand + "专卖", brand_classes=classes, candidate_classes=classes).similar

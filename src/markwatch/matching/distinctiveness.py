@@ -335,6 +335,11 @@ def _is_everyday_word(text: str) -> bool:
     return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ and _word_tags().get(text) not in NAME_TAGS
 
 
+def is_plain_noun(text: str) -> bool:
+    """A word the general dictionary tags as a common noun (大闸蟹, 小笼), not a name (海尔, 娃哈哈)."""
+    return len(text) >= 2 and _word_tags().get(text) == "n"
+
+
 # Part-of-speech tags of the general dictionary that mark names (of brands, firms, foreign persons):
 # such entries (海尔, 娃哈哈) are not everyday words.
 NAME_TAGS = frozenset({"nrt", "nz", "nt", "nrfg"})

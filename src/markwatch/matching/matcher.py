@@ -193,7 +193,7 @@ class Matcher:
     def brand_weights(self, bp: BrandProfile, b: NormalisedMark, mark_classes: Sequence[int] = ()) -> Weights:
         """The distinctiveness weights of a brand form's Han part, for the brand's goods (the mark's
         when the brand has no classes); a place-name mark's place is not weak."""
-        place_mark = bp.brand.kind in GI_KINDS or self._place_product(b) is not None
+        place_mark = bp.brand.kind in GI_KINDS or self._place_product(b) is not None or _place_noun(b.chinese)
         return self.distinctiveness.weights(  # type: ignore[union-attr]
             b.chinese, bp.brand.classes or tuple(mark_classes), place_distinctive=place_mark)
 
@@ -364,3 +364,14 @@ def severity_for(score: float, *, key: bool = False) -> Severity:
         if boosted >= floor:
             return name
     return SEVERITY_BANDS[-1][0]
+
+
+def _place_noun(text: str) -> bool:
+    """A known place followed by a plain noun of the general dictionary (阳澄湖 + 大闸蟹): the shape of a
+    regional brand even where the goods table has no item of that name, so the place is what
+    distinguishes it, not a weak head."""
+    from markwatch.matching.distinctiveness import is_plain_noun
+    from markwatch.text.places import leading_place
+
+    place = leading_place(text)
+    return place is not None and len(text) > len(place) and is_plain_noun(text[len(place):])
