@@ -59,12 +59,20 @@ def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"
 @app.command("eval")
 def eval_(pairs: Path, as_json: bool = typer.Option(False, "--json"),
           min_precision: float | None = typer.Option(None, help="Exit 1 when headline precision is lower."),
-          min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
+          min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower."),
+          combination: str | None = typer.Option(
+              None, help="How findings combine: rules or learned (default: the combination setting).")) -> None:
     """Precision and recall of the matcher on labelled pairs."""
+    from dataclasses import replace
+
+    from markwatch.matching.combination import combination_named
     from markwatch.matching.evaluation import evaluate_file, format_report
 
     with errors():
-        report = evaluate_file(common.service().matcher, pairs)
+        matcher = common.service().matcher
+        if combination is not None:
+            matcher = replace(matcher, combination=combination_named(combination))
+        report = evaluate_file(matcher, pairs)
     if as_json:
         print_json(report)
     else:
