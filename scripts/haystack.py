@@ -86,6 +86,8 @@ def main() -> None:
     ap.add_argument("--marks", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--pairs", type=Path, default=ROOT.parent / "shared" / "eval" / "dev_pairs.jsonl")
+    ap.add_argument("--combination", choices=("rules", "learned"), default="rules",
+                    help="how the matcher combines its findings (the combination setting)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -97,14 +99,17 @@ def main() -> None:
     brand_list = list(brands.values())
 
     started = time.perf_counter()
-    matcher = Matcher(goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load())
+    from markwatch.matching.combination import combination_named
+
+    matcher = Matcher(goods_table=SimilarGoodsTable.load(), lexicon=Lexicon.load(),
+                      combination=combination_named(args.combination))
     matcher.normaliser.add_brand_words(b.mark for b in brand_list)
     profiles = [matcher.profile_brand(b) for b in brand_list]
     demo = [m for m in demo_marks() if m[0]]
     haystack = demo + [m for m in generate(args.marks, args.seed) if m[0]]
     marks = [matcher.profile_mark(m, c) for m, c in haystack]
     index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
-                                   default_threshold=matcher.default_threshold)
+                                   default_threshold=matcher.default_threshold, score_lift=matcher.score_lift)
     hits, compared = screen(matcher, index, profiles, marks)
     elapsed = time.perf_counter() - started
 

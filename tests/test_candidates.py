@@ -480,3 +480,45 @@ def test_index_keys_of_a_brand_at_the_text_limits_are_bounded(matcher):
     index = KeyIndex.from_profiles([bp], lexicon=matcher.lexicon, goods_table=matcher.goods_table)
     key_chars = sum(len(k) for k in index.postings)
     assert key_chars < 2_000_000  # a few MB for the largest brand the validator lets in
+
+
+# ---------------------------------------------------------------- the learned combination
+@pytest.fixture(scope="module")
+def learned(matcher):
+    from dataclasses import replace
+
+    from markwatch.matching.combination import shipped_model
+
+    return replace(matcher, combination=shipped_model())
+
+
+def test_family_bounds_hold_for_the_learned_combination(world, learned):
+    """The search's bounds with the learned combination (Matcher.mark_bound) hold for every candidate."""
+    from markwatch.blocking.bounds import pair_bound
+
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
+    latin = set(index.latin_pairs(marks))
+    checked = 0
+    for i, mp in enumerate(marks):
+        for j, fs in index.hit_families(mp.forms, meaning_texts_of_mark(mp)).items():
+            if (i, j) in latin:
+                fs = fs | {registry.LATIN_RATIO}
+            match = learned.compare_profiles(brands[j], mp)
+            own = registry.LATIN_RATIO.bound if registry.LATIN_RATIO in fs else None
+            assert match.mark_score <= pair_bound(fs, own=own, combine=learned.mark_bound) + 1e-9, (
+                mp.text, brands[j].brand.mark, sorted(f.name for f in fs), match.reasons)
+            checked += 1
+    assert checked > 100
+
+
+def test_candidates_lose_no_pair_the_learned_brute_force_flags(world, learned):
+    """Screening with the learned combination (its threshold checks lowered by its lift) loses no
+    pair the exact scorer with the learned combination flags."""
+    _data, brands, marks, _index, _pairs, _flagged, _stats = world
+    index = KeyIndex.from_profiles(brands, lexicon=learned.lexicon, goods_table=learned.goods_table,
+                                   default_threshold=learned.default_threshold, score_lift=learned.score_lift)
+    pairs = set(index.candidate_pairs(marks))
+    flagged = _parallel_brute_force(learned, brands, marks)
+    assert flagged
+    missed = flagged - pairs
+    assert not missed, f"lost {len(missed)} of {len(flagged)} flagged pairs: {sorted(missed)[:10]}"

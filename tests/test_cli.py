@@ -223,3 +223,21 @@ def test_the_demo_says_how_to_see_its_alerts_afterwards(tmp_path):
     proc = mw(tmp_path, "demo", "--data-dir", str(data), "--watchlist-dir", str(lists),
               "--export-to", str(tmp_path / "out" / "alerts.xlsx"))
     assert f"export MARKWATCH_DATABASE_URL=sqlite:///{tmp_path}/cli.db" in proc.stdout
+
+
+def test_eval_combination_option(tmp_path):
+    """`markwatch eval --combination learned` keeps the report's shape and says which combination scored."""
+    pairs = tmp_path / "pairs.jsonl"  # constructed pairs
+    pairs.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (
+        {"id": "C1", "brand": "康师傅", "brand_classes": [30], "candidate": "康帅傅", "candidate_classes": [30],
+         "label": "similar"},
+        {"id": "C2", "brand": "康师傅", "brand_classes": [30], "candidate": "大白兔", "candidate_classes": [30],
+         "label": "not_similar"},
+    )) + "\n", encoding="utf-8")
+    reports = {c: json.loads(mw(tmp_path, "eval", str(pairs), "--json", "--combination", c).stdout)
+               for c in ("rules", "learned")}
+    for name, report in reports.items():
+        assert report["combination"] == name
+        assert report["headline"]["recall"] == 1.0 and report["headline"]["precision"] == 1.0
+    proc = mw(tmp_path, "eval", str(pairs), "--combination", "boosted", check=False)
+    assert proc.returncode != 0

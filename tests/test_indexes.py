@@ -61,6 +61,21 @@ def test_search_equals_the_exact_reference(register, matcher, data):
                 assert got[0]["reasons"], "results travel with their reasons"
 
 
+def test_search_with_the_learned_combination_equals_the_exact_reference(register, matcher, data):
+    """The search's bounds follow the learned combination (Matcher.mark_bound): still exact."""
+    from dataclasses import replace
+
+    from markwatch.matching.combination import shipped_model
+
+    learned = replace(matcher, combination=shipped_model())
+    folder, rows = register
+    searcher = searcher_for(RegisterIndex.open(folder), rows, learned)
+    for q in [b.mark for b in data.brands[:4]] + ["康师傅"]:
+        got = searcher.search(q, top=10)
+        ref = exact_search(learned, rows, q, top=10)
+        assert [r["id"] for r in got] == [r["id"] for r in ref], q
+
+
 def test_marks_holding_every_key_are_the_intersection_of_the_postings(register, matcher):
     folder, rows = register
     index = RegisterIndex.open(folder)

@@ -25,16 +25,18 @@ class MatcherSpec:
     default_threshold: float | None = None  # None: the rules' DEFAULT_THRESHOLD
     embedding_model_path: str | None = None  # a sentence-transformers folder; None: dictionary only
     goods_notes_path: str | None = None  # the 区分表's notes (goods.notes); None: the table alone
+    combination: str = "rules"  # how findings combine: "rules" or "learned" (matching.combination)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatcherSpec:
         return cls(default_threshold=settings.default_threshold, embedding_model_path=settings.embedding_model_path,
-                   goods_notes_path=settings.goods_notes_path)
+                   goods_notes_path=settings.goods_notes_path, combination=settings.combination)
 
 
 def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser | None = None) -> Matcher:
     """A matcher with the shipped goods table and lexicon, and the embedder the spec names."""
     from markwatch.goods.table import SimilarGoodsTable
+    from markwatch.matching.combination import combination_named
     from markwatch.matching.comparisons.meaning import Embedder
     from markwatch.matching.matcher import Matcher
     from markwatch.matching.rules import DEFAULT_THRESHOLD
@@ -49,7 +51,8 @@ def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser |
 
         table = table.with_notes(GoodsNotes.from_file(spec.goods_notes_path))
     return Matcher(normaliser=normaliser or Normaliser(), goods_table=table,
-                   lexicon=Lexicon.load(), embedder=embedder, default_threshold=threshold)
+                   lexicon=Lexicon.load(), embedder=embedder, default_threshold=threshold,
+                   combination=combination_named(spec.combination))
 
 
 def plain_matcher(matcher: Matcher) -> Matcher:

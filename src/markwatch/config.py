@@ -42,6 +42,9 @@ class Settings:
     default_threshold: float = 0.62
     embedding_model_path: str | None = None
     goods_notes_path: str | None = None  # JSON lines of the 区分表's notes (goods.notes); none shipped
+    # How the matcher combines its findings: "rules" (strongest + agreement bonus) or "learned"
+    # (the shipped logistic model, matching/combination.py; opt-in, see docs/QUALITY.md)
+    combination: str = "rules"
     # Scheduler and sources
     schedule_cron: str = "0 2 * * *"
     drop_folder: Path | None = None
@@ -90,6 +93,8 @@ class Settings:
     extra: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.combination not in ("rules", "learned"):
+            raise ConfigError(f"combination must be rules or learned (got {self.combination!r})")
         if self.smtp_tls not in SMTP_TLS_MODES:
             raise ConfigError(f"smtp_tls must be none, starttls or ssl (got {self.smtp_tls!r})")
         if self.smtp_user and self.smtp_tls == "none" and not self.smtp_allow_plain_login:

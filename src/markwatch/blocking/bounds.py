@@ -22,13 +22,16 @@ if TYPE_CHECKING:
 
 
 def pair_bound(families: Iterable[Family], *, own: float | None = None,
-               overrides: dict[Family, float] | None = None) -> float:
+               overrides: dict[Family, float] | None = None,
+               combine: Callable[[float, int], float] | None = None) -> float:
     """Upper bound of the mark score of a pair hit by these key families.
 
     `own`: a bound known for this very pair (the Latin ratio), used in place of that family's.
     `overrides`: tighter bounds known for this very pair, by family (the partial sound rule's).
     The matcher adds the agreement bonus for each further evidence kind: a family standing for two
     kinds counts as both (and as a kind of its own), one of kind ANY as every kind.
+    `combine(best, further_kinds)`: the matcher's bound of its combination (Matcher.mark_bound) when
+    it is not the rules' (the learned one is monotone in every finding, so this bounds it too).
     """
     fams = set(families)
     if not fams:
@@ -40,8 +43,9 @@ def pair_bound(families: Iterable[Family], *, own: float | None = None,
     extra = len(kinds) - 1 + sum(1 for f in fams if f.also is not None)
     if any(f.kind == ANY for f in fams):
         extra = AGREEMENT_MAX_KINDS
+    combined = (best + AGREEMENT_BONUS * min(AGREEMENT_MAX_KINDS, extra)) if combine is None else combine(best, extra)
     # Scores are reported rounded to 4 places: the bound is rounded up to them (float noise aside).
-    return min(1.0, math.ceil((best + AGREEMENT_BONUS * min(AGREEMENT_MAX_KINDS, extra)) * 10_000 - 1e-6) / 10_000)
+    return min(1.0, math.ceil(combined * 10_000 - 1e-6) / 10_000)
 
 
 # ---------------------------------------------------------------- the partial sound rule, per pair

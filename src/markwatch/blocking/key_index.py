@@ -98,6 +98,9 @@ class KeyIndex:
         self.embedding: EmbeddingCandidates | None = None  # when an embedding model is configured
         self.brand_threshold: list[float | None] = []  # per brand; None: the matcher's default
         self.default_threshold = 0.0  # set by the caller (the matcher's); 0 disables threshold checks
+        # How far the matcher's combination may raise a lone finding (combination.LEARNED_MAX_LIFT for
+        # the learned one, 0 for the rules'): the threshold checks ask a lone finding for this much less.
+        self.score_lift = 0.0
         self._threshold_list: list[float] | None = None
         self._look: BrandKeyContext | None = None
         self.lexicon: Lexicon | None = None
@@ -107,11 +110,12 @@ class KeyIndex:
     @classmethod
     def from_profiles(cls, profiles: Sequence, *, lexicon=None, goods_table=None,
                       lookalike_floor: float | None = None, embedder=None,
-                      default_threshold: float | None = None) -> KeyIndex:
+                      default_threshold: float | None = None, score_lift: float = 0.0) -> KeyIndex:
         """Index brand profiles (matcher.BrandProfile); with an embedder, also their embeddings."""
         ctx = BrandKeyContext(lexicon=lexicon, goods_table=goods_table, lookalike_floor=lookalike_floor)
         self = cls()
         self.lexicon, self.goods_table = lexicon, goods_table
+        self.score_lift = score_lift
         postings: dict[str, list[int]] = defaultdict(list)
         form_brand: list[int] = []
         masks, has_classes, well_known = [], [], []
@@ -172,6 +176,7 @@ class KeyIndex:
         default = DEFAULT_THRESHOLD if default_threshold is None else default_threshold
         lowest = min((p.brand.threshold if p.brand.threshold is not None else default for p in profiles),
                      default=default)
+        lowest -= self.score_lift
         min_cosine = EMBED_FLOOR + (1 - EMBED_FLOOR) * min(1.0, max(0.0, lowest) / EMBED_CAP)
         self.embedding = EmbeddingCandidates(embedder, [meaning_texts_of_brand(p) for p in profiles],
                                              min_cosine=min_cosine)
@@ -227,7 +232,7 @@ class KeyIndex:
         return {"arrays": self.to_arrays(), "forms": [f.as_dict() for f in self.forms], "places": self.places,
                 "latin_forms": self.latin_forms, "long_sound_forms": self.long_sound_forms,
                 "sound_by_length": self.sound_by_length, "brand_threshold": self.brand_threshold,
-                "default_threshold": self.default_threshold}
+                "default_threshold": self.default_threshold, "score_lift": self.score_lift}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__()  # type: ignore[misc]
@@ -239,6 +244,7 @@ class KeyIndex:
         self.sound_by_length = {int(k): list(v) for k, v in state["sound_by_length"].items()}
         self.brand_threshold = list(state.get("brand_threshold", [None] * self.size))
         self.default_threshold = float(state.get("default_threshold", 0.0))
+        self.score_lift = float(state.get("score_lift", 0.0))
 
     # ---------------------------------------------------------------- checks
     def confirms(self, families: Iterable, forms: Sequence[NormalisedMark]) -> bool:
@@ -265,7 +271,9 @@ class KeyIndex:
 
     def _thresholds(self) -> list[float]:
         if self._threshold_list is None:
-            self._threshold_list = [self.default_threshold if t is None else t for t in self.brand_threshold]
+            lift = self.score_lift
+            self._threshold_list = [max(0.0, (self.default_threshold if t is None else t) - lift)
+                                    for t in self.brand_threshold]
         return self._threshold_list
 
     def _lists(self) -> tuple[list[int], list[int], list[bool]]:

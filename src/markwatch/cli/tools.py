@@ -61,12 +61,20 @@ def eval_(pairs: Path = typer.Argument(..., exists=True, dir_okay=False, readabl
                                         help="Labelled pairs, one JSON object a line."),
           as_json: bool = typer.Option(False, "--json"),
           min_precision: float | None = typer.Option(None, help="Exit 1 when headline precision is lower."),
-          min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower.")) -> None:
+          min_recall: float | None = typer.Option(None, help="Exit 1 when recall is lower."),
+          combination: str | None = typer.Option(
+              None, help="How findings combine: rules or learned (default: the combination setting).")) -> None:
     """Precision and recall of the matcher on labelled pairs."""
+    from dataclasses import replace
+
+    from markwatch.matching.combination import combination_named
     from markwatch.matching.evaluation import evaluate_file, format_report
 
     with errors():
-        report = evaluate_file(common.service().matcher, pairs)
+        matcher = common.service().matcher
+        if combination is not None:
+            matcher = replace(matcher, combination=combination_named(combination))
+        report = evaluate_file(matcher, pairs)
     if as_json:
         print_json(report)
     else:

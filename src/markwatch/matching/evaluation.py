@@ -77,6 +77,7 @@ def evaluate(matcher: Matcher, pairs: list[dict]) -> dict:
         "misses": [explain(p, m) for p, m in headline if p["label"] == "similar" and not m.similar],
         "false_alerts": [explain(p, m) for p, m in headline if p["label"] == "not_similar" and m.similar],
         "threshold": matcher.default_threshold,
+        "combination": matcher.combination_name,
         "meaning_backend": meaning_backend_description(matcher.embedder),  # type: ignore[arg-type]
     }
 
@@ -91,7 +92,7 @@ def format_report(r: dict) -> str:
         f"headline ({h['pairs']} pairs; beyond-the-signs negatives left out): precision {h['precision']:.3f}, "
         f"recall {h['recall']:.3f}, F1 {h['f1']:.3f}  (tp {h['tp']}, fp {h['fp']}, fn {h['fn']}, tn {h['tn']})",
         f"beyond the signs ({r['beyond_signs']['pairs']} pairs): false alerts {r['beyond_signs']['fp']}",
-        f"meaning channel: {r['meaning_backend']}",
+        f"meaning channel: {r['meaning_backend']}; combination: {r.get('combination', 'rules')}",
         "by type:",
     ]
     for t, c in r["by_type"].items():

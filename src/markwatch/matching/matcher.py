@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from markwatch.matching.combination import LearnedCombination, rules_score
 from markwatch.matching.comparisons.alignment import has_anchor, shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
 from markwatch.matching.comparisons.latin import latin_similarity
@@ -20,7 +21,6 @@ from markwatch.matching.distinctiveness import Distinctiveness, Weights
 from markwatch.matching.rules import (
     AGREEMENT_BONUS,
     AGREEMENT_MAX_KINDS,
-    AGREEMENT_MIN_SCORE,
     DEFAULT_THRESHOLD,
     GOODS_DISSIMILAR_CAP,
     GOODS_FACTOR_FLOOR,
@@ -99,6 +99,7 @@ class Matcher:
     embedder: Embedder | None = None
     default_threshold: float = DEFAULT_THRESHOLD
     distinctiveness: Distinctiveness | None = None  # built from the goods table when not given
+    combination: LearnedCombination | None = None  # None: the rules' (strongest finding + agreement bonus)
     _place_cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -267,9 +268,7 @@ class Matcher:
         found = self.mark_evidence(bp, mp, meaning=meaning)
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
-        best = scored[0].score if scored else 0.0
-        strong_kinds = {e.kind for e in scored[1:] if e.score >= AGREEMENT_MIN_SCORE and e.kind != scored[0].kind}
-        mark_score = min(1.0, best + AGREEMENT_BONUS * min(len(strong_kinds), AGREEMENT_MAX_KINDS))
+        mark_score = self.combine(scored)
         if caps:
             mark_score = min(mark_score, min(caps))
         overlap = self.goods_overlap(bp, mp)
@@ -286,6 +285,28 @@ class Matcher:
         severity = severity_for(score, key=brand.key) if similar else None
         return Match(score=round(score, 4), similar=similar, severity=severity, reasons=tuple(reasons),
                      mark_score=round(mark_score, 4), goods_score=round(overlap.score, 4))
+
+    def combine(self, scored: Sequence[Evidence]) -> float:
+        """The mark score of the findings (positive scores, strongest first), before caps and goods."""
+        if self.combination is not None:
+            return self.combination.score(scored)
+        return rules_score(scored)
+
+    @property
+    def combination_name(self) -> str:
+        return "rules" if self.combination is None else "learned"
+
+    @property
+    def score_lift(self) -> float:
+        """How far the combination may raise a lone finding (the screening's threshold checks)."""
+        return 0.0 if self.combination is None else self.combination.max_lift
+
+    def mark_bound(self, best: float, further_kinds: int) -> float:
+        """An upper bound of `combine` for findings none above `best`, with at most `further_kinds`
+        evidence kinds beside the strongest (what the clearance search's bounds need)."""
+        if self.combination is not None:
+            return self.combination.bound(best, further_kinds)
+        return min(1.0, best + AGREEMENT_BONUS * min(AGREEMENT_MAX_KINDS, further_kinds)) if best > 0 else 0.0
 
     def warm_up(self, profiler=None) -> None:
         """Load the lazily built tables (lexicon reverse index, glyph table, both segmenters) now, not

@@ -112,6 +112,8 @@ AGREEMENT_BONUS = 0.02
 AGREEMENT_MIN_SCORE = 0.7
 AGREEMENT_MAX_KINDS = 2
 DEFAULT_THRESHOLD = 0.62
+# The learned combination (combination.py) raises a score at most this much above the strongest finding.
+LEARNED_MAX_LIFT = 0.1
 SEVERITY_BANDS: tuple[tuple[Severity, float], ...] = (("high", 0.85), ("medium", 0.74), ("low", 0.0))
 KEY_BRAND_BONUS = 0.03  # 重点商标: one band earlier
 

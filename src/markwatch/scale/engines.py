@@ -86,6 +86,7 @@ class ScreeningContext:
     default_threshold: float | None = None
     embedding_model_path: str | None = None
     goods_notes_path: str | None = None
+    combination: str = "rules"
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -177,7 +178,8 @@ def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
         return _STATE[key]
     state = _STATE.get(ctx.token)
     if state is None:
-        m = build_matcher(MatcherSpec(ctx.default_threshold, ctx.embedding_model_path, ctx.goods_notes_path))
+        m = build_matcher(MatcherSpec(ctx.default_threshold, ctx.embedding_model_path, ctx.goods_notes_path,
+                                      ctx.combination))
         m.normaliser.add_brand_words(ctx.brand_words)
         ctx.index.lexicon = m.lexicon
         ctx.index.goods_table = m.goods_table

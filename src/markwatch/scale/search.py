@@ -136,7 +136,8 @@ class _QueryMemo:
     """What one search computes once and reads per candidate: the text checks' needles, each family
     mask's plan, each stored form string's channel scores, each family set's bound."""
 
-    def __init__(self, bp):
+    def __init__(self, bp, combine=None):
+        self.combine = combine  # the matcher's bound of its combination (None: the rules')
         self.checks = [(fam, tuple(dict.fromkeys(x for nm in bp.forms for x in fam.text_check[0](nm) if x)),
                         fam.text_check[1]) for fam in TEXT_CHECKED]
         self.plans: dict[int, tuple] = {}
@@ -160,7 +161,8 @@ class _QueryMemo:
             if shared is not None:
                 overrides[SHARED_PART] = shared
             fams = frozenset(f for f in fams if overrides.get(f, 1.0) > 0)
-            got = self._bounds[key] = pair_bound(fams, own=own, overrides=overrides or None) if fams else 0.0
+            got = self._bounds[key] = (pair_bound(fams, own=own, overrides=overrides or None, combine=self.combine)
+                                       if fams else 0.0)
         return got
 
 
@@ -417,7 +419,8 @@ class RegisterSearcher:
             overrides = {SOUND_NEAR: near}
             if near <= 0:
                 fams = fams - {SOUND_NEAR}
-        return pair_bound(fams, own=own, overrides=overrides) if fams else 0.0
+        combine = None if self.matcher.combination is None else self.matcher.mark_bound
+        return pair_bound(fams, own=own, overrides=overrides, combine=combine) if fams else 0.0
 
     def _refine(self, bp, ids: np.ndarray, masks: np.ndarray, floor: float,
                 memo: _QueryMemo) -> list[tuple[float, str, int, frozenset[Family] | None]]:
@@ -498,7 +501,7 @@ class RegisterSearcher:
         order = np.lexsort((ids, app_keys, -first))
         ids, masks, first, app_keys = ids[order], masks[order], first[order], app_keys[order]
         refined: list[tuple[float, str, int]] = []  # heap of (-bound, application number, id)
-        memo = _QueryMemo(bp)
+        memo = _QueryMemo(bp, None if self.matcher.combination is None else self.matcher.mark_bound)
         if bp.brand.classes:
             memo.brand_weights = lambda b: self.matcher.brand_weights(bp, b)
         loose: dict[int, frozenset[Family]] = {}  # hit by loose families only: confirmed before scoring

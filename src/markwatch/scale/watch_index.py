@@ -116,7 +116,8 @@ def build_watch_index(brands: Sequence, matcher, profiler=None) -> tuple[KeyInde
     matcher.normaliser.add_brand_words(w for b in brands for w in (b.mark, *b.aliases))
     profiles = [profiler.profile_brand(b) for b in brands]
     index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
-                                   embedder=matcher.embedder, default_threshold=matcher.default_threshold)
+                                   embedder=matcher.embedder, default_threshold=matcher.default_threshold,
+                                   score_lift=matcher.score_lift)
     return index, profiles
 
 
@@ -129,6 +130,7 @@ def ensure_watch_index(folder: Path, brands: Sequence, matcher, *, profiler=None
         index, profiles = store.load(brands)
         index.lexicon, index.goods_table = matcher.lexicon, matcher.goods_table
         index.default_threshold = matcher.default_threshold
+        index.score_lift = matcher.score_lift
         if matcher.embedder is not None:  # embeddings are not saved: the model may change under the same path
             index.attach_embedder(matcher.embedder, profiles, matcher.default_threshold)
         return index, profiles

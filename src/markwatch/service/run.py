@@ -148,7 +148,8 @@ class Watcher:
             ctx = ScreeningContext(brands=[p.brand for p in profiles], profiles=profiles, index=index,
                                    default_threshold=self.matcher.default_threshold,
                                    embedding_model_path=self.embedding_model_path,
-                                   goods_notes_path=self.goods_notes_path)
+                                   goods_notes_path=self.goods_notes_path,
+                                   combination=self.matcher.combination_name)
             if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
                 from markwatch.errors import ConfigError
 
