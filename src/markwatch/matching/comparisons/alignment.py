@@ -27,6 +27,7 @@ from markwatch.matching.comparisons.base import Evidence
 from markwatch.matching.distinctiveness import Weights, weak_reason, weak_reason_en
 from markwatch.matching.rules import ALIGNMENT, LOOK
 from markwatch.model import Reason
+from markwatch.text.normalise import pinyin_of
 
 ANCHOR_GAP = 1  # characters allowed between the two anchor characters in the mark
 ALIGN_MAX_EXTRA = 8  # marks longer than the brand by more than this are not aligned
@@ -262,8 +263,11 @@ def _describe(brand: str, mark: str, found: Alignment, bw: Weights) -> tuple[str
             notes_zh.append(f"“{part}”为“{whole}”的部件")
             notes_en.append(f"{part} is a component of {whole}")
         elif st.op == "match" and st.how != "same":
-            notes_zh.append(f"“{st.brand}/{st.mark}”{_HOW_ZH[st.how]}")
-            notes_en.append(f"{st.brand}/{st.mark} {_HOW_EN[st.how]}")
+            # "读音相同" only for the same usual reading; another reading of one of them (娃 wa / 凹 ao, wa)
+            # is a similar sound, and the reason says so
+            how = "fuzzy" if st.how == "sound" and pinyin_of(st.brand)[0] != pinyin_of(st.mark)[0] else st.how
+            notes_zh.append(f"“{st.brand}/{st.mark}”{_HOW_ZH[how]}")
+            notes_en.append(f"{st.brand}/{st.mark} {_HOW_EN[how]}")
         elif st.op == "swap":
             notes_zh.append(f"“{st.brand}”顺序调换为“{st.mark}”")
             notes_en.append(f"“{st.brand}” reordered as “{st.mark}”")

@@ -173,6 +173,7 @@ def _first_changed(x: str, y: str) -> Evidence:
     from markwatch.matching.comparisons.look import lookalike
     from markwatch.matching.comparisons.sound import fuzzy_pair, readings
     from markwatch.text.components import holds_component
+    from markwatch.text.normalise import pinyin_of
 
     if x in NUMERALS and y in NUMERALS:
         return evidence("structure", "one_changed_first", STRUCTURE["one_changed_first_differs"], x=x, y=y)
@@ -183,7 +184,12 @@ def _first_changed(x: str, y: str) -> Evidence:
         return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_3plus"], x=x, y=y,
                         how="音、形相近", how_en="sounds and looks alike")
     if sound or look:
-        how, how_en = ("读音相同或相近", "sounds alike") if sound else ("字形相近", "looks alike")
+        if not sound:
+            how, how_en = "字形相近", "looks alike"
+        elif pinyin_of(x)[0] == pinyin_of(y)[0]:
+            how, how_en = "读音相同", "sounds the same"
+        else:  # another reading, or a fuzzy initial or final: alike, not the same (娃 wa / 凹 ao)
+            how, how_en = "读音相近", "sounds alike"
         return evidence("structure", "one_changed_first_alike", STRUCTURE["one_changed_first_alike"], x=x, y=y,
                         how=how, how_en=how_en)
     return evidence("structure", "one_changed_first_clear", STRUCTURE["one_changed_first_clear"], x=x, y=y)
