@@ -30,6 +30,8 @@ class GazetteRecord:
     gazette_issue: str | None = None
     mark_type: str = "word"
     office: str = "CN"
+    image: str | None = None  # the mark's image: a file path, a URL, or "page.pdf#page=N&box=x0,y0,x1,y1"
+    vienna_codes: tuple[str, ...] = ()  # 图形要素编码 as "3.7.1"
 
     @property
     def issue_key(self) -> str:
@@ -55,6 +57,8 @@ class Brand:
     threshold: float | None = None
     exclude_applicants: tuple[str, ...] = ()
     exclude_words: tuple[str, ...] = ()
+    logo: str | None = None  # the brand's logo, referenced like a gazette record's image
+    vienna_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

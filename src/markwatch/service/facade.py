@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from markwatch.service.delivery import DeliverySummary
     from markwatch.service.org_service import OrgService
     from markwatch.service.orgs import Principal
+    from markwatch.service.pictures import Pictures
     from markwatch.sources.remote import PullSummary
     from markwatch.store.locks import DbLock
 
@@ -72,6 +73,7 @@ class Service:
     _db: Database | None = None
     _run_lock: DbLock | None = field(default=None, repr=False)
     _run_lock_thread: int | None = field(default=None, repr=False)
+    _pictures: Pictures | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.engines is None:
@@ -90,17 +92,26 @@ class Service:
         return self.engines.normaliser
 
     @property
+    def pictures(self) -> Pictures:
+        """The image folder and the picture features (markwatch.service.pictures)."""
+        if self._pictures is None:
+            from markwatch.service.pictures import Pictures
+
+            self._pictures = Pictures(self.db, Path(self.settings.image_dir), settings=self.settings)
+        return self._pictures
+
+    @property
     def matcher(self) -> Matcher:
         return self.engines.matcher
 
     # ---------------------------------------------------------------- use cases
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,
                progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
-        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
+        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
-        return import_watchlist_files(self.db, [Path(p) for p in paths])
+        return import_watchlist_files(self.db, [Path(p) for p in paths], pictures=self.pictures)
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:

@@ -87,6 +87,8 @@ GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "gazette_issue": ("issue", "issue_no", "期号", "公告期号", "公告期"),
     "mark_type": ("type", "商标类型", "类型"),
     "office": ("office_code", "受理局"),
+    "image": ("image_file", "image_path", "image_url", "mark_image", "商标图样", "图样", "图片"),
+    "vienna_codes": ("vienna", "vienna_code", "vienna_classification", "图形要素编码", "图形要素", "图形编码"),
 }
 GAZETTE_KEYS = alias_table(GAZETTE_FIELD_ALIASES)
 
@@ -338,6 +340,24 @@ def _office(value: Any) -> str:
     return text.upper()
 
 
+def _image_ref(value: Any) -> str | None:
+    from markwatch.images.refs import parse_ref
+
+    text = optional_text(value, "image")
+    if text is None:
+        return None
+    return parse_ref(text).text
+
+
+def _vienna_codes(value: Any) -> tuple[str, ...]:
+    from markwatch.images.vienna import parse_codes
+
+    if is_blank(value):
+        return ()
+    items = _as_items(value, None, "vienna_codes") if not isinstance(value, str) else value
+    return parse_codes(items)
+
+
 # A word mark's verbal element is short; kilobytes of text are a broken export, not a mark.
 MAX_MARK_LENGTH = 200
 MAX_TEXT_LENGTH = 2000
@@ -375,6 +395,8 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("publication_date", lambda v: parse_date(v, "publication_date"))
     take("gazette_issue", _gazette_issue)
     take("office", _office)
+    take("image", _image_ref)
+    take("vienna_codes", _vienna_codes)
 
     if len(values.get("mark") or "") > MAX_MARK_LENGTH:
         problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")

@@ -257,11 +257,34 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
                 m["gazette_issue"] = identifier
             break
 
+    image, codes = _mark_image(record)
+    if image:
+        m["image"] = image
+    if codes:
+        m["vienna_codes"] = codes
+
     for container in _children(record, "ApplicantDetails", "ApplicantBag"):
         m["applicant"], m["applicant_address"] = _first_applicant(container)
         if m["applicant"]:
             break
     return m
+
+
+def _mark_image(record: Element) -> tuple[str | None, list[str]]:
+    """The first mark image's file name or URI and the Vienna codes of its categories: ST.96
+    MarkImageBag/MarkImage (FileName, MarkImageCategory/CategoryCodeBag/CategoryCode), ST.66
+    MarkImageDetails/MarkImage (MarkImageFilename or MarkImageURI, MarkImageCategory/CategoryCodeDetails)."""
+    image: str | None = None
+    codes: list[str] = []
+    for node, _ in _walk(record):
+        if _local(node.tag) != "MarkImage":
+            continue
+        if image is None:
+            image = _first_text(node, "FileName", "MarkImageFilename", "MarkImageURI", "MarkImageFileName")
+        for leaf, _parent in _walk(node):
+            if _local(leaf.tag) == "CategoryCode" and _text(leaf) and _text(leaf) not in codes:
+                codes.append(_text(leaf))
+    return image, codes
 
 
 def _record_item(number: int, raw: str, mapping: dict[str, Any]) -> ParsedItem:

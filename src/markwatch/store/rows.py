@@ -20,5 +20,5 @@ def brand_from_row(row: BrandRow) -> Brand:
         brand_id=row.brand_id, mark=row.mark, classes=tuple(row.classes or ()), aliases=tuple(row.aliases or ()),
         similar_groups=tuple(row.similar_groups or ()), owner=row.owner, kind=row.kind, key=row.key,
         well_known=row.well_known, threshold=row.threshold, exclude_applicants=tuple(row.exclude_applicants or ()),
-        exclude_words=tuple(row.exclude_words or ()),
+        exclude_words=tuple(row.exclude_words or ()), logo=row.logo_ref, vienna_codes=tuple(row.vienna_codes or ()),
     )

@@ -1,0 +1,148 @@
+"""Pictures of one service: the image folder, downloads of image URLs, and the features read once.
+
+Records and brands are stored with their image reference, the stored file's hash and its name in the
+folder (``settings.image_dir``), whether or not the optional ``images`` extra is installed. Features
+(words, hashes, embedding) are read only for figurative and combined marks and for brand logos, once
+per picture: at ingest when the extra is installed, otherwise by the first run that has it
+(``Pictures.features`` reads what is missing and stores it in the table image_features).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+
+from markwatch.errors import MarkwatchError, RecordError
+from markwatch.images.refs import MAX_IMAGE_BYTES, ImageStore, StoredImage, parse_ref, store_ref
+from markwatch.store.db import Database
+from markwatch.store.tables import ImageFeatures, utcnow
+
+log = logging.getLogger(__name__)
+
+# Mark types whose picture is read (OCR, hash, embedding); a word mark's image is its text, typeset.
+PICTURE_TYPES = ("figurative", "combined")
+NOT_COMPARED = ("图形未比较（请安装 markwatch[images]）", "images not compared (install markwatch[images])")
+
+
+@dataclass
+class Pictures:
+    db: Database
+    folder: Path
+    settings: object = None  # Settings, for downloads through the outbound policy
+    read_features: bool | None = None  # None: when the images extra is installed
+    _reader: object = field(default=None, init=False, repr=False)
+    _client: object = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.store = ImageStore(Path(self.folder))
+        if self.read_features is None:
+            from markwatch.images.features import available
+
+            self.read_features = available()
+
+    # ---------------------------------------------------------------- storing
+    def keep(self, ref: str, base_dir: Path | None) -> StoredImage:
+        """Store the image a reference names (RecordError with the reason when it cannot be read)."""
+        return store_ref(self.store, ref, base_dir, self._fetch if self.settings is not None else None)
+
+    def _fetch(self, url: str) -> bytes:
+        import httpx
+
+        from markwatch.sources.remote import make_client
+
+        if self._client is None:
+            self._client = make_client(self.settings)  # type: ignore[arg-type]
+        try:
+            with self._client.stream("GET", url) as resp:  # type: ignore[attr-defined]
+                resp.raise_for_status()
+                data = bytearray()
+                for piece in resp.iter_bytes():
+                    data += piece
+                    if len(data) > MAX_IMAGE_BYTES:
+                        raise RecordError(f"image at {url} is larger than {MAX_IMAGE_BYTES} bytes (图样文件过大)")
+                return bytes(data)
+        except httpx.HTTPError as exc:
+            raise RecordError(f"cannot download image {url}: {exc} (图样无法下载)") from None
+
+    # ---------------------------------------------------------------- features
+    @property
+    def reader(self):
+        if self._reader is None:
+            from markwatch.images.features import PictureReader
+
+            self._reader = PictureReader()
+        return self._reader
+
+    def stored_features(self, keys: Iterable[str], views: int) -> dict:
+        """Features already read, by key (rows of the current version only)."""
+        from markwatch.images.features import FEATURES_VERSION, PictureFeatures
+
+        wanted = list(dict.fromkeys(k for k in keys if k))
+        out: dict = {}
+        with self.db.session() as s:
+            for i in range(0, len(wanted), 500):
+                rows = s.scalars(select(ImageFeatures).where(
+                    tuple_(ImageFeatures.key, ImageFeatures.views).in_([(k, views) for k in wanted[i:i + 500]])))
+                for row in rows:
+                    if row.version == FEATURES_VERSION and row.error is None:
+                        out[row.key] = PictureFeatures.from_row(row)
+        return out
+
+    def features(self, files: dict[str, str], *, views: bool = False) -> dict:
+        """Features of the pictures `files` names (key → stored file name), read now where missing and
+        the extra is installed; pictures that cannot be read are left out (their error is stored)."""
+        from markwatch.images.features import FEATURES_VERSION, VIEWS
+
+        n = VIEWS if views else 1
+        found = self.stored_features(files, n)
+        missing = [k for k in files if k not in found]
+        if not missing or not self.read_features:
+            return found
+        with self.db.session() as s:
+            failed = {r for r in s.scalars(select(ImageFeatures.key).where(
+                ImageFeatures.key.in_(missing), ImageFeatures.views == n,
+                ImageFeatures.version == FEATURES_VERSION, ImageFeatures.error.is_not(None)))}
+        rows = []
+        for key in missing:
+            if key in failed:
+                continue
+            try:
+                picture = self.picture(files[key], key)
+                feats = self.reader.read(picture, key, views=views)
+            except MarkwatchError as exc:
+                log.warning("cannot read picture %s: %s", key, exc)
+                rows.append({"key": key, "views": n, "version": FEATURES_VERSION, "model": "-", "dim": 0,
+                             "vectors": None, "hashes": [], "words": [], "error": str(exc)[:2000]})
+                continue
+            found[key] = feats
+            row = feats.to_row()
+            row["views"] = n
+            rows.append(row)
+        if rows:
+            self._save(rows)
+        return found
+
+    def picture(self, file: str, key: str):
+        from markwatch.images.decode import open_picture
+
+        region = key.partition("#")[2]
+        return open_picture(self.store.read(file), region)
+
+    def _save(self, rows: list[dict]) -> None:
+        with self.db.session() as s:
+            for row in rows:
+                existing = s.get(ImageFeatures, (row["key"], row["views"]))
+                if existing is None:
+                    s.add(ImageFeatures(created_at=utcnow(), **row))
+                else:
+                    for k, v in row.items():
+                        setattr(existing, k, v)
+
+
+def check_ref(text: str) -> str:
+    """A reference as stored (parsed for errors)."""
+    return parse_ref(text).text
