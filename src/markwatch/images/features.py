@@ -201,7 +201,7 @@ class PictureReader:
 def _tensor(img: Image) -> np.ndarray:
     from PIL import Image as PILImage
 
-    arr = np.asarray(img.convert("RGB").resize((INPUT_SIZE, INPUT_SIZE), PILImage.BICUBIC), dtype=np.float32) / 255.0
+    arr = np.asarray(img.convert("RGB").resize((INPUT_SIZE, INPUT_SIZE), PILImage.Resampling.BICUBIC), dtype=np.float32) / 255.0
     return ((arr - _MEAN) / _STD).transpose(2, 0, 1).astype(np.float32)
 
 
@@ -228,7 +228,7 @@ def canonical(img: Image, size: int = WORK_SIZE) -> Image:
     side = int(max(w, h) * 1.1) + 2
     square = PILImage.new("L", (side, side), 255)
     square.paste(grey, ((side - w) // 2, (side - h) // 2))
-    return square.resize((size, size), PILImage.LANCZOS)
+    return square.resize((size, size), PILImage.Resampling.LANCZOS)
 
 
 def ink_share(canonical_img: Image) -> float:
@@ -247,5 +247,5 @@ def view_images(img: Image) -> list[Image]:
         base = img if turn is None else img.transpose(turn)
         out += [base, base.transpose(PILImage.Transpose.FLIP_LEFT_RIGHT)]
     for angle in (-SMALL_TURN, SMALL_TURN):
-        out.append(img.rotate(angle, fillcolor=255, resample=PILImage.BICUBIC))
+        out.append(img.rotate(angle, fillcolor=255, resample=PILImage.Resampling.BICUBIC))
     return out

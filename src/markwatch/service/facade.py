@@ -153,7 +153,8 @@ class Service:
 
     def _watcher(self) -> Watcher:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
-                       embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk)
+                       embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk,
+                       pictures=self.pictures)
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""

@@ -58,7 +58,8 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
         applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
         publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
         normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
-        image_ref=rec.image, vienna_codes=list(rec.vienna_codes) or None,
+        image_ref=rec.image, image_sha256=None, image_file=None, image_key=None,
+        vienna_codes=list(rec.vienna_codes) or None,
     )
 
 
@@ -144,10 +145,10 @@ class Ingestor:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
-                row = gazette_row(rec, self.normaliser, file_id)
+                values = gazette_row(rec, self.normaliser, file_id)
                 if rec.image and self.pictures is not None:
-                    self._keep_image(row, rec, item.locator, path, summary)
-                rows.append(row)
+                    self._keep_image(values, rec, item.locator, path, summary)
+                rows.append(values)
             if rows:
                 s.execute(core_table(GazetteMark).insert(), rows)
             summary.stored += len(rows)

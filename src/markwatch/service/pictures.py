@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select, tuple_
 
 from markwatch.errors import MarkwatchError, RecordError
-from markwatch.images.refs import MAX_IMAGE_BYTES, ImageStore, StoredImage, parse_ref, store_ref
+from markwatch.images.refs import MAX_IMAGE_BYTES, ImageStore, StoredImage, store_ref
 from markwatch.store.db import Database
 from markwatch.store.tables import ImageFeatures, utcnow
 
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 # Mark types whose picture is read (OCR, hash, embedding); a word mark's image is its text, typeset.
 PICTURE_TYPES = ("figurative", "combined")
-NOT_COMPARED = ("图形未比较（请安装 markwatch[images]）", "images not compared (install markwatch[images])")
 
 
 @dataclass
@@ -143,6 +142,41 @@ class Pictures:
                         setattr(existing, k, v)
 
 
-def check_ref(text: str) -> str:
-    """A reference as stored (parsed for errors)."""
-    return parse_ref(text).text
+# ---------------------------------------------------------------- figures for the matcher
+def brand_figures(pictures: Pictures | None, rows: list) -> list:
+    """Per brand row, its Figure (logo read in views, Vienna codes), or None when it has neither."""
+    from markwatch.matching.comparisons.image import Figure
+
+    files = {r.logo_key: r.logo_file for r in rows if r.logo_key and r.logo_file}
+    read = pictures.features(files, views=True) if pictures is not None and files else {}
+    out: list[Figure | None] = []
+    for r in rows:
+        vienna = tuple(r.vienna_codes or ())
+        if not r.logo_ref and not vienna:
+            out.append(None)
+            continue
+        picture = read.get(r.logo_key) if r.logo_key else None
+        out.append(Figure(picture=picture, vienna=vienna, image=bool(r.logo_ref),
+                          words=bool(picture is not None and picture.words)))
+    return out
+
+
+def mark_figures(pictures: Pictures | None, rows: list) -> list[tuple[object, tuple]]:
+    """Per gazette mark row, (its Figure or None, the words read in its picture)."""
+    from markwatch.matching.comparisons.image import Figure
+
+    files = {r.image_key: r.image_file for r in rows
+             if r.image_key and r.image_file and r.mark_type in PICTURE_TYPES}
+    read = pictures.features(files) if pictures is not None and files else {}
+    out: list[tuple[object, tuple]] = []
+    for r in rows:
+        vienna = tuple(r.vienna_codes or ())
+        pictured = bool(r.image_ref) and r.mark_type in PICTURE_TYPES
+        if not pictured and not vienna:
+            out.append((None, ()))
+            continue
+        picture = read.get(r.image_key) if pictured and r.image_key else None
+        words = tuple(picture.words) if picture is not None else ()
+        has_words = bool(words) or (r.mark_type == "combined" and bool((r.mark or "").strip()))
+        out.append((Figure(picture=picture, vienna=vienna, image=pictured, words=has_words), words))
+    return out

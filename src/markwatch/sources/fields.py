@@ -405,8 +405,10 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
             problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
     if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):
         problems.append(f"goods: more than {MAX_GOODS} items or an item longer than {MAX_TEXT_LENGTH} characters")
-    if "mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES:
-        problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks may leave it empty")
+    if ("mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES
+            and not (values.get("mark_type") == "combined" and values.get("image"))):
+        problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks, and combined marks "
+                        "with an image, may leave it empty")
     if "classes" in values and not values["classes"]:
         problems.append("missing classes (缺少国际分类)")
     if problems:
