@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Services for the service tests: PostgreSQL on 127.0.0.1 and Debian's Chromium (for playwright).
+# Services for the service tests: PostgreSQL on 127.0.0.1 and Debian's Chromium (for playwright); a CJK
+# font (fonts-wqy-microhei) that the image tests draw marks with, and the libraries OpenCV loads
+# (libgl1, libglib2.0-0) for the OCR of the images extra.
 #
 #   eval "$(bash scripts/ci_services.sh)"
 #
@@ -25,6 +27,9 @@ log() { echo "ci_services: $*" >&2; }
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+ldconfig -p | grep 'libGL\.so\.1' >/dev/null || missing+=(libgl1)
+ldconfig -p | grep 'libglib-2\.0\.so\.0' >/dev/null || missing+=(libglib2.0-0)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing ${missing[*]} and not root: install them with apt-get (as root) first"

@@ -147,9 +147,24 @@ class Service:
             return rows_changed(res)
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
-                candidate_classes: Sequence[int] = ()) -> Match:
-        return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
-                                    candidate_classes=candidate_classes)
+                candidate_classes: Sequence[int] = (), brand_image: str | None = None,
+                candidate_image: str | None = None, brand_vienna: Sequence[str] = (),
+                candidate_vienna: Sequence[str] = ()) -> Match:
+        """Compare two marks; images (a file, a URL, or page.pdf#page=N&box=…) and Vienna codes too."""
+        if not (brand_image or candidate_image or brand_vienna or candidate_vienna):
+            return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
+                                        candidate_classes=candidate_classes)
+        from markwatch.images.vienna import parse_codes
+        from markwatch.model import Brand
+        from markwatch.service.pictures import figure_of_file
+
+        brand_figure, _ = figure_of_file(self.pictures, brand_image, views=True, vienna=parse_codes(list(brand_vienna)))
+        mark_figure, words = figure_of_file(self.pictures, candidate_image, views=False,
+                                            vienna=parse_codes(list(candidate_vienna)),
+                                            written_words=bool(candidate.strip()))
+        query = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
+        return self.matcher.compare(query, candidate, candidate_classes=candidate_classes,
+                                    brand_figure=brand_figure, candidate_figure=mark_figure, candidate_words=words)
 
     def _watcher(self) -> Watcher:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,

@@ -180,3 +180,27 @@ def mark_figures(pictures: Pictures | None, rows: list) -> list[tuple[object, tu
         has_words = bool(words) or (r.mark_type == "combined" and bool((r.mark or "").strip()))
         out.append((Figure(picture=picture, vienna=vienna, image=pictured, words=has_words), words))
     return out
+
+
+def figure_of_file(pictures: Pictures, ref: str | None, *, views: bool, vienna=(), written_words: bool = False):
+    """(Figure, words read) of an image named on the command line (not stored), for `compare`.
+    Without the images extra the figure is there, not read: the comparison says so."""
+    from markwatch.errors import MissingExtra
+    from markwatch.images.refs import load_ref, parse_ref
+    from markwatch.matching.comparisons.image import Figure
+
+    if not ref:
+        return (Figure(vienna=tuple(vienna)) if vienna else None), ()
+    parsed = parse_ref(ref)
+    data = load_ref(parsed, Path.cwd(), pictures._fetch if pictures.settings is not None else None)
+    picture = None
+    if pictures.read_features:
+        from markwatch.images.decode import open_picture
+
+        try:
+            picture = pictures.reader.read(open_picture(data, parsed.region), ref, views=views)
+        except MissingExtra:
+            picture = None
+    words = tuple(picture.words) if picture is not None else ()
+    return Figure(picture=picture, vienna=tuple(vienna), image=True,
+                  words=bool(words) or written_words), words
