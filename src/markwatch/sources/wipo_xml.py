@@ -270,6 +270,9 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
     return m
 
 
+_IMAGE_NAME = re.compile(r"(\.(png|jpe?g|gif|tiff?|bmp|pdf)(#\S*)?$)|^https?://", re.IGNORECASE)
+
+
 def _mark_image(record: Element) -> tuple[str | None, list[str]]:
     """The first mark image's file name or URI and the Vienna codes of its categories: ST.96
     MarkImageBag/MarkImage (FileName, MarkImageCategory/CategoryCodeBag/CategoryCode), ST.66
@@ -279,8 +282,9 @@ def _mark_image(record: Element) -> tuple[str | None, list[str]]:
     for node, _ in _walk(record):
         if _local(node.tag) != "MarkImage":
             continue
-        if image is None:
-            image = _first_text(node, "FileName", "MarkImageFilename", "MarkImageURI", "MarkImageFileName")
+        name = _first_text(node, "FileName", "MarkImageFilename", "MarkImageURI", "MarkImageFileName")
+        if image is None and name and _IMAGE_NAME.search(name):  # not "No image available"
+            image = name
         for leaf, _parent in _walk(node):
             if _local(leaf.tag) == "CategoryCode" and _text(leaf) and _text(leaf) not in codes:
                 codes.append(_text(leaf))
