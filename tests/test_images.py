@@ -362,3 +362,17 @@ def test_compare_on_the_command_line_reads_the_candidates_picture(tmp_path, engi
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["similar"] and out["reasons"][0]["detail"].startswith("图中文字“康帅傅”")
+
+
+@needs_images
+def test_the_labelled_pairs_keep_their_precision_and_recall(engines):
+    """A sample of tests/data/image_pairs.jsonl (scripts/image_eval.py prints the whole set's figures)."""
+    spec = importlib.util.spec_from_file_location("image_eval", ROOT / "scripts" / "image_eval.py")
+    ev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ev)
+    pairs = ev.read_pairs(ROOT / "tests" / "data" / "image_pairs.jsonl")
+    groups = {p["group"].split(":")[0] for p in pairs}
+    assert groups == {"copy", "unrelated", "words_only", "words_in_picture", "words_in_picture_unrelated"}
+    sample = [p for p in pairs if p["id"] % 16 == 1]
+    report = ev.evaluate_pairs(sample, engines.matcher)
+    assert report["precision"] >= 0.9 and report["recall"] >= 0.9, report["wrong"]
