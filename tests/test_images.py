@@ -376,3 +376,16 @@ def test_the_labelled_pairs_keep_their_precision_and_recall(engines):
     sample = [p for p in pairs if p["id"] % 16 == 1]
     report = ev.evaluate_pairs(sample, engines.matcher)
     assert report["precision"] >= 0.9 and report["recall"] >= 0.9, report["wrong"]
+
+
+@needs_images
+def test_search_by_image_finds_the_copy_in_the_register(tmp_path, engines):
+    gazette, watchlist = _job(tmp_path, load_marks())
+    svc = _service(tmp_path, engines)
+    svc.ingest([gazette])
+    answer = svc.search_image(str(tmp_path / "img" / "brand-logo.png"), classes=[30], top=3)
+    assert answer["register_pictures"] == 3
+    first = answer["results"][0]
+    assert first["application_no"] == "1" and first["reasons"][0]["kind"] == "image"
+    assert all(r["application_no"] != "3" or r["score"] < first["score"] for r in answer["results"])
+    svc.db.dispose()

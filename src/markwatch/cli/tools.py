@@ -42,10 +42,26 @@ def _codes(text: str | None) -> list[str]:
 
 
 @app.command()
-def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"),
+def search(mark: str = typer.Argument("", help="The mark's words (\"\" with --image alone)."),
+           classes: str | None = typer.Option(None, help="e.g. 30,32"),
            top: int = typer.Option(10, help="How many results."),
+           image: str | None = typer.Option(None, help="Search by image: the stored marks whose pictures are nearest."),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
+    """Clearance search: the stored marks most similar to MARK (in the register index as it is), or to an image."""
+    if image:
+        with errors():
+            answer = common.service().search_image(image, mark=mark, classes=parse_classes(classes), top=top)
+        if as_json:
+            print_json(answer)
+            return
+        t = Table(title=f"search by image {image}")
+        for col in ("score", "picture", "mark", "application no", "reasons"):
+            t.add_column(col)
+        for r in answer["results"]:
+            t.add_row(f"{r['score']:.3f}", f"{r['similarity']:.2f}", r["mark"], r["application_no"],
+                      "；".join(x["detail"] for x in r["reasons"][:3]))
+        out.print(t)
+        return
     with errors():
         answer = common.service().search(mark, classes=parse_classes(classes), top=top)
     if as_json:

@@ -178,6 +178,12 @@ class Service:
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
 
+    def search_image(self, image: str, *, mark: str = "", classes: Sequence[int] = (), top: int = 10) -> dict:
+        """Clearance search by image over the register's pictures (markwatch.service.pictures)."""
+        from markwatch.service.pictures import search_by_picture
+
+        return search_by_picture(self, image, mark=mark, classes=classes, top=top)
+
     def update_register_index(self) -> dict:
         """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
         (or of an operator), never of a search request."""
