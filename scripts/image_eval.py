@@ -178,6 +178,10 @@ def retrieval(logos: int = 40, distractors: int = 10000, planted: int = 5, seed:
     by_transform: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     false_matches = []
     query_seconds = []
+    sweep = (0.86, 0.88, 0.90, 0.92, 0.94)
+    over: dict[float, list[int]] = {t: [0, 0] for t in sweep}  # false matches, planted copies reaching t
+    copy_rows = [row for row, (copy_of, _) in enumerate(owners) if copy_of >= 0]
+    copies = register.vectors_of(copy_rows)
     for n, brand in enumerate(brands):
         t0 = time.perf_counter()
         top = register.search(brand.vectors, k=10)
@@ -192,11 +196,18 @@ def retrieval(logos: int = 40, distractors: int = 10000, planted: int = 5, seed:
         dmat = np.concatenate(vectors) if vectors else np.zeros((0, brand.vectors.shape[1]), dtype=np.float32)
         sims = (dmat @ brand.vectors.T).max(axis=1) if len(dmat) else np.zeros(0)
         false_matches.append(int((sims >= EMBED_FLOOR).sum()))
+        own = (copies[[k for k, row in enumerate(copy_rows) if owners[row][0] == n]] @ brand.vectors.T).max(axis=1)
+        for t in sweep:
+            over[t][0] += int((sims >= t).sum())
+            over[t][1] += int((own >= t).sum())
     return {"logos": logos, "distractors": len(vectors), "planted_per_logo": planted,
             "recall_at_10": found / (logos * planted),
             "recall_at_10_by_transform": {k: round(v[0] / v[1], 3) for k, v in sorted(by_transform.items())},
             "false_matches_per_logo": sum(false_matches) / logos, "logos_with_a_false_match":
             sum(1 for f in false_matches if f) / logos,
+            "by_cosine": {f"{t:.2f}": {"false_matches_per_logo": round(v[0] / logos, 3),
+                                       "planted_copies_reaching": round(v[1] / (logos * planted), 3)}
+                          for t, v in over.items()},
             "brand_logo_seconds": brand_seconds / logos, "distractor_images_per_second": len(vectors) / distractor_seconds,
             "query_ms_p50": 1000 * sorted(query_seconds)[len(query_seconds) // 2]}
 
@@ -242,6 +253,8 @@ def format_report(report: dict) -> str:
         lines.append(f"retrieval: {r['logos']} logos, {r['distractors']} distractors, {r['planted_per_logo']} planted copies "
                      f"per logo: recall@10 {r['recall_at_10']:.3f}; false matches per logo {r['false_matches_per_logo']:.2f} "
                      f"(logos with one: {r['logos_with_a_false_match']:.2f}); query p50 {r['query_ms_p50']:.1f} ms")
+        lines.append("  at cosine: " + "; ".join(f"{t}: {v['false_matches_per_logo']:.2f} false per logo, "
+                                                f"{v['planted_copies_reaching']:.3f} of copies" for t, v in r["by_cosine"].items()))
         lines.append("  recall@10 by transformation: " + ", ".join(f"{k} {v:.2f}" for k, v in r["recall_at_10_by_transform"].items()))
         lines.append(f"  reading: a brand logo in views {r['brand_logo_seconds']:.2f} s; register pictures (no OCR) "
                      f"{r['distractor_images_per_second']:.1f}/s")

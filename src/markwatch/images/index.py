@@ -60,6 +60,12 @@ class PictureIndex:
                     best[owner] = float(sim)
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        """The stored rows' vectors."""
+        if self._index is None or not rows:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._index.reconstruct(int(r)) for r in rows])
+
     def pairs(self, marks: Sequence[PictureFeatures | None], *, floor: float, k: int = 50) -> list[tuple[int, int]]:
         """(mark position, owner) for every mark picture whose cosine with an owner reaches `floor`."""
         out: list[tuple[int, int]] = []
