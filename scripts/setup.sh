@@ -17,3 +17,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"
   touch "$stamp"
 fi
+
+# The PDF opposition pack embeds a Chinese TrueType font: Debian's fonts-wqy-microhei (Apache-2.0/GPLv3).
+# Installed here when running as root on Debian; otherwise say how (the rest works without it).
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && ! fc-list :lang=zh 2>/dev/null | grep -qi -e wqy -e droid -e uming; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing fonts-wqy-microhei for PDF opposition packs" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >&2 \
+      || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >&2; } \
+      || echo "setup: could not install fonts-wqy-microhei; PDF opposition packs need a Chinese font" >&2
+  else
+    echo "setup: no Chinese TrueType font; PDF opposition packs need one: apt-get install fonts-wqy-microhei (or set pdf_font)" >&2
+  fi
+fi

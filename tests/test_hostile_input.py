@@ -69,16 +69,34 @@ def test_record_validation_accepts_or_gives_a_reason(mapping):
 
 
 @FAST
-@given(st.binary(max_size=400), st.sampled_from([".jsonl", ".csv", ".tsv", ".xml"]))
+@given(st.binary(max_size=400), st.sampled_from([".jsonl", ".json", ".csv", ".tsv", ".xml"]))
 def test_file_readers_never_crash_on_garbage(tmp_path, data, suffix):
     path = tmp_path / f"garbage{suffix}"
     path.write_bytes(data)
     try:
         for item in read_gazette_file(path):
-            assert (item.record is None) != (item.error is None)
+            assert sum(x is not None for x in (item.record, item.error, item.skipped)) == 1
             assert item.locator
     except FileFormatError as exc:
         assert str(exc)
+
+
+SITE_FIELDS = ["id", "anncIssue", "anncDate", "anncType", "anncTypeName", "regNo", "registerCnName",
+               "registerEnName", "tmName", "intlCls", "applyDate", "pageNo", "fileId", "imgDir", "anncPageNum"]
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(SITE_FIELDS) | NASTY, JSONISH, min_size=2, max_size=10))
+def test_site_rows_are_stored_refused_or_skipped_with_a_reason(mapping):
+    from markwatch.sources.fields import NotWatched
+    from markwatch.sources.files import record_from_mapping
+
+    try:
+        rec = record_from_mapping(mapping)
+    except (RecordError, NotWatched) as exc:
+        assert str(exc)
+    else:
+        assert rec.application_no and all(1 <= c <= 45 for c in rec.classes)
 
 
 def test_huge_field_is_stored_or_quarantined(tmp_path, service):

@@ -741,11 +741,18 @@ def test_unrelated_xml_is_refused(tmp_path):
 # ---------------------------------------------------------------------------------- dispatch
 
 
-@pytest.mark.parametrize("name", ["gazette.pdf", "gazette.xls", "gazette", "gazette.json"])
+@pytest.mark.parametrize("name", ["gazette.pdf", "gazette.xls", "gazette"])
 def test_unknown_extension(tmp_path, name):
     path = tmp_path / name
     path.write_text("whatever", encoding="utf-8")
     with pytest.raises(FileFormatError, match="unknown file type"):
+        read_gazette_file(path)
+
+
+def test_json_that_is_not_json_is_refused(tmp_path):
+    path = tmp_path / "gazette.json"  # .json is the gazette site's list export
+    path.write_text("whatever", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="not valid JSON"):
         read_gazette_file(path)
 
 

@@ -25,6 +25,13 @@ class Settings:
     # Batch sizes: records per ingest transaction, gazette marks per run chunk
     ingest_batch: int = 2000
     run_chunk: int = 20000
+    # Link of an alert to its gazette page: a template with {img_dir} {file_id} {issue} {page}
+    # {application_no}, e.g. "https://gazette.example.cn{img_dir}"; empty: only an image path that is a URL
+    gazette_page_url: str = ""
+    # A TrueType font with Chinese for the opposition pack's PDF; empty: the Debian fonts found
+    pdf_font: str = ""
+    # Reminders of each calendar feed event, in days before the deadline
+    calendar_reminder_days: tuple[int, ...] = (7, 1)
     # Matching
     default_threshold: float = 0.62
     embedding_model_path: str | None = None
@@ -106,6 +113,9 @@ def _coerce(cls, name: str, value):
             return Path(value) if value is not None else None
         if name in ("source_urls", "outbound_allow"):
             return tuple(value) if isinstance(value, list) else tuple(u for u in str(value).split(",") if u)
+        if name == "calendar_reminder_days":
+            items = value if isinstance(value, (list, tuple)) else [v for v in str(value).split(",") if v.strip()]
+            return tuple(int(v) for v in items)
         if isinstance(default, bool):
             return str(value).lower() in ("1", "true", "yes")
         if typ in (int, float):

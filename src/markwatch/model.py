@@ -14,9 +14,13 @@ SEVERITIES = ("high", "medium", "low")
 Severity = Literal["high", "medium", "low"]
 
 
+PROCEDURES = ("national", "madrid")
+
+
 @dataclass(frozen=True)
 class GazetteRecord:
-    """One mark of a 初步审定公告 (preliminary approval announcement)."""
+    """One mark of a 初步审定公告 (preliminary approval announcement), or a Madrid designation of China
+    (procedure "madrid": an international registration published in the WIPO Gazette, office WO)."""
 
     application_no: str
     mark: str
@@ -32,6 +36,16 @@ class GazetteRecord:
     office: str = "CN"
     image: str | None = None  # the mark's image: a file path, a URL, or "page.pdf#page=N&box=x0,y0,x1,y1"
     vienna_codes: tuple[str, ...] = ()  # 图形要素编码 as "3.7.1"
+    # where the mark stands in its gazette: page, the announcement's page count, the site's references
+    # (row id, fileId, imgDir, announcement type, agent...) as (name, value) pairs
+    page_no: int | None = None
+    page_count: int | None = None
+    refs: tuple[tuple[str, str], ...] = ()
+    procedure: str = "national"
+    international_registration_no: str | None = None
+    designation_date: date | None = None
+    wipo_gazette: str | None = None
+    wipo_publication_date: date | None = None
 
     @property
     def issue_key(self) -> str:
@@ -59,6 +73,10 @@ class Brand:
     exclude_words: tuple[str, ...] = ()
     logo: str | None = None  # the brand's logo, referenced like a gazette record's image
     vienna_codes: tuple[str, ...] = ()
+    # a brand imported from a key-trademark protection list (重点商标保护名录): its registration, the list
+    registration_no: str | None = None
+    protection_list: str | None = None
+    protection_year: int | None = None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ _STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
 
 
 def create_app(service: Service | None = None) -> FastAPI:
-    from markwatch.api.routers import alerts, subscriptions, tools, watchlists
+    from markwatch.api.routers import alerts, calendar, subscriptions, tools, watchlists
 
     app = FastAPI(
         title="markwatch API",
@@ -54,7 +54,7 @@ def create_app(service: Service | None = None) -> FastAPI:
     # outermost: bodies are refused (no token, too large) before any parsing reads them
     app.add_middleware(BodyGuard, service=app.state.service, prefix=API_PREFIX)
 
-    for r in (watchlists.router, subscriptions.router, alerts.router, tools.router):
+    for r in (watchlists.router, subscriptions.router, alerts.router, tools.router, calendar.router):
         app.include_router(r, prefix=API_PREFIX)
 
     from markwatch.web import mount_web

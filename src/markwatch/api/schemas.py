@@ -52,6 +52,9 @@ class BrandFields(Strict):
     threshold: float | None = Field(None, gt=0, le=1)
     exclude_applicants: BrandTexts | None = None
     exclude_words: BrandTexts | None = None
+    registration_no: str | None = Field(None, max_length=40, description="注册号")
+    protection_list: str | None = Field(None, max_length=MAX_NAME_CHARS, description="重点商标保护名录 it comes from")
+    protection_year: int | None = Field(None, ge=1980, le=2100, description="the list's year")
 
 
 class BrandIn(BrandFields):

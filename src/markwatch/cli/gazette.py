@@ -19,25 +19,60 @@ app.add_typer(quarantine_app, name="quarantine")
 
 # ---------------------------------------------------------------- ingest
 @app.command()
-def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, CSV, XLSX, ST.66 or ST.96 XML."),
+def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, JSON (the gazette site's list "
+                                                        "export), CSV, XLSX, ST.66, ST.96 or WIPO Madrid XML."),
            as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
-    """Store gazette records; bad records go to quarantine with their reasons."""
+    """Store gazette records; bad records go to quarantine with their reasons, records not watched
+    (other announcement types) are counted as skipped; then the completeness of each issue read."""
     with errors():
         svc = common.service()
         with progress("ingest") as (p, task):
             summaries = svc.ingest(files, progress=lambda n: p.advance(task, n))
+        touched = sorted({i for s in summaries for i in s.issues})
+        report = svc.issues(touched) if touched else []
     if as_json:
-        print_json([s.as_dict() for s in summaries])
+        print_json([{**s.as_dict(), "completeness": [r for r in report if r["issue"] in s.issues]}
+                    for s in summaries])
     else:
         t = Table(title="ingest")
-        for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "error"):
+        for col in ("file", "format", "read", "stored", "duplicates", "quarantined", "skipped", "error"):
             t.add_column(col)
         for s in summaries:
             t.add_row(s.path, s.format, str(s.read), str(s.stored), str(s.duplicates), str(s.quarantined),
-                      s.error or "")
+                      str(s.skipped), s.error or "")
         out.print(t)
+        for s in summaries:
+            for reason, n in s.skipped_reasons.items():
+                out.print(f"{Path(s.path).name}: skipped {n} × {reason}", highlight=False)
+            for note in s.notes:
+                out.print(f"[yellow]{Path(s.path).name}: {note}[/yellow]", highlight=False)
+        for r in report:
+            colour = "green" if r["status"] == "complete" else "yellow"
+            out.print(f"[{colour}]{r['summary']}[/{colour}]", highlight=False)
     if any(s.error for s in summaries):
         raise typer.Exit(1)
+
+
+@app.command()
+def issues(issue: list[str] = typer.Argument(None, help="Issue numbers; all issues if none."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Completeness of each gazette issue: pages seen of the page count, marks stored, quarantined records,
+    and the missing pages."""
+    with errors():
+        rows = common.service().issues(issue or None)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"gazette issues ({len(rows)})")
+    for col in ("issue", "date", "marks", "pages", "quarantined", "missing pages", "status"):
+        t.add_column(col)
+    from markwatch.service.issues import show_ranges
+
+    for r in rows:
+        pages = f"{r['pages_seen']}/{r['page_count']}" if r["page_count"] else str(r["pages_seen"] or "")
+        t.add_row(r["issue"], r["publication_date"] or "", str(r["marks"]), pages, str(r["quarantined"]),
+                  show_ranges(r["missing_pages"]), r["status"])
+    out.print(t)
 
 
 
@@ -59,7 +94,7 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
     else:
         out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
                   f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
-                  f"{summary.seconds:.2f} s")
+                  f"kept dismissed {summary.alerts_suppressed}, {summary.seconds:.2f} s")
 
 
 @app.command()

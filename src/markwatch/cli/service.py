@@ -70,6 +70,20 @@ def org_token(name: str = typer.Argument(..., help="Organisation name"),
     out.print(token, soft_wrap=True, highlight=False)
 
 
+@org_app.command("calendar-token")
+def org_calendar_token(name: str = typer.Argument(..., help="Organisation name"),
+                       base_url: str = typer.Option("http://127.0.0.1:8000", help="Where markwatch serve is reached.")
+                       ) -> None:
+    """Issue the organisation's deadline calendar token and print the feed URL to subscribe to (the old
+    token stops working)."""
+    from markwatch.api.routers.calendar import FEED_PATH
+
+    with errors():
+        token = common.service().calendar_token(name)
+    err.print(f"calendar feed of {name!r}; subscribe to this URL in Outlook or on a phone (shown only now):")
+    out.print(f"{base_url.rstrip('/')}{FEED_PATH}?token={token}", soft_wrap=True, highlight=False)
+
+
 @org_app.command("revoke")
 def org_revoke(name: str = typer.Argument(..., help="Organisation name")) -> None:
     """Cut off an organisation's token at once (e.g. when it leaked); `org token` issues a new one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("days_left", "剩余天数"), ("watchlist", "监测名单"), ("brand_id", "品牌编号"), ("brand", "监测商标"),
     ("application_no", "申请号"), ("mark", "初审商标"), ("classes", "类别"), ("applicant", "申请人"),
     ("publication_date", "初审公告日"), ("gazette_issue", "公告期号"), ("reasons", "预警理由"),
-    ("status", "处理状态"), ("deadline_note", "期限说明"),
+    ("status", "处理状态"), ("deadline_note", "期限说明"), ("gazette_page", "公告页码"),
 )
 
 
@@ -99,8 +100,37 @@ def _int_or(value: str) -> int:
         return -1
 
 
-def alert_dict(a: AlertRow, today: date) -> dict:
-    """`today` is the day in the settings' time zone (`Settings.today`), from which `days_left` counts."""
+def _quoted(value: object, safe: str = "") -> str:
+    from urllib.parse import quote
+
+    return quote(str(value if value is not None else ""), safe=safe)
+
+
+def gazette_page(m: GazetteMark, template: str = "") -> dict | None:
+    """Where the mark stands in its gazette: issue, page, page count, the site's file id and image path,
+    and a link: the image path when it is a URL, else ``template`` (the setting ``gazette_page_url``)
+    filled with {img_dir} {file_id} {issue} {page} {application_no}."""
+    refs = m.refs or {}
+    if not m.page_no and not refs:
+        return None
+    img, fid = refs.get("imgDir"), refs.get("fileId")
+    url = None
+    if img and re.match(r"(?i)https?://", img):
+        url = img
+    elif template:
+        try:
+            url = template.format_map({"img_dir": _quoted(img, "/"), "file_id": _quoted(fid),
+                                       "issue": _quoted(m.gazette_issue), "page": _quoted(m.page_no),
+                                       "application_no": _quoted(m.application_no)})
+        except (KeyError, ValueError, IndexError):
+            url = None
+    return {"issue": m.gazette_issue, "page_no": m.page_no, "page_count": m.page_count, "file_id": fid,
+            "img_dir": img, "url": url}
+
+
+def alert_dict(a: AlertRow, today: date, page_url: str = "") -> dict:
+    """`today` is the day in the settings' time zone (`Settings.today`), from which `days_left` counts;
+    `page_url` the setting ``gazette_page_url``."""
     m, b = a.gazette_mark, a.brand
     return {
         "alert_id": a.id,
@@ -122,6 +152,14 @@ def alert_dict(a: AlertRow, today: date) -> dict:
         "opposition_deadline": a.opposition_deadline.isoformat() if a.opposition_deadline else None,
         "days_left": (a.opposition_deadline - today).days if a.opposition_deadline else None,
         "deadline_note": a.deadline_note,
+        "deadline_rule": a.deadline_rule,
+        "deadline_calendar": a.deadline_calendar,
+        "procedure": m.procedure,
+        "international_registration_no": m.international_registration_no,
+        "wipo_gazette": m.wipo_gazette,
+        "wipo_publication_date": m.wipo_publication_date.isoformat() if m.wipo_publication_date else None,
+        "designation_date": m.designation_date.isoformat() if m.designation_date else None,
+        "gazette_page": gazette_page(m, page_url),
         "status": a.status,
         "status_comment": a.status_comment,
         "status_by": a.status_by,
@@ -129,8 +167,8 @@ def alert_dict(a: AlertRow, today: date) -> dict:
     }
 
 
-def list_alerts(s: Session, f: AlertFilter, today: date) -> list[dict]:
-    return [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
+def list_alerts(s: Session, f: AlertFilter, today: date, page_url: str = "") -> list[dict]:
+    return [alert_dict(a, today, page_url) for a in s.scalars(alert_query(f)).unique()]
 
 
 def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None, actor: str | None) -> AlertRow:
@@ -139,6 +177,12 @@ def set_status(s: Session, alert: AlertRow, status: str, *, comment: str | None,
     if status != alert.status and status not in ALLOWED_MOVES[alert.status]:
         raise Conflict(f"an alert cannot move from {alert.status} to {status}; allowed: "
                        f"{', '.join(sorted(ALLOWED_MOVES[alert.status]))}")
+    from markwatch.service.dismissals import record_dismissal, withdraw_dismissal
+
+    if status == "dismissed":
+        record_dismissal(s, alert, actor=actor, comment=comment)
+    elif alert.status == "dismissed":
+        withdraw_dismissal(s, alert)
     alert.status = status
     alert.status_comment = comment
     alert.status_by = actor
@@ -177,8 +221,17 @@ def flat_row(d: dict) -> list[object]:
             v = SEVERITY_LABELS.get(str(v), v)
         elif key == "status":
             v = STATUS_LABELS.get(str(v), v)
+        elif key == "gazette_page":
+            v = _page_label(v)
         out.append(safe_cell(v))
     return out
+
+
+def _page_label(page: dict | None) -> str | None:
+    if not page or not page.get("page_no"):
+        return None
+    label = f"第{page['issue']}期第{page['page_no']}页" if page.get("issue") else f"第{page['page_no']}页"
+    return label + (f" {page['url']}" if page.get("url") else "")
 
 
 def export_alerts(rows: list[dict], fmt: str, out: Path) -> Path:

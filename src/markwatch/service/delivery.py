@@ -344,7 +344,8 @@ def deliver_emails(db: Database, settings: Settings, summary: DeliverySummary, *
             msgs = [m for m in (s.get(OutboxMessage, i) for i in ids) if m is not None and m.status == "pending"]
             if not msgs:
                 continue
-            alerts = [alert_dict(s.get_one(AlertRow, m.alert_id), settings.today(now)) for m in msgs]
+            alerts = [alert_dict(s.get_one(AlertRow, m.alert_id), settings.today(now), settings.gazette_page_url)
+                      for m in msgs]
             org = s.get_one(Subscription, msgs[0].subscription_id).organisation.name
             try:
                 send(settings, compose_digest(settings, address, org, alerts, settings.today(now)))

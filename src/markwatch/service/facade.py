@@ -110,8 +110,38 @@ class Service:
         ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
+    def issues(self, issues: Sequence[str] | None = None) -> list[dict]:
+        """Completeness of each gazette issue: pages seen of the page count, marks, quarantined, missing."""
+        from markwatch.service.issues import issue_report
+
+        return issue_report(self.db, issues)
+
+    def load_holidays(self, path: Path) -> dict:
+        """Load one year's holiday arrangement file and recompute the alerts' deadlines with it."""
+        from markwatch.service.holidays import load_holiday_file
+
+        return load_holiday_file(self.db, Path(path))
+
+    def holiday_years(self) -> list[dict]:
+        from markwatch.service.holidays import holiday_calendars
+
+        return holiday_calendars(self.db)
+
+    def weekends_only_alerts(self) -> int:
+        from markwatch.service.holidays import weekends_only_alerts
+
+        return weekends_only_alerts(self.db)
+
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
         return import_watchlist_files(self.db, [Path(p) for p in paths], pictures=self.pictures)
+
+    def import_protection_list(self, path: Path, *, organisation: str, watchlist: str | None = None,
+                               list_name: str | None = None, year: int | None = None,
+                               organisation_kind: str = "station") -> dict:
+        from markwatch.service.watchlists import import_protection_list
+
+        return import_protection_list(self.db, Path(path), organisation=organisation, watchlist=watchlist,
+                                      list_name=list_name, year=year, organisation_kind=organisation_kind)
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -194,7 +224,25 @@ class Service:
 
     def alerts(self, f: AlertFilter | None = None) -> list[dict]:
         with self.db.session() as s:
-            return list_alerts(s, f or AlertFilter(), self.settings.today())
+            return list_alerts(s, f or AlertFilter(), self.settings.today(), self.settings.gazette_page_url)
+
+    def statistics(self, organisation: str | None = None, f: AlertFilter | None = None) -> dict:
+        """Station statistics of one organisation (its own and subscribed watchlists), or of all."""
+        from markwatch.service.orgs import Principal, named_org, principal_of
+        from markwatch.service.statistics import station_statistics
+
+        with self.db.session() as s:
+            p = principal_of(named_org(s, organisation)) if organisation else Principal(0, "全部 (all)", "admin")
+            return station_statistics(s, p, f or AlertFilter())
+
+    def pack(self, alert_id: int, fmt: str, out: Path | None = None) -> Path:
+        """The opposition pack of an alert as DOCX or PDF (the operator sees every alert)."""
+        from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
+
+        with self.db.session() as s:
+            pack = opposition_pack(s, alert_id, None, self.settings.today(), self.settings.gazette_page_url)
+        target = Path(out) if out else Path(self.settings.export_dir) / pack_file_name(pack, fmt)
+        return write_pack(pack, fmt, target, pdf_font=self.settings.pdf_font)
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
         rows = self.alerts(f)
@@ -221,7 +269,7 @@ class Service:
                      "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
                      "files": r.files, "marks_ingested": r.marks_ingested, "marks_matched": r.marks_matched,
                      "pairs_compared": r.pairs_compared, "alerts_new": r.alerts_new,
-                     "alerts_total": r.alerts_total, "error": r.error}
+                     "alerts_total": r.alerts_total, "alerts_suppressed": r.alerts_suppressed, "error": r.error}
                     for r in rows
                 ]
             own = dict(s.execute(
@@ -265,6 +313,20 @@ class Service:
 
         with self.db.session() as s:
             return revoke_token(s, name)
+
+    def calendar_token(self, name: str) -> str:
+        """A new calendar feed token for the organisation (the previous one stops working)."""
+        from markwatch.service.calendar_feed import issue_calendar_token
+        from markwatch.service.orgs import named_org
+
+        with self.db.session() as s:
+            return issue_calendar_token(s, named_org(s, name), self.settings.token_pepper)
+
+    def authenticate_calendar(self, token: str | None) -> Principal | None:
+        from markwatch.service.calendar_feed import authenticate_calendar
+
+        with self.db.session() as s:
+            return authenticate_calendar(s, token, self.settings.token_pepper)
 
     def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate

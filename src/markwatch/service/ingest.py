@@ -1,4 +1,5 @@
-"""Ingest use case: every record of a gazette file is either stored or quarantined with its reason.
+"""Ingest use case: every record of a gazette file is stored, quarantined with its reason, or counted as
+skipped with its reason (not watched: another announcement type, a designation of another country).
 
 Idempotent: the identity office + application number + gazette issue is unique in the table, and the
 quarantine is unique on (file checksum, place in file), so re-running a file (after a crash or on
@@ -41,6 +42,10 @@ class IngestSummary:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # about the file as a whole (declared totals, pages)
+    issues: list[str] = field(default_factory=list)  # gazette issues the file holds marks of
     error: str | None = None
     images: int = 0  # mark images stored in the image folder
     images_read: int = 0  # pictures of figurative and combined marks read (words, hash, embedding)
@@ -57,6 +62,9 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
         classes=list(rec.classes), goods=list(rec.goods), similar_groups=list(rec.similar_groups),
         applicant=rec.applicant, applicant_address=rec.applicant_address, filing_date=rec.filing_date,
         publication_date=rec.publication_date, gazette_issue=rec.gazette_issue, mark_type=rec.mark_type,
+        page_no=rec.page_no, page_count=rec.page_count, refs=dict(rec.refs) or None, procedure=rec.procedure,
+        international_registration_no=rec.international_registration_no, designation_date=rec.designation_date,
+        wipo_gazette=rec.wipo_gazette, wipo_publication_date=rec.wipo_publication_date,
         normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
         image_ref=rec.image, image_sha256=None, image_file=None, image_key=None,
         vienna_codes=list(rec.vienna_codes) or None,
@@ -98,6 +106,7 @@ class Ingestor:
                 self._store_batch(batch, file_id, sha, path, summary)
                 if progress:
                     progress(len(batch))
+            summary.notes = list(getattr(items, "notes", []))
         except (FileFormatError, MarkwatchError) as exc:
             summary.error = str(exc)
             self._finish(file_id, summary, status="failed")
@@ -126,15 +135,26 @@ class Ingestor:
             row.stored = summary.stored
             row.duplicates = summary.duplicates
             row.quarantined = summary.quarantined
+            row.skipped = summary.skipped
+            row.skipped_reasons = dict(summary.skipped_reasons) or None
             row.format = summary.format or row.format
             row.encoding = summary.encoding or row.encoding
             row.error = summary.error
             row.finished_at = datetime.now(timezone.utc)
 
     def _store_batch(self, items: list, file_id: int, sha: str, path: Path, summary: IngestSummary) -> None:
+        from markwatch.service.issues import record_pages
+
         records = [(it, it.record) for it in items if it.record is not None]
-        bad = [it for it in items if it.record is None]
+        bad = [it for it in items if it.error is not None]
         summary.read += len(items)
+        for it in items:
+            if it.skipped is not None:
+                summary.skipped += 1
+                summary.skipped_reasons[it.skipped] = summary.skipped_reasons.get(it.skipped, 0) + 1
+        for _, rec in records:
+            if rec.issue_key and rec.issue_key not in summary.issues:
+                summary.issues.append(rec.issue_key)
         with self.db.session() as s:
             existing = self._existing_keys(s, [r for _, r in records])
             seen: set[tuple[str, str, str]] = set()
@@ -161,7 +181,9 @@ class Ingestor:
                 if it.locator in places:
                     continue
                 s.add(QuarantinedRecord(file_id=file_id, file_sha256=sha, path=str(path), locator=it.locator,
-                                        raw=it.raw, reason=it.error or "unknown error"))
+                                        raw=it.raw, reason=it.error or "unknown error", issue_key=it.issue,
+                                        page_no=it.page_no))
+            record_pages(s, items)
             row = s.get(IngestedFile, file_id)
             if row is not None:
                 row.checkpoint = summary.read
@@ -221,7 +243,8 @@ def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[
 def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                       fixes: dict[int, dict] | None = None) -> dict[int, str]:
     """Re-ingest quarantined records (optionally with corrected fields); returns id → outcome."""
-    from markwatch.sources.fields import gazette_record_from_mapping
+    from markwatch.sources.fields import NotWatched
+    from markwatch.sources.files import record_from_mapping
 
     outcomes: dict[int, str] = {}
     with db.session() as s:
@@ -241,7 +264,11 @@ def retry_quarantined(db: Database, normaliser: Normaliser, ids: Iterable[int],
                 data = {}
             data.update((fixes or {}).get(qid, {}))
             try:
-                rec = gazette_record_from_mapping(data)
+                rec = record_from_mapping(data)
+            except NotWatched as exc:
+                outcomes[qid] = f"skipped: {exc}"
+                q.resolved_at = datetime.now(timezone.utc)
+                continue
             except MarkwatchError as exc:
                 outcomes[qid] = f"still bad: {exc}"
                 q.reason = str(exc)

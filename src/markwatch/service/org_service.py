@@ -60,8 +60,9 @@ class OrgService:
     def delete_brand(self, watchlist_id: int, brand_id: str) -> None:
         self._tx(t.delete_brand, watchlist_id, brand_id)
 
-    def import_brands(self, watchlist_id: int, filename: str, data: bytes) -> dict:
-        return self._tx(t.import_brands, watchlist_id, filename, data)
+    def import_brands(self, watchlist_id: int, filename: str, data: bytes, list_name: str | None = None,
+                      year: int | None = None) -> dict:
+        return self._tx(t.import_brands, watchlist_id, filename, data, list_name, year)
 
     # subscriptions
     def subscriptions(self) -> list[dict]:
@@ -83,18 +84,61 @@ class OrgService:
 
     # alerts
     def alerts(self, f: AlertFilter) -> dict:
-        return self._tx(t.alert_page, f, self.service.settings.today())
+        return self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)
 
     def alert(self, alert_id: int) -> dict:
-        return self._tx(t.get_alert_detail, alert_id, self.service.settings.today())
+        return self._tx(t.get_alert_detail, alert_id, self.service.settings.today(),
+                        self.service.settings.gazette_page_url)
 
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
-        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today())
+        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
+                        self.service.settings.gazette_page_url)
 
     def timeline(self, f: AlertFilter, by: str = "brand") -> dict:
         return self._tx(t.alert_timeline, f, by)
 
+    def pack(self, alert_id: int, fmt: str, folder: Path) -> tuple[Path, str]:
+        """The opposition pack of one of the caller's alerts, written into `folder`; (path, file name)."""
+        from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
+
+        settings = self.service.settings
+        pack = self._tx(lambda s, p: opposition_pack(s, alert_id, t.visible_ids(s, p), settings.today(),
+                                                     settings.gazette_page_url))
+        name = pack_file_name(pack, fmt)
+        return write_pack(pack, fmt, folder / f"pack.{fmt}", pdf_font=settings.pdf_font), name
+
+    def statistics(self, f: AlertFilter) -> dict:
+        from markwatch.service.statistics import station_statistics
+
+        return self._tx(station_statistics, f)
+
+    def statistics_xlsx(self, f: AlertFilter, out: Path) -> Path:
+        from markwatch.service.statistics import write_statistics_xlsx
+
+        return write_statistics_xlsx(self.statistics(f), out)
+
+    def calendar(self) -> bytes:
+        """The caller's deadline calendar (iCalendar)."""
+        from markwatch.service.calendar_feed import calendar_feed
+
+        settings = self.service.settings
+        return self._tx(calendar_feed, settings.today(), settings.calendar_reminder_days, settings.gazette_page_url)
+
+    def calendar_token(self, revoke: bool = False) -> str | None:
+        """A new calendar feed token for the caller (the old one stops working); None when revoking."""
+        from markwatch.service.calendar_feed import issue_calendar_token, revoke_calendar_token
+        from markwatch.store.tables import Organisation
+
+        def issue(s, p):
+            org = s.get(Organisation, p.id)
+            if revoke:
+                revoke_calendar_token(s, org)
+                return None
+            return issue_calendar_token(s, org, self.service.settings.token_pepper)
+
+        return self._tx(issue)
+
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         f.limit, f.offset = None, 0
-        rows = self._tx(t.alert_page, f, self.service.settings.today())["items"]
+        rows = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
         return export_alerts(rows, fmt, out), len(rows)

@@ -116,6 +116,11 @@ def _named(s: Session, name: str) -> Organisation:
     return org
 
 
+def named_org(s: Session, name: str) -> Organisation:
+    """The organisation of that name; NotFound naming the command that creates it."""
+    return _named(s, name)
+
+
 def rotate_token(s: Session, name: str, pepper: str = "", expires_days: int | None = None) -> str:
     return _issue(_named(s, name), pepper, expires_days)
 

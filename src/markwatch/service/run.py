@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from markwatch import faults
 from markwatch.blocking.key_index import KeyIndex
-from markwatch.deadline import opposition_deadline
+from markwatch.deadline import WorkCalendar, deadline_of
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.scale.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from markwatch.store.db import Database
@@ -40,6 +40,7 @@ class RunSummary:
     pairs_compared: int = 0
     alerts_new: int = 0
     alerts_total: int = 0
+    alerts_suppressed: int = 0  # similar pairs a station had dismissed for the same mark and goods
     seconds: float = 0.0
     status: str = "done"
     error: str | None = None
@@ -77,6 +78,7 @@ class Watcher:
         # Where the watchlist index is kept between runs (settings.index_dir); None: built per run.
         self.index_dir = Path(index_dir) if index_dir is not None else None
         self.embedding_model_path = embedding_model_path
+        self.calendar = WorkCalendar()  # chinese_calendar and the operator's holiday arrangements, per run
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -111,6 +113,7 @@ class Watcher:
                 run.pairs_compared = summary.pairs_compared
                 run.alerts_new = summary.alerts_new
                 run.alerts_total = summary.alerts_total
+                run.alerts_suppressed = summary.alerts_suppressed
 
     def _load_brands(self) -> tuple[list[BrandRow], list[BrandProfile]]:
         with self.db.session() as s:
@@ -139,6 +142,9 @@ class Watcher:
         low = min(r.matched_through for r in rows)
         if max_id <= low:
             return
+        from markwatch.service.holidays import work_calendar
+
+        self.calendar = work_calendar(self.db)
         runner = make_engine(engine, scheduler_address=scheduler_address)
         try:
             index, profiles = self._watch_index(rows)
@@ -165,7 +171,9 @@ class Watcher:
                 result = runner.screen(ctx, inputs, list(watermarks),
                                        matcher=self.matcher if runner.name == "local" else None)
                 chunk_max = chunk[-1].id
-                summary.alerts_new += self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                summary.alerts_new += new
+                summary.alerts_suppressed += suppressed
                 for j, w in enumerate(watermarks):
                     watermarks[j] = max(w, chunk_max)
                 summary.marks_matched += len(chunk)
@@ -199,24 +207,35 @@ class Watcher:
                 for inp, (figure, words) in zip(inputs, mark_figures(self.pictures, chunk))]
 
     def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
-                      chunk_max: int) -> int:
-        new = 0
+                      chunk_max: int) -> tuple[int, int]:
+        """Store the chunk's new alerts; (alerts stored, pairs left out because the station dismissed them)."""
+        from markwatch.service.dismissals import dismissed_keys, fingerprint_of
+
+        new = suppressed = 0
         with self.db.session() as s:
             existing = set()
+            dismissed: set = set()
             if hits:
                 mark_ids = list({chunk[h.mark_pos].id for h in hits})
                 existing = {(r[0], r[1]) for r in s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
                                                             .where(AlertRow.gazette_mark_id.in_(mark_ids)))}
+                dismissed = dismissed_keys(s, [chunk[h.mark_pos].application_no for h in hits])
             for h in hits:
                 m, b = chunk[h.mark_pos], rows[h.brand_pos]
                 if (b.id, m.id) in existing:
                     continue
-                deadline = opposition_deadline(m.publication_date) if m.publication_date else None
+                if dismissed and (b.watchlist_id, b.brand_id, m.office, m.application_no, fingerprint_of(m)) in dismissed:
+                    suppressed += 1  # the same brand and the same mark content: it stays dismissed
+                    continue
+                deadline, missing = deadline_of(m.procedure, m.publication_date, m.wipo_publication_date,
+                                                self.calendar)
                 s.add(AlertRow(
                     brand_pk=b.id, gazette_mark_id=m.id, watchlist_id=b.watchlist_id, score=h.match.score,
                     severity=h.match.severity, reasons=[r.as_dict() for r in h.match.reasons],
                     opposition_deadline=deadline.date if deadline else None,
-                    deadline_note=deadline.note if deadline else "公告日期未知，无法计算异议期限 (publication date unknown)",
+                    deadline_note=deadline.note if deadline else missing,
+                    deadline_rule=deadline.rule if deadline else None,
+                    deadline_calendar=deadline.calendar if deadline else None,
                     run_id=run_id,
                 ))
                 existing.add((b.id, m.id))
@@ -233,4 +252,4 @@ class Watcher:
                       [{"row_id": r.id, "seen_at": r.updated_at} for r in rows])
             faults.point("run.before_commit")
         faults.point("run.after_commit")
-        return new
+        return new, suppressed

@@ -191,10 +191,13 @@ MAX_IMPORT_XLSX_BYTES = 200_000_000
 MAX_IMPORT_XLSX_RATIO = 100
 
 
-def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, data: bytes) -> dict:
+def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, data: bytes,
+                  list_name: str | None = None, year: int | None = None) -> dict:
     """Bulk import brands from an uploaded XLSX/CSV/TSV/JSONL table into one watchlist (upsert by
     brand_id). Rows need only brand columns (编号, 商标, 类别…); watchlist/organisation columns are
-    ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored."""
+    ignored because the watchlist is the one in the URL. Bad rows are listed, good ones stored.
+    A key-trademark protection list (重点商标保护名录: 注册号 and 商标 columns, no 编号, a title row
+    above the header) is read as one: one key brand per registration, with the list's name and year."""
     from markwatch.sources.tables import check_zip_inflation, iter_table_rows, table_format_for
     from markwatch.sources.watchlists import parse_brand_mapping
 
@@ -217,6 +220,15 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
         path.write_bytes(data)
         fmt = table_format_for(path, {"jsonl", "csv", "tsv", "xlsx"})
         seen: dict[str, str] = {}
+        from markwatch.sources.protection_lists import looks_like_protection_list
+
+        try:
+            if fmt == "xlsx":
+                check_zip_inflation(path, max_bytes=MAX_IMPORT_XLSX_BYTES, max_ratio=MAX_IMPORT_XLSX_RATIO)
+        except FileFormatError as exc:
+            raise FileFormatError(str(exc).replace(str(path), filename)) from None
+        if list_name or year or looks_like_protection_list(path, fmt):
+            return _import_protection_list(s, wl, path, filename, list_name, year, summary, refuse)
 
         def read_rows():
             # only reading errors are the file's fault; errors storing a row stay what they are
@@ -256,6 +268,28 @@ def import_brands(s: Session, p: Principal, watchlist_id: int, filename: str, da
     if not seen:
         raise FileFormatError(f"{filename}: no brand rows found (文件中没有商标)")
     return summary
+
+
+def _import_protection_list(s: Session, wl: Watchlist, path: Path, filename: str, list_name: str | None,
+                            year: int | None, summary: dict[str, Any], refuse) -> dict:
+    from markwatch.sources.protection_lists import read_protection_list
+
+    try:
+        parsed = read_protection_list(path, name=list_name, year=year)
+    except FileFormatError as exc:
+        raise FileFormatError(str(exc).replace(str(path), filename)) from None
+    if len(parsed.brands) + len(parsed.errors) > MAX_IMPORT_ROWS:
+        raise FileFormatError(f"{filename}: more than {MAX_IMPORT_ROWS} rows; split the file "
+                              f"(行数超过 {MAX_IMPORT_ROWS}，请拆分文件)")
+    for locator, reason in parsed.errors:
+        refuse(locator, reason)
+    if not parsed.brands:
+        raise FileFormatError(f"{filename}: no usable row of the protection list (名录中没有可导入的商标)")
+    for _, brand in parsed.brands:
+        summary[f"brands_{upsert_brand(s, wl, brand)}"] += 1
+    s.flush()
+    name = parsed.name if parsed.name != path.stem else Path(filename).stem
+    return {**summary, "protection_list": name, "year": parsed.year}
 
 
 # ---------------------------------------------------------------- subscriptions
@@ -345,12 +379,12 @@ def scoped_filter(s: Session, p: Principal, f: AlertFilter) -> AlertFilter:
     return f
 
 
-def alert_page(s: Session, p: Principal, f: AlertFilter, today: date) -> dict:
+def alert_page(s: Session, p: Principal, f: AlertFilter, today: date, page_url: str = "") -> dict:
     from markwatch.service.alerts import count_alerts
 
     f = scoped_filter(s, p, f)
     total = count_alerts(s, f)
-    items = [alert_dict(a, today) for a in s.scalars(alert_query(f)).unique()]
+    items = [alert_dict(a, today, page_url) for a in s.scalars(alert_query(f)).unique()]
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items}
 
 
@@ -360,18 +394,18 @@ def alert_history(s: Session, alert_id: int) -> list[dict]:
              "at": iso(e.created_at)} for e in rows]
 
 
-def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date) -> dict:
+def get_alert_detail(s: Session, p: Principal, alert_id: int, today: date, page_url: str = "") -> dict:
     a = get_alert(s, alert_id, visible_ids(s, p))
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**alert_dict(a, today, page_url), "history": alert_history(s, a.id)}
 
 
 def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
-                 today: date) -> dict:
+                 today: date, page_url: str = "") -> dict:
     """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller."""
     a = get_alert(s, alert_id, visible_ids(s, p))
     set_status(s, a, status, comment=comment, actor=p.name)
     s.flush()
-    return {**alert_dict(a, today), "history": alert_history(s, a.id)}
+    return {**alert_dict(a, today, page_url), "history": alert_history(s, a.id)}
 
 
 def alert_timeline(s: Session, p: Principal, f: AlertFilter, by: str = "brand") -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ def brand_values(b: Brand) -> dict:
         mark=b.mark, aliases=list(b.aliases), classes=list(b.classes), similar_groups=list(b.similar_groups),
         owner=b.owner, kind=b.kind, key=b.key, well_known=b.well_known, threshold=b.threshold,
         exclude_applicants=list(b.exclude_applicants), exclude_words=list(b.exclude_words),
+        registration_no=b.registration_no, protection_list=b.protection_list, protection_year=b.protection_year,
     )
 
 
@@ -129,3 +130,31 @@ def import_watchlist_files(db: Database, paths: list[Path], *, pictures: Picture
             for spec in specs:
                 save_watchlist(s, spec, summary, pictures=pictures, base_dir=Path(path).parent)
     return summary
+
+
+def import_protection_list(db: Database, path: Path, *, organisation: str, watchlist: str | None = None,
+                           list_name: str | None = None, year: int | None = None,
+                           organisation_kind: str = "station") -> dict:
+    """A key-trademark protection list (重点商标保护名录) into a watchlist of the organisation (the list's
+    name unless one is given): one key brand per registration, upserted by registration number."""
+    from markwatch.sources.protection_lists import read_protection_list
+
+    parsed = read_protection_list(Path(path), name=list_name, year=year)
+    summary: dict[str, Any] = {"watchlist": watchlist or parsed.name, "list_name": parsed.name, "year": parsed.year,
+                               "brands_new": 0, "brands_updated": 0, "brands_unchanged": 0,
+                               "errors": [f"{path}: {loc}: {reason}" for loc, reason in parsed.errors]}
+    with db.session() as s:
+        org = get_or_create_org(s, organisation, organisation_kind)
+        name = summary["watchlist"] or Path(path).stem
+        wl = s.scalar(select(Watchlist).where(Watchlist.organisation_id == org.id, Watchlist.name == name))
+        if wl is None:
+            description = f"{parsed.name}（{parsed.year}年）" if parsed.year else parsed.name
+            wl = Watchlist(name=name, organisation_id=org.id, description=description)
+            s.add(wl)
+            s.flush()
+        for _, brand in parsed.brands:
+            outcome = upsert_brand(s, wl, brand)
+            summary[f"brands_{outcome}"] += 1
+        summary["watchlist_id"] = wl.id
+    return summary
+

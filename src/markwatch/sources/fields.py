@@ -21,18 +21,27 @@ from markwatch.model import MARK_TYPES, GazetteRecord
 # ---------------------------------------------------------------------------------------------
 
 
+class NotWatched(Exception):
+    """A record that is read and counted but not watched (another announcement type, a Madrid record
+    not designating China); the message is the reason, short and stable: records are counted under it."""
+
+
 @dataclass(frozen=True)
 class ParsedItem:
-    """One record of a gazette file: either a GazetteRecord or the reason it was refused."""
+    """One record of a gazette file: a GazetteRecord, the reason it was refused, or why it is not watched."""
 
     locator: str  # "line 12", "row 7", "record 3"
     raw: str  # the record as text: the JSON line, the CSV row as JSON, the XML element
     record: GazetteRecord | None
     error: str | None
+    skipped: str | None = None
+    # for a refused record: the gazette issue and page it claims, when they could be read
+    issue: str | None = None
+    page_no: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.record is None) == (self.error is None):
-            raise ValueError("ParsedItem needs exactly one of record / error")
+        if sum(x is not None for x in (self.record, self.error, self.skipped)) != 1:
+            raise ValueError("ParsedItem needs exactly one of record / error / skipped")
 
     @property
     def ok(self) -> bool:
@@ -89,6 +98,16 @@ GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "office": ("office_code", "受理局"),
     "image": ("image_file", "image_path", "image_url", "mark_image", "商标图样", "图样", "图片"),
     "vienna_codes": ("vienna", "vienna_code", "vienna_classification", "图形要素编码", "图形要素", "图形编码"),
+    "page_no": ("page", "页码", "公告页码", "所在页码"),
+    "page_count": ("pages", "总页数", "公告页数"),
+    "international_registration_no": (
+        "intl_registration_no", "international_registration_number", "ir_no", "ir_number", "国际注册号",
+    ),
+    "designation_date": ("date_of_designation", "subsequent_designation_date", "指定日期", "后期指定日期",
+                         "领土延伸日期"),
+    "wipo_gazette": ("wipo_gazette_no", "wipo_gazette_number", "gazette_no", "国际公告期号", "国际公告期"),
+    "wipo_publication_date": ("wipo_gazette_date", "国际公告日期", "国际公告出版日期"),
+    "refs": ("references",),
 }
 GAZETTE_KEYS = alias_table(GAZETTE_FIELD_ALIASES)
 
@@ -356,12 +375,65 @@ def _vienna_codes(value: Any) -> tuple[str, ...]:
         return ()
     items = _as_items(value, None, "vienna_codes") if not isinstance(value, str) else value
     return parse_codes(items)
+def _positive_int(value: Any, field: str, limit: int = 1_000_000) -> int | None:
+    if is_blank(value):
+        return None
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= limit:
+        raise RecordError(f"{field} {value!r} is not a page number (页码无效)")
+    return number
+
+
+MAX_REF_LENGTH = 500
+
+
+def _refs(value: Any) -> tuple[tuple[str, str], ...]:
+    """The source's own references (row id, file id, image path...) as (name, text) pairs."""
+    if is_blank(value):
+        return ()
+    items = value.items() if isinstance(value, Mapping) else value
+    out: list[tuple[str, str]] = []
+    try:
+        for name, item in items:
+            if is_blank(item):
+                continue
+            text = scalar_text(item, f"refs.{name}")
+            if len(text) > MAX_REF_LENGTH:
+                raise RecordError(f"refs.{name} longer than {MAX_REF_LENGTH} characters (字段过长)")
+            out.append((str(name), text))
+    except (TypeError, ValueError):
+        raise RecordError("refs must be a mapping of names to texts (refs 格式无效)") from None
+    return tuple(out)
 
 
 # A word mark's verbal element is short; kilobytes of text are a broken export, not a mark.
 MAX_MARK_LENGTH = 200
 MAX_TEXT_LENGTH = 2000
 MAX_GOODS = 500
+
+
+def _madrid_defaults(fields: Mapping[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+    """A record with an international registration number or a WIPO Gazette date is a Madrid designation
+    of China: office WO, the IR number as its application number, the WIPO Gazette as its issue. Its
+    opposition clock runs from the WIPO Gazette, so that date is required."""
+    ir, wipo_date = values.get("international_registration_no"), values.get("wipo_publication_date")
+    if not ir and not wipo_date and is_blank(fields.get("wipo_gazette")):
+        return
+    values["procedure"] = "madrid"
+    if ir:
+        values["international_registration_no"] = re.sub(r"\s+", "", ir)
+    if is_blank(fields.get("office")):
+        values["office"] = "WO"
+    if is_blank(fields.get("application_no")) and ir:
+        values["application_no"] = values["international_registration_no"]
+        problems[:] = [p for p in problems if not p.startswith("missing application_no")]
+    if not values.get("gazette_issue") and values.get("wipo_gazette"):
+        values["gazette_issue"] = values["wipo_gazette"]
+    if values.get("publication_date") is None and wipo_date:
+        values["publication_date"] = wipo_date
+    if wipo_date is None and "wipo_publication_date" in values:
+        problems.append("a Madrid designation needs the WIPO Gazette publication date: its opposition period "
+                        "runs from it (国际注册缺少《国际商标公告》出版日期)")
 
 
 def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
@@ -397,6 +469,14 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("office", _office)
     take("image", _image_ref)
     take("vienna_codes", _vienna_codes)
+    take("page_no", lambda v: _positive_int(v, "page_no"))
+    take("page_count", lambda v: _positive_int(v, "page_count"))
+    take("refs", _refs)
+    take("international_registration_no", lambda v: optional_text(v, "international_registration_no"))
+    take("designation_date", lambda v: parse_date(v, "designation_date"))
+    take("wipo_gazette", _gazette_issue)
+    take("wipo_publication_date", lambda v: parse_date(v, "wipo_publication_date"))
+    _madrid_defaults(fields, values, problems)
 
     if len(values.get("mark") or "") > MAX_MARK_LENGTH:
         problems.append(f"mark text longer than {MAX_MARK_LENGTH} characters (商标文字过长)")

@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 GAZETTE_SUFFIXES = (".jsonl", ".csv", ".tsv", ".xlsx", ".xml")
+# the drop folder also takes the gazette site's .json list exports (a URL ending in .json is a listing)
+DROP_SUFFIXES = (*GAZETTE_SUFFIXES, ".json")
 # a gazette served at a URL without a file name is recognised by its content type
 CONTENT_SUFFIXES = {
     "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl", "application/jsonlines": ".jsonl",
@@ -154,7 +156,7 @@ class DropFolderSource:
         for p in sorted(self.folder.iterdir()):
             name = p.name.lower()
             if (p.is_file() and not name.startswith((".", "~$")) and not name.endswith(PARTIAL_SUFFIXES)
-                    and name.endswith(GAZETTE_SUFFIXES)):
+                    and name.endswith(DROP_SUFFIXES)):
                 found.append(p)
         return found
 

@@ -24,9 +24,9 @@ from markwatch.sources.fields import RawRow, is_blank
 
 EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json-lines": "jsonl",
-    ".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xml": "xml",
+    ".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xml": "xml", ".json": "json",
 }
-FORMATS = ("jsonl", "csv", "tsv", "xlsx", "st66", "st96")
+FORMATS = ("jsonl", "json", "csv", "tsv", "xlsx", "st66", "st96", "madrid")
 
 
 def check_readable(path: Path) -> None:
@@ -93,10 +93,10 @@ def _header_names(cells: Iterable[Any]) -> list[str]:
 
 
 def _iter_cells(rows: Iterator[list[Any]], check_header: Callable[[list[str]], None] | None,
-                path: Path) -> Iterator[RawRow]:
-    """Rows of cells (first = header) → RawRows located as spreadsheet rows."""
+                path: Path, first_row: int = 1) -> Iterator[RawRow]:
+    """Rows of cells (first = header) → RawRows located as spreadsheet rows (the header is `first_row`)."""
     header: list[str] | None = None
-    for number, cells in enumerate(rows, start=1):
+    for number, cells in enumerate(rows, start=first_row):
         if header is None:
             header = _header_names(cells)
             if not any(header):
@@ -169,6 +169,22 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
             yield list(cells)
     finally:
         workbook.close()
+
+
+def iter_cell_rows(path: Path, fmt: str) -> Iterator[list[Any]]:
+    """The raw cells of each row of a csv/tsv/xlsx file, title rows included (for tables whose header is
+    not the first row, such as published lists with a title above the header)."""
+    path = Path(path)
+    if fmt in ("csv", "tsv"):
+        return _csv_rows(read_text_file(path), "," if fmt == "csv" else "\t")
+    if fmt == "xlsx":
+        return _xlsx_rows(path)
+    raise FileFormatError(f"{path}: {fmt!r} is not a spreadsheet format")
+
+
+def cell_rows_as_mappings(rows: Iterator[list[Any]], path: Path, first_row: int = 1) -> Iterator[RawRow]:
+    """Rows of cells whose first is the header (spreadsheet row `first_row`) as RawRows."""
+    return _iter_cells(rows, None, Path(path), first_row)
 
 
 def iter_table_rows(path: Path, fmt: str,

@@ -63,6 +63,9 @@ BRAND_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "exclude_words": ("排除词", "例外词"),
     "logo": ("logo_file", "image", "商标图样", "图样", "标志图片"),
     "vienna_codes": ("vienna", "vienna_code", "图形要素编码", "图形要素"),
+    "registration_no": ("registration_number", "reg_no", "注册号", "商标注册号", "注册证号"),
+    "protection_list": ("list", "list_name", "保护名录", "名录", "名录名称"),
+    "protection_year": ("list_year", "名录年度", "年度"),
 }
 WATCHLIST_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "watchlist": ("name", "watchlist_name", "监测名单", "名单", "名单名称"),
@@ -169,6 +172,15 @@ def _threshold(value: Any) -> float | None:
     return number
 
 
+def _year(value: Any) -> int | None:
+    if is_blank(value):
+        return None
+    text = scalar_text(value, "protection_year").removesuffix("年度").removesuffix("年").strip()
+    if not text.isdecimal() or not 1980 <= int(text) <= 2100:
+        raise RecordError(f"protection_year {value!r} is not a year like 2025 (名录年度无效)")
+    return int(text)
+
+
 # Limits of a watched brand's texts, shared by the API, bulk import and watchlist files (all
 # go through parse_brand_mapping). Key building grows with text length, so one long mark or
 # alias would cost every tenant's nightly run; real marks are a few characters.
@@ -262,6 +274,11 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
         "exclude_words": lambda v: _bounded_list(parse_text_list(v, "exclude_words", _NAME_SPLIT), "exclude_words"),
         "logo": _logo,
         "vienna_codes": _vienna,
+        "registration_no": lambda v: _bounded(re.sub(r"\s+", "", optional_text(v, "registration_no") or ""),
+                                              "registration_no", 40) or None,
+        "protection_list": lambda v: _bounded(optional_text(v, "protection_list") or "", "protection_list",
+                                              MAX_NAME_CHARS) or None,
+        "protection_year": _year,
     }
     for name, parse in parsers.items():
         try:

@@ -1,4 +1,11 @@
-"""WIPO ST.66 and ST.96 XML gazette files; ``record N`` is the N-th mark of the file.
+"""WIPO ST.66 and ST.96 XML gazette files, and WIPO Madrid notifications (the e-notification ``ENOTIF``
+with its ``BIRTH`` transactions, and ROMARIN ``MARKGR`` records); ``record N`` is the N-th mark of the file.
+
+A Madrid record is a designation of China: its international registration number, the WIPO Gazette
+(number and publication date, on the record or on the notification) and the designation date are kept,
+and the opposition period runs from the Gazette (``deadline.madrid_opposition_deadline``). A record that
+does not designate China, and a transaction that is not a registration or designation (renewals,
+changes of name, cancellations), are skipped with their reason.
 
 Entities and DTDs are refused (defusedxml); multi-byte Chinese encodings declared in the prolog are
 decoded by Python."""
@@ -89,12 +96,20 @@ def _local(tag: Any) -> str:
     return _split_tag(tag)[1]
 
 
+MADRID_RECORDS = ("BIRTH", "MARKGR")
+# other e-notification transactions: not a designation to watch
+MADRID_OTHER = ("PROLONG", "NEWNAME", "NEWBASE", "RESTRICT", "DEATH", "CREATED", "PROCESSED", "CORRECTION",
+                "LICENCE-NEWNAME", "LICENCE-BIRTH", "FINAL", "LIMIT", "RENUNCIATION", "CANCEL")
+
+
 def sniff_xml_format(path: Path) -> str:
-    """"st66" or "st96" from the namespaces (or, failing that, the record element names)."""
+    """"st66", "st96" or "madrid" from the namespaces (or, failing that, the record element names)."""
     handle = _open_xml(path)
     try:
         for count, (_event, elem) in enumerate(safe_et.iterparse(handle, events=("start",))):
             ns, local = _split_tag(elem.tag)
+            if local in ("ENOTIF", "MARKGR") or (local in MADRID_RECORDS and elem.get("INTREGN")):
+                return "madrid"
             ns_lower = ns.lower().rstrip("/")
             if ns_lower == _ST66_NS or local == "TradeMark":
                 return "st66"
@@ -107,8 +122,8 @@ def sniff_xml_format(path: Path) -> str:
     finally:
         handle.close()
     raise FileFormatError(
-        f"{path}: XML is neither WIPO ST.66 nor ST.96 (no TradeMark/Trademark element and no WIPO "
-        "trademark namespace) (不是 WIPO ST.66/ST.96 商标 XML)"
+        f"{path}: XML is neither WIPO ST.66, ST.96 nor a Madrid notification (no TradeMark/Trademark, "
+        "ENOTIF/BIRTH or MARKGR element and no WIPO trademark namespace) (不是 WIPO ST.66/ST.96/马德里商标 XML)"
     )
 
 
@@ -267,6 +282,7 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
         m["applicant"], m["applicant_address"] = _first_applicant(container)
         if m["applicant"]:
             break
+    _st96_madrid(record, m)
     return m
 
 
@@ -291,8 +307,149 @@ def _mark_image(record: Element) -> tuple[str | None, list[str]]:
     return image, codes
 
 
+def _st96_madrid(record: Element, m: dict[str, Any]) -> None:
+    """An ST.96 record of an international registration: its number, the WIPO Gazette and the designation.
+    Designations listed without China make the record one not to watch."""
+    ir = _first_text(record, "InternationalRegistrationNumber", "InternationalRegistrationNumberText")
+    if not ir:
+        return
+    designated = [_text(n).upper() for n, _ in _walk(record)
+                  if "Designat" in _local(n.tag) and _local(n.tag).endswith(("CountryCode", "OfficeCode",
+                                                                           "ContractingPartyCode"))
+                  and _text(n)]
+    if designated and "CN" not in designated:
+        m["not_watched"] = "未指定中国 (does not designate China)"
+    m["international_registration_no"] = ir
+    for node, _ in _walk(record):
+        if _local(node.tag) == "Publication":
+            m["wipo_publication_date"] = _first_text(node, "PublicationDate")
+            m["wipo_gazette"] = _first_text(node, "PublicationIdentifier")
+            break
+    m["wipo_gazette"] = _first_text(record, "GazetteNumber", "WIPOGazetteNumber") or m.get("wipo_gazette")
+    m["designation_date"] = _first_text(record, "DesignationDate", "SubsequentDesignationDate",
+                                        "InternationalRegistrationDate")
+    if not m.get("filing_date"):
+        m["filing_date"] = _first_text(record, "InternationalRegistrationDate")
+    # the designation is known by its international registration, published in the WIPO Gazette
+    m["office"], m["application_no"] = "WO", ir
+    m.pop("gazette_issue", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# WIPO Madrid notifications (ENOTIF / ROMARIN)
+# ---------------------------------------------------------------------------------------------
+
+_MADRID_DESIGNATIONS = ("DESAG", "DESPG", "DESPG2", "DESAG2", "DESG", "DESIGNATION")
+
+
+def _madrid_mark_type(record: Element, text: str) -> str:
+    names = {_local(n.tag) for n, _ in _walk(record)}
+    if "THRDMAR" in names:
+        return "3d"
+    if "SOUMARI" in names:
+        return "sound"
+    if "COLMARI" in names and not text:
+        return "colour"
+    return "word" if text else "figurative"
+
+
+def madrid_mapping(record: Element, notification: dict[str, str]) -> dict[str, Any]:
+    """The GazetteRecord fields of one BIRTH / MARKGR element; `notification` the ENOTIF attributes."""
+    a = record.attrib
+    m: dict[str, Any] = {"office": "WO", "international_registration_no": a.get("INTREGN")}
+    image = next((n for n, _ in _walk(record) if _local(n.tag) == "IMAGE"), None)
+    text = (image.get("TEXT") if image is not None else None) or _first_text(record, "MARKVE", "MARKVERBAL",
+                                                                            "WORDMARK") or ""
+    m["mark"] = text.strip()
+    m["mark_type"] = _madrid_mark_type(record, m["mark"])
+    classes: list[str] = []
+    goods: list[str] = []
+    for node, _ in _walk(record):
+        if _local(node.tag) == "GSGR" and node.get("NICCLAI"):
+            if node.get("NICCLAI") not in classes:
+                classes.append(node.get("NICCLAI", ""))
+            for term in _children(node, "GSTERMEN", "GSTERMFR", "GSTERMES"):
+                goods.extend(p.strip() for p in re.split(r"[;；]", _text(term)) if p.strip().strip("."))
+                break
+    m["classes"], m["goods"] = classes, [g.rstrip(".") for g in goods]
+    holder = next((n for n, _ in _walk(record) if _local(n.tag) == "HOLGR"), None)
+    if holder is not None:
+        m["applicant"] = " ".join(_text(n) for n, _ in _walk(holder) if _local(n.tag) == "NAMEL" and _text(n)) or None
+        lines = [_text(n) for n, _ in _walk(holder) if _local(n.tag) == "ADDRL" and _text(n)]
+        country = _first_text(holder, "COUNTRY")
+        m["applicant_address"] = ", ".join(lines + ([country] if country else [])) or None
+    else:
+        country = None
+    designated = [_text(n).upper() for n, p in _walk(record)
+                  if _local(n.tag) == "DCPCD" and p is not None and _local(p.tag) in _MADRID_DESIGNATIONS]
+    addressee = (notification.get("CPCD") or "").upper()
+    if (designated and "CN" not in designated) or (not designated and addressee and addressee != "CN"):
+        m["not_watched"] = "未指定中国 (does not designate China)"
+    subsequent = (a.get("TRANTYP", "").upper().startswith("EX")
+                  or any(_local(n.tag) in ("DESPG2", "DESAG2") for n, _ in _walk(record)))
+    m["designation_date"] = a.get("DESDATE") or (a.get("REGEDAT") if subsequent else a.get("INTREGD"))
+    m["filing_date"] = a.get("INTREGD")
+    m["wipo_gazette"] = a.get("GAZNO") or notification.get("GAZNO")
+    m["wipo_publication_date"] = a.get("PUBDATE") or notification.get("PUBDATE") or ""
+    m["refs"] = {k: v for k, v in (("DOCID", a.get("DOCID")), ("OOCD", a.get("OOCD")),
+                                    ("TRANTYP", a.get("TRANTYP")), ("holder_country", country),
+                                    ("image", image.get("NAME") if image is not None else None)) if v}
+    return m
+
+
+def iter_madrid_items(path: Path) -> Iterator[ParsedItem]:
+    count = 0
+    notification: dict[str, str] = {}
+    depth = 0
+    record_depth: int | None = None
+    handle = _open_xml(path)
+    try:
+        for event, elem in safe_et.iterparse(handle, events=("start", "end")):
+            local = _local(elem.tag)
+            if event == "start":
+                depth += 1
+                if local == "ENOTIF":
+                    notification = dict(elem.attrib)
+                if record_depth is None and (local in MADRID_RECORDS or local in MADRID_OTHER):
+                    record_depth = depth
+                continue
+            if depth == record_depth:
+                count += 1
+                raw = tostring(elem, encoding="unicode")
+                locator = f"record {count}"
+                if local in MADRID_OTHER:
+                    yield ParsedItem(locator, raw, None, None,
+                                     skipped=f"WIPO {local} (不是指定中国的国际注册 / not a designation)")
+                else:
+                    yield _madrid_item(locator, raw, madrid_mapping(elem, notification))
+                elem.clear()
+                record_depth = None
+            depth -= 1
+    except (DefusedXmlException, ParseError) as exc:
+        failure = _xml_failure(path, exc)
+        if count == 0:
+            raise failure from None
+        line = getattr(exc, "position", (0, 0))[0]
+        yield ParsedItem(f"line {line}", "", None, f"XML breaks off after record {count} (文件可能不完整): {failure}")
+    finally:
+        handle.close()
+
+
+def _madrid_item(locator: str, raw: str, mapping: dict[str, Any]) -> ParsedItem:
+    reason = mapping.pop("not_watched", None)
+    if reason:
+        return ParsedItem(locator, raw, None, None, skipped=reason)
+    try:
+        return ParsedItem(locator, raw, gazette_record_from_mapping(mapping), None)
+    except RecordError as exc:
+        return ParsedItem(locator, raw, None, str(exc))
+
+
 def _record_item(number: int, raw: str, mapping: dict[str, Any]) -> ParsedItem:
     locator = f"record {number}"
+    reason = mapping.pop("not_watched", None)
+    if reason:
+        return ParsedItem(locator, raw, None, None, skipped=reason)
     try:
         return ParsedItem(locator, raw, gazette_record_from_mapping(mapping), None)
     except RecordError as exc:

@@ -44,11 +44,14 @@ class Organisation(Base):
     """A guidance station (商标品牌指导站), a regional brand association, or an admin."""
 
     __tablename__ = "organisations"
+    __table_args__ = (Index("ix_org_calendar_token", "calendar_token_hash", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="station")
     token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: no expiry
+    # the deadline calendar feed has its own token (it travels in a URL): HMAC like token_hash
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -111,6 +114,10 @@ class BrandRow(Base):
     logo_file: Mapped[str | None] = mapped_column(String(200))
     logo_key: Mapped[str | None] = mapped_column(String(200))
     vienna_codes: Mapped[list] = mapped_column(JSON, default=list)
+    # where a brand came from when it was imported from a key-trademark protection list (重点商标保护名录)
+    registration_no: Mapped[str | None] = mapped_column(String(40))
+    protection_list: Mapped[str | None] = mapped_column(String(200))
+    protection_year: Mapped[int | None] = mapped_column(Integer)
     matched_through: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -118,7 +125,7 @@ class BrandRow(Base):
 
 
 class IngestedFile(Base):
-    """One input file and its accounting: read = stored + duplicates + quarantined."""
+    """One input file and its accounting: read = stored + duplicates + quarantined + skipped."""
 
     __tablename__ = "ingested_files"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +138,9 @@ class IngestedFile(Base):
     stored: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    # records read but not watched (another announcement type, a Madrid record not designating China)
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped_reasons: Mapped[dict | None] = mapped_column(JSON)  # reason → count
     checkpoint: Mapped[int] = mapped_column(Integer, default=0)  # items fully accounted for
     error: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(200))
@@ -160,6 +170,16 @@ class GazetteMark(Base):
     publication_date: Mapped[date | None] = mapped_column(Date)
     gazette_issue: Mapped[str | None] = mapped_column(String(40))
     mark_type: Mapped[str] = mapped_column(String(20), default="word")
+    # where the mark stands in its gazette: page, the issue's page count, the site's row and file ids
+    page_no: Mapped[int | None] = mapped_column(Integer)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    refs: Mapped[dict | None] = mapped_column(JSON)
+    # national (初步审定公告) or madrid (a designation of China published in the WIPO Gazette)
+    procedure: Mapped[str] = mapped_column(String(20), default="national", server_default="national")
+    international_registration_no: Mapped[str | None] = mapped_column(String(40))
+    designation_date: Mapped[date | None] = mapped_column(Date)
+    wipo_gazette: Mapped[str | None] = mapped_column(String(40))
+    wipo_publication_date: Mapped[date | None] = mapped_column(Date)
     normal: Mapped[dict | None] = mapped_column(JSON)
     normaliser_version: Mapped[str | None] = mapped_column(String(20))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id", ondelete="SET NULL"))
@@ -201,6 +221,9 @@ class QuarantinedRecord(Base):
     file_sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(2000))
     locator: Mapped[str] = mapped_column(String(100))
+    # the gazette issue and page the record claims, when they could be read (completeness report)
+    issue_key: Mapped[str | None] = mapped_column(String(40))
+    page_no: Mapped[int | None] = mapped_column(Integer)
     raw: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -222,6 +245,8 @@ class Run(Base):
     pairs_compared: Mapped[int] = mapped_column(Integer, default=0)
     alerts_new: Mapped[int] = mapped_column(Integer, default=0)
     alerts_total: Mapped[int] = mapped_column(Integer, default=0)
+    # pairs not alerted again because the station dismissed the same mark with the same goods
+    alerts_suppressed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
     engine: Mapped[str] = mapped_column(String(20), default="local")
 
@@ -249,6 +274,8 @@ class AlertRow(Base):
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     opposition_deadline: Mapped[date | None] = mapped_column(Date)
     deadline_note: Mapped[str | None] = mapped_column(Text)
+    deadline_rule: Mapped[str | None] = mapped_column(String(40))  # deadline.RULES key
+    deadline_calendar: Mapped[str | None] = mapped_column(String(20))  # official | operator | weekends-only
     status: Mapped[str] = mapped_column(String(30), default="new")
     status_comment: Mapped[str | None] = mapped_column(Text)
     status_by: Mapped[str | None] = mapped_column(String(200))
@@ -270,6 +297,59 @@ class AlertEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertDismissal(Base):
+    """A station's 已排除: the same brand and the same mark with the same goods do not alert again.
+
+    Keyed by the brand's id in its watchlist (not the row, which a re-import may recreate) and the mark's
+    application number and content fingerprint (``service.dismissals.mark_fingerprint``): a new record
+    of the mark with other text or goods has another fingerprint and alerts again.
+    """
+
+    __tablename__ = "alert_dismissals"
+    __table_args__ = (UniqueConstraint("watchlist_id", "brand_id", "office", "application_no", "fingerprint",
+                                       name="uq_dismissal"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"))
+    brand_id: Mapped[str] = mapped_column(String(100))
+    office: Mapped[str] = mapped_column(String(8))
+    application_no: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GazetteIssue(Base):
+    """What has been read of one gazette issue's 初步审定 announcements: the pages seen (as [first, last]
+    ranges) and the page count the issue declares (``anncPageNum``), for the completeness report."""
+
+    __tablename__ = "gazette_issues"
+    __table_args__ = (UniqueConstraint("office", "issue_key", name="uq_gazette_issue"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office: Mapped[str] = mapped_column(String(8), default="CN")
+    issue_key: Mapped[str] = mapped_column(String(40))
+    publication_date: Mapped[date | None] = mapped_column(Date)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class HolidayCalendar(Base):
+    """The State Council's holiday arrangement for one year (节假日安排), loaded by the operator for a year
+    the calendar package does not cover: official holidays and the weekend days worked instead (调休)."""
+
+    __tablename__ = "holiday_calendars"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates
+    workdays: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates
+    names: Mapped[dict | None] = mapped_column(JSON)  # ISO date → festival name
+    source: Mapped[str | None] = mapped_column(Text)  # the notice it was copied from
+    path: Mapped[str | None] = mapped_column(String(2000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OutboxMessage(Base):

@@ -60,6 +60,46 @@ def timeline(by: Literal["brand", "class"] = "brand", f: AlertFilter = Depends(a
     return org.timeline(f, by)
 
 
+@router.get("/statistics", summary="Station statistics: alerts by brand, region, class, week and month with outcomes")
+def statistics(f: AlertFilter = Depends(alert_filter), org: OrgService = Depends(get_org)) -> dict:
+    """统计分析: per brand, per region of the applicant (province and city from its address), per Nice class,
+    per ISO week and per month of publication, each with its review outcomes."""
+    return org.statistics(f)
+
+
+@router.get("/statistics/export", summary="Station statistics as an XLSX workbook", response_class=FileResponse)
+def statistics_export(background: BackgroundTasks, f: AlertFilter = Depends(alert_filter),
+                      org: OrgService = Depends(get_org)) -> FileResponse:
+    tmp = Path(tempfile.mkdtemp(prefix="markwatch-stats-"))
+    path = org.statistics_xlsx(f, tmp / "statistics.xlsx")
+    background.add_task(_cleanup, tmp)
+    day = org.service.settings.today().strftime("%Y%m%d")
+    return FileResponse(path, media_type=MEDIA["xlsx"], filename=f"markwatch-statistics-{day}.xlsx")
+
+
+@router.get("/{alert_id}/pack", summary="The opposition pack of an alert (异议材料) as DOCX or PDF",
+            description="The opposed mark as published, the opponent, the deadline and days left, a grounds "
+                        "outline from the reasons, an evidence index and the applicant's other alerts.",
+            response_class=FileResponse)
+def pack(alert_id: int, background: BackgroundTasks, format: Literal["docx", "pdf"] = "docx",
+         org: OrgService = Depends(get_org)) -> FileResponse:
+    from urllib.parse import quote
+
+    from markwatch.service.pack import PACK_MEDIA
+
+    tmp = Path(tempfile.mkdtemp(prefix="markwatch-pack-"))
+    try:
+        path, name = org.pack(alert_id, format, tmp)
+    except BaseException:
+        _cleanup(tmp)
+        raise
+    background.add_task(_cleanup, tmp)
+    ascii_name = f"markwatch-pack-{alert_id}.{format}"
+    return FileResponse(path, media_type=PACK_MEDIA[format],
+                        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                                                        f"filename*=UTF-8''{quote(name)}"})
+
+
 @router.get("/{alert_id}", summary="One alert with its reasons and review history")
 def get_alert(alert_id: int, org: OrgService = Depends(get_org)) -> dict:
     return org.alert(alert_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from markwatch.api.deps import get_org
 from markwatch.api.schemas import BrandIn, BrandPatch, WatchlistIn, WatchlistPatch
@@ -51,14 +51,20 @@ def create_brand(watchlist_id: int, body: BrandIn, org: OrgService = Depends(get
 
 @router.post("/{watchlist_id}/brands/import", summary="Bulk import brands from an XLSX/CSV/TSV/JSONL table",
              description="Columns as in watchlist files: 编号 (brand_id), 商标 (mark), 类别 (classes), 别名, "
-                         "类似群, 权利人… Rows are upserted by brand_id; bad rows are listed in `errors`.")
-def import_brands(watchlist_id: int, file: UploadFile = File(...), org: OrgService = Depends(get_org)) -> dict:
+                         "类似群, 权利人… Rows are upserted by brand_id; bad rows are listed in `errors`. A "
+                         "key-trademark protection list (重点商标保护名录: 商标, 注册号, 类别, 权利人 under a title "
+                         "row) is recognised: one key brand per registration, with the list's name and year "
+                         "(from the title, or `list_name` and `year`).")
+def import_brands(watchlist_id: int, file: UploadFile = File(...),
+                  list_name: str | None = Query(None, max_length=200, description="名录名称, e.g. 2025年度浙江省重点商标保护名录"),
+                  year: int | None = Query(None, ge=1980, le=2100, description="名录年度"),
+                  org: OrgService = Depends(get_org)) -> dict:
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         from markwatch.errors import FileFormatError
 
         raise FileFormatError(f"{file.filename}: larger than {MAX_UPLOAD // (1024 * 1024)} MiB (文件过大)")
-    return org.import_brands(watchlist_id, file.filename or "", data)
+    return org.import_brands(watchlist_id, file.filename or "", data, list_name, year)
 
 
 @router.get("/{watchlist_id}/brands/{brand_id}", summary="One brand")

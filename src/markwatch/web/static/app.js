@@ -162,6 +162,9 @@
       } catch (e) { say("保存失败：" + e.message, true); }
     });
     const by = a.status_by ? el("div", { class: "days", text: STATUS[a.status] + " · " + a.status_by }) : null;
+    const pack = el("button", { type: "button", class: "pack", text: "异议材料" });
+    pack.addEventListener("click", () => download("/alerts/" + a.alert_id + "/pack?format=docx",
+      "异议材料-" + a.application_no + ".docx"));
     return el("tr", { "data-alert": String(a.alert_id) }, deadline,
       el("td", { class: "sev-" + a.severity, text: (SEVERITY[a.severity] || a.severity) + " " + a.score.toFixed(2) }),
       el("td", { text: a.brand + "（" + a.brand_id + "）" }),
@@ -169,7 +172,19 @@
       el("td", { text: a.application_no + " / 第" + (a.classes || []).join("、") + "类" }),
       el("td", { text: a.applicant || "" }),
       el("td", {}, reasons),
-      el("td", { class: "review" }, select, comment, save, by));
+      el("td", { class: "review" }, select, comment, save, pack, by));
+  }
+
+  async function download(path, name) {
+    try {
+      const url = URL.createObjectURL(await (await api(path)).blob());
+      const a = el("a", { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      say("已下载 " + name);
+    } catch (e) { say("下载失败：" + e.message, true); }
   }
 
   async function exportXlsx() {

@@ -1,16 +1,16 @@
 """images: mark images and brand logos (reference, content hash, stored file, features key), Vienna
 codes, and the picture features read once per image
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-03 12:00:00
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-03 13:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Documents a station files or imports: the opposition pack (DOCX, PDF)."""
