@@ -389,3 +389,64 @@ def test_search_by_image_finds_the_copy_in_the_register(tmp_path, engines):
     assert first["application_no"] == "1" and first["reasons"][0]["kind"] == "image"
     assert all(r["application_no"] != "3" or r["score"] < first["score"] for r in answer["results"])
     svc.db.dispose()
+
+
+@needs_images
+def test_an_alert_shows_both_pictures_through_the_api_and_on_the_page(tmp_path, engines):
+    import threading
+
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from markwatch.api import create_app
+
+    from .servicekit import free_port, wait_for
+
+    gazette, watchlist = _job(tmp_path, load_marks())
+    text = watchlist.read_text(encoding="utf-8").replace("organisation: 测试站", "organisation: 图形测试站")
+    watchlist.write_text(text, encoding="utf-8")
+    svc = _service(tmp_path, engines)
+    _, token = svc.create_org("图形测试站")
+    _, other = svc.create_org("另一指导站")
+    svc.ingest([gazette])
+    svc.import_watchlists([watchlist])
+    svc.run()
+    alert = next(a for a in svc.alerts() if a["brand_id"] == "B1")
+    assert alert["mark_image"] and alert["brand_logo"]
+    client = TestClient(create_app(svc))
+    for side in ("mark", "logo"):
+        r = client.get(f"/api/v1/alerts/{alert['alert_id']}/image/{side}", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content[:4] == b"\x89PNG"
+        r = client.get(f"/api/v1/alerts/{alert['alert_id']}/image/{side}", headers={"Authorization": f"Bearer {other}"})
+        assert r.status_code == 404  # another organisation's alert
+    chromium = Path("/usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not chromium.exists():
+        pytest.skip("Debian chromium is not installed (/usr/bin/chromium)")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: server.started, timeout=20)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(chromium), args=[
+                "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("#token", token)
+            page.click("#signin-form button[type=submit]")
+            row = page.locator(f"#alerts tbody tr[data-alert='{alert['alert_id']}']")
+            row.wait_for()
+            for side in ("logo", "mark"):
+                img = row.locator(f"img.picture-{side}")
+                img.wait_for()
+                assert wait_for(lambda img=img: img.evaluate("i => i.complete && i.naturalWidth > 0"), timeout=10)
+            assert "图形" in row.text_content()
+            page.screenshot(path=str(tmp_path / "alert-pictures.png"))
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        svc.db.dispose()
