@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from markwatch.matching.comparisons.base import Evidence
 from markwatch.model import Reason
 
-EMBED_FLOOR = 0.88  # about the 99.9th percentile of unrelated pairs' cosines on the synthetic set
+# On the synthetic set (scripts/image_eval.py, 40 logos against 10,000 unrelated pictures) a floor of 0.88
+# let 3.8 unrelated pictures per logo score and 99.0% of copies; 0.90 lets 0.8 and 98.5%; 0.92 0.15 and 95.5%.
+EMBED_FLOOR = 0.90
 EMBED_FULL = 0.98
 SCORE_AT_FLOOR = 0.62
 SCORE_AT_FULL = 0.92
