@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select, tuple_
 
-from markwatch.errors import MarkwatchError, RecordError
+from markwatch.errors import MarkwatchError, MissingExtra, RecordError
 from markwatch.images.refs import MAX_IMAGE_BYTES, ImageStore, StoredImage, store_ref
 from markwatch.store.db import Database
 from markwatch.store.tables import ImageFeatures, utcnow
@@ -112,7 +112,11 @@ class Pictures:
             try:
                 picture = self.picture(files[key], key)
                 feats = self.reader.read(picture, key, views=views)
-            except MarkwatchError as exc:
+            except MissingExtra:
+                raise
+            except Exception as exc:  # a picture a decoder or model chokes on is recorded, never fatal
+                if not isinstance(exc, MarkwatchError):
+                    exc = MarkwatchError(f"{type(exc).__name__}: {exc}")
                 log.warning("cannot read picture %s: %s", key, exc)
                 rows.append({"key": key, "views": n, "version": FEATURES_VERSION, "model": "-", "dim": 0,
                              "vectors": None, "hashes": [], "words": [], "error": str(exc)[:2000]})

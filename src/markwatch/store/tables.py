@@ -113,7 +113,7 @@ class BrandRow(Base):
     logo_sha256: Mapped[str | None] = mapped_column(String(64))
     logo_file: Mapped[str | None] = mapped_column(String(200))
     logo_key: Mapped[str | None] = mapped_column(String(200))
-    vienna_codes: Mapped[list] = mapped_column(JSON, default=list)
+    vienna_codes: Mapped[list | None] = mapped_column(JSON, default=list)
     # where a brand came from when it was imported from a key-trademark protection list (重点商标保护名录)
     registration_no: Mapped[str | None] = mapped_column(String(40))
     protection_list: Mapped[str | None] = mapped_column(String(200))
