@@ -674,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="naive baseline: auto extrapolates from 10%% of the marks when the run is large")
     ap.add_argument("--no-screen", action="store_true")
     ap.add_argument("--trace-memory", action="store_true", help="tracemalloc peak (slows the run)")
+    ap.add_argument("--images", type=int, default=0,
+                    help="image section: brand logos against this many distractor pictures, and ingest of "
+                         "figurative marks with images (needs markwatch[images]; scripts/image_eval.py)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args(argv)
     t = time.perf_counter()
@@ -686,11 +689,34 @@ def main(argv: list[str] | None = None) -> int:
                                             trace_memory=args.trace_memory)
     if args.queries:
         report["search"] = run_search(data, queries=args.queries, exact_queries=args.exact_queries, seed=args.seed)
+    if args.images:
+        report["images"] = run_images(args.images)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         print(format_table(report))
+        if "images" in report:
+            print(_image_eval().format_report(report["images"]))
     return 0
+
+
+def _image_eval():
+    import importlib.util
+
+    if "markwatch_image_eval" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("markwatch_image_eval", ROOT / "scripts" / "image_eval.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["markwatch_image_eval"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["markwatch_image_eval"]
+
+
+def run_images(distractors: int, logos: int = 20) -> dict:
+    """The image section: recall@10 of planted logo copies among `distractors` pictures, false matches
+    per logo, and the throughput of ingest with images (see scripts/image_eval.py)."""
+    ev = _image_eval()
+    return {"retrieval": ev.retrieval(logos, distractors, planted=5),
+            "ingest": ev.ingest_throughput(max(10, min(100, distractors // 20)))}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Services for the service tests: PostgreSQL on 127.0.0.1, and Debian's Chromium (for playwright) with a
-# CJK font, without which every Chinese character of the page is drawn as a box; the same font
-# (fonts-wqy-microhei) is the one the opposition pack's PDF embeds.
+# Services for the service tests: PostgreSQL on 127.0.0.1, Debian's Chromium (for playwright), a
+# Chinese font (fonts-wqy-microhei) for the PDF opposition pack and the image tests' drawn marks, and the
+# libraries OpenCV loads (libgl1, libglib2.0-0) for the OCR of the images extra.
 #
 #   eval "$(bash scripts/ci_services.sh)"
 #
@@ -28,9 +28,13 @@ log() { echo "ci_services: $*" >&2; }
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-# a Chinese TrueType font: the page's glyphs, and the opposition pack's PDF (reportlab embeds TrueType outlines only)
+# a Chinese TrueType font: the page's glyphs, the opposition pack's PDF (reportlab embeds TrueType outlines
+# only) and the image tests' drawn marks
 command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+# OpenCV (needed by rapidocr, the images extra's OCR) loads these at import
+ldconfig -p | grep 'libGL\.so\.1' >/dev/null || missing+=(libgl1)
+ldconfig -p | grep 'libglib-2\.0\.so\.0' >/dev/null || missing+=(libglib2.0-0)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing ${missing[*]} and not root: install them with apt-get (as root) first"

@@ -55,7 +55,7 @@ def _objects(client: TestClient, world: World) -> dict:
     page = first_alert(client, world)
     sub = client.get(f"{API}/subscriptions", headers=h(world, STATION)).json()[0]
     return {"watchlist_id": world.watchlist_a, "brand_id": "HZ-0002", "alert_id": page["items"][0]["alert_id"],
-            "subscription_id": sub["id"]}
+            "subscription_id": sub["id"], "side": "mark"}
 
 
 # bodies that pass validation, so that only auth / ownership decides the answer

@@ -27,6 +27,8 @@ class Settings:
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     index_dir: Path = Path("indexes")
     export_dir: Path = Path("exports")
+    # Mark images and brand logos, named by their content hash (the database keeps references)
+    image_dir: Path = Path("var/images")
     timezone: str = "Asia/Shanghai"
     # Batch sizes: records per ingest transaction, gazette marks per run chunk
     ingest_batch: int = 2000
@@ -153,7 +155,7 @@ def _coerce(cls, name: str, value):
     default = getattr(cls(), name) if name != "extra" else {}
     typ = type(default)
     try:
-        if name in ("index_dir", "export_dir", "drop_folder", "download_dir"):
+        if name in ("index_dir", "export_dir", "drop_folder", "download_dir", "image_dir"):
             return Path(value) if value is not None else None
         if name in ("source_urls", "outbound_allow"):
             return tuple(value) if isinstance(value, list) else tuple(u for u in str(value).split(",") if u)

@@ -34,6 +34,8 @@ class GazetteRecord:
     gazette_issue: str | None = None
     mark_type: str = "word"
     office: str = "CN"
+    image: str | None = None  # the mark's image: a file path, a URL, or "page.pdf#page=N&box=x0,y0,x1,y1"
+    vienna_codes: tuple[str, ...] = ()  # 图形要素编码 as "3.7.1"
     # where the mark stands in its gazette: page, the announcement's page count, the site's references
     # (row id, fileId, imgDir, announcement type, agent...) as (name, value) pairs
     page_no: int | None = None
@@ -70,6 +72,8 @@ class Brand:
     threshold: float | None = None
     exclude_applicants: tuple[str, ...] = ()
     exclude_words: tuple[str, ...] = ()
+    logo: str | None = None  # the brand's logo, referenced like a gazette record's image
+    vienna_codes: tuple[str, ...] = ()
     # a brand imported from a key-trademark protection list (重点商标保护名录): its registration, the list
     registration_no: str | None = None
     protection_list: str | None = None

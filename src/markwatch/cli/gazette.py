@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from markwatch.cli import common
@@ -46,6 +47,12 @@ def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, J
                 out.print(f"{Path(s.path).name}: skipped {n} × {reason}", highlight=False)
             for note in s.notes:
                 out.print(f"[yellow]{Path(s.path).name}: {note}[/yellow]", highlight=False)
+            if s.images or s.image_errors:
+                out.print(f"{Path(s.path).name}: {s.images} images stored, {s.images_read} pictures read",
+                          highlight=False)
+            for note in s.image_errors[:20]:
+                out.print(f"[yellow]{Path(s.path).name}: stored without its image: {escape(note)}[/yellow]",
+                          highlight=False)
         for r in report:
             colour = "green" if r["status"] == "complete" else "yellow"
             out.print(f"[{colour}]{r['summary']}[/{colour}]", highlight=False)

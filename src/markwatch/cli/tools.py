@@ -13,14 +13,20 @@ from markwatch.cli.common import app, err, errors, out, parse_classes, print_jso
 
 # ---------------------------------------------------------------- compare and search
 @app.command()
-def compare(brand: str, candidate: str,
+def compare(brand: str, candidate: str = typer.Argument("", help="The candidate's words; \"\" for a figurative mark."),
             brand_classes: str | None = typer.Option(None, help="e.g. 30,32"),
             candidate_classes: str | None = typer.Option(None, help="e.g. 30"),
+            brand_image: str | None = typer.Option(None, help="The brand's logo: a file, a URL or page.pdf#page=N&box=x0,y0,x1,y1."),
+            candidate_image: str | None = typer.Option(None, help="The candidate's image (its words are read too)."),
+            brand_vienna: str | None = typer.Option(None, help="The brand's Vienna codes, e.g. 3.7.1,26.1.1"),
+            candidate_vienna: str | None = typer.Option(None, help="The candidate's Vienna codes."),
             as_json: bool = typer.Option(False, "--json")) -> None:
-    """Compare a brand with a candidate mark, as an examiner would: sound, look, meaning, goods."""
+    """Compare a brand with a candidate mark, as an examiner would: sound, look, meaning, pictures, goods."""
     with errors():
         match = common.service().compare(brand, candidate, brand_classes=parse_classes(brand_classes),
-                                   candidate_classes=parse_classes(candidate_classes))
+                                         candidate_classes=parse_classes(candidate_classes),
+                                         brand_image=brand_image, candidate_image=candidate_image,
+                                         brand_vienna=_codes(brand_vienna), candidate_vienna=_codes(candidate_vienna))
     if as_json:
         print_json(match.as_dict())
         return
@@ -31,11 +37,31 @@ def compare(brand: str, candidate: str,
         out.print(f"  [{r.kind}] {r.detail}  ({r.detail_en})")
 
 
+def _codes(text: str | None) -> list[str]:
+    return [c for c in (text or "").replace("，", ",").replace(";", ",").split(",") if c.strip()]
+
+
 @app.command()
-def search(mark: str, classes: str | None = typer.Option(None, help="e.g. 30,32"),
+def search(mark: str = typer.Argument("", help="The mark's words (\"\" with --image alone)."),
+           classes: str | None = typer.Option(None, help="e.g. 30,32"),
            top: int = typer.Option(10, min=1, max=100, help="How many results (1-100)."),
+           image: str | None = typer.Option(None, help="Search by image: the stored marks whose pictures are nearest."),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Clearance search: the stored marks most similar to MARK (in the register index as it is)."""
+    """Clearance search: the stored marks most similar to MARK (in the register index as it is), or to an image."""
+    if image:
+        with errors():
+            answer = common.service().search_image(image, mark=mark, classes=parse_classes(classes), top=top)
+        if as_json:
+            print_json(answer)
+            return
+        t = Table(title=f"search by image {image}")
+        for col in ("score", "picture", "mark", "application no", "reasons"):
+            t.add_column(col)
+        for r in answer["results"]:
+            t.add_row(f"{r['score']:.3f}", f"{r['similarity']:.2f}", r["mark"], r["application_no"],
+                      "；".join(x["detail"] for x in r["reasons"][:3]))
+        out.print(t)
+        return
     with errors():
         answer = common.service().search(mark, classes=parse_classes(classes), top=top)
     if as_json:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markwatch.matching.combination import LearnedCombination, rules_score
 from markwatch.matching.comparisons.alignment import has_anchor, shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
+from markwatch.matching.comparisons.image import Figure, image_evidence, recognised
 from markwatch.matching.comparisons.latin import latin_similarity
 from markwatch.matching.comparisons.look import look_similarity
 from markwatch.matching.comparisons.sound import homophone_rule, sound_similarity
@@ -40,6 +41,7 @@ class BrandProfile:
     brand: Brand
     forms: tuple[NormalisedMark, ...]
     groups: frozenset[str]
+    figure: Figure | None = None  # its logo and Vienna codes (comparisons/image.py)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,28 @@ class MarkProfile:
     applicant: str | None = None
     ref: object = None  # the caller's handle (database id, index position)
     groups_complete: bool = True  # False when some goods texts could not be placed in a 类似群
+    figure: Figure | None = None  # its picture and Vienna codes (comparisons/image.py)
+    # words read in its picture that are not written in its text: (core of the form, text, OCR confidence)
+    recognised: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def main(self) -> NormalisedMark:
         return self.forms[0]
+
+
+def recognised_forms(text: str, forms: Sequence[NormalisedMark], words: Sequence[tuple[str, float]],
+                     normalise: Callable[[str], NormalisedMark]) -> tuple[tuple[str, str, float], ...]:
+    """The forms among `forms` that come only from words read in the picture (not from `text`)."""
+    if not words:
+        return ()
+    written = {f.core for f in written_forms(text, (), normalise)}
+    present = {f.core for f in forms}
+    out: dict[str, tuple[str, str, float]] = {}
+    for word, confidence in words:
+        core = normalise(word).core
+        if core and core in present and core not in written and core not in out:
+            out[core] = (core, word, confidence)
+    return tuple(out.values())
 
 
 def written_parts(text: str) -> list[str]:
@@ -124,17 +144,21 @@ class Matcher:
     def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
                      similar_groups: Sequence[str] = (), applicant: str | None = None,
                      ref: object = None, normal: NormalisedMark | None = None,
-                     normalise: Callable[[str], NormalisedMark] | None = None) -> MarkProfile:
+                     normalise: Callable[[str], NormalisedMark] | None = None,
+                     words: Sequence[tuple[str, float]] = (), figure: Figure | None = None) -> MarkProfile:
+        """`words`: (text, OCR confidence) read in the mark's picture, compared as further written forms."""
         groups = frozenset(similar_groups)
         complete = True
         if not groups and goods and self.goods_table is not None:
             mapping = self.goods_table.map_goods(goods, classes)
             groups, complete = frozenset(mapping.groups), mapping.complete
-        forms = written_forms(text, (), normalise or self.normaliser.normalise)
+        normalise = normalise or self.normaliser.normalise
+        forms = written_forms(text, [w for w, _ in words], normalise)
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
         return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref, groups_complete=complete)
+                           applicant=applicant, ref=ref, groups_complete=complete, figure=figure,
+                           recognised=recognised_forms(text, forms, words, normalise))
 
     # ---------------------------------------------------------------- comparing
     def mark_evidence(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> list[Evidence]:
@@ -155,10 +179,12 @@ class Matcher:
         def mark_weights(c: NormalisedMark) -> Callable[[], Weights]:
             return lambda: dist.weights(c.chinese, mark_classes)
 
+        read = {core: (text, conf) for core, text, conf in mp.recognised}
         brand_forms = [b for b in bp.forms if not self._weak_part(b, bp.forms[0])]
         mark_forms = [c for c in mp.forms if not self._weak_part(c, mp.forms[0])]
         for b in brand_forms:
             for c in mark_forms:
+                start = len(found)
                 bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
                                               is_common_word=is_common_word, brand_weights=bw)
@@ -172,6 +198,8 @@ class Matcher:
                     split = self._place_product(b)
                     if kind in GI_KINDS or split is not None:
                         found += place_rule(b, c, split)
+                if c.core in read:  # words read in the picture: said so, weighed by the OCR confidence
+                    found[start:] = [recognised(e, *read[c.core]) for e in found[start:]]
         if meaning:
             found += self._meaning(bp, mp)
         return found
@@ -236,7 +264,8 @@ class Matcher:
         found: list[Evidence] = []
         # The whole texts only: meaning_similarity looks at the Chinese and Latin parts itself.
         brand_texts = [bp.brand.mark, *bp.brand.aliases]
-        cand_texts = [mp.text]
+        read = {text: conf for _, text, conf in mp.recognised}
+        cand_texts = [mp.text, *read]
         seen: set[tuple[str, str]] = set()
         for a in dict.fromkeys(brand_texts):
             for c in dict.fromkeys(cand_texts):
@@ -246,8 +275,8 @@ class Matcher:
                 score, reasons = meaning_similarity(a, c, lexicon=self.lexicon, embedder=self.embedder)  # type: ignore[arg-type]
                 if score > 0:
                     for r in reasons:
-                        found.append(Evidence(Reason(kind=r.kind, detail=r.detail, detail_en=r.detail_en,
-                                                     score=score)))
+                        e = Evidence(Reason(kind=r.kind, detail=r.detail, detail_en=r.detail_en, score=score))
+                        found.append(recognised(e, c, read[c]) if c in read and c != mp.text else e)
         return found
 
     def goods_overlap(self, bp: BrandProfile, mp: MarkProfile):
@@ -266,6 +295,11 @@ class Matcher:
         brand = bp.brand
         excluded = self._exception(brand, mp)
         found = self.mark_evidence(bp, mp, meaning=meaning)
+        notes: list[Reason] = []
+        if bp.figure is not None and mp.figure is not None:
+            words_score = max((e.score for e in found), default=0.0)
+            pictured, notes = image_evidence(bp.figure, mp.figure, words_score=words_score)
+            found += pictured
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         mark_score = self.combine(scored)
@@ -279,7 +313,7 @@ class Matcher:
         threshold = brand.threshold if brand.threshold is not None else self.default_threshold
         similar = score >= threshold and overlap.score > 0 and excluded is None
         reasons = pair_reasons(brand, bp.forms, mp.forms, scored + [e for e in found if e.cap is not None])
-        reasons += list(overlap.reasons)
+        reasons += notes + list(overlap.reasons)
         if excluded is not None:
             reasons.insert(0, excluded.reason)
         severity = severity_for(score, key=brand.key) if similar else None
@@ -334,8 +368,11 @@ class Matcher:
 
     def compare(self, brand: Brand | str, candidate: str, *, brand_classes: Sequence[int] = (),
                 candidate_classes: Sequence[int] = (), candidate_goods: Sequence[str] = (),
-                candidate_groups: Sequence[str] = (), applicant: str | None = None) -> Match:
-        """Compare one brand (or a bare mark text) with one candidate text."""
+                candidate_groups: Sequence[str] = (), applicant: str | None = None,
+                brand_figure: Figure | None = None, candidate_figure: Figure | None = None,
+                candidate_words: Sequence[tuple[str, float]] = ()) -> Match:
+        """Compare one brand (or a bare mark text) with one candidate text; figures and words read in
+        the candidate's picture, when given, go to the image channel and the word channels."""
         if isinstance(brand, str):
             brand = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
         # The brand's words are watched for this comparison only (as a run watches its brands),
@@ -346,8 +383,11 @@ class Matcher:
             return self.normaliser.normalise(text, extra_words=words)
 
         bp = self.profile_query(brand)
+        if brand_figure is not None:
+            bp = replace(bp, figure=brand_figure)
         mp = self.profile_mark(candidate, candidate_classes, goods=candidate_goods,
-                               similar_groups=candidate_groups, applicant=applicant, normalise=normalise)
+                               similar_groups=candidate_groups, applicant=applicant, normalise=normalise,
+                               words=candidate_words, figure=candidate_figure)
         return self.compare_profiles(bp, mp)
 
 

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher, written_forms
+from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher, recognised_forms, written_forms
 from markwatch.model import Brand
 from markwatch.text import normalise as _norm
 from markwatch.text.normalise import NormalisedMark, Normaliser, strip_generic
@@ -251,16 +251,19 @@ class FastProfiler:
 
     def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
                      similar_groups: Sequence[str] = (), applicant: str | None = None,
-                     ref: object = None, normal: NormalisedMark | None = None) -> MarkProfile:
+                     ref: object = None, normal: NormalisedMark | None = None,
+                     words: Sequence[tuple[str, float]] = (), figure=None) -> MarkProfile:
         """Equal to `Matcher.profile_mark` with the same arguments."""
         if self.plain:
             return self.matcher.profile_mark(text, classes, goods=goods, similar_groups=similar_groups,
-                                             applicant=applicant, ref=ref, normal=normal)
+                                             applicant=applicant, ref=ref, normal=normal, words=words,
+                                             figure=figure)
         groups = frozenset(similar_groups)
         if not groups and goods:
             groups = self.groups_for(goods, classes)
-        forms = self.forms_of(text)
+        forms = self.forms_of(text, [w for w, _ in words])
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
         return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref)
+                           applicant=applicant, ref=ref, figure=figure,
+                           recognised=recognised_forms(text, forms, words, self.normalise))

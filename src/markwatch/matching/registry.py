@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from markwatch.blocking import checks, form_keys, meaning_keys
 from markwatch.matching.comparisons.alignment import SHARED_PART_SCORE
+from markwatch.matching.comparisons.image import IMAGE_BOUND
 from markwatch.matching.comparisons.latin import latin_containment_needles
 from markwatch.matching.comparisons.look import LOOK_CAP
 from markwatch.matching.comparisons.meaning import (
@@ -62,7 +63,7 @@ KEYS_VERSION = "8"
 # The kind of a family whose hits say nothing of the evidence (any kind, any score).
 ANY = "any"
 KINDS = ("contains", "identical", "order", "structure", "look", "sound", "pinyin", "latin", "place",
-         "meaning", "translation", ANY)
+         "meaning", "translation", "image", ANY)
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,6 +232,11 @@ SHARED_HEADWORD = _family(
 SYNONYM_SPAN = _family(
     "synonym_span", code="S", kind="meaning", channel="meaning", bound=SYNONYM_SCORE,  # 红牛 / 赤牛
     brand_keys=mk.brand_synonym_span, mark_keys=mk.mark_synonym_span)
+
+# ================================================================ pictures (comparisons/image.py)
+IMAGE_NEIGHBOUR = _family(
+    # Pictures alike: no keys, the nearest brand logos in the picture index (images.index.PictureIndex).
+    "image_neighbour", code="@", kind="image", bound=IMAGE_BOUND)
 
 # ================================================================ a clearance search's own candidates
 QUERY_CONTAINED = _family(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from markwatch.blocking.key_index import CandidateStats, KeyIndex
 from markwatch.composition import MatcherSpec, build_matcher
 from markwatch.errors import ConfigError, MissingExtra
+from markwatch.images.index import PictureIndex
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.model import Brand, Match
 from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
@@ -44,6 +45,8 @@ class MarkInput:
     similar_groups: tuple[str, ...] = ()
     applicant: str | None = None
     normal: dict | None = None  # the normal form stored at ingest (its version is checked before use)
+    figure: object = None  # comparisons.image.Figure: its picture and Vienna codes, when it has any
+    words: tuple[tuple[str, float], ...] = ()  # words read in its picture, with the OCR confidence
 
     @classmethod
     def of(cls, row) -> MarkInput:
@@ -88,6 +91,7 @@ class ScreeningContext:
     goods_notes_path: str | None = None
     combination: str = "rules"
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    pictures: PictureIndex | None = None  # the brands' logos (images.index), when any brand has one
 
     @property
     def brand_words(self) -> list[str]:
@@ -106,7 +110,8 @@ def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
     out = []
     for m in inputs:
         out.append(profiler.profile_mark(m.mark, m.classes, goods=m.goods, similar_groups=m.similar_groups,
-                                         applicant=m.applicant, ref=m.id, normal=stored_normal(m.normal)))
+                                         applicant=m.applicant, ref=m.id, normal=stored_normal(m.normal),
+                                         words=m.words, figure=m.figure))
     return out
 
 
@@ -128,13 +133,33 @@ def score_pairs(matcher: Matcher, brands: Sequence[BrandProfile], marks: Sequenc
 
 def screen_profiles(matcher: Matcher, ctx_index: KeyIndex, brands: Sequence[BrandProfile],
                     marks: Sequence[MarkProfile], *, eligible: Callable[[int, int], bool] | None = None,
-                    stats: CandidateStats | None = None) -> tuple[list[PairResult], int]:
+                    stats: CandidateStats | None = None,
+                    pictures: PictureIndex | None = None) -> tuple[list[PairResult], int]:
     pairs, meaning = ctx_index.candidate_pairs_with_meaning(marks, stats=stats)
+    if pictures is not None and len(pictures):
+        pairs, meaning = with_picture_pairs(pictures, marks, pairs, meaning)
     if eligible is not None:
         keep = [eligible(i, j) for i, j in pairs]
         pairs = [p for p, k in zip(pairs, keep) if k]
         meaning = [m for m, k in zip(meaning, keep) if k]
     return score_pairs(matcher, brands, marks, pairs, meaning), len(pairs)
+
+
+def with_picture_pairs(pictures: PictureIndex, marks: Sequence[MarkProfile], pairs: list[tuple[int, int]],
+                       meaning: list[bool]) -> tuple[list[tuple[int, int]], list[bool]]:
+    """The key index's pairs and those of marks whose picture is near a brand logo (the family
+    image_neighbour; their meaning channel is skipped unless a meaning key also hit them)."""
+    from markwatch.matching.comparisons.image import CANDIDATE_COSINE
+
+    figures = [getattr(mp.figure, "picture", None) for mp in marks]
+    if not any(f is not None for f in figures):
+        return pairs, meaning
+    have = set(pairs)
+    extra = [p for p in pictures.pairs(figures, floor=CANDIDATE_COSINE) if p not in have]
+    if not extra:
+        return pairs, meaning
+    merged = sorted(zip(pairs + extra, meaning + [False] * len(extra)))
+    return [p for p, _ in merged], [m for _, m in merged]
 
 
 def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
@@ -155,7 +180,8 @@ def screen_partition(ctx: ScreeningContext, inputs: Sequence[MarkInput],
             def eligible(i, j):
                 return ids[i] > watermarks[j]
         stats = CandidateStats()
-        hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats)
+        hits, compared = screen_profiles(matcher, ctx.index, ctx.profiles, marks, eligible=eligible, stats=stats,
+                                         pictures=ctx.pictures)
     finally:
         if was_enabled:
             gc.enable()

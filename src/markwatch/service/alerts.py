@@ -287,6 +287,9 @@ def alert_dict(a: AlertRow, today: date, page_url: str = "") -> dict:
         "wipo_publication_date": m.wipo_publication_date.isoformat() if m.wipo_publication_date else None,
         "designation_date": m.designation_date.isoformat() if m.designation_date else None,
         "gazette_page": gazette_page(m, page_url),
+        # the two pictures of the pair, when stored (GET /alerts/{id}/image/mark and /image/logo)
+        "mark_image": bool(m.image_file),
+        "brand_logo": bool(b.logo_file),
         "status": a.status,
         "status_comment": a.status_comment,
         "status_by": a.status_by,

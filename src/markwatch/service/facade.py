@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from markwatch.service.delivery import DeliverySummary
     from markwatch.service.org_service import OrgService
     from markwatch.service.orgs import Principal
+    from markwatch.service.pictures import Pictures
     from markwatch.sources.remote import PullSummary
     from markwatch.store.locks import DbLock
 
@@ -76,6 +77,7 @@ class Service:
     _db: Database | None = field(default=None, repr=False)
     _run_lock: DbLock | None = field(default=None, repr=False)
     _run_lock_thread: int | None = field(default=None, repr=False)
+    _pictures: Pictures | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.engines is None:
@@ -95,13 +97,22 @@ class Service:
         return self.engines.normaliser
 
     @property
+    def pictures(self) -> Pictures:
+        """The image folder and the picture features (markwatch.service.pictures)."""
+        if self._pictures is None:
+            from markwatch.service.pictures import Pictures
+
+            self._pictures = Pictures(self.db, Path(self.settings.image_dir), settings=self.settings)
+        return self._pictures
+
+    @property
     def matcher(self) -> Matcher:
         return self.engines.matcher
 
     # ---------------------------------------------------------------- use cases
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,
                progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
-        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch)
+        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures)
         return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
 
     def issues(self, issues: Sequence[str] | None = None) -> list[dict]:
@@ -127,7 +138,7 @@ class Service:
         return weekends_only_alerts(self.db)
 
     def import_watchlists(self, paths: Sequence[Path]) -> ImportSummary:
-        return import_watchlist_files(self.db, [Path(p) for p in paths])
+        return import_watchlist_files(self.db, [Path(p) for p in paths], pictures=self.pictures)
 
     def import_protection_list(self, path: Path, *, organisation: str, watchlist: str | None = None,
                                list_name: str | None = None, year: int | None = None,
@@ -171,18 +182,34 @@ class Service:
             return rows_changed(res)
 
     def compare(self, brand: str, candidate: str, *, brand_classes: Sequence[int] = (),
-                candidate_classes: Sequence[int] = ()) -> Match:
-        for what, text in (("brand", brand), ("candidate", candidate)):
-            if not (text or "").strip():
-                raise MarkwatchError(f"the {what} mark is empty: compare takes two marks, e.g. 康师傅 康帅傅 "
-                                     "(商标文字不能为空)")
-        return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
-                                    candidate_classes=candidate_classes)
+                candidate_classes: Sequence[int] = (), brand_image: str | None = None,
+                candidate_image: str | None = None, brand_vienna: Sequence[str] = (),
+                candidate_vienna: Sequence[str] = ()) -> Match:
+        """Compare two marks; images (a file, a URL, or page.pdf#page=N&box=…) and Vienna codes too."""
+        if not (brand_image or candidate_image or brand_vienna or candidate_vienna):
+            for what, text in (("brand", brand), ("candidate", candidate)):
+                if not (text or "").strip():
+                    raise MarkwatchError(f"the {what} mark is empty: compare takes two marks, e.g. 康师傅 康帅傅 "
+                                         "(商标文字不能为空)")
+            return self.matcher.compare(brand, candidate, brand_classes=brand_classes,
+                                        candidate_classes=candidate_classes)
+        from markwatch.images.vienna import parse_codes
+        from markwatch.model import Brand
+        from markwatch.service.pictures import figure_of_file
+
+        brand_figure, _ = figure_of_file(self.pictures, brand_image, views=True, vienna=parse_codes(list(brand_vienna)))
+        mark_figure, words = figure_of_file(self.pictures, candidate_image, views=False,
+                                            vienna=parse_codes(list(candidate_vienna)),
+                                            written_words=bool(candidate.strip()))
+        query = Brand(brand_id="-", mark=brand, classes=tuple(brand_classes))
+        return self.matcher.compare(query, candidate, candidate_classes=candidate_classes,
+                                    brand_figure=brand_figure, candidate_figure=mark_figure, candidate_words=words)
 
     def _watcher(self) -> Watcher:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
                        embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk,
-                       goods_notes_path=self.settings.goods_notes_path)
+                       goods_notes_path=self.settings.goods_notes_path,
+                       pictures=self.pictures)
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""
@@ -194,6 +221,12 @@ class Service:
             raise MarkwatchError(f"top must be between 1 and {MAX_SEARCH_TOP} (got {top})")
         return search_register(self.db, self.matcher, mark, classes=classes, top=top,
                                index_dir=self.settings.index_dir)
+
+    def search_image(self, image: str, *, mark: str = "", classes: Sequence[int] = (), top: int = 10) -> dict:
+        """Clearance search by image over the register's pictures (markwatch.service.pictures)."""
+        from markwatch.service.pictures import search_by_picture
+
+        return search_by_picture(self, image, mark=mark, classes=classes, top=top)
 
     def update_register_index(self) -> dict:
         """Extend the register index with the marks stored since, or rebuild it: a job of the cycle

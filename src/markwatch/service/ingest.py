@@ -14,17 +14,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from markwatch import faults
-from markwatch.errors import FileFormatError, MarkwatchError
+from markwatch.errors import FileFormatError, MarkwatchError, RecordError
 from markwatch.fileio import file_sha256
 from markwatch.model import GazetteRecord
 from markwatch.store.db import Database
 from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table
 from markwatch.text.normalise import Normaliser
+
+if TYPE_CHECKING:
+    from markwatch.service.pictures import Pictures
 
 BATCH = 2000
 
@@ -43,6 +47,9 @@ class IngestSummary:
     notes: list[str] = field(default_factory=list)  # about the file as a whole (declared totals, pages)
     issues: list[str] = field(default_factory=list)  # gazette issues the file holds marks of
     error: str | None = None
+    images: int = 0  # mark images stored in the image folder
+    images_read: int = 0  # pictures of figurative and combined marks read (words, hash, embedding)
+    image_errors: list[str] = field(default_factory=list)  # "line 3: reason": the record is stored without it
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,14 +67,18 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None)
         international_registration_no=rec.international_registration_no, designation_date=rec.designation_date,
         wipo_gazette=rec.wipo_gazette, wipo_publication_date=rec.wipo_publication_date,
         normal=normal.as_dict(), normaliser_version=normal.version, file_id=file_id,
+        image_ref=rec.image, image_sha256=None, image_file=None, image_key=None,
+        vienna_codes=list(rec.vienna_codes) or None,
     )
 
 
 class Ingestor:
-    def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH):
+    def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH,
+                 pictures: Pictures | None = None):
         self.db = db
         self.normaliser = normaliser
         self.batch = max(1, batch)
+        self.pictures = pictures  # None: image references are stored, the images are not
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
@@ -149,13 +160,16 @@ class Ingestor:
             existing = self._existing_keys(s, [r for _, r in records])
             seen: set[tuple[str, str, str]] = set()
             rows = []
-            for _, rec in records:
+            for item, rec in records:
                 key = (rec.office, rec.application_no, rec.issue_key)
                 if key in existing or key in seen:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
-                rows.append(gazette_row(rec, self.normaliser, file_id))
+                values = gazette_row(rec, self.normaliser, file_id)
+                if rec.image and self.pictures is not None:
+                    self._keep_image(values, rec, item.locator, path, summary)
+                rows.append(values)
             if rows:
                 s.execute(core_table(GazetteMark).insert(), rows)
             summary.stored += len(rows)
@@ -176,6 +190,28 @@ class Ingestor:
                 row.checkpoint = summary.read
             faults.point("ingest.before_commit")
         faults.point("ingest.after_commit")
+        self._read_pictures(rows, summary)
+
+    def _keep_image(self, row: dict, rec: GazetteRecord, locator: str, path: Path, summary: IngestSummary) -> None:
+        assert self.pictures is not None and rec.image
+        try:
+            stored = self.pictures.keep(rec.image, path.parent)
+        except RecordError as exc:
+            summary.image_errors.append(f"{locator}: {exc}")
+            return
+        row.update(image_sha256=stored.sha256, image_file=stored.file, image_key=stored.key)
+        summary.images += 1
+
+    def _read_pictures(self, rows: list[dict], summary: IngestSummary) -> None:
+        """Read the pictures of the figurative and combined marks just stored, once each."""
+        from markwatch.service.pictures import PICTURE_TYPES
+
+        if self.pictures is None or not self.pictures.read_features:
+            return
+        files = {r["image_key"]: r["image_file"] for r in rows
+                 if r.get("image_key") and r.get("mark_type") in PICTURE_TYPES}
+        if files:
+            summary.images_read += len(self.pictures.features(files))
 
     @staticmethod
     def _existing_keys(s: Session, records: Iterable[GazetteRecord]) -> set[tuple[str, str, str]]:

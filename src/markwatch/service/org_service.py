@@ -110,6 +110,27 @@ class OrgService:
         d["shared_groups"] = sorted(set(mark_groups) & set(d["brand_similar_groups"]))
         return d
 
+    def alert_image(self, alert_id: int, side: str) -> tuple[bytes, str]:
+        """(bytes, media type) of an alert's picture, side "mark" or "logo"; a PDF region as PNG."""
+        from markwatch.images.refs import sniff_format
+
+        file, key = self._tx(t.alert_image_file, alert_id, side)
+        pictures = self.service.pictures
+        data = pictures.store.read(file)
+        fmt = sniff_format(data) or "png"
+        if fmt in ("png", "jpeg", "gif", "bmp"):
+            return data, f"image/{fmt}"
+        import io
+
+        from markwatch.errors import MissingExtra, NotFound
+
+        try:  # TIFF and PDF regions, which browsers do not show, as PNG
+            buf = io.BytesIO()
+            pictures.picture(file, key).save(buf, "PNG")
+        except MissingExtra as exc:
+            raise NotFound(f"this picture ({fmt}) is shown once markwatch[images] is installed: {exc}") from None
+        return buf.getvalue(), "image/png"
+
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
         return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
                         self.service.settings.gazette_page_url)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -25,6 +26,9 @@ from markwatch.store.db import Database
 from markwatch.store.rows import brand_from_row
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run, core_table
 from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
+
+if TYPE_CHECKING:
+    from markwatch.service.pictures import Pictures
 
 CHUNK = 20000
 
@@ -67,8 +71,9 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
 class Watcher:
     def __init__(self, db: Database, matcher: Matcher, *, index_dir: Path | None = None,
                  embedding_model_path: str | None = None, chunk: int = CHUNK,
-                 goods_notes_path: str | None = None):
+                 goods_notes_path: str | None = None, pictures: Pictures | None = None):
         self.db = db
+        self.pictures = pictures  # the image folder and picture features; None: pictures are not compared
         self.matcher = matcher
         self.chunk = max(1, chunk)
         # Where the watchlist index is kept between runs (settings.index_dir); None: built per run.
@@ -145,11 +150,12 @@ class Watcher:
         runner = make_engine(engine, scheduler_address=scheduler_address)
         try:
             index, profiles = self._watch_index(rows)
+            profiles, logos = self._with_figures(rows, profiles)
             ctx = ScreeningContext(brands=[p.brand for p in profiles], profiles=profiles, index=index,
                                    default_threshold=self.matcher.default_threshold,
                                    embedding_model_path=self.embedding_model_path,
                                    goods_notes_path=self.goods_notes_path,
-                                   combination=self.matcher.combination_name)
+                                   combination=self.matcher.combination_name, pictures=logos)
             if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
                 from markwatch.errors import ConfigError
 
@@ -165,7 +171,7 @@ class Watcher:
                                            .order_by(GazetteMark.id).limit(self.chunk)))
                 if not chunk:
                     break
-                inputs = [MarkInput.of(m) for m in chunk]
+                inputs = self._inputs(chunk)
                 result = runner.screen(ctx, inputs, list(watermarks),
                                        matcher=self.matcher if runner.name == "local" else None)
                 chunk_max = chunk[-1].id
@@ -182,6 +188,27 @@ class Watcher:
                     progress(done, total)
         finally:
             runner.close()
+
+    def _with_figures(self, rows: list[BrandRow], profiles: list[BrandProfile]):
+        """The brand profiles with their logos and Vienna codes, and the index of the logos (or None)."""
+        from markwatch.images.index import PictureIndex
+        from markwatch.service.pictures import brand_figures
+
+        figures = brand_figures(self.pictures, rows)
+        if not any(f is not None for f in figures):
+            return profiles, None
+        profiles = [replace(p, figure=f) if f is not None else p for p, f in zip(profiles, figures)]
+        logos = PictureIndex.of((j, getattr(f, "picture", None)) for j, f in enumerate(figures))
+        return profiles, (logos if len(logos) else None)
+
+    def _inputs(self, chunk: list[GazetteMark]) -> list[MarkInput]:
+        from markwatch.service.pictures import mark_figures
+
+        inputs = [MarkInput.of(m) for m in chunk]
+        if not any(m.image_ref or m.vienna_codes for m in chunk):
+            return inputs
+        return [replace(inp, figure=figure, words=words) if figure is not None else inp
+                for inp, (figure, words) in zip(inputs, mark_figures(self.pictures, chunk))]
 
     def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
                       chunk_max: int) -> tuple[int, int]:

@@ -467,6 +467,21 @@ def _alert_out(p: Principal, a: AlertRow, today: date, page_url: str = "") -> di
     return {**alert_dict(a, today, page_url), "can_review": can_review(p, a)}
 
 
+def alert_image_file(s: Session, p: Principal, alert_id: int, side: str) -> tuple[str, str]:
+    """(stored file, features key) of one of the caller's alerts' pictures: side "mark" (the gazette
+    mark's image) or "logo" (the brand's logo); NotFound when the alert is not visible or has none."""
+    a = get_alert(s, alert_id, visible_ids(s, p))
+    if side == "mark":
+        file, key = a.gazette_mark.image_file, a.gazette_mark.image_key
+    elif side == "logo":
+        file, key = a.brand.logo_file, a.brand.logo_key
+    else:
+        raise NotFound(f"no picture {side!r}: mark or logo")
+    if not file or not key:
+        raise NotFound(f"alert {alert_id} has no stored {'image' if side == 'mark' else 'logo'} (无图样)")
+    return file, key
+
+
 def review_alert(s: Session, p: Principal, alert_id: int, status: str, comment: str | None,
                  today: date, page_url: str = "") -> dict:
     """Move an alert through new → reviewing → opposition_filed / dismissed; the actor is the caller,

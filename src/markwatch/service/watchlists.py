@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +14,12 @@ from markwatch.service.email_addresses import trust
 from markwatch.store.db import Database
 from markwatch.store.tables import BrandRow, Organisation, Subscription, Watchlist
 
+if TYPE_CHECKING:
+    from markwatch.service.pictures import Pictures
+
 # Fields whose change means the brand must be compared again with the whole register.
 MATCH_FIELDS = ("mark", "aliases", "classes", "similar_groups", "kind", "well_known", "threshold",
-                "exclude_applicants", "exclude_words", "owner")
+                "exclude_applicants", "exclude_words", "owner", "logo_key", "vienna_codes")
 
 
 @dataclass
@@ -53,10 +56,31 @@ def brand_values(b: Brand) -> dict:
     )
 
 
-def upsert_brand(s: Session, wl: Watchlist, b: Brand) -> str:
-    """Insert or update one brand; returns new, updated or unchanged."""
+def logo_values(b: Brand, pictures: Pictures | None, base_dir: Path | None, errors: list[str],
+                where: str) -> dict:
+    """The logo and Vienna columns of a brand read from a file: the logo kept in the image folder, or
+    only its reference (with the reason in `errors`)."""
+    from markwatch.errors import RecordError
+
+    out = {"logo_ref": b.logo, "vienna_codes": list(b.vienna_codes),
+           "logo_sha256": None, "logo_file": None, "logo_key": None}
+    if not b.logo or pictures is None:
+        return out
+    try:
+        stored = pictures.keep(b.logo, base_dir)
+    except RecordError as exc:
+        errors.append(f"{where}: brand {b.brand_id}: logo not stored: {exc}")
+        return out
+    return {**out, "logo_sha256": stored.sha256, "logo_file": stored.file, "logo_key": stored.key}
+
+
+def upsert_brand(s: Session, wl: Watchlist, b: Brand, logo: dict | None = None) -> str:
+    """Insert or update one brand; returns new, updated or unchanged. `logo`: the logo and Vienna
+    columns (`logo_values`), set only by a file import; other edits leave them as they are."""
     row = s.scalar(select(BrandRow).where(BrandRow.watchlist_id == wl.id, BrandRow.brand_id == b.brand_id))
     values = brand_values(b)
+    if logo is not None:
+        values.update(logo)
     if row is None:
         s.add(BrandRow(watchlist_id=wl.id, brand_id=b.brand_id, matched_through=0, **values))
         return "new"
@@ -70,7 +94,8 @@ def upsert_brand(s: Session, wl: Watchlist, b: Brand) -> str:
     return "updated"
 
 
-def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> Watchlist:
+def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary, *, pictures: Pictures | None = None,
+                   base_dir: Path | None = None) -> Watchlist:
     org = get_or_create_org(s, spec.organisation, spec.organisation_kind)
     wl = s.scalar(select(Watchlist).where(Watchlist.organisation_id == org.id, Watchlist.name == spec.name))
     if wl is None:
@@ -81,7 +106,8 @@ def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> W
         wl.description = spec.description
     summary.watchlists += 1
     for b in spec.brands:
-        outcome = upsert_brand(s, wl, b)
+        logo = logo_values(b, pictures, base_dir, summary.errors, spec.name)
+        outcome = upsert_brand(s, wl, b, logo)
         setattr(summary, f"brands_{outcome}", getattr(summary, f"brands_{outcome}") + 1)
     for sub in spec.subscribers:
         sub_org = get_or_create_org(s, sub.organisation, "association")
@@ -97,7 +123,7 @@ def save_watchlist(s: Session, spec: WatchlistSpec, summary: ImportSummary) -> W
     return wl
 
 
-def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
+def import_watchlist_files(db: Database, paths: list[Path], *, pictures: Pictures | None = None) -> ImportSummary:
     """Each file all or nothing: a file with any bad brand, row or column stores nothing (no empty or
     half watchlist is left behind); its problems are listed and the other files are still imported."""
     from markwatch.errors import FileFormatError
@@ -118,7 +144,7 @@ def import_watchlist_files(db: Database, paths: list[Path]) -> ImportSummary:
             continue
         with db.session() as s:
             for spec in specs:
-                save_watchlist(s, spec, summary)
+                save_watchlist(s, spec, summary, pictures=pictures, base_dir=Path(path).parent)
     return summary
 
 

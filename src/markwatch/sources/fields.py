@@ -122,6 +122,8 @@ GAZETTE_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "gazette_issue": ("issue", "issue_no", "期号", "公告期号", "公告期"),
     "mark_type": ("type", "商标类型", "类型"),
     "office": ("office_code", "受理局"),
+    "image": ("image_file", "image_path", "image_url", "mark_image", "商标图样", "图样", "图片"),
+    "vienna_codes": ("vienna", "vienna_code", "vienna_classification", "图形要素编码", "图形要素", "图形编码"),
     "page_no": ("page", "页码", "公告页码", "所在页码"),
     "page_count": ("pages", "总页数", "公告页数"),
     "international_registration_no": (
@@ -383,6 +385,22 @@ def _office(value: Any) -> str:
     return text.upper()
 
 
+def _image_ref(value: Any) -> str | None:
+    from markwatch.images.refs import parse_ref
+
+    text = optional_text(value, "image")
+    if text is None:
+        return None
+    return parse_ref(text).text
+
+
+def _vienna_codes(value: Any) -> tuple[str, ...]:
+    from markwatch.images.vienna import parse_codes
+
+    if is_blank(value):
+        return ()
+    items = _as_items(value, None, "vienna_codes") if not isinstance(value, str) else value
+    return parse_codes(items)
 def _positive_int(value: Any, field: str, limit: int = 1_000_000) -> int | None:
     if is_blank(value):
         return None
@@ -476,6 +494,8 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     take("publication_date", lambda v: parse_date(v, "publication_date"))
     take("gazette_issue", _gazette_issue)
     take("office", _office)
+    take("image", _image_ref)
+    take("vienna_codes", _vienna_codes)
     take("page_no", lambda v: _positive_int(v, "page_no"))
     take("page_count", lambda v: _positive_int(v, "page_count"))
     take("refs", _refs)
@@ -492,8 +512,10 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
             problems.append(f"{name} longer than {MAX_TEXT_LENGTH} characters (字段过长)")
     if len(values.get("goods") or ()) > MAX_GOODS or any(len(g) > MAX_TEXT_LENGTH for g in values.get("goods") or ()):
         problems.append(f"goods: more than {MAX_GOODS} items or an item longer than {MAX_TEXT_LENGTH} characters")
-    if "mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES:
-        problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks may leave it empty")
+    if ("mark" in values and not values["mark"] and values.get("mark_type", "word") not in _NON_VERBAL_TYPES
+            and not (values.get("mark_type") == "combined" and values.get("image"))):
+        problems.append("missing mark text (缺少商标文字); figurative/colour/sound/3d marks, and combined marks "
+                        "with an image, may leave it empty")
     if "classes" in values and not values["classes"]:
         problems.append("missing classes (缺少国际分类)")
     if problems:

@@ -64,6 +64,8 @@ BRAND_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "threshold": ("阈值",),
     "exclude_applicants": ("排除申请人", "例外申请人"),
     "exclude_words": ("排除词", "例外词"),
+    "logo": ("logo_file", "image", "商标图样", "图样", "标志图片"),
+    "vienna_codes": ("vienna", "vienna_code", "图形要素编码", "图形要素"),
     "registration_no": ("registration_number", "reg_no", "注册号", "商标注册号", "注册证号"),
     "protection_list": ("list", "list_name", "保护名录", "名录", "名录名称"),
     "protection_year": ("list_year", "名录年度", "年度"),
@@ -218,6 +220,19 @@ def _bounded_list(items: tuple[str, ...], field: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _logo(value: Any) -> str | None:
+    from markwatch.images.refs import parse_ref
+
+    text = optional_text(value, "logo")
+    return parse_ref(text).text if text else None
+
+
+def _vienna(value: Any) -> tuple[str, ...]:
+    from markwatch.images.vienna import parse_codes
+
+    return () if is_blank(value) else parse_codes(value)
+
+
 def _required_text(value: Any, field: str, missing: str) -> str:
     text = None if is_blank(value) else clean_text(scalar_text(value, field))
     if not text:
@@ -259,6 +274,8 @@ def parse_brand_mapping(d: Mapping[str, Any], *, strict: bool = False) -> Brand:
         "threshold": _threshold,
         "exclude_applicants": lambda v: _bounded_list(parse_text_list(v, "exclude_applicants", _NAME_SPLIT), "exclude_applicants"),
         "exclude_words": lambda v: _bounded_list(parse_text_list(v, "exclude_words", _NAME_SPLIT), "exclude_words"),
+        "logo": _logo,
+        "vienna_codes": _vienna,
         "registration_no": lambda v: _bounded(re.sub(r"\s+", "", optional_text(v, "registration_no") or ""),
                                               "registration_no", 40) or None,
         "protection_list": lambda v: _bounded(optional_text(v, "protection_list") or "", "protection_list",

@@ -272,6 +272,12 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
                 m["gazette_issue"] = identifier
             break
 
+    image, codes = _mark_image(record)
+    if image:
+        m["image"] = image
+    if codes:
+        m["vienna_codes"] = codes
+
     for container in _children(record, "ApplicantDetails", "ApplicantBag"):
         m["applicant"], m["applicant_address"] = _first_applicant(container)
         if m["applicant"]:
@@ -279,6 +285,27 @@ def _xml_mapping(record: Element) -> dict[str, Any]:
     m["agent"] = _first_representative(record)
     _st96_madrid(record, m)
     return m
+
+
+_IMAGE_NAME = re.compile(r"(\.(png|jpe?g|gif|tiff?|bmp|pdf)(#\S*)?$)|^https?://", re.IGNORECASE)
+
+
+def _mark_image(record: Element) -> tuple[str | None, list[str]]:
+    """The first mark image's file name or URI and the Vienna codes of its categories: ST.96
+    MarkImageBag/MarkImage (FileName, MarkImageCategory/CategoryCodeBag/CategoryCode), ST.66
+    MarkImageDetails/MarkImage (MarkImageFilename or MarkImageURI, MarkImageCategory/CategoryCodeDetails)."""
+    image: str | None = None
+    codes: list[str] = []
+    for node, _ in _walk(record):
+        if _local(node.tag) != "MarkImage":
+            continue
+        name = _first_text(node, "FileName", "MarkImageFilename", "MarkImageURI", "MarkImageFileName")
+        if image is None and name and _IMAGE_NAME.search(name):  # not "No image available"
+            image = name
+        for leaf, _parent in _walk(node):
+            if _local(leaf.tag) == "CategoryCode" and _text(leaf) and _text(leaf) not in codes:
+                codes.append(_text(leaf))
+    return image, codes
 
 
 def _st96_madrid(record: Element, m: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -127,6 +129,13 @@ class BrandRow(Base):
     threshold: Mapped[float | None] = mapped_column(Float)
     exclude_applicants: Mapped[list] = mapped_column(JSON, default=list)
     exclude_words: Mapped[list] = mapped_column(JSON, default=list)
+    # the logo: the reference as written, the stored file's hash and name in the image folder, the
+    # features' key (hash, and for a PDF the region); see markwatch.images.refs
+    logo_ref: Mapped[str | None] = mapped_column(Text)
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_file: Mapped[str | None] = mapped_column(String(200))
+    logo_key: Mapped[str | None] = mapped_column(String(200))
+    vienna_codes: Mapped[list | None] = mapped_column(JSON, default=list)
     # where a brand came from when it was imported from a key-trademark protection list (重点商标保护名录)
     registration_no: Mapped[str | None] = mapped_column(String(40))
     protection_list: Mapped[str | None] = mapped_column(String(200))
@@ -197,6 +206,31 @@ class GazetteMark(Base):
     normal: Mapped[dict | None] = mapped_column(JSON)
     normaliser_version: Mapped[str | None] = mapped_column(String(20))
     file_id: Mapped[int | None] = mapped_column(ForeignKey("ingested_files.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the mark's image (as BrandRow's logo) and its Vienna codes
+    image_ref: Mapped[str | None] = mapped_column(Text)
+    image_sha256: Mapped[str | None] = mapped_column(String(64))
+    image_file: Mapped[str | None] = mapped_column(String(200))
+    image_key: Mapped[str | None] = mapped_column(String(200))
+    vienna_codes: Mapped[list | None] = mapped_column(JSON)
+
+
+class ImageFeatures(Base):
+    """What the image channel read from one picture, once (markwatch.images.features): keyed by the
+    picture (content hash and region) and how many views were read (1 for a gazette mark, more for a
+    logo); `error` when the picture could not be read."""
+
+    __tablename__ = "image_features"
+    __table_args__ = (PrimaryKeyConstraint("key", "views", name="pk_image_features"),)
+    key: Mapped[str] = mapped_column(String(200))
+    views: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(60))
+    dim: Mapped[int] = mapped_column(Integer, default=0)
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
+    hashes: Mapped[list] = mapped_column(JSON, default=list)
+    words: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

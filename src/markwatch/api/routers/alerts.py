@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from markwatch.api.deps import get_org
 from markwatch.api.schemas import BulkStatusIn, SeverityName, Status, StatusIn
@@ -109,6 +109,14 @@ def pack(alert_id: int, background: BackgroundTasks, format: Literal["docx", "pd
     return FileResponse(path, media_type=PACK_MEDIA[format],
                         headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                                         f"filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/{alert_id}/image/{side}", summary="An alert's picture: the gazette mark's image or the brand's logo",
+            response_class=Response)
+def image(alert_id: int, side: Literal["mark", "logo"], org: OrgService = Depends(get_org)) -> Response:
+    data, media = org.alert_image(alert_id, side)
+    return Response(content=data, media_type=media, headers={"Cache-Control": "private, max-age=3600",
+                                                             "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/status", summary="Bulk review: one status (and comment) for many alerts, all or none",

@@ -259,10 +259,24 @@
     return el("tr", { "data-alert": String(a.alert_id) }, el("td", { class: "pick" }, pick), deadline,
       el("td", { class: "sev-" + a.severity, text: (SEVERITY[a.severity] || a.severity) + " " + a.score.toFixed(2) }),
       el("td", { text: a.brand + "（" + a.brand_id + "）" }),
-      el("td", {}, el("a", { href: "#alert/" + a.alert_id, class: "open", text: a.mark || "（图形）" })),
+      el("td", {}, el("a", { href: "#alert/" + a.alert_id, class: "open", text: a.mark || "（图形）" }), pictures(a)),
       el("td", { text: a.application_no + " / 第" + (a.classes || []).join("、") + "类" }),
       el("td", { text: a.applicant || "" }),
       el("td", {}, reasons), status);
+  }
+
+  // the brand's logo and the gazette mark's image side by side, fetched with the token (blob URLs)
+  function pictures(a) {
+    if (!a.mark_image && !a.brand_logo) return null;
+    const box = el("div", { class: "pictures" });
+    for (const [side, shown, label] of [["logo", a.brand_logo, "监测商标图样"], ["mark", a.mark_image, "初审商标图样"]]) {
+      if (!shown) continue;
+      const img = el("img", { class: "picture-" + side, alt: label, title: label });
+      box.append(img);
+      api("/alerts/" + a.alert_id + "/image/" + side).then((r) => r.blob())
+        .then((b) => { img.src = URL.createObjectURL(b); }).catch(() => img.remove());
+    }
+    return box;
   }
 
   function showPicked() {
