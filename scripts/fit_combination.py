@@ -26,8 +26,9 @@ import argparse
 import hashlib
 import json
 import math
-import random
 from pathlib import Path
+
+from markwatch.matching.evaluation import confusion, grouped_folds
 
 SEED = 16
 FOLDS = 5
@@ -83,20 +84,12 @@ def counts(rows: list[dict], marks: list[float], threshold: float) -> dict:
         fp += flag and row["y"] == 0
         fn += (not flag) and row["y"] == 1
         tn += (not flag) and row["y"] == 0
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(precision, 3), "recall": round(recall, 3),
-            "f1": round(f1, 3)}
+    return confusion(tp, fp, fn, tn)
 
 
 def _total(parts: list[dict]) -> dict:
     tp, fp, fn, tn = (sum(c[k] for c in parts) for k in ("tp", "fp", "fn", "tn"))
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(precision, 3), "recall": round(recall, 3),
-            "f1": round(f1, 3)}
+    return confusion(tp, fp, fn, tn)
 
 
 def fit(rows: list[dict], threshold: float):
@@ -131,16 +124,6 @@ def fit(rows: list[dict], threshold: float):
         if best is None or key > best[0]:
             best = (key, model)
     return best[1] if best is not None else base
-
-
-def grouped_folds(rows: list[dict], k: int, seed: int) -> list[set]:
-    brands = sorted({r["brand"] for r in rows})
-    random.Random(seed).shuffle(brands)
-    fold_of = {b: i % k for i, b in enumerate(brands)}
-    folds: list[set] = [set() for _ in range(k)]
-    for r in rows:
-        folds[fold_of[r["brand"]]].add(r["id"])
-    return folds
 
 
 def rules_marks(rows: list[dict]) -> list[float]:

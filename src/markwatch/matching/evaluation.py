@@ -33,12 +33,35 @@ def read_pairs(path: Path) -> list[dict]:
     return pairs
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict:
+def prf(tp: int, fp: int, fn: int, digits: int = 4) -> dict[str, float]:
+    """Precision, recall and F1 of the counts (an empty side counts as perfect)."""
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {"precision": round(precision, digits), "recall": round(recall, digits), "f1": round(f1, digits)}
+
+
+def confusion(tp: int, fp: int, fn: int, tn: int, digits: int = 3) -> dict:
+    """The four counts with their precision, recall and F1, as the fitting scripts report them."""
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, **prf(tp, fp, fn, digits)}
+
+
+def grouped_folds(rows: list[dict], k: int, seed: int) -> list[set]:
+    """`k` folds of the rows' ids with every brand in one fold only, so that a fold's pairs test the
+    figures on brands they were not fitted on; shuffled by `seed`, reproducibly."""
+    import random
+
+    brands = sorted({r["brand"] for r in rows})
+    random.Random(seed).shuffle(brands)
+    fold_of = {b: i % k for i, b in enumerate(brands)}
+    folds: list[set] = [set() for _ in range(k)]
+    for r in rows:
+        folds[fold_of[r["brand"]]].add(r["id"])
+    return folds
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    return {**prf(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn}
 
 
 def evaluate(matcher: Matcher, pairs: list[dict]) -> dict:

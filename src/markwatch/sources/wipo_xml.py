@@ -422,7 +422,7 @@ def iter_madrid_items(path: Path) -> Iterator[ParsedItem]:
                     yield ParsedItem(locator, raw, None, None,
                                      skipped=f"WIPO {local} (不是指定中国的国际注册 / not a designation)")
                 else:
-                    yield _madrid_item(locator, raw, madrid_mapping(elem, notification))
+                    yield _item(locator, raw, madrid_mapping(elem, notification))
                 elem.clear()
                 record_depth = None
             depth -= 1
@@ -436,7 +436,8 @@ def iter_madrid_items(path: Path) -> Iterator[ParsedItem]:
         handle.close()
 
 
-def _madrid_item(locator: str, raw: str, mapping: dict[str, Any]) -> ParsedItem:
+def _item(locator: str, raw: str, mapping: dict[str, Any]) -> ParsedItem:
+    """The record of a mapping, or why it is set aside or skipped (a mark not to watch)."""
     reason = mapping.pop("not_watched", None)
     if reason:
         return ParsedItem(locator, raw, None, None, skipped=reason)
@@ -458,14 +459,7 @@ def _first_representative(record: Element) -> str | None:
 
 
 def _record_item(number: int, raw: str, mapping: dict[str, Any]) -> ParsedItem:
-    locator = f"record {number}"
-    reason = mapping.pop("not_watched", None)
-    if reason:
-        return ParsedItem(locator, raw, None, None, skipped=reason)
-    try:
-        return ParsedItem(locator, raw, gazette_record_from_mapping(mapping), None)
-    except RecordError as exc:
-        return ParsedItem(locator, raw, None, str(exc))
+    return _item(f"record {number}", raw, mapping)
 
 
 def iter_xml_items(path: Path, fmt: str) -> Iterator[ParsedItem]:
