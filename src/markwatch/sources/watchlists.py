@@ -480,7 +480,7 @@ def _read_yaml(path: Path) -> tuple[list[WatchlistSpec], list[tuple[str, str]]]:
         raise FileFormatError(f"{path}: not valid YAML: {exc} (YAML 格式错误)") from None
     finally:
         loader.dispose()
-    if data is None:
+    if root is None or data is None:
         raise FileFormatError(f"{path}: the YAML file is empty (文件为空)")
     if not isinstance(data, dict):
         raise FileFormatError(f"{path}: the YAML must be a mapping with watchlist, organisation and brands "
