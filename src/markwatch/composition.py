@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,11 +27,13 @@ class MatcherSpec:
     embedding_model_path: str | None = None  # a sentence-transformers folder; None: dictionary only
     goods_notes_path: str | None = None  # the 区分表's notes (goods.notes); None: the table alone
     combination: str = "rules"  # how findings combine: "rules" or "learned" (matching.combination)
+    word_counts_path: str | None = None  # words counted among stored marks (service.words); None: none
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MatcherSpec:
         return cls(default_threshold=settings.default_threshold, embedding_model_path=settings.embedding_model_path,
-                   goods_notes_path=settings.goods_notes_path, combination=settings.combination)
+                   goods_notes_path=settings.goods_notes_path, combination=settings.combination,
+                   word_counts_path=settings.word_counts_path)
 
 
 def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser | None = None) -> Matcher:
@@ -50,9 +53,15 @@ def build_matcher(spec: MatcherSpec = MatcherSpec(), *, normaliser: Normaliser |
         from markwatch.goods.notes import GoodsNotes
 
         table = table.with_notes(GoodsNotes.from_file(spec.goods_notes_path))
+    distinctiveness = None  # None: the matcher builds it from the goods table alone
+    if spec.word_counts_path:
+        from markwatch.matching.distinctiveness import Distinctiveness, WordCounts
+
+        distinctiveness = Distinctiveness.from_goods_table(
+            table, mark_frequency=WordCounts.load(Path(spec.word_counts_path)))
     return Matcher(normaliser=normaliser or Normaliser(), goods_table=table,
                    lexicon=Lexicon.load(), embedder=embedder, default_threshold=threshold,
-                   combination=combination_named(spec.combination))
+                   distinctiveness=distinctiveness, combination=combination_named(spec.combination))
 
 
 def plain_matcher(matcher: Matcher) -> Matcher:

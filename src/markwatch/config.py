@@ -44,6 +44,8 @@ class Settings:
     default_threshold: float = 0.62
     embedding_model_path: str | None = None
     goods_notes_path: str | None = None  # JSON lines of the 区分表's notes (goods.notes); none shipped
+    # How many stored marks contain each word (`markwatch words build`): a word in very many marks is weak
+    word_counts_path: str | None = None
     # How the matcher combines its findings: "rules" (strongest + agreement bonus) or "learned"
     # (the shipped logistic model, matching/combination.py; opt-in, see docs/QUALITY.md)
     combination: str = "rules"

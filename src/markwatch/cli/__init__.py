@@ -1,7 +1,7 @@
 """The `markwatch` command (console script ``markwatch.cli:app``). Every command is thin: it parses
 options, calls the service, prints. Each module registers its commands on the one ``app``."""
 
-from markwatch.cli import alerts, gazette, holidays, indexes, service, tools, watchlists  # noqa: F401  (registers the commands)
+from markwatch.cli import alerts, gazette, holidays, indexes, service, tools, watchlists, words  # noqa: F401  (registers the commands)
 from markwatch.cli.common import app
 
 

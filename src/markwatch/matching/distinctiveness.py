@@ -84,15 +84,11 @@ class WordCounts:
 
     @classmethod
     def from_marks(cls, marks: Iterable[str], *, min_count: int = 2) -> WordCounts:
-        from markwatch.text.normalise import is_han
-
         counts: Counter[str] = Counter()
         total = 0
         for text in marks:
             total += 1
-            han = "".join(ch for ch in text or "" if is_han(ch))
-            words = {han[i:i + k] for k in (2, 3, 4) for i in range(len(han) - k + 1)}
-            counts.update(words)
+            counts.update(counted_words(text))
         return cls(total, {w: n for w, n in counts.items() if n >= min_count})
 
     def save(self, path: Path) -> None:
@@ -101,13 +97,26 @@ class WordCounts:
 
     @classmethod
     def load(cls, path: Path) -> WordCounts:
+        fix = "; rebuild it with `markwatch words build` or fix the setting word_counts_path"
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise FileFormatError(f"word counts {path}: cannot read ({exc})") from exc
-        if doc.get("version") != cls.VERSION:
-            raise FileFormatError(f"word counts {path}: version {doc.get('version')!r}, expected {cls.VERSION!r}")
-        return cls(int(doc["total"]), {str(k): int(v) for k, v in doc["counts"].items()})
+            raise FileFormatError(f"word counts {path}: cannot read ({exc}){fix}") from exc
+        if not isinstance(doc, dict) or doc.get("version") != cls.VERSION:
+            got = doc.get("version") if isinstance(doc, dict) else None
+            raise FileFormatError(f"word counts {path}: version {got!r}, expected {cls.VERSION!r}{fix}")
+        try:
+            return cls(int(doc["total"]), {str(k): int(v) for k, v in doc["counts"].items()})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FileFormatError(f"word counts {path}: malformed ({exc}){fix}") from exc
+
+
+def counted_words(text: str) -> set[str]:
+    """The words a mark counts for (`WordCounts`): every run of 2 to 4 of its Han characters, once."""
+    from markwatch.text.normalise import is_han
+
+    han = "".join(ch for ch in text or "" if is_han(ch))
+    return {han[i:i + k] for k in (2, 3, 4) for i in range(len(han) - k + 1)}
 
 
 @dataclass(frozen=True)

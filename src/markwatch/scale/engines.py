@@ -90,6 +90,7 @@ class ScreeningContext:
     embedding_model_path: str | None = None
     goods_notes_path: str | None = None
     combination: str = "rules"
+    word_counts_path: str | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     pictures: PictureIndex | None = None  # the brands' logos (images.index), when any brand has one
 
@@ -205,7 +206,7 @@ def _worker_state(ctx: ScreeningContext, matcher: Matcher | None):
     state = _STATE.get(ctx.token)
     if state is None:
         m = build_matcher(MatcherSpec(ctx.default_threshold, ctx.embedding_model_path, ctx.goods_notes_path,
-                                      ctx.combination))
+                                      ctx.combination, ctx.word_counts_path))
         m.normaliser.add_brand_words(ctx.brand_words)
         ctx.index.lexicon = m.lexicon
         ctx.index.goods_table = m.goods_table

@@ -209,7 +209,7 @@ class Service:
         return Watcher(self.db, self.matcher, index_dir=self.settings.index_dir,
                        embedding_model_path=self.settings.embedding_model_path, chunk=self.settings.run_chunk,
                        goods_notes_path=self.settings.goods_notes_path,
-                       pictures=self.pictures)
+                       word_counts_path=self.settings.word_counts_path, pictures=self.pictures)
 
     def search(self, mark: str, *, classes: Sequence[int] = (), top: int = 10) -> dict:
         """Results from the register index as it is, with how fresh it is (see `update_register_index`)."""

@@ -71,7 +71,8 @@ def screen(matcher: Matcher, index: KeyIndex, brands: Sequence[BrandProfile], ma
 class Watcher:
     def __init__(self, db: Database, matcher: Matcher, *, index_dir: Path | None = None,
                  embedding_model_path: str | None = None, chunk: int = CHUNK,
-                 goods_notes_path: str | None = None, pictures: Pictures | None = None):
+                 goods_notes_path: str | None = None, pictures: Pictures | None = None,
+                 word_counts_path: str | None = None):
         self.db = db
         self.pictures = pictures  # the image folder and picture features; None: pictures are not compared
         self.matcher = matcher
@@ -81,6 +82,7 @@ class Watcher:
         self.embedding_model_path = embedding_model_path
         self.calendar = WorkCalendar()  # chinese_calendar and the operator's holiday arrangements, per run
         self.goods_notes_path = goods_notes_path  # workers elsewhere read the same notes file
+        self.word_counts_path = word_counts_path  # ... and the same word counts
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
@@ -155,6 +157,7 @@ class Watcher:
                                    default_threshold=self.matcher.default_threshold,
                                    embedding_model_path=self.embedding_model_path,
                                    goods_notes_path=self.goods_notes_path,
+                                   word_counts_path=self.word_counts_path,
                                    combination=self.matcher.combination_name, pictures=logos)
             if runner.name != "local" and self.matcher.embedder is not None and not self.embedding_model_path:
                 from markwatch.errors import ConfigError
