@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import FileResponse, Response
@@ -16,6 +18,7 @@ from markwatch.service.alerts import SORT_KEYS, AlertFilter, export_filename
 from markwatch.service.org_service import OrgService
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+T = TypeVar("T")
 
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -53,16 +56,22 @@ def list_alerts(f: AlertFilter = Depends(alert_filter), limit: int = Query(50, g
             response_class=FileResponse)
 def export(background: BackgroundTasks, format: Literal["xlsx", "csv", "jsonl"] = "xlsx",
            f: AlertFilter = Depends(alert_filter), org: OrgService = Depends(get_org)) -> FileResponse:
-    tmp = Path(tempfile.mkdtemp(prefix="markwatch-export-"))
-    path, _ = org.export(format, tmp / f"alerts.{format}", f)
-    background.add_task(_cleanup, tmp)
+    path, _ = in_temp_folder(background, "markwatch-export-",
+                             lambda tmp: org.export(format, tmp / f"alerts.{format}", f))
     return FileResponse(path, media_type=MEDIA[format], filename=export_filename(format, org.service.settings.today()))
 
 
-def _cleanup(folder: Path) -> None:
-    for p in folder.iterdir():
-        p.unlink(missing_ok=True)
-    folder.rmdir()
+def in_temp_folder(background: BackgroundTasks, prefix: str, make: Callable[[Path], T]) -> T:
+    """Run `make` in a fresh temporary folder for a file the answer sends. The folder goes once the
+    answer is sent, or at once when `make` fails (a bad filter, a full disk): nothing is left behind."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        made = make(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    background.add_task(shutil.rmtree, tmp, ignore_errors=True)
+    return made
 
 
 @router.get("/timeline", summary="Alerts per month per brand, Nice class or severity (for a chart)")
@@ -81,9 +90,8 @@ def statistics(f: AlertFilter = Depends(alert_filter), org: OrgService = Depends
 @router.get("/statistics/export", summary="Station statistics as an XLSX workbook", response_class=FileResponse)
 def statistics_export(background: BackgroundTasks, f: AlertFilter = Depends(alert_filter),
                       org: OrgService = Depends(get_org)) -> FileResponse:
-    tmp = Path(tempfile.mkdtemp(prefix="markwatch-stats-"))
-    path = org.statistics_xlsx(f, tmp / "statistics.xlsx")
-    background.add_task(_cleanup, tmp)
+    path = in_temp_folder(background, "markwatch-stats-",
+                          lambda tmp: org.statistics_xlsx(f, tmp / "statistics.xlsx"))
     day = org.service.settings.today().strftime("%Y%m%d")
     return FileResponse(path, media_type=MEDIA["xlsx"], filename=f"markwatch-statistics-{day}.xlsx")
 
@@ -98,13 +106,7 @@ def pack(alert_id: int, background: BackgroundTasks, format: Literal["docx", "pd
 
     from markwatch.service.pack import PACK_MEDIA
 
-    tmp = Path(tempfile.mkdtemp(prefix="markwatch-pack-"))
-    try:
-        path, name = org.pack(alert_id, format, tmp)
-    except BaseException:
-        _cleanup(tmp)
-        raise
-    background.add_task(_cleanup, tmp)
+    path, name = in_temp_folder(background, "markwatch-pack-", lambda tmp: org.pack(alert_id, format, tmp))
     ascii_name = f"markwatch-pack-{alert_id}.{format}"
     return FileResponse(path, media_type=PACK_MEDIA[format],
                         headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
