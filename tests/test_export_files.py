@@ -64,3 +64,68 @@ def test_an_export_that_cannot_be_written_leaves_no_folder_behind(world: World, 
     for path in ("/alerts/export", "/alerts/statistics/export"):
         assert _get(world, path, format="xlsx").status_code == 500
         assert list(scratch.iterdir()) == []
+
+
+# ---------------------------------------------------------------- files the CLI writes
+@pytest.fixture
+def cli(world: World, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from markwatch.cli import app, common
+
+    monkeypatch.setattr(common, "service", lambda: world.svc)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def _disk_fills_mid_write(monkeypatch, cls, method: str) -> None:
+    """The library writes part of the file, then the disk is full."""
+    def fail(self, target, *args, **kwargs):
+        Path(target).write_bytes(b"PK\x03\x04 half a file")
+        raise OSError(28, "No space left on device", str(target))
+
+    monkeypatch.setattr(cls, method, fail)
+
+
+def test_cli_export_replaces_the_file_whole(cli, tmp_path):
+    out = tmp_path / "out" / "alerts.csv"
+    out.parent.mkdir()
+    out.write_text("上周的导出\n", encoding="utf-8")
+    result = cli("alerts", "export", "--format", "csv", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.startswith("预警编号") and "康帅傅" in text
+    assert [p.name for p in out.parent.iterdir()] == ["alerts.csv"]
+
+
+def test_a_failed_cli_export_keeps_the_previous_file_and_leaves_no_partial_one(cli, tmp_path, monkeypatch):
+    from openpyxl import Workbook
+
+    out = tmp_path / "out" / "alerts.xlsx"
+    out.parent.mkdir()
+    out.write_bytes(b"last week's workbook")
+    _disk_fills_mid_write(monkeypatch, Workbook, "save")
+    result = cli("alerts", "export", "--format", "xlsx", "--out", str(out))
+    assert result.exit_code == 2 and not isinstance(result.exception, OSError)
+    assert f"cannot use {out}: No space left on device" in " ".join(result.output.split())
+    assert out.read_bytes() == b"last week's workbook"
+    assert [p.name for p in out.parent.iterdir()] == ["alerts.xlsx"]
+    fresh = tmp_path / "out" / "new.xlsx"
+    assert cli("alerts", "export", "--format", "xlsx", "--out", str(fresh)).exit_code == 2
+    assert not fresh.exists() and [p.name for p in out.parent.iterdir()] == ["alerts.xlsx"]
+
+
+def test_failed_statistics_and_pack_files_leave_nothing_partial(cli, world: World, tmp_path, monkeypatch):
+    from docx.document import Document
+    from openpyxl import Workbook
+
+    alert_id = world.svc.alerts_page(None)["items"][0]["alert_id"]
+    _disk_fills_mid_write(monkeypatch, Workbook, "save")
+    _disk_fills_mid_write(monkeypatch, Document, "save")
+    folder = tmp_path / "out"
+    for args in (("alerts", "stats", "--out", str(folder / "stats.xlsx")),
+                 ("alerts", "pack", str(alert_id), "--out", str(folder / "pack.docx"))):
+        result = cli(*args)
+        assert result.exit_code == 2 and "No space left on device" in " ".join(result.output.split())
+    assert list(folder.iterdir()) == []

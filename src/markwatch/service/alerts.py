@@ -15,6 +15,7 @@ from sqlalchemy import Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from markwatch.errors import Conflict, MarkwatchError, NotFound
+from markwatch.fileio import atomic_output
 from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
 
 STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
@@ -392,23 +393,24 @@ def _page_label(page: dict | None) -> str | None:
 
 
 def export_alerts(rows: list[dict], fmt: str, out: Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "jsonl":
-        with open(out, "w", encoding="utf-8") as fh:
-            for d in rows:
-                fh.write(json.dumps(d, ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        # UTF-8 with BOM so that spreadsheet programs on Chinese Windows open it correctly.
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow([h for _, h in COLUMNS])
-            for d in rows:
-                w.writerow(flat_row(d))
-    elif fmt == "xlsx":
-        write_xlsx(rows, out)
-    else:
+    """Write the alerts to `out` whole or not at all (a failure leaves an earlier file there intact)."""
+    if fmt not in ("jsonl", "csv", "xlsx"):
         raise MarkwatchError(f"unknown export format {fmt!r}; use jsonl, csv or xlsx")
+    out = Path(out)
+    with atomic_output(out) as tmp:
+        if fmt == "jsonl":
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for d in rows:
+                    fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            # UTF-8 with BOM so that spreadsheet programs on Chinese Windows open it correctly.
+            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow([h for _, h in COLUMNS])
+                for d in rows:
+                    w.writerow(flat_row(d))
+        else:
+            write_xlsx(rows, tmp)
     return out
 
 

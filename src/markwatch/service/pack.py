@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -205,17 +206,22 @@ PACK_MEDIA = {"docx": "application/vnd.openxmlformats-officedocument.wordprocess
 
 
 def write_pack(pack: dict, fmt: str, out, *, pdf_font: str = ""):
-    """The pack written as DOCX or PDF to `out`."""
+    """The pack written as DOCX or PDF to `out`, whole or not at all."""
     from markwatch.errors import MarkwatchError
+    from markwatch.fileio import atomic_output
 
     if fmt == "docx":
         from markwatch.documents.docx_pack import write_docx
 
-        return write_docx(pack, out)
+        with atomic_output(out) as tmp:
+            write_docx(pack, tmp)
+        return Path(out)
     if fmt == "pdf":
         from markwatch.documents.pdf_pack import write_pdf
 
-        return write_pdf(pack, out, pdf_font or None)
+        with atomic_output(out) as tmp:
+            write_pdf(pack, tmp, pdf_font or None)
+        return Path(out)
     raise MarkwatchError(f"unknown pack format {fmt!r}; use docx or pdf (格式应为 docx 或 pdf)")
 
 

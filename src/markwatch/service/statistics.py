@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from markwatch.fileio import atomic_output
 from markwatch.service.alerts import AlertFilter, alert_query, safe_cell
 from markwatch.service.orgs import Principal
 from markwatch.service.tenancy import scoped_filter
@@ -145,6 +146,6 @@ def write_statistics_xlsx(stats: dict, out: Path) -> Path:
             chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(stats[key]) + 1))
             sheet.add_chart(chart, f"{chr(ord('A') + len(columns) + len(_COUNTS) + 1)}2")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    with atomic_output(out) as tmp:
+        wb.save(tmp)
     return out
