@@ -59,9 +59,11 @@ def pair_rows(pairs: list[dict], matcher) -> list[dict]:
         found = matcher.mark_evidence(bp, mp)
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         caps = [e.cap for e in found if e.cap is not None]
+        goods = matcher.goods_overlap(bp, mp).score
+        pair = matcher.pair_features(bp, mp, goods)
         rows.append({"id": p["id"], "brand": p["brand"], "y": 1 if p["label"] == "similar" else 0,
-                     "scored": scored, "f": features(scored), "cap": min(caps) if caps else None,
-                     "goods": matcher.goods_overlap(bp, mp).score})
+                     "scored": scored, "pair": pair, "f": features(scored, pair),
+                     "cap": min(caps) if caps else None, "goods": goods})
     return rows
 
 
@@ -94,9 +96,10 @@ def _total(parts: list[dict]) -> dict:
 
 def fit(rows: list[dict], threshold: float):
     """The LearnedCombination fitted on these rows (see the module's docstring)."""
-    from markwatch.matching.combination import FEATURES, LearnedCombination
+    from markwatch.matching.combination import FEATURES, FINDING_FEATURES, LearnedCombination
 
     names = list(FEATURES)
+    signed = [k not in FINDING_FEATURES for k in names]  # the pair's features may weigh either way
     xs = [[r["f"][k] for k in names] for r in rows if r["scored"]]
     ys = [r["y"] for r in rows if r["scored"]]
     n, d = len(xs), len(names)
@@ -113,13 +116,14 @@ def fit(rows: list[dict], threshold: float):
             for i in range(d):
                 gw[i] += err * x[i]
         b -= STEP * gb / n
-        w = [max(0.0, wi - STEP * (gwi / n + 2 * L2 * wi)) for wi, gwi in zip(w, gw)]
+        w = [wi - STEP * (gwi / n + 2 * L2 * wi) for wi, gwi in zip(w, gw)]
+        w = [wi if free else max(0.0, wi) for wi, free in zip(w, signed)]
     weights = {k: round(v, 6) for k, v in zip(names, w)}
     base = LearnedCombination(weights=weights, intercept=round(b, 6), meta={})
     best = None
     for shift in SHIFTS:
         model = LearnedCombination(weights=weights, intercept=round(b + shift, 6), meta={})
-        c = counts(rows, [model.score(r["scored"]) for r in rows], threshold)
+        c = counts(rows, [model.score(r["scored"], r["pair"]) for r in rows], threshold)
         key = (c["f1"], c["precision"], -abs(shift))
         if best is None or key > best[0]:
             best = (key, model)
@@ -141,7 +145,7 @@ def cross_validate(rows: list[dict], threshold: float) -> dict:
         t = max(THRESHOLDS, key=lambda t: (counts(train, rules_marks(train), t)["f1"], -abs(t - threshold)))
         rules_refit.append(counts(test, rules_marks(test), t))
         model = fit(train, threshold)
-        learned.append(counts(test, [model.score(r["scored"]) for r in test], threshold))
+        learned.append(counts(test, [model.score(r["scored"], r["pair"]) for r in test], threshold))
     return {"rules": _total(rules_fixed), "rules_threshold_refit": _total(rules_refit), "learned": _total(learned)}
 
 
@@ -164,7 +168,7 @@ def train_model(train_path: Path, goods_notes: str | None = None):
     model = LearnedCombination(weights=model.weights, intercept=model.intercept, meta=meta)
     return model, {"cv5_grouped_train": cv, "fit_on_train": {
         "rules": counts(rows, rules_marks(rows), threshold),
-        "learned": counts(rows, [model.score(r["scored"]) for r in rows], threshold)}}, matcher
+        "learned": counts(rows, [model.score(r["scored"], r["pair"]) for r in rows], threshold)}}, matcher
 
 
 def main() -> None:

@@ -14,8 +14,10 @@ import pytest
 
 from markwatch.errors import ConfigError, FileFormatError
 from markwatch.matching.combination import (
+    CONTEXT_FEATURES,
     EVIDENCE_KINDS,
     FEATURES,
+    FINDING_FEATURES,
     LearnedCombination,
     combination_named,
     features,
@@ -23,6 +25,7 @@ from markwatch.matching.combination import (
     shipped_model,
 )
 from markwatch.matching.comparisons.base import Evidence
+from markwatch.matching.pair_features import PAIR_FEATURES
 from markwatch.model import Reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,22 +44,30 @@ def findings(rng: random.Random, top: float = 1.0) -> list[Evidence]:
 def random_models(rng: random.Random, n: int) -> list[LearnedCombination]:
     models = [shipped_model()]
     for _ in range(n):
-        weights = {k: rng.choice([0.0, rng.uniform(0, 5)]) for k in FEATURES}
+        weights = {k: rng.choice([0.0, rng.uniform(0, 5)]) for k in FINDING_FEATURES}
+        weights |= {k: rng.choice([0.0, rng.uniform(-5, 5)]) for k in CONTEXT_FEATURES}
         models.append(LearnedCombination(weights=weights, intercept=rng.uniform(-6, 3), meta={},
-                                         max_lift=rng.uniform(0, 0.3)))
+                                         max_lift=rng.uniform(0, 0.3), max_lower=rng.uniform(0, 0.3)))
     return models
 
 
+def random_pair(rng: random.Random) -> dict[str, float] | None:
+    if rng.random() < 0.2:
+        return None  # the pair unknown
+    return {k: rng.choice([0.0, 1.0, rng.random()]) for k in PAIR_FEATURES}
+
+
 def test_score_is_monotone_in_every_finding():
-    """Raising any finding (or adding one) never lowers the learned score."""
+    """Raising any finding (or adding one) never lowers the learned score, whatever the pair."""
     rng = random.Random(7)
     for model in random_models(rng, 30):
         for _ in range(200):
             found = findings(rng)
+            pair = random_pair(rng)
             raised = [ev(e.kind, min(1.0, e.score + rng.uniform(0, 0.3))) for e in found]
             raised += [ev(rng.choice(EVIDENCE_KINDS), rng.uniform(0.01, 1.0))] * rng.randint(0, 1)
             raised.sort(key=lambda e: -e.score)
-            assert model.score(raised) >= model.score(found) - 1e-12
+            assert model.score(raised, pair) >= model.score(found, pair) - 1e-12
 
 
 def test_combined_bounds_bound_the_score():
@@ -67,22 +78,40 @@ def test_combined_bounds_bound_the_score():
         for _ in range(200):
             found = findings(rng)
             bounds = sorted((ev(e.kind, min(1.0, e.score + rng.uniform(0, 0.2))) for e in found), key=lambda e: -e.score)
-            actual = model.score(found)
-            assert model.score(bounds) >= actual - 1e-12
+            pair = random_pair(rng)
+            actual = model.score(found, pair)
+            assert model.score(bounds, pair) >= actual - 1e-12
             best = max(e.score for e in bounds)
             kinds = len({e.kind for e in found}) - 1
             assert model.bound(best, kinds) >= actual - 1e-12
             assert model.bound(best, kinds) <= best + model.max_lift + 1e-12
 
 
-def test_lift_is_bounded():
+def test_lift_is_bounded_and_scaled_by_the_written_share():
     """The screening's threshold checks ask a lone finding for `max_lift` less: the score of findings
-    never exceeds the strongest by more."""
+    never exceeds the strongest by more, and by no more than the written share of it; a pair
+    sharing no written character (a partial homophone) is not lifted at all."""
     rng = random.Random(3)
     for model in random_models(rng, 20):
         for _ in range(100):
             found = findings(rng)
+            pair = random_pair(rng)
+            share = 1.0 if pair is None else pair["written_share"]
+            assert model.score(found, pair) <= found[0].score + model.max_lift * share + 1e-12
             assert model.score(found) <= found[0].score + model.max_lift + 1e-12
+            assert model.score(found, dict.fromkeys(PAIR_FEATURES, 0.0)) <= found[0].score + 1e-12
+
+
+def test_the_model_lowers_the_rules_score_by_at_most_max_lower():
+    rng = random.Random(5)
+    for model in random_models(rng, 20):
+        for _ in range(100):
+            found = findings(rng)
+            pair = random_pair(rng)
+            assert model.score(found, pair) >= min(rules_score(found) - model.max_lower,
+                                                   found[0].score) - 1e-12
+    low = LearnedCombination(weights={"pair:goods": -50.0}, intercept=-5.0, meta={})
+    assert low.score([ev("look", 0.8)], {"goods": 1.0, "written_share": 1.0}) == pytest.approx(0.8 - 0.15)
 
 
 def test_no_finding_scores_nothing():
@@ -105,7 +134,7 @@ def test_shipped_model_loads_offline(monkeypatch):
     shipped_model.cache_clear()
     model = shipped_model()
     assert set(model.weights) == set(FEATURES)
-    assert all(w >= 0 for w in model.weights.values())
+    assert all(model.weights[k] >= 0 for k in FINDING_FEATURES)
     assert model.meta["trained_on"] == "train_pairs.jsonl"
     assert combination_named("learned") is model and combination_named("rules") is None
     assert [k for k, _ in model.describe()][0] in FEATURES
@@ -115,6 +144,13 @@ def test_models_with_negative_weights_or_other_formats_are_refused():
     data = shipped_model().to_json()
     with pytest.raises(FileFormatError):
         LearnedCombination.from_json({**data, "weights": {**data["weights"], "best": -0.1}})
+    # The pair's features may weigh either way; the bound takes them at their extremes.
+    signed = LearnedCombination.from_json({**data, "weights": {**data["weights"], "pair:goods": -0.1}})
+    assert signed.weights["pair:goods"] == -0.1
+    with pytest.raises(FileFormatError):
+        LearnedCombination.from_json({**data, "weights": {**data["weights"], "pair:goods": float("nan")}})
+    with pytest.raises(FileFormatError):
+        LearnedCombination.from_json({**data, "format": "markwatch-combination/1"})
     with pytest.raises(FileFormatError):
         LearnedCombination.from_json({**data, "format": "other/1"})
     with pytest.raises(FileFormatError):

@@ -7,7 +7,7 @@ strongest, lets exception rules cap it, weighs it by how far the goods overlap, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from markwatch.matching.combination import LearnedCombination, rules_score
@@ -19,6 +19,7 @@ from markwatch.matching.comparisons.look import look_similarity
 from markwatch.matching.comparisons.sound import homophone_rule, sound_similarity
 from markwatch.matching.comparisons.structure import GI_KINDS, place_rule, structure_similarity
 from markwatch.matching.distinctiveness import Distinctiveness, Weights
+from markwatch.matching.pair_features import pair_features
 from markwatch.matching.rules import (
     AGREEMENT_BONUS,
     AGREEMENT_MAX_KINDS,
@@ -302,10 +303,11 @@ class Matcher:
             found += pictured
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
-        mark_score = self.combine(scored)
+        overlap = self.goods_overlap(bp, mp)
+        pair = self.pair_features(bp, mp, overlap.score) if self.combination is not None and scored else None
+        mark_score = self.combine(scored, pair)
         if caps:
             mark_score = min(mark_score, min(caps))
-        overlap = self.goods_overlap(bp, mp)
         if overlap.score <= 0:
             score = min(mark_score, GOODS_DISSIMILAR_CAP)
         else:
@@ -320,11 +322,25 @@ class Matcher:
         return Match(score=round(score, 4), similar=similar, severity=severity, reasons=tuple(reasons),
                      mark_score=round(mark_score, 4), goods_score=round(overlap.score, 4))
 
-    def combine(self, scored: Sequence[Evidence]) -> float:
-        """The mark score of the findings (positive scores, strongest first), before caps and goods."""
+    def combine(self, scored: Sequence[Evidence], pair: Mapping[str, float] | None = None) -> float:
+        """The mark score of the findings (positive scores, strongest first), before caps and goods;
+        `pair`: the pair's features (`pair_features`), which the learned combination reads."""
         if self.combination is not None:
-            return self.combination.score(scored)
+            return self.combination.score(scored, pair)
         return rules_score(scored)
+
+    def pair_features(self, bp: BrandProfile, mp: MarkProfile, goods: float) -> dict[str, float]:
+        """The graded features of the pair beyond its findings (pair_features.py), over the written
+        forms the findings are looked for in."""
+        dist = self.distinctiveness
+        assert dist is not None
+        mark_classes = mp.classes or bp.brand.classes
+        forms = []
+        for b in (b for b in bp.forms if not self._weak_part(b, bp.forms[0])):
+            bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
+            for c in (c for c in mp.forms if not self._weak_part(c, mp.forms[0])):
+                forms.append((b, c, bw, lambda c=c: dist.weights(c.chinese, mark_classes)))
+        return pair_features(forms, goods)
 
     @property
     def combination_name(self) -> str:

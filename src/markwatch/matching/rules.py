@@ -114,6 +114,8 @@ AGREEMENT_MAX_KINDS = 2
 DEFAULT_THRESHOLD = 0.62
 # The learned combination (combination.py) raises a score at most this much above the strongest finding.
 LEARNED_MAX_LIFT = 0.1
+# ... and lowers the rules' score at most this much: the rules' findings stay the floor of the evidence.
+LEARNED_MAX_LOWER = 0.15
 SEVERITY_BANDS: tuple[tuple[Severity, float], ...] = (("high", 0.85), ("medium", 0.74), ("low", 0.0))
 KEY_BRAND_BONUS = 0.03  # 重点商标: one band earlier
 
