@@ -384,7 +384,7 @@ def test_search_by_image_finds_the_copy_in_the_register(tmp_path, engines):
     svc = _service(tmp_path, engines)
     svc.ingest([gazette])
     answer = svc.search_image(str(tmp_path / "img" / "brand-logo.png"), classes=[30], top=3)
-    assert answer["register_pictures"] == 3
+    assert answer["index_pictures"] == 3 and answer["pictures_not_indexed"] == 0  # ingest updated the index
     first = answer["results"][0]
     assert first["application_no"] == "1" and first["reasons"][0]["kind"] == "image"
     assert all(r["application_no"] != "3" or r["score"] < first["score"] for r in answer["results"])

@@ -23,19 +23,23 @@ app.add_typer(index_app, name="index")
 @index_app.command("build")
 def index_build(register: bool = typer.Option(True, "--register/--no-register", help="The stored-marks index."),
                 watchlist: bool = typer.Option(True, "--watchlist/--no-watchlist", help="The brands' index."),
+                pictures: bool = typer.Option(True, "--pictures/--no-pictures",
+                                              help="The stored marks' pictures and the words read in them."),
                 force: bool = typer.Option(False, "--force", help="Rebuild even when the index is current."),
                 as_json: bool = typer.Option(False, "--json")) -> None:
-    """Build (or bring up to date) the register and watchlist indexes, with their manifests."""
+    """Build (or bring up to date) the register, watchlist and picture indexes, with their manifests."""
     from markwatch.service.indexes import build_indexes
 
     with errors():
         svc = common.service()
-        report = build_indexes(svc, register=register, watchlist=watchlist, force=force)
+        report = build_indexes(svc, register=register, watchlist=watchlist, pictures=pictures, force=force)
     if as_json:
         print_json(report)
         return
     for name, r in report.items():
-        count = f"{r['marks']} marks" if name == "register" else f"{r['brands']} brands, {r['keys']} keys"
+        count = (f"{r['marks']} marks" if name == "register"
+                 else f"{r['marks']} marks, {r['pictures']} pictures, {r['words_rows']} lines of words"
+                 if name == "pictures" else f"{r['brands']} brands, {r['keys']} keys")
         out.print(f"{name}: {count} at {r['path']} ({r['seconds']:.2f} s)")
         for note in r["notes"]:
             err.print(f"  [yellow]{note}[/yellow]")
@@ -58,6 +62,6 @@ def index_status(as_json: bool = typer.Option(False, "--json")) -> None:
         t.add_column(col)
     for name, r in rows.items():
         m = r["manifest"] or {}
-        t.add_row(name, r["state"], str(m.get("rows", "")), str(m.get("max_id", "")),
+        t.add_row(name, r["state"], str(m.get("rows", m.get("marks", ""))), str(m.get("max_id", "")),
                   str(m.get("normaliser_version", "")), str(m.get("built_at", "")))
     out.print(t)

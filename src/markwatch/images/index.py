@@ -43,6 +43,19 @@ class PictureIndex:
         self._index.add(vectors)
         self.owners.extend([owner] * len(vectors))
 
+    def add_rows(self, owners: Sequence[int], vectors: np.ndarray) -> None:
+        """Many rows at once: row i of `vectors` is owned by owners[i] (one faiss call)."""
+        if not len(owners):
+            return
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self._index is None:
+            self.dim = int(vectors.shape[1])
+            self._index = faiss.IndexFlatIP(self.dim)
+        self._index.add(vectors)
+        self.owners.extend(int(o) for o in owners)
+
     def search(self, vectors: np.ndarray, *, k: int = 10, floor: float = 0.0) -> list[tuple[int, float]]:
         """The owners nearest to a picture (any of its `vectors`), best first, at most k, cosine >= floor."""
         if self._index is None or not len(self.owners):

@@ -87,7 +87,8 @@ def write_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path, *, fmt: int = FORMAT) -> dict:
+    """The manifest of the index at `folder`, of format `fmt` (StaleIndex when missing or of another format)."""
     path = folder / MANIFEST
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -95,9 +96,9 @@ def read_manifest(folder: Path) -> dict:
         raise StaleIndex(f"no index at {folder}") from exc
     except (OSError, ValueError) as exc:
         raise CorruptIndex(f"manifest {path} is unreadable: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise StaleIndex(f"index at {folder} has format {doc.get('format') if isinstance(doc, dict) else '?'}, "
-                         f"this release reads {FORMAT}")
+                         f"this release reads {fmt}")
     return doc
 
 

@@ -113,7 +113,11 @@ class Service:
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,
                progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
         ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures)
-        return [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
+        summaries = [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
+        if any(s.images_read for s in summaries):
+            # pictures read now are searchable now: adding them to the picture indexes is cheap
+            self._update_pictures_quietly()
+        return summaries
 
     def issues(self, issues: Sequence[str] | None = None) -> list[dict]:
         """Completeness of each gazette issue: pages seen of the page count, marks, quarantined, missing."""
@@ -219,14 +223,37 @@ class Service:
             raise MarkwatchError("the mark to search for is empty (商标文字不能为空)")
         if not 1 <= top <= MAX_SEARCH_TOP:
             raise MarkwatchError(f"top must be between 1 and {MAX_SEARCH_TOP} (got {top})")
-        return search_register(self.db, self.matcher, mark, classes=classes, top=top,
-                               index_dir=self.settings.index_dir)
+        from markwatch.service.picture_search import merge_results, search_words
 
-    def search_image(self, image: str, *, mark: str = "", classes: Sequence[int] = (), top: int = 10) -> dict:
-        """Clearance search by image over the register's pictures (markwatch.service.pictures)."""
-        from markwatch.service.pictures import search_by_picture
+        answer = search_register(self.db, self.matcher, mark, classes=classes, top=top,
+                                 index_dir=self.settings.index_dir)
+        # words read in the marks' pictures, from their own index (picture_search): results say where
+        words = search_words(self, mark, classes=classes, top=top)
+        answer["results"] = merge_results(answer["results"], words["results"] if words else [],
+                                          classes=classes, top=top)
+        answer["picture_words_index"] = ({k: v for k, v in words.items() if k != "results"} if words else None)
+        return answer
 
-        return search_by_picture(self, image, mark=mark, classes=classes, top=top)
+    def search_image(self, image: str | bytes, *, name: str | None = None, mark: str = "",
+                     classes: Sequence[int] = (), top: int = 10) -> dict:
+        """Clearance search by image (a reference or an upload's bytes) over the register's picture index."""
+        from markwatch.service.picture_search import search_by_picture
+
+        return search_by_picture(self, image, name=name, mark=mark, classes=classes, top=top)
+
+    def update_picture_indexes(self, *, force: bool = False) -> dict:
+        """Add the pictures read since to the register's picture and picture-words indexes (or rebuild
+        them): a job of ingest, the cycle and `markwatch index build`, never of a search."""
+        from markwatch.service.picture_search import ensure_picture_indexes
+
+        return ensure_picture_indexes(self.pictures, self.db, self.matcher, Path(self.settings.index_dir),
+                                      force=force)
+
+    def _update_pictures_quietly(self) -> None:
+        try:
+            self.update_picture_indexes()
+        except Exception as exc:  # the marks are stored; the next cycle or index build brings the index up
+            log.error("updating the picture indexes failed\n%s", redacted_traceback(exc))
 
     def update_register_index(self) -> dict:
         """Extend the register index with the marks stored since, or rebuild it: a job of the cycle
@@ -444,6 +471,7 @@ class Service:
             self.update_register_index()
         except Exception as exc:
             log.error("updating the register index failed\n%s", redacted_traceback(exc))
+        self._update_pictures_quietly()
         if result.run_id is not None and result.status != "failed":
             try:
                 result.delivery = self.deliver().as_dict()

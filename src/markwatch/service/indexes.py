@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from markwatch.model import Brand
 from markwatch.scale.index_files import IndexProblem, read_manifest, write_lock
+from markwatch.scale.picture_index import FORMAT as PICTURE_FORMAT
+from markwatch.scale.picture_index import StoredPictureIndex
 from markwatch.scale.register_index import RegisterIndex
 from markwatch.scale.search_store import db_rows, ensure_register_index, register_state
 from markwatch.scale.watch_index import WatchIndexStore, build_watch_index, ensure_watch_index
@@ -26,7 +28,8 @@ def watched_brands(svc: Service) -> list[Brand]:
         return [brand_from_row(r) for r in s.scalars(select(BrandRow).order_by(BrandRow.id))]
 
 
-def build_indexes(svc: Service, *, register: bool = True, watchlist: bool = True, force: bool = False) -> dict:
+def build_indexes(svc: Service, *, register: bool = True, watchlist: bool = True, pictures: bool = True,
+                  force: bool = False) -> dict:
     """Build the chosen indexes, or extend them when they are current but behind; one entry per index."""
     folder = svc.settings.index_dir
     report: dict = {}
@@ -56,6 +59,8 @@ def build_indexes(svc: Service, *, register: bool = True, watchlist: bool = True
         report["watchlist"] = {"path": str(folder / "watchlist"), "brands": len(brands),
                                "keys": idx.key_count, "seconds": round(time.perf_counter() - started, 2),
                                "notes": notes}
+    if pictures:
+        report["pictures"] = svc.update_picture_indexes(force=force)
     return report
 
 
@@ -76,11 +81,17 @@ def index_status(svc: Service) -> dict:
     except IndexProblem as exc:
         state = f"needs rebuilding: {exc}"
     rows["watchlist"] = {"state": state, "manifest": _manifest_or_none(folder / "watchlist")}
+    try:
+        StoredPictureIndex.open(folder / "pictures")
+        state = "current"
+    except IndexProblem as exc:
+        state = f"needs rebuilding: {exc}"
+    rows["pictures"] = {"state": state, "manifest": _manifest_or_none(folder / "pictures", fmt=PICTURE_FORMAT)}
     return rows
 
 
-def _manifest_or_none(folder: Path) -> dict | None:
+def _manifest_or_none(folder: Path, fmt: int | None = None) -> dict | None:
     try:
-        return read_manifest(folder)
+        return read_manifest(folder) if fmt is None else read_manifest(folder, fmt=fmt)
     except IndexProblem:
         return None

@@ -189,7 +189,6 @@ def mark_figures(pictures: Pictures | None, rows: list) -> list[tuple[object, tu
 def figure_of_file(pictures: Pictures, ref: str | None, *, views: bool, vienna=(), written_words: bool = False):
     """(Figure, words read) of an image named on the command line (not stored), for `compare`.
     Without the images extra the figure is there, not read: the comparison says so."""
-    from markwatch.errors import MissingExtra
     from markwatch.images.refs import load_ref, parse_ref
     from markwatch.matching.comparisons.image import Figure
 
@@ -197,71 +196,24 @@ def figure_of_file(pictures: Pictures, ref: str | None, *, views: bool, vienna=(
         return (Figure(vienna=tuple(vienna)) if vienna else None), ()
     parsed = parse_ref(ref)
     data = load_ref(parsed, Path.cwd(), pictures._fetch if pictures.settings is not None else None)
+    return figure_of_data(pictures, data, ref, region=parsed.region, views=views, vienna=vienna,
+                          written_words=written_words)
+
+
+def figure_of_data(pictures: Pictures, data: bytes, label: str, *, region: str = "", views: bool, vienna=(),
+                   written_words: bool = False):
+    """(Figure, words read) of an image's bytes (a file named on the command line, an upload)."""
+    from markwatch.images.decode import open_picture
+    from markwatch.matching.comparisons.image import Figure
+
+    if len(data) > MAX_IMAGE_BYTES:
+        raise RecordError(f"image of {len(data)} bytes, more than {MAX_IMAGE_BYTES} (图样文件过大)")
     picture = None
     if pictures.read_features:
-        from markwatch.images.decode import open_picture
-
         try:
-            picture = pictures.reader.read(open_picture(data, parsed.region), ref, views=views)
+            picture = pictures.reader.read(open_picture(data, region), label, views=views)
         except MissingExtra:
             picture = None
     words = tuple(picture.words) if picture is not None else ()
     return Figure(picture=picture, vienna=tuple(vienna), image=True,
                   words=bool(words) or written_words), words
-
-
-def register_pictures(pictures: Pictures, db: Database, cache: dict):
-    """The picture index of the register's figurative and combined marks (read ones), with their rows;
-    rebuilt when marks were stored since (cached in `cache`)."""
-    from sqlalchemy import func
-
-    from markwatch.images.index import PictureIndex
-    from markwatch.store.tables import GazetteMark
-
-    with db.session() as s:
-        stamp = (s.scalar(select(func.max(GazetteMark.id))) or 0,
-                 s.scalar(select(func.count()).select_from(ImageFeatures)) or 0)
-        if cache.get("stamp") == stamp:
-            return cache["index"], cache["rows"]
-        rows = list(s.scalars(select(GazetteMark).where(GazetteMark.image_key.is_not(None),
-                                                        GazetteMark.mark_type.in_(PICTURE_TYPES))
-                              .order_by(GazetteMark.id)))
-    read = pictures.stored_features([r.image_key for r in rows if r.image_key], 1)
-    index = PictureIndex.of((i, read.get(r.image_key)) for i, r in enumerate(rows))
-    cache.update(stamp=stamp, index=index, rows=rows, features=read)
-    return index, rows
-
-
-def search_by_picture(service, ref: str, *, mark: str = "", classes=(), top: int = 10) -> dict:
-    """Clearance search by image: the register's marks whose pictures are nearest to the query's (its
-    logo read in views), each compared in full (words read in both pictures too)."""
-    from markwatch.errors import MissingExtra
-    from markwatch.matching.comparisons.image import CANDIDATE_COSINE, Figure
-    from markwatch.model import Brand
-
-    pictures: Pictures = service.pictures
-    if not pictures.read_features:
-        raise MissingExtra("search by image", "images", "markwatch[images]")
-    query, _ = figure_of_file(pictures, ref, views=True)
-    index, rows = register_pictures(pictures, service.db, service.__dict__.setdefault("_picture_search", {}))
-    features = service.__dict__["_picture_search"]["features"]
-    near = index.search(query.picture.vectors, k=max(top * 3, top), floor=CANDIDATE_COSINE) \
-        if query.picture is not None and query.picture.vectors is not None else []
-    brand = Brand(brand_id="-", mark=mark or (query.picture.text if query.picture is not None else ""),
-                  classes=tuple(classes))
-    results = []
-    for pos, cos in near:
-        row = rows[pos]
-        picture = features.get(row.image_key)
-        words = tuple(picture.words) if picture is not None else ()
-        figure = Figure(picture=picture, vienna=tuple(row.vienna_codes or ()), image=True,
-                        words=bool(words) or (row.mark_type == "combined" and bool(row.mark)))
-        match = service.matcher.compare(brand, row.mark or "", candidate_classes=row.classes or (),
-                                        candidate_goods=row.goods or (), brand_figure=query, candidate_figure=figure,
-                                        candidate_words=words)
-        results.append({"score": match.score, "similarity": round(cos, 4), "mark": row.mark or "",
-                        "application_no": row.application_no, "classes": row.classes or [],
-                        "mark_type": row.mark_type, "image_file": row.image_file,
-                        "reasons": [r.as_dict() for r in match.reasons]})
-    results.sort(key=lambda r: (-r["score"], -r["similarity"]))
-    return {"query_image": ref, "register_pictures": len(index), "results": results[:top]}
