@@ -85,6 +85,8 @@ def _call(client: TestClient, method: str, template: str, ids: dict, headers: di
         kwargs["json"] = {k: (ids["watchlist_id"] if v == "{watchlist_id}" else v) for k, v in body.items()}
     if template.endswith("/brands/import"):
         kwargs["files"] = {"file": ("brands.csv", "编号,商标,类别\nX-2,测试二,30\n".encode(), "text/csv")}
+    if template.endswith("/search/image"):
+        kwargs["files"] = {"file": ("logo.png", b"\x89PNG\r\n\x1a\n", "image/png")}
     return client.request(method.upper(), path, **kwargs)
 
 
@@ -94,7 +96,8 @@ def test_openapi_lists_the_api(client: TestClient):
     paths = set(doc["paths"])
     for p in ("/api/v1/watchlists", "/api/v1/watchlists/{watchlist_id}/brands", "/api/v1/subscriptions",
               "/api/v1/alerts", "/api/v1/alerts/export", "/api/v1/alerts/{alert_id}/status", "/api/v1/compare",
-              "/api/v1/search", "/api/v1/runs", "/api/v1/watchlists/{watchlist_id}/brands/import"):
+              "/api/v1/search", "/api/v1/search/image", "/api/v1/runs",
+              "/api/v1/watchlists/{watchlist_id}/brands/import"):
         assert p in paths
     assert "token" in doc["components"]["securitySchemes"]
 

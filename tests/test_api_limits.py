@@ -160,3 +160,62 @@ def test_a_body_request_looks_its_token_up_once(world: World, monkeypatch):
     r = client.post(f"{API}/compare", headers={"Authorization": f"Bearer {world.tokens[STATION]}"},
                     json={"brand": "康师傅", "candidate": "康帅傅"})
     assert r.status_code == 200 and calls == [world.tokens[STATION]]
+
+
+# ---------------------------------------------------------------- search by image: a picture upload
+def _picture_request(port: int, token: str, parts, *, filename: bytes = b"logo.png") -> tuple[int, dict]:
+    boundary = b"mwpicture"
+    head = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="' + filename
+            + b'"\r\nContent-Type: image/png\r\n\r\n')
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(b"POST /api/v1/search/image?top=5&classes=30 HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Type: multipart/form-data; boundary=%s\r\n\r\n" % (token.encode(), boundary))
+        _send_all(sock, _chunked([head, *parts, b"\r\n--" + boundary + b"--\r\n"]))
+        return _read_answer(sock)
+
+
+def test_a_picture_upload_is_capped_at_21_mib_and_its_token_checked_first(live: int, world: World):
+    assert world.svc.settings.max_import_bytes == 21 * MiB
+    # announced over the cap: answered at once, before one byte of the body is sent
+    with socket.create_connection(("127.0.0.1", live), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/search/image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n"
+                     % (world.tokens[STATION].encode(), 22 * MiB))
+        status, body = _read_answer(sock)
+    assert status == 413 and "请求体过大" in body["detail"]
+    # without a token, refused before the body, however small it says it is
+    with socket.create_connection(("127.0.0.1", live), timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/search/image HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: %d\r\n\r\n" % (1 * MiB))
+        status, body = _read_answer(sock)
+    assert status == 401 and "缺少令牌" in body["detail"]
+    # never announced (chunked), cut off once the bytes received pass the cap
+    piece = b"\x00" * (256 << 10)
+    status, body = _picture_request(live, world.tokens[STATION], (piece for _ in range(22 * 4)))
+    assert status == 413 and "请求体过大" in body["detail"]
+    # under the body's cap but over the picture's 20 MiB: the route says so
+    status, body = _picture_request(live, world.tokens[STATION], (piece for _ in range(20 * 4 + 2)))
+    assert status == 400 and "larger than 20 MiB" in body["detail"]
+
+
+def test_a_picture_upload_under_the_cap_is_searched(live: int, world: World):
+    from markwatch.images.features import available
+
+    pil = pytest.importorskip("PIL.Image")
+    import io
+
+    world.svc.update_picture_indexes()  # what ingest or the cycle does; the search itself never builds it
+    img = pil.new("RGB", (120, 120), "white")
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).ellipse((20, 20, 100, 100), outline="black", width=8)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    status, body = _picture_request(live, world.tokens[STATION], [buf.getvalue()], filename="圆环.png".encode())
+    assert status == 200, body
+    assert body["query_image"] == "圆环.png" and body["results"] == []  # the seeded register has no pictures
+    if available():
+        assert body["index_pictures"] == 0 and body["pictures_not_indexed"] == 0
+    else:
+        assert body["not_compared"] == "图形未比较（请安装 markwatch[images]）"

@@ -447,3 +447,63 @@ def test_screenshots_show_chinese_as_glyphs(live, browser, tmp_path):
     assert overlap(brand[1], mark[1]) < 0.75, hint  # 师 and 帅 differ
     assert errors == []
     page.close()
+
+
+# ---------------------------------------------------------------- 商标检索: by words and by picture
+@pytest.mark.browser
+def test_the_search_tab_finds_a_copied_logo_by_upload_and_words_only_in_a_picture(browser, tmp_path):
+    import uvicorn
+
+    from markwatch.composition import Engines, build_matcher
+
+    from .test_images import _job, _service, load_marks, needs_images
+
+    if needs_images.args[0]:
+        pytest.skip(needs_images.kwargs["reason"])
+    gazette, _ = _job(tmp_path, load_marks())
+    svc = _service(tmp_path, Engines.of(build_matcher()))
+    _, token = svc.create_org("图形检索站")
+    (summary,) = svc.ingest([gazette])  # reads the pictures and adds them to the picture indexes
+    assert summary.images_read == 3
+    svc.update_register_index()  # the nightly cycle's job, before anyone searches words
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: server.started, timeout=20)
+        page, errors = open_page(browser, f"http://127.0.0.1:{port}")
+        page.fill("#token", token)
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#app:not([hidden])")
+        page.click("#tab-search")
+        page.wait_for_selector("#view-search:not([hidden])")
+        # the brand's logo, uploaded: the gazette's turned and inverted copy comes first
+        page.set_input_files("#picture-form [name=file]", str(tmp_path / "img" / "brand-logo.png"))
+        page.fill("#picture-form [name=classes]", "30")
+        page.click("#picture-form button[type=submit]")
+        copy = page.locator("#search-results tbody tr[data-application='1']")
+        copy.wait_for()
+        first = page.locator("#search-results tbody tr").first
+        assert first.get_attribute("data-application") == "1"
+        assert copy.locator(".found-in").text_content().startswith("图形近似")
+        assert "图形" in copy.text_content()  # the figurative mark is named by its type
+        assert "比对了 3 件商标图样" in page.text_content("#search-status")
+        assert page.locator("#query-picture").evaluate("i => i.complete && i.naturalWidth > 0")
+        page.screenshot(path=str(shots_dir(tmp_path) / "search-by-picture.png"))
+        # words: 康师傅 finds the combined mark whose words 康帅傅 are only in its picture
+        page.fill("#search-form [name=mark]", "康师傅")
+        page.fill("#search-form [name=classes]", "30")
+        page.click("#search-form button[type=submit]")
+        words = page.locator("#search-results tbody tr[data-application='3']")
+        words.wait_for()
+        assert words.locator(".found-in").text_content() == "图中文字"
+        assert "图中文字“康帅傅”" in words.text_content()
+        assert "含图中文字" in page.text_content("#search-status")
+        page.screenshot(path=str(shots_dir(tmp_path) / "search-by-words.png"))
+        assert errors == []
+        page.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        svc.db.dispose()

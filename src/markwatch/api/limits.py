@@ -23,8 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from markwatch.service.facade import Service
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-# the brand import takes a whole table (20 MiB, see routers/watchlists.py) plus its multipart framing
-IMPORT_PATH = re.compile(r"/watchlists/[^/]+/brands/import/?$")
+# the brand import takes a whole table (20 MiB, see routers/watchlists.py) and the search by image a
+# picture (20 MiB, routers/tools.py), each plus its multipart framing
+IMPORT_PATH = re.compile(r"(/watchlists/[^/]+/brands/import|/search/image)/?$")
 
 
 class BodyGuard:

@@ -54,6 +54,9 @@ def search(mark: str = typer.Argument("", help="The mark's words (\"\" with --im
         if as_json:
             print_json(answer)
             return
+        if answer.get("not_compared"):
+            out.print(f"{answer['not_compared']} ({answer['not_compared_en']})")
+            return
         t = Table(title=f"search by image {image}")
         for col in ("score", "picture", "mark", "application no", "reasons"):
             t.add_column(col)
@@ -61,6 +64,9 @@ def search(mark: str = typer.Argument("", help="The mark's words (\"\" with --im
             t.add_row(f"{r['score']:.3f}", f"{r['similarity']:.2f}", r["mark"], r["application_no"],
                       "；".join(x["detail"] for x in r["reasons"][:3]))
         out.print(t)
+        out.print(f"picture index of {answer['index_pictures']} pictures, updated {answer['index_updated_at']}"
+                  + (f": {answer['pictures_not_indexed']} newer pictured marks not searched (markwatch index build)"
+                     if answer["pictures_not_indexed"] else ""))
         return
     with errors():
         answer = common.service().search(mark, classes=parse_classes(classes), top=top)
@@ -69,10 +75,10 @@ def search(mark: str = typer.Argument("", help="The mark's words (\"\" with --im
         return
     results = answer["results"]
     t = Table(title=f"search {mark}")
-    for col in ("score", "mark", "application no", "classes", "reasons"):
+    for col in ("score", "mark", "found in", "application no", "classes", "reasons"):
         t.add_column(col)
     for r in results:
-        t.add_row(f"{r['score']:.3f}", r["mark"], r["application_no"], ",".join(map(str, r["classes"])),
+        t.add_row(f"{r['score']:.3f}", r["mark"], r["found_in"], r["application_no"], ",".join(map(str, r["classes"])),
                   "；".join(x["detail"] for x in r["reasons"][:3]))
     out.print(t)
     if answer["marks_not_indexed"]:

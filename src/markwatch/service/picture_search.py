@@ -296,7 +296,7 @@ def found_in(match) -> str:
 def result_of(m: GazetteMark, match, *, found_in: str) -> dict:
     pub = m.publication_date
     return {"id": m.id, "application_no": m.application_no, "office": m.office, "mark": m.mark or "",
-            "classes": list(m.classes or []), "applicant": m.applicant,
+            "mark_type": m.mark_type, "classes": list(m.classes or []), "applicant": m.applicant,
             "publication_date": pub.isoformat() if pub is not None else None,
             "found_in": found_in, **match.as_dict()}
 

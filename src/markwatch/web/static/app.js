@@ -71,7 +71,7 @@
     $("#app").hidden = false;
     $("#who").hidden = false;
     await loadWatchlists();
-    if (location.hash.startsWith("#alert/") || location.hash === "#brands") await route();
+    if (location.hash.startsWith("#alert/") || location.hash === "#brands" || location.hash === "#search") await route();
     else if (location.hash !== "#alerts") location.hash = "#alerts"; else await route();
   }
 
@@ -92,7 +92,9 @@
   let resetting = false;
   function quietReset() {
     resetting = true;
-    for (const f of ["#filters", "#bulk", "#review", "#brand-form"]) $(f).reset();
+    for (const f of ["#filters", "#bulk", "#review", "#brand-form", "#search-form", "#picture-form"]) $(f).reset();
+    $("#search-results tbody").replaceChildren();
+    $("#query-picture").hidden = true;
     resetting = false;
     setDue("");
   }
@@ -101,14 +103,16 @@
   async function route() {
     const hash = location.hash || "#alerts";
     const m = hash.match(/^#alert\/(\d+)$/);
-    const view = m ? "alert" : (hash === "#brands" ? "brands" : "alerts");
+    const view = m ? "alert" : ({ "#brands": "brands", "#search": "search" }[hash] || "alerts");
     $("#view-alerts").hidden = view !== "alerts";
     $("#view-alert").hidden = view !== "alert";
     $("#view-brands").hidden = view !== "brands";
+    $("#view-search").hidden = view !== "search";
     for (const t of $$(".tabs [role=tab]")) t.setAttribute("aria-selected", String(t.dataset.view === view || (view === "alert" && t.dataset.view === "alerts")));
     try {
       if (view === "alert") await showAlert(Number(m[1]));
       else if (view === "brands") await selectWatchlist(state.selected || (state.watchlists[0] || {}).id);
+      else if (view === "search") { /* the clerk starts a search */ }
       else await Promise.all([loadAlerts(), loadChart()]);
     } catch (e) { if (failed(e)) say(view === "alert" ? "#review-error" : "#filters-error", "加载失败：" + e.message); }
   }
@@ -517,6 +521,63 @@
     return root;
   }
 
+  // ------------------------------------------------------------ clearance search (商标检索)
+  const classesOf = (text) => (text || "").split(/[,，;；\s]+/).filter(Boolean).map(Number);
+
+  function showResults(results, picture) {
+    const body = $("#search-results tbody");
+    body.replaceChildren();
+    if (!results.length) body.append(el("tr", {}, el("td", { class: "empty", colspan: "6", text: "没有近似商标" })));
+    for (const r of results) {
+      const where = picture ? "图形近似 " + r.similarity.toFixed(2) : r.found_in;
+      const reasons = el("ul", { class: "reasons" }, ...(r.reasons || []).slice(0, 4).map((x) => el("li", { text: x.detail })));
+      body.append(el("tr", { "data-application": r.application_no },
+        el("td", { text: r.score.toFixed(3) }),
+        el("td", { text: r.mark || "（" + (MARK_TYPE[r.mark_type] || "无文字") + "）" }),
+        el("td", { class: "found-in", text: where }),
+        el("td", { text: r.application_no }),
+        el("td", { text: (r.classes || []).join(",") }),
+        el("td", {}, reasons)));
+    }
+  }
+
+  async function searchText(ev) {
+    ev.preventDefault();
+    clearMessages();
+    const f = new FormData(ev.target);
+    const q = new URLSearchParams({ mark: f.get("mark"), top: "20" });
+    for (const c of classesOf(f.get("classes"))) q.append("classes", String(c));
+    try {
+      const a = await getJSON("/search?" + q.toString());
+      showResults(a.results, false);
+      say("#search-status", "检索了 " + a.index_marks + " 件商标（索引更新于 " + (a.index_updated_at || "—") + "）"
+        + (a.marks_not_indexed ? "，其后入库的 " + a.marks_not_indexed + " 件尚未检索" : "")
+        + (a.picture_words_index ? "；含图中文字" : ""));
+    } catch (e) { if (failed(e)) say("#search-error", "检索失败：" + e.message); }
+  }
+
+  async function searchPicture(ev) {
+    ev.preventDefault();
+    clearMessages();
+    const form = ev.target;
+    const file = form.querySelector("[name=file]").files[0];
+    if (!file) return;
+    const img = $("#query-picture");
+    img.src = URL.createObjectURL(file);
+    img.hidden = false;
+    const q = new URLSearchParams({ top: "20" });
+    for (const c of classesOf(new FormData(form).get("classes"))) q.append("classes", String(c));
+    const body = new FormData();
+    body.append("file", file, file.name);
+    try {
+      const a = await (await api("/search/image?" + q.toString(), { method: "POST", body })).json();
+      showResults(a.results, true);
+      if (a.not_compared) say("#search-status", a.not_compared);
+      else say("#search-status", "比对了 " + a.index_pictures + " 件商标图样（索引更新于 " + (a.index_updated_at || "—") + "）"
+        + (a.pictures_not_indexed ? "，其后入库的 " + a.pictures_not_indexed + " 件尚未检索" : "") + (a.note ? "；" + a.note : ""));
+    } catch (e) { if (failed(e)) say("#search-error", "以图检索失败：" + e.message); }
+  }
+
   // ------------------------------------------------------------ wiring
   $("#signin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -528,6 +589,8 @@
   window.addEventListener("hashchange", () => { if (!$("#app").hidden) route(); });
   for (const t of $$(".tabs [role=tab]")) t.addEventListener("click", () => { location.hash = "#" + t.dataset.view; });
   $("#brand-form").addEventListener("submit", addBrand);
+  $("#search-form").addEventListener("submit", searchText);
+  $("#picture-form").addEventListener("submit", searchPicture);
   $("#export-xlsx").addEventListener("click", exportXlsx);
   $("#chart-by").addEventListener("change", () => loadChart().catch((e) => { if (failed(e)) say("#filters-error", e.message); }));
   const reload = () => { state.offset = 0; return Promise.all([loadAlerts(), loadChart()]).catch((e) => { if (failed(e)) say("#filters-error", "筛选失败：" + e.message); }); };
