@@ -11,13 +11,13 @@ import re
 import secrets
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from markwatch.errors import Conflict, FileFormatError, Forbidden, MarkwatchError, NotFound, RecordError
 from markwatch.model import Brand
@@ -58,14 +58,29 @@ def _watchlist(s: Session, p: Principal, watchlist_id: int, *, write: bool = Fal
     return wl
 
 
-def watchlist_dict(w: Watchlist, p: Principal | None = None) -> dict:
+def watchlist_dict(s: Session, w: Watchlist, p: Principal | None = None,
+                   counts: Mapping[int, tuple[int, int]] | None = None) -> dict:
+    """`counts`: (brands, subscribers) per watchlist id from `watchlist_counts`, asked once for a list."""
+    brands, subscribers = (counts if counts is not None else watchlist_counts(s, [w.id])).get(w.id, (0, 0))
     return {
         "id": w.id, "name": w.name, "description": w.description, "organisation": w.organisation.name,
-        "organisation_id": w.organisation_id, "brands": len(w.brands),
+        "organisation_id": w.organisation_id, "brands": brands,
         "owned": p is not None and (p.is_admin or w.organisation_id == p.id),
-        "subscribers": len(w.subscriptions),
+        "subscribers": subscribers,
         "created_at": iso(w.created_at),
     }
+
+
+def watchlist_counts(s: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(brands, subscribers) of each watchlist, counted by the database: a list of watchlists costs two
+    small queries however many brands they hold, never a load of the brand rows."""
+    if not ids:
+        return {}
+    brands = dict(s.execute(select(BrandRow.watchlist_id, func.count(BrandRow.id))
+                            .where(BrandRow.watchlist_id.in_(ids)).group_by(BrandRow.watchlist_id)).all())
+    subs = dict(s.execute(select(Subscription.watchlist_id, func.count(Subscription.id))
+                          .where(Subscription.watchlist_id.in_(ids)).group_by(Subscription.watchlist_id)).all())
+    return {i: (brands.get(i, 0), subs.get(i, 0)) for i in ids}
 
 
 def brand_dict(b: BrandRow) -> dict:
@@ -84,11 +99,13 @@ def list_watchlists(s: Session, p: Principal) -> list[dict]:
     visible = visible_ids(s, p)
     if visible is not None:
         q = q.where(Watchlist.id.in_(visible or [-1]))
-    return [watchlist_dict(w, p) for w in s.scalars(q)]
+    rows = list(s.scalars(q.options(joinedload(Watchlist.organisation))))
+    counts = watchlist_counts(s, [w.id for w in rows])
+    return [watchlist_dict(s, w, p, counts) for w in rows]
 
 
 def get_watchlist(s: Session, p: Principal, watchlist_id: int) -> dict:
-    return watchlist_dict(_watchlist(s, p, watchlist_id), p)
+    return watchlist_dict(s, _watchlist(s, p, watchlist_id), p)
 
 
 def _owner_for(s: Session, p: Principal, organisation: str | None) -> int:
@@ -116,7 +133,7 @@ def create_watchlist(s: Session, p: Principal, name: str, description: str | Non
     s.add(wl)
     s.flush()
     s.refresh(wl)
-    return watchlist_dict(wl, p)
+    return watchlist_dict(s, wl, p)
 
 
 def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mapping[str, Any]) -> dict:
@@ -135,7 +152,7 @@ def update_watchlist(s: Session, p: Principal, watchlist_id: int, changes: Mappi
     if "description" in changes:
         wl.description = changes["description"]
     s.flush()
-    return watchlist_dict(wl, p)
+    return watchlist_dict(s, wl, p)
 
 
 def delete_watchlist(s: Session, p: Principal, watchlist_id: int) -> None:
