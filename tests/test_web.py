@@ -171,7 +171,7 @@ def test_alerts_come_first_with_a_work_queue_and_brands_on_their_own_tab(live, b
         page.click(f".due-view[data-due={due}]")
         expect(page.locator(f".due-view[data-due={due}]")).to_have_attribute("aria-pressed", "true")
         start, end = due_window(due, today)
-        expect(page.locator("#due-range")).to_have_text(f"截止日 {start.isoformat()} 至 {end.isoformat()}")
+        expect(page.locator("#due-range")).to_have_text(f"截止日 {start.isoformat()} 至 {end.isoformat()}（新预警、审查中）")
         n = org(world, STATION).alerts(AlertFilter(due=due))["total"]
         expect(page.locator("#alerts-total")).to_have_text(f"共 {n} 条")
     page.click(".due-view[data-due='']")

@@ -21,7 +21,8 @@ from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, 
 STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
 STATUS_LABELS = {"new": "新预警", "reviewing": "审查中", "opposition_filed": "已提异议", "dismissed": "已排除"}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
-DUE_WINDOWS = ("week", "month")  # deadlines from today to the end of this calendar week / month
+OPEN_STATUSES = ("new", "reviewing")  # still to decide; filed and dismissed alerts are done with
+DUE_WINDOWS = ("week", "month")  # open alerts with deadlines from today to the end of this week / month
 # Sort keys of an alert list ("-" before one for descending); every order ends with the alert id.
 SORT_KEYS = ("deadline", "score", "severity", "publication", "brand", "mark", "applicant", "status", "alert")
 ALLOWED_MOVES = {
@@ -50,7 +51,8 @@ _LIST_COLUMNS = frozenset({"classes", "brand_classes", "brand_similar_groups", "
 @dataclass
 class AlertFilter:
     """Which alerts, in which order. `since`/`until` bound the publication date, `deadline_from`/
-    `deadline_to` the opposition deadline; `due` (week or month) sets the deadline window from today;
+    `deadline_to` the opposition deadline; `due` (week or month) sets the deadline window from today and
+    keeps the open alerts only (new, reviewing: a filed or dismissed alert is not due);
     `mark_class` is a Nice class of the new mark; `text` is looked for in the marks, the applicant,
     the agent and the application number."""
 
@@ -94,7 +96,8 @@ def _choice(value: str | None, table: dict[str, str], what: str) -> str | None:
 
 
 def due_window(due: str, today: date) -> tuple[date, date]:
-    """The deadlines of the "due this week / this month" views: today to Sunday, or to the month's end."""
+    """The deadlines of the "due this week / this month" views: today to Sunday, or to the month's end.
+    The views show only OPEN_STATUSES (see `_where`)."""
     if due == "week":
         return today, today + timedelta(days=6 - today.weekday())
     if due == "month":
@@ -142,6 +145,8 @@ def _where(q: Select, f: AlertFilter) -> Select:
         q = q.where(AlertRow.severity == f.severity)
     if f.status:
         q = q.where(AlertRow.status == f.status)
+    if f.due:  # what is due is what still waits for a decision
+        q = q.where(AlertRow.status.in_(OPEN_STATUSES))
     if f.since:
         q = q.where(GazetteMark.publication_date >= f.since)
     if f.until:

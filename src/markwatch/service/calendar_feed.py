@@ -16,13 +16,12 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from markwatch.service.alerts import AlertFilter, alert_query, gazette_page
+from markwatch.service.alerts import OPEN_STATUSES, AlertFilter, alert_query, gazette_page
 from markwatch.service.orgs import Principal, hash_token, principal_of
 from markwatch.service.tenancy import visible_ids
 from markwatch.store.tables import Organisation
 
 CALENDAR_TOKEN_PREFIX = "mwcal_"
-OPEN_STATUSES = ("new", "reviewing")
 # deadlines this long past stay in the feed, so a phone still shows what was missed
 KEEP_PAST_DAYS = 30
 

@@ -220,7 +220,9 @@
     state.total = page.total;
     state.items = page.items;
     $("#alerts-total").textContent = "共 " + page.total + " 条";
-    $("#due-range").textContent = state.due && page.deadline_from ? "截止日 " + page.deadline_from + " 至 " + page.deadline_to : "";
+    // the due views hold the open alerts only (new, reviewing): say so beside the window
+    $("#due-range").textContent = state.due && page.deadline_from
+      ? "截止日 " + page.deadline_from + " 至 " + page.deadline_to + "（新预警、审查中）" : "";
     $("#page").textContent = page.total
       ? "第 " + (state.offset + 1) + "–" + Math.min(state.offset + PAGE, page.total) + " 条，共 " + page.total + " 条" : "";
     $("#prev").disabled = state.offset === 0;
