@@ -1,9 +1,12 @@
 """Fit the learned combination of the matcher's findings (matching/combination.py) on labelled pairs.
 
 A logistic model over the features of `combination.FEATURES` (the strongest finding, the agreement
-count, the strongest finding of each evidence kind), fitted by projected gradient descent on the
-L2-regularised log loss with every weight kept non-negative (so the score is monotone in every
-finding, and the search's bounds hold). The intercept is then shifted so that the matcher's default
+count, the strongest finding of each evidence kind, and the pair's graded features of
+matching/pair_features.py), fitted by projected gradient descent on the L2-regularised log loss with
+every weight of the findings kept non-negative (so the score is monotone in every finding, and the
+search's bounds hold); the pair's features may weigh either way. (Keeping those on the side the
+guideline gives them, against for a weak shared part and a distinctive addition, for the rest, was
+measured: the same cross-validated figures, dev recall 0.851 instead of 0.979.) The intercept is then shifted so that the matcher's default
 threshold, applied after the caps and the goods factor as for the rules, gives the best F1 on the
 training pairs (ties: the smallest shift).
 
@@ -12,7 +15,9 @@ Reported (negatives whose label turns on facts beyond the signs left out, as `ma
 - 5-fold cross-validation grouped by brand on the training pairs (no brand in both the fitted and
   the held-out folds), for the rules (at the default threshold, and with the threshold refitted per
   fold) and for the learned combination (fitted per fold);
-- the figures on the development pairs, of the rules and of the model fitted on all training pairs.
+- the figures on the development pairs, of the rules and of the model fitted on all training pairs;
+- with --dev, 5-fold cross-validation grouped by brand over both files (the issue's figure), with
+  every pair each combination decides wrongly.
 
 Deterministic: fixed seed for the folds, fixed iterations, no other randomness.
 
@@ -61,7 +66,8 @@ def pair_rows(pairs: list[dict], matcher) -> list[dict]:
         caps = [e.cap for e in found if e.cap is not None]
         goods = matcher.goods_overlap(bp, mp).score
         pair = matcher.pair_features(bp, mp, goods)
-        rows.append({"id": p["id"], "brand": p["brand"], "y": 1 if p["label"] == "similar" else 0,
+        rows.append({"id": p["id"], "brand": p["brand"], "candidate": p["candidate"],
+                     "y": 1 if p["label"] == "similar" else 0,
                      "scored": scored, "pair": pair, "f": features(scored, pair),
                      "cap": min(caps) if caps else None, "goods": goods})
     return rows
@@ -136,8 +142,25 @@ def rules_marks(rows: list[dict]) -> list[float]:
     return [rules_score(r["scored"]) for r in rows]
 
 
-def cross_validate(rows: list[dict], threshold: float) -> dict:
+def wrong(rows: list[dict], marks: list[float], threshold: float) -> list[str]:
+    """The pairs these mark scores decide wrongly: "miss" or "false alert", with id, pair and score."""
+    out = []
+    for row, m in zip(rows, marks):
+        final = final_score(m, row)
+        flag = final >= threshold and row["goods"] > 0
+        if flag != bool(row["y"]):
+            what = "miss" if row["y"] else "false alert"
+            out.append(f"{what} {row['id']} {row['brand']} / {row['candidate']} {final:.3f}")
+    return out
+
+
+def cross_validate(rows: list[dict], threshold: float, errors: dict | None = None) -> dict:
+    """The three combinations' figures over 5 folds grouped by brand; `errors`, when given, gets
+    each combination's wrongly decided pairs (as `wrong` writes them)."""
     rules_fixed, rules_refit, learned = [], [], []
+    for name in ("rules", "learned"):
+        if errors is not None:
+            errors.setdefault(name, [])
     for held in grouped_folds(rows, FOLDS, SEED):
         train = [r for r in rows if r["id"] not in held]
         test = [r for r in rows if r["id"] in held]
@@ -145,7 +168,11 @@ def cross_validate(rows: list[dict], threshold: float) -> dict:
         t = max(THRESHOLDS, key=lambda t: (counts(train, rules_marks(train), t)["f1"], -abs(t - threshold)))
         rules_refit.append(counts(test, rules_marks(test), t))
         model = fit(train, threshold)
-        learned.append(counts(test, [model.score(r["scored"], r["pair"]) for r in test], threshold))
+        learned_marks = [model.score(r["scored"], r["pair"]) for r in test]
+        learned.append(counts(test, learned_marks, threshold))
+        if errors is not None:
+            errors["rules"] += wrong(test, rules_marks(test), threshold)
+            errors["learned"] += wrong(test, learned_marks, threshold)
     return {"rules": _total(rules_fixed), "rules_threshold_refit": _total(rules_refit), "learned": _total(learned)}
 
 
@@ -189,6 +216,15 @@ def main() -> None:
         rules = evaluate_file(matcher, args.dev)["headline"]
         learned = evaluate_file(replace(matcher, combination=model), args.dev)["headline"]
         report["dev"] = {"rules": rules, "learned": learned}
+        # The issue's figure: 5 folds grouped by brand over both files (a brand in both files is one group).
+        from markwatch.matching.evaluation import read_pairs
+
+        both = [{**p, "id": f"{tag}:{p.get('id')}"} for tag, path in (("train", args.train), ("dev", args.dev))
+                for p in read_pairs(path)]
+        errors: dict = {}
+        report["cv5_grouped_train_dev"] = cross_validate(pair_rows(both, matcher), matcher.default_threshold,
+                                                         errors)
+        report["cv5_grouped_train_dev_wrong"] = errors
     report["model"] = model.to_json()
     if args.write is not None:
         args.write.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n",
@@ -196,7 +232,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
-    print(f"intercept {model.intercept:+.4f}; weights (non-negative, largest first):")
+    print(f"intercept {model.intercept:+.4f}; weights (the findings' non-negative), largest first:")
     for k, w in model.describe():
         print(f"  {k:20s} {w:.4f}")
     for name, figs in report["cv5_grouped_train"].items():
@@ -208,6 +244,13 @@ def main() -> None:
         for name, figs in report["dev"].items():
             print(f"dev, {name}: P {figs['precision']:.3f} R {figs['recall']:.3f} F1 {figs['f1']:.3f} "
                   f"(tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
+        for name, figs in report["cv5_grouped_train_dev"].items():
+            print(f"cv5 grouped by brand, train + dev, {name}: P {figs['precision']:.3f} R {figs['recall']:.3f} "
+                  f"F1 {figs['f1']:.3f} (tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
+        for name, rows in report["cv5_grouped_train_dev_wrong"].items():
+            print(f"wrong in cv5 train + dev, {name} ({len(rows)}):")
+            for line in rows:
+                print(f"  {line}")
 
 
 if __name__ == "__main__":
