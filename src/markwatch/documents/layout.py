@@ -38,7 +38,9 @@ def sections(pack: dict) -> list[Section]:
     opposed = Section("一、被异议商标（按公告原样）", fields=[
         ("商标", o["mark"] or "（图形）"), ("商标类型", o["mark_type"]), ("申请号", o["application_no"]),
         ("国际分类", "、".join(f"第{c}类" for c in o["classes"]) or "—"), ("指定商品/服务", _text(o["goods"])),
-        ("类似群", _text(o["similar_groups"])), ("申请人", _text(o["applicant"])),
+        ("类似群", _text(o["similar_groups"])
+         + ("（由商品名称对应）" if o.get("similar_groups_from_goods") and o["similar_groups"] else "")),
+        ("申请人", _text(o["applicant"])),
         ("申请人地址", _text(o["applicant_address"])), ("代理机构", _text(o["agent"])),
         ("申请日期", _text(o["filing_date"])),
     ])

@@ -19,9 +19,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from markwatch.errors import FileFormatError
 from markwatch.goods.text_index import STRIP_CHARS, GoodsMatch, GoodsTextIndex, class_key
+
+if TYPE_CHECKING:
+    from markwatch.ports import GoodsTable
 
 TABLE_FILE = "cn-similar-groups-ncl13-2026.jsonl"
 CLASSES_EN_FILE = "nice-classes-en.json"
@@ -40,6 +44,29 @@ class GoodsMapping:
     def complete(self) -> bool:
         return not self.unmapped
 
+
+
+@dataclass(frozen=True)
+class MarkGroups:
+    """A gazette mark's 类似群: those its record carries or, when it carries none, those its goods texts
+    map to in the table (`from_goods`). `complete` is False when some goods text found no group: the
+    groups are then a lower bound."""
+
+    groups: frozenset[str]
+    from_goods: bool = False
+    complete: bool = True
+
+
+def mark_groups(table: GoodsTable | None, similar_groups: Iterable[str] | None, goods: Iterable[str] | None,
+                classes: Iterable[int] | None = ()) -> MarkGroups:
+    """The one rule for a mark's 类似群, used by the matcher, the alert page, the exports and the
+    opposition pack: the record's own codes win; otherwise the goods texts are looked up in the table."""
+    carried = frozenset(str(g) for g in similar_groups or ())
+    goods = list(goods or ())
+    if carried or not goods or table is None:
+        return MarkGroups(carried)
+    mapping = table.map_goods(goods, classes or ())
+    return MarkGroups(frozenset(mapping.groups), from_goods=True, complete=mapping.complete)
 
 
 class SimilarGoodsTable:

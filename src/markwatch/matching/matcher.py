@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from markwatch.goods.table import mark_groups
 from markwatch.matching.combination import LearnedCombination, rules_score
 from markwatch.matching.comparisons.alignment import has_anchor, shared_part_evidence
 from markwatch.matching.comparisons.base import Evidence, evidence
@@ -148,17 +149,13 @@ class Matcher:
                      normalise: Callable[[str], NormalisedMark] | None = None,
                      words: Sequence[tuple[str, float]] = (), figure: Figure | None = None) -> MarkProfile:
         """`words`: (text, OCR confidence) read in the mark's picture, compared as further written forms."""
-        groups = frozenset(similar_groups)
-        complete = True
-        if not groups and goods and self.goods_table is not None:
-            mapping = self.goods_table.map_goods(goods, classes)
-            groups, complete = frozenset(mapping.groups), mapping.complete
+        found = mark_groups(self.goods_table, similar_groups, goods, classes)  # the record's, else from goods
         normalise = normalise or self.normaliser.normalise
         forms = written_forms(text, [w for w, _ in words], normalise)
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
-        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref, groups_complete=complete, figure=figure,
+        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=found.groups,
+                           applicant=applicant, ref=ref, groups_complete=found.complete, figure=figure,
                            recognised=recognised_forms(text, forms, words, normalise))
 
     # ---------------------------------------------------------------- comparing

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from markwatch.errors import Conflict, MarkwatchError, NotFound
 from markwatch.fileio import atomic_output
+from markwatch.goods.table import MarkGroups, mark_groups
+from markwatch.ports import GoodsTable
 from markwatch.store.tables import AlertEvent, AlertRow, BrandRow, GazetteMark, Subscription, Watchlist
 
 STATUSES = ("new", "reviewing", "opposition_filed", "dismissed")
@@ -319,6 +321,19 @@ def with_review_times(s: Session, rows: list[dict]) -> list[dict]:
     for r in rows:
         at = last.get(r["alert_id"])
         r["reviewed_at"] = at.isoformat() if at else None
+    return rows
+
+
+def with_mark_groups(rows: list[dict], table: GoodsTable | None) -> list[dict]:
+    """Each alert's `similar_groups` as the new mark has them: the record's own codes or, when the record
+    carries none, its goods texts looked up in the 类似商品和服务区分表 (`similar_groups_from_goods`)."""
+    found: dict[tuple, MarkGroups] = {}
+    for r in rows:
+        key = (tuple(r["similar_groups"]), tuple(r["goods"]), tuple(r["classes"]))
+        if key not in found:
+            found[key] = mark_groups(table, r["similar_groups"], r["goods"], r["classes"])
+        r["similar_groups"] = sorted(found[key].groups)
+        r["similar_groups_from_goods"] = found[key].from_goods
     return rows
 
 

@@ -21,7 +21,7 @@ from markwatch.config import DEFAULT_DATABASE_URL, Settings
 from markwatch.errors import DatabaseBusy, MarkwatchError, redact_error, redacted_traceback
 from markwatch.matching.matcher import Matcher
 from markwatch.model import Match
-from markwatch.service.alerts import AlertFilter, count_alerts, export_alerts, list_alerts
+from markwatch.service.alerts import AlertFilter, count_alerts, export_alerts, list_alerts, with_mark_groups
 from markwatch.service.ingest import Ingestor, IngestSummary, quarantine_entries, retry_quarantined
 from markwatch.service.run import RunSummary, Watcher
 from markwatch.service.watchlists import ImportSummary, import_watchlist_files
@@ -287,12 +287,13 @@ class Service:
         from markwatch.service.pack import opposition_pack, pack_file_name, write_pack
 
         with self.db.session() as s:
-            pack = opposition_pack(s, alert_id, None, self.settings.today(), self.settings.gazette_page_url)
+            pack = opposition_pack(s, alert_id, None, self.settings.today(), self.settings.gazette_page_url,
+                                   self.matcher.goods_table)
         target = Path(out) if out else Path(self.settings.export_dir) / pack_file_name(pack, fmt)
         return write_pack(pack, fmt, target, pdf_font=self.settings.pdf_font)
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
-        rows = self.alerts(f)
+        rows = with_mark_groups(self.alerts(f), self.matcher.goods_table)
         return export_alerts(rows, fmt, out), len(rows)
 
     def quarantine(self, *, include_resolved: bool = False) -> list[dict]:

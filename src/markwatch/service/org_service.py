@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from markwatch.service import tenancy as t
-from markwatch.service.alerts import AlertFilter, export_alerts
+from markwatch.service.alerts import AlertFilter, export_alerts, with_mark_groups
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -93,21 +93,17 @@ class OrgService:
     def alert_page(self, alert_id: int) -> dict:
         """One alert with everything its page shows: both marks, the goods and 类似群 (named, and
         which are shared), the dates, the deadline, the parties, the reasons and the review history."""
-        d = self.alert(alert_id)
         table = self.service.matcher.goods_table
-        mark_groups = list(d["similar_groups"])
-        groups_from_goods = False
-        if not mark_groups and d["goods"] and table is not None:
-            mark_groups, groups_from_goods = sorted(table.map_goods(d["goods"], d["classes"]).groups), True
+        d = with_mark_groups([self.alert(alert_id)], table)[0]
 
         def named(codes):
             return [{"code": c, "name": _group_name(table, c)} for c in codes]
 
-        d["mark_groups"] = named(mark_groups)
-        d["mark_groups_from_goods"] = groups_from_goods
+        d["mark_groups"] = named(d["similar_groups"])
+        d["mark_groups_from_goods"] = d["similar_groups_from_goods"]
         d["brand_groups"] = named(d["brand_similar_groups"])
         d["shared_classes"] = sorted(set(d["classes"]) & set(d["brand_classes"]))
-        d["shared_groups"] = sorted(set(mark_groups) & set(d["brand_similar_groups"]))
+        d["shared_groups"] = sorted(set(d["similar_groups"]) & set(d["brand_similar_groups"]))
         return d
 
     def alert_image(self, alert_id: int, side: str) -> tuple[bytes, str]:
@@ -147,7 +143,7 @@ class OrgService:
 
         settings = self.service.settings
         pack = self._tx(lambda s, p: opposition_pack(s, alert_id, t.visible_ids(s, p), settings.today(),
-                                                     settings.gazette_page_url))
+                                                     settings.gazette_page_url, self.service.matcher.goods_table))
         name = pack_file_name(pack, fmt)
         return write_pack(pack, fmt, folder / f"pack.{fmt}", pdf_font=settings.pdf_font), name
 
@@ -187,7 +183,7 @@ class OrgService:
         f.limit, f.offset = None, 0
         items = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
         rows = [{k: v for k, v in a.items() if k != "can_review"} for a in items]  # for the page, not the file
-        return export_alerts(rows, fmt, out), len(rows)
+        return export_alerts(with_mark_groups(rows, self.service.matcher.goods_table), fmt, out), len(rows)
 
 
 def _group_name(table, code: str) -> str | None:

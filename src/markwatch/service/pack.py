@@ -25,6 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from markwatch.deadline import RULES
+from markwatch.goods.table import mark_groups
+from markwatch.ports import GoodsTable
 from markwatch.service.alerts import STATUS_LABELS, gazette_page, get_alert
 from markwatch.store.tables import AlertRow, GazetteMark
 
@@ -69,12 +71,12 @@ def _other_alerts(s: Session, a: AlertRow, visible: Sequence[int] | None) -> lis
     return out
 
 
-def _grounds(a: AlertRow, others: list[dict]) -> list[dict]:
+def _grounds(a: AlertRow, others: list[dict], mark_groups: frozenset[str]) -> list[dict]:
     m, b = a.gazette_mark, a.brand
     kinds = {r.get("kind") for r in a.reasons or []}
     similar = sorted(kinds & SIMILARITY_KINDS)
     shared_classes = sorted(set(m.classes or []) & set(b.classes or [])) if b.classes else list(m.classes or [])
-    shared_groups = sorted(set(m.similar_groups or []) & set(b.similar_groups or []))
+    shared_groups = sorted(mark_groups & set(b.similar_groups or []))
     similar_goods = bool(shared_classes or shared_groups)
     how = "、".join(KIND_LABELS.get(k, k) for k in similar) or "近似"
     grounds: list[dict] = []
@@ -152,13 +154,15 @@ def _evidence(a: AlertRow, page: dict | None, grounds: list[dict], others: list[
 
 
 def opposition_pack(s: Session, alert_id: int, visible: Sequence[int] | None, today: date,
-                    page_url: str = "") -> dict:
-    """The pack of one alert the caller may see (NotFound otherwise)."""
+                    page_url: str = "", goods_table: GoodsTable | None = None) -> dict:
+    """The pack of one alert the caller may see (NotFound otherwise). With `goods_table`, a mark whose
+    record gives no 类似群 has those of its goods."""
     a = get_alert(s, alert_id, visible)
     m, b = a.gazette_mark, a.brand
     page = gazette_page(m, page_url)
     others = _other_alerts(s, a, visible)
-    grounds = _grounds(a, others)
+    groups = mark_groups(goods_table, m.similar_groups, m.goods, m.classes)
+    grounds = _grounds(a, others, groups.groups)
     deadline = a.opposition_deadline
     return {
         "alert_id": a.id, "generated_on": today.isoformat(), "watchlist": a.watchlist.name,
@@ -168,7 +172,8 @@ def opposition_pack(s: Session, alert_id: int, visible: Sequence[int] | None, to
             "application_no": m.application_no, "office": m.office, "procedure": m.procedure,
             "international_registration_no": m.international_registration_no,
             "classes": list(m.classes or []), "goods": list(m.goods or []),
-            "similar_groups": list(m.similar_groups or []), "applicant": m.applicant,
+            "similar_groups": sorted(groups.groups), "similar_groups_from_goods": groups.from_goods,
+            "applicant": m.applicant,
             "applicant_address": m.applicant_address, "agent": (m.refs or {}).get("agentName"),
             "gazette_issue": m.gazette_issue,
             "publication_date": m.publication_date.isoformat() if m.publication_date else None,
