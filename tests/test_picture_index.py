@@ -65,11 +65,17 @@ def test_a_mark_read_late_joins_a_later_segment_and_segments_are_merged(tmp_path
     index = StoredPictureIndex.build(folder, items(rng, [10, 20, 30]))
     assert index.add(items(rng, [15])) == 1  # stored before, read later (the extra installed since)
     assert index.covers(15) and index.max_id == 30
+    extend_only = StoredPictureIndex.open(folder, vectors=False)  # what an update opens: no vectors loaded
+    assert extend_only.index is None and extend_only.add(items(rng, [16])) == 1
+    with pytest.raises(ValueError):
+        extend_only.search(unit(rng))
+    index = StoredPictureIndex.open(folder)
     for n in range(MAX_SEGMENTS + 2):
         index.add(items(rng, [100 + n]))
     assert len(index.manifest["segments"]) <= MAX_SEGMENTS
     again = StoredPictureIndex.open(folder)
-    assert again.marks == 4 + MAX_SEGMENTS + 2 and all(again.covers(i) for i in (10, 15, 30, 100 + MAX_SEGMENTS + 1))
+    assert again.marks == 5 + MAX_SEGMENTS + 2 and all(again.covers(i) for i in (10, 15, 16, 30, 100 + MAX_SEGMENTS + 1))
+    assert len(again.index) == again.pictures == again.marks
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pictures"]  # no building or old folder left
 
 

@@ -82,15 +82,15 @@ def _read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.n
 class StoredPictureIndex:
     """The persisted picture index, opened: the faiss index of every embedding and the marks covered."""
 
-    def __init__(self, folder: Path, manifest: dict, index: PictureIndex, covered: np.ndarray):
+    def __init__(self, folder: Path, manifest: dict, index: PictureIndex | None, covered: np.ndarray):
         self.folder = folder
         self.manifest = manifest
-        self.index = index
+        self.index = index  # None: opened to be extended only (the vectors stay on disk)
         self.covered = covered  # sorted mark ids the index has taken in (with or without an embedding)
 
     # ---------------------------------------------------------------- building
     @classmethod
-    def build(cls, folder: Path, items: Sequence[Item]) -> StoredPictureIndex:
+    def build(cls, folder: Path, items: Sequence[Item], *, vectors: bool = True) -> StoredPictureIndex:
         """Build from scratch into `folder` (written beside it, then swapped in)."""
         folder = Path(folder)
         started = time.perf_counter()
@@ -111,16 +111,16 @@ class StoredPictureIndex:
             os.replace(folder, old)
         os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
-        return cls.open(folder, verify=False)
+        return cls.open(folder, verify=False, vectors=vectors)
 
     def add(self, items: Sequence[Item]) -> int:
         """Take in more marks (those already covered are left out): one more segment, then the
         manifest. Returns how many marks were added. Merges the segments when there are too many."""
-        fresh = [(i, v) for i, v in items if not self.covers(i)]
+        fresh = [item for item, new in zip(items, self.uncovered([i for i, _ in items]).tolist()) if new]
         if not fresh:
             return 0
         if len(self.manifest["segments"]) >= MAX_SEGMENTS:
-            merged = self.build(self.folder, self._items() + fresh)
+            merged = self.build(self.folder, self._items() + fresh, vectors=self.index is not None)
             self.manifest, self.index, self.covered = merged.manifest, merged.index, merged.covered
             return len(fresh)
         dim = self.manifest["dim"] or _dim_of(fresh)
@@ -137,8 +137,9 @@ class StoredPictureIndex:
                    max_id=max(doc["max_id"], max(i for i, _ in fresh)), segments=doc["segments"] + [name],
                    updated_at=now_iso(), files=files)
         write_manifest(self.folder, doc)  # the add exists from here on
-        _, owners, vectors = _read_segment(self.folder, name)
-        self.index.add_rows(owners.tolist(), vectors)
+        if self.index is not None:
+            _, owners, vectors = _read_segment(self.folder, name)
+            self.index.add_rows(owners.tolist(), vectors)
         self.covered = np.union1d(self.covered, np.asarray([i for i, _ in fresh], dtype=np.int64))
         self.manifest = doc
         return len(fresh)
@@ -156,7 +157,9 @@ class StoredPictureIndex:
 
     # ---------------------------------------------------------------- opening
     @classmethod
-    def open(cls, folder: Path, *, verify: bool = True) -> StoredPictureIndex:
+    def open(cls, folder: Path, *, verify: bool = True, vectors: bool = True) -> StoredPictureIndex:
+        """The index at `folder`, its files checked against the manifest; `vectors=False` to extend it
+        only (what it covers is read, its embeddings stay on disk: an add costs what it adds)."""
         folder = Path(folder)
         doc = read_manifest(folder, fmt=FORMAT)
         if doc.get("kind") != KIND:
@@ -165,25 +168,39 @@ class StoredPictureIndex:
             raise StaleIndex(f"picture index at {folder} was built with {doc.get('params')}, now {picture_params()}")
         if verify:
             verify_files(folder, doc)
-        index = PictureIndex()
-        covered = []
+        index = PictureIndex() if vectors else None
+        covered, rows = [], 0
         for name in doc["segments"]:
-            marks, owners, vectors = _read_segment(folder, name)
+            if index is None:
+                try:
+                    marks = np.load(folder / f"{name}.marks.npy", allow_pickle=False)
+                    rows += len(np.load(folder / f"{name}.owners.npy", mmap_mode="r", allow_pickle=False))
+                except (OSError, ValueError) as exc:
+                    raise CorruptIndex(f"picture index segment {folder / name} is unreadable: {exc}") from exc
+            else:
+                marks, owners, vecs = _read_segment(folder, name)
+                index.add_rows(owners.tolist(), vecs)
+                rows += len(owners)
             covered.append(marks)
-            index.add_rows(owners.tolist(), vectors)
         ids = np.unique(np.concatenate(covered)) if covered else np.zeros(0, dtype=np.int64)
-        if len(ids) != doc["marks"] or len(index) != doc["pictures"]:
-            raise CorruptIndex(f"picture index at {folder} holds {len(ids)} marks and {len(index)} pictures, "
+        if len(ids) != doc["marks"] or rows != doc["pictures"]:
+            raise CorruptIndex(f"picture index at {folder} holds {len(ids)} marks and {rows} pictures, "
                                f"the manifest {doc['marks']} and {doc['pictures']}")
         return cls(folder, doc, index, ids)
 
     # ---------------------------------------------------------------- querying
+    def uncovered(self, ids: Sequence[int]) -> np.ndarray:
+        """A mask over `ids`: True where the index has not taken the mark in."""
+        return ~np.isin(np.asarray(ids, dtype=np.int64), self.covered)
+
     def covers(self, mark_id: int) -> bool:
         pos = int(np.searchsorted(self.covered, mark_id))
         return pos < len(self.covered) and int(self.covered[pos]) == mark_id
 
     def search(self, vectors: np.ndarray, *, k: int = 10, floor: float = 0.0) -> list[tuple[int, float]]:
         """(mark id, cosine) of the marks nearest to a picture (any of its views), best first."""
+        if self.index is None:
+            raise ValueError("this picture index was opened without its vectors (to be extended only)")
         return self.index.search(vectors, k=k, floor=floor)
 
     @property

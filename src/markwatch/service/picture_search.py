@@ -99,53 +99,54 @@ def ensure_picture_indexes(pictures: Pictures, db: Database, matcher: Matcher, i
             notes.append("rebuilt (--force)")
         else:
             try:
-                index = StoredPictureIndex.open(folder)
+                index = StoredPictureIndex.open(folder, vectors=False)
             except IndexProblem as exc:
                 if folder.exists():
                     log.warning("rebuilding the picture index: %s", exc)
                     notes.append(f"rebuilt: {exc}")
-        todo = marks if index is None else [(i, k) for i, k in marks if not index.covers(i)]
+        todo = marks if index is None else [m for m, new in zip(marks, index.uncovered([i for i, _ in marks]).tolist())
+                                             if new]
         read = pictures.stored_features([k for _, k in todo], 1)
         items: list[Item] = [(i, read[k].vectors) for i, k in todo if k in read]
         rebuilt = index is None
         if index is None:
-            index = StoredPictureIndex.build(folder, items)
+            index = StoredPictureIndex.build(folder, items, vectors=False)
             added = len(items)
         else:
             added = index.add(items)
         words = {i: read[k].words for i, k in todo if k in read and read[k].words}
-        words_index = _update_words(db, matcher, words_folder, words, marks if rebuilt else None, notes)
+        pictures_done = time.perf_counter()
+        words_index = _update_words(db, matcher, words_folder, words, rebuilt, notes)
     return {"path": str(folder), "marks": index.marks, "pictures": index.pictures, "added": added,
             "not_read": len(todo) - len(items), "segments": len(index.manifest["segments"]),
             "words_path": str(words_folder), "words_rows": words_index.rows,
-            "seconds": round(time.perf_counter() - started, 3), "notes": notes}
+            "seconds": round(time.perf_counter() - started, 3),
+            "pictures_seconds": round(pictures_done - started, 3),
+            "words_seconds": round(time.perf_counter() - pictures_done, 3), "notes": notes}
 
 
-def _update_words(db: Database, matcher: Matcher, folder: Path, new: dict, rebuild_from: list | None,
+def _update_words(db: Database, matcher: Matcher, folder: Path, new: dict, rebuild: bool,
                   notes: list[str]) -> RegisterIndex:
-    """Extend the words index with the new marks' words, or rebuild it (`rebuild_from`: every pictured
-    mark, after the picture index was rebuilt; also when it is stale, or a mark read late has an id
-    below its highest, since a register index only grows upwards)."""
-    index = None
-    rows = words_rows(db, new)
-    if rebuild_from is None:
+    """Extend the words index with the new marks' words (`new`: mark id → lines read), or rebuild it:
+    after the picture index was rebuilt (`new` then holds every mark's words), when it is stale, or
+    when a mark read late has an id below its highest (a register index only grows upwards)."""
+    if not rebuild:
+        rows = words_rows(db, new)
         try:
             index = RegisterIndex.open(folder)
             if rows and rows[0].id <= index.max_id:
                 raise IndexProblem("words read in an older mark's picture: rebuilding the words index")
             if len(index.manifest["segments"]) >= 8:
                 raise IndexProblem("the words index has 8 segments: merging")
+            index.add(rows, matcher=matcher)
+            return index
         except IndexProblem as exc:
-            index = None
             if folder.exists():
                 notes.append(f"words index rebuilt: {exc}")
-    if index is not None:
-        index.add(rows, matcher=matcher)
-        return index
-    marks = rebuild_from if rebuild_from is not None else pictured_marks(db)
-    by_key = stored_words(db, [k for _, k in marks])
-    every = {i: by_key[k] for i, k in marks if by_key.get(k)}
-    return RegisterIndex.build(folder, words_rows(db, every), matcher=matcher)
+        marks = pictured_marks(db)
+        by_key = stored_words(db, [k for _, k in marks])
+        new = {i: by_key[k] for i, k in marks if by_key.get(k)}
+    return RegisterIndex.build(folder, words_rows(db, new), matcher=matcher)
 
 
 # ================================================================ opened indexes, per process

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from markwatch.errors import MarkwatchError, MissingExtra, RecordError
 from markwatch.images.refs import MAX_IMAGE_BYTES, ImageStore, StoredImage, store_ref
@@ -81,14 +81,17 @@ class Pictures:
         from markwatch.images.features import FEATURES_VERSION, PictureFeatures
 
         wanted = list(dict.fromkeys(k for k in keys if k))
+        columns = (ImageFeatures.key, ImageFeatures.views, ImageFeatures.dim, ImageFeatures.vectors,
+                   ImageFeatures.hashes, ImageFeatures.words, ImageFeatures.version)
         out: dict = {}
         with self.db.session() as s:
-            for i in range(0, len(wanted), 500):
-                rows = s.scalars(select(ImageFeatures).where(
-                    tuple_(ImageFeatures.key, ImageFeatures.views).in_([(k, views) for k in wanted[i:i + 500]])))
+            for i in range(0, len(wanted), 900):
+                # plain rows, not ORM objects: a rebuild of the picture index reads every picture's
+                rows = s.execute(select(*columns).where(
+                    ImageFeatures.key.in_(wanted[i:i + 900]), ImageFeatures.views == views,
+                    ImageFeatures.version == FEATURES_VERSION, ImageFeatures.error.is_(None)))
                 for row in rows:
-                    if row.version == FEATURES_VERSION and row.error is None:
-                        out[row.key] = PictureFeatures.from_row(row)
+                    out[row.key] = PictureFeatures.from_row(row)
         return out
 
     def features(self, files: dict[str, str], *, views: bool = False) -> dict:
