@@ -222,3 +222,21 @@ def test_index_build_and_status_name_the_picture_index(svc):
     os.remove(svc.settings.index_dir / "pictures" / "seg-000.owners.npy")
     assert "needs rebuilding" in index_status(svc)["pictures"]["state"]
     assert svc.update_picture_indexes()["notes"][0].startswith("rebuilt")
+
+
+def test_a_damaged_index_is_said_unusable_by_the_search_and_rebuilt_by_the_next_update(svc):
+    rng = np.random.default_rng(14)
+    store_pictured(svc, [{"application_no": "85000001", "words": [("康帅傅", 0.97)]}], rng)
+    svc.update_picture_indexes()
+    svc.update_register_index()
+    svc.pictures.read_features = True
+    for name in ("pictures/seg-000.vectors.npy", "picture_words/seg-000.hashes.npy"):
+        path = svc.settings.index_dir / name
+        path.write_bytes(path.read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(Unavailable, match="rebuilds it"):
+        svc.search_image(b"\x89PNG\r\n\x1a\n", name="q.png")
+    answer = svc.search("康师傅", classes=[30])  # the written words are still searched
+    assert answer["picture_words_index"] is None and answer["results"] == []
+    report = svc.update_picture_indexes()
+    assert report["notes"][0].startswith("rebuilt") and report["words_rows"] == 1
+    assert [r["found_in"] for r in svc.search("康师傅", classes=[30])["results"]] == ["图中文字"]

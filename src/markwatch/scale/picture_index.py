@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from markwatch.fileio import file_sha256
 from markwatch.images.features import EMBED_MODEL, FEATURES_VERSION
 from markwatch.images.index import PictureIndex
 from markwatch.scale.index_files import (
@@ -33,7 +34,6 @@ from markwatch.scale.index_files import (
     file_meta,
     now_iso,
     read_manifest,
-    verify_files,
     write_manifest,
 )
 
@@ -48,6 +48,35 @@ Item = tuple[int, "np.ndarray | None"]
 def picture_params() -> dict:
     """What the stored vectors mean: an index built under other parameters is rebuilt."""
     return {"features_version": FEATURES_VERSION, "model": EMBED_MODEL, "views": 1}
+
+
+# Files this process has checked against their manifest's SHA-256, by (path, mtime, size, checksum): a
+# segment is written once and never changed, so an update (every ingest, every cycle) re-reads only
+# what is new, not every vector of the register.
+_VERIFIED: set[tuple[str, int, int, str]] = set()
+
+
+def forget_checks() -> None:
+    """Forget which files were checked (as a new process would): the next open reads every checksum."""
+    _VERIFIED.clear()
+
+
+def verify_segments(folder: Path, doc: dict) -> None:
+    """Every file the manifest names is there, of its size and checksum (CorruptIndex otherwise)."""
+    for name, meta in doc.get("files", {}).items():
+        path = folder / name
+        try:
+            st = path.stat()
+        except OSError:
+            raise CorruptIndex(f"index file {path} is missing") from None
+        if st.st_size != meta.get("bytes"):
+            raise CorruptIndex(f"index file {path} has {st.st_size} bytes, the manifest says {meta.get('bytes')}")
+        seen = (str(path.resolve()), st.st_mtime_ns, st.st_size, str(meta.get("sha256")))
+        if seen in _VERIFIED:
+            continue
+        if file_sha256(path) != meta.get("sha256"):
+            raise CorruptIndex(f"index file {path} fails its checksum")
+        _VERIFIED.add(seen)
 
 
 def _files(name: str) -> list[str]:
@@ -167,7 +196,7 @@ class StoredPictureIndex:
         if doc.get("params") != picture_params():
             raise StaleIndex(f"picture index at {folder} was built with {doc.get('params')}, now {picture_params()}")
         if verify:
-            verify_files(folder, doc)
+            verify_segments(folder, doc)
         index = PictureIndex() if vectors else None
         covered, rows = [], 0
         for name in doc["segments"]:

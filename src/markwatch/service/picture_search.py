@@ -150,7 +150,7 @@ def _update_words(db: Database, matcher: Matcher, folder: Path, new: dict, rebui
 
 
 # ================================================================ opened indexes, per process
-_OPEN: dict[tuple[str, str], tuple[tuple[float, int], object]] = {}
+_OPEN: dict[tuple[str, str, int], tuple[tuple[float, int], object]] = {}
 _OPENING = threading.Lock()
 
 
@@ -162,12 +162,13 @@ def _stamp(folder: Path) -> tuple[float, int] | None:
     return st.st_mtime, st.st_size
 
 
-def _opened(folder: Path, db: Database, open_: Callable[[], object]):
-    """The index at `folder`, opened once per process while its manifest is unchanged (None: no index)."""
+def _opened(folder: Path, db: Database, open_: Callable[[], object], matcher: object = None):
+    """The index at `folder`, opened once per process while its manifest is unchanged (None: no index);
+    a searcher is its matcher's."""
     stamp = _stamp(folder)
     if stamp is None:
         return None
-    key = (str(folder.resolve()), db.url)
+    key = (str(folder.resolve()), db.url, id(matcher))
     held = _OPEN.get(key)
     if held is None or held[0] != stamp:
         with _OPENING:
@@ -203,7 +204,11 @@ def search_by_picture(service: Service, image: str | bytes, *, name: str | None 
     if not pictures.read_features:
         return {**answer, "not_compared": NOT_COMPARED[0], "not_compared_en": NOT_COMPARED[1]}
     folder = Path(service.settings.index_dir) / PICTURES
-    index = _opened(folder, service.db, lambda: StoredPictureIndex.open(folder))
+    try:
+        index = _opened(folder, service.db, lambda: StoredPictureIndex.open(folder))
+    except IndexProblem as exc:
+        raise Unavailable(f"the picture index cannot be used ({exc}): the next update (ingest, the nightly "
+                          "cycle or `markwatch index build`) rebuilds it") from None
     if index is None:
         raise Unavailable(f"no picture index at {folder} yet: it is built by ingest, the nightly cycle "
                           "or `markwatch index build`")
@@ -251,7 +256,11 @@ def search_words(service: Service, mark: str, *, classes: Sequence[int] = (), to
         searcher.warm_up()
         return searcher
 
-    searcher = _opened(folder, db, open_searcher)
+    try:
+        searcher = _opened(folder, db, open_searcher, matcher)
+    except IndexProblem as exc:  # the written words are still searched; the next update rebuilds this one
+        log.warning("the picture words index cannot be used: %s", exc)
+        return None
     if searcher is None:
         return None
     found = searcher.search(mark, classes=classes, top=top)
