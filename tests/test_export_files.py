@@ -45,6 +45,7 @@ def test_a_served_export_leaves_no_folder_behind(world: World, scratch: Path):
 @pytest.mark.parametrize(("path", "params"), [
     ("/alerts/export", {"format": "xlsx", "sort": "no-such-column"}),
     ("/alerts/export", {"format": "jsonl", "since": "2026-12-01", "until": "2026-01-01"}),
+    ("/alerts/statistics/export", {"since": "2026-12-01", "until": "2026-01-01"}),
     ("/alerts/999999/pack", {"format": "docx"}),
 ])
 def test_a_refused_export_leaves_no_folder_behind(world: World, scratch: Path, path: str, params: dict):
@@ -129,3 +130,12 @@ def test_failed_statistics_and_pack_files_leave_nothing_partial(cli, world: Worl
         result = cli(*args)
         assert result.exit_code == 2 and "No space left on device" in " ".join(result.output.split())
     assert list(folder.iterdir()) == []
+
+
+def test_statistics_check_their_filter_as_the_alert_lists_do(world: World, cli):
+    r = _get(world, "/alerts/statistics", since="2026-12-01", until="2026-01-01")
+    assert r.status_code == 400 and "after" in r.json()["detail"]
+    result = cli("alerts", "stats", "--since", "2026-12-01", "--until", "2026-01-01")
+    assert result.exit_code == 2 and "since 2026-12-01 is after until 2026-01-01" in result.output
+    everything = _get(world, "/alerts/statistics").json()["totals"]["total"]
+    assert everything > 0 and cli("alerts", "stats", "--since", "2026/09/01").exit_code == 0

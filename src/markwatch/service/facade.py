@@ -280,7 +280,7 @@ class Service:
 
         with self.db.session() as s:
             p = principal_of(named_org(s, organisation)) if organisation else Principal(0, "全部 (all)", "admin")
-            return station_statistics(s, p, f or AlertFilter())
+            return station_statistics(s, p, f or AlertFilter(), self.settings.today())
 
     def pack(self, alert_id: int, fmt: str, out: Path | None = None) -> Path:
         """The opposition pack of an alert as DOCX or PDF (the operator sees every alert)."""

@@ -150,7 +150,7 @@ class OrgService:
     def statistics(self, f: AlertFilter) -> dict:
         from markwatch.service.statistics import station_statistics
 
-        return self._tx(station_statistics, f)
+        return self._tx(station_statistics, f, self.service.settings.today())
 
     def statistics_xlsx(self, f: AlertFilter, out: Path) -> Path:
         from markwatch.service.statistics import write_statistics_xlsx

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from markwatch.fileio import atomic_output
-from markwatch.service.alerts import AlertFilter, alert_query, safe_cell
+from markwatch.service.alerts import AlertFilter, alert_query, check_filter, safe_cell
 from markwatch.service.orgs import Principal
 from markwatch.service.tenancy import scoped_filter
 
@@ -66,8 +66,10 @@ def _row(key: dict, counts: dict[str, int]) -> dict:
     return {**key, "total": sum(counts.values()), **{o: counts.get(o, 0) for o in OUTCOMES}}
 
 
-def station_statistics(s: Session, p: Principal, f: AlertFilter) -> dict:
-    f = scoped_filter(s, p, f)
+def station_statistics(s: Session, p: Principal, f: AlertFilter, today: date | None = None) -> dict:
+    """`f` is checked as every alert list checks it (`since` after `until` is an error, not an empty
+    table; `due` is the open alerts of a deadline window from `today`, the day in the settings' zone)."""
+    f = scoped_filter(s, p, check_filter(f, today or date.today()))
     f.limit, f.offset = None, 0
     by: dict[str, dict[tuple, dict[str, int]]] = {k: defaultdict(lambda: defaultdict(int))
                                                   for k in ("brand", "region", "class", "week", "month")}
