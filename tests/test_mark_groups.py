@@ -71,6 +71,11 @@ def test_the_alert_page_and_the_pack_agree_with_the_export(world: World):
     client = TestClient(create_app(world.svc))
     items = client.get(f"{API}/alerts", headers=_hdr(world), params={"limit": 500}).json()["items"]
     alert = next(a for a in items if a["application_no"] == "90000001" and a["brand"] == "康师傅")
+    assert alert["similar_groups"] == ["3006", "3009"] and alert["similar_groups_from_goods"]  # the list too
+    own = next(a for a in items if a["application_no"] == "92000001")
+    assert own["similar_groups"] == ["3009"] and not own["similar_groups_from_goods"]
+    operator = {a["application_no"]: a for a in world.svc.alerts()}  # what `markwatch alerts list` shows
+    assert operator["90000001"]["similar_groups"] == ["3006", "3009"]
     page = client.get(f"{API}/alerts/{alert['alert_id']}", headers=_hdr(world)).json()
     assert [g["code"] for g in page["mark_groups"]] == ["3006", "3009"] and page["mark_groups_from_goods"]
     assert page["similar_groups"] == ["3006", "3009"]

@@ -326,7 +326,8 @@ def with_review_times(s: Session, rows: list[dict]) -> list[dict]:
 
 def with_mark_groups(rows: list[dict], table: GoodsTable | None) -> list[dict]:
     """Each alert's `similar_groups` as the new mark has them: the record's own codes or, when the record
-    carries none, its goods texts looked up in the 类似商品和服务区分表 (`similar_groups_from_goods`)."""
+    carries none, its goods texts looked up in the 类似商品和服务区分表 (`similar_groups_from_goods`).
+    Applied once, where a service hands out alert dicts (lists, exports, the alert page)."""
     found: dict[tuple, MarkGroups] = {}
     for r in rows:
         key = (tuple(r["similar_groups"]), tuple(r["goods"]), tuple(r["classes"]))

@@ -270,7 +270,8 @@ class Service:
         """The alerts of a filter (its page, when it has a limit) and how many there are in all."""
         f = f or AlertFilter()
         with self.db.session() as s:
-            items = list_alerts(s, f, self.settings.today(), self.settings.gazette_page_url)
+            items = with_mark_groups(list_alerts(s, f, self.settings.today(), self.settings.gazette_page_url),
+                                     self.matcher.goods_table)
             return {"items": items, "total": count_alerts(s, f) if f.limit is not None else len(items)}
 
     def statistics(self, organisation: str | None = None, f: AlertFilter | None = None) -> dict:
@@ -293,7 +294,7 @@ class Service:
         return write_pack(pack, fmt, target, pdf_font=self.settings.pdf_font)
 
     def export(self, fmt: str, out: Path, f: AlertFilter | None = None) -> tuple[Path, int]:
-        rows = with_mark_groups(self.alerts(f), self.matcher.goods_table)
+        rows = self.alerts(f)
         return export_alerts(rows, fmt, out), len(rows)
 
     def quarantine(self, *, include_resolved: bool = False) -> list[dict]:

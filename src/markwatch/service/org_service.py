@@ -84,7 +84,9 @@ class OrgService:
 
     # alerts
     def alerts(self, f: AlertFilter) -> dict:
-        return self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)
+        page = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)
+        with_mark_groups(page["items"], self.service.matcher.goods_table)
+        return page
 
     def alert(self, alert_id: int) -> dict:
         return self._tx(t.get_alert_detail, alert_id, self.service.settings.today(),
@@ -181,9 +183,9 @@ class OrgService:
     def export(self, fmt: str, out: Path, f: AlertFilter) -> tuple[Path, int]:
         """Every alert of the filter (no page) to a file."""
         f.limit, f.offset = None, 0
-        items = self._tx(t.alert_page, f, self.service.settings.today(), self.service.settings.gazette_page_url)["items"]
+        items = self.alerts(f)["items"]
         rows = [{k: v for k, v in a.items() if k != "can_review"} for a in items]  # for the page, not the file
-        return export_alerts(with_mark_groups(rows, self.service.matcher.goods_table), fmt, out), len(rows)
+        return export_alerts(rows, fmt, out), len(rows)
 
 
 def _group_name(table, code: str) -> str | None:
