@@ -15,7 +15,7 @@ import pytest
 from markwatch.goods import table as goods_module
 from markwatch.goods.overlap import RULES, GoodsOverlap, OverlapRules, goods_overlap
 from markwatch.goods.table import SimilarGoodsTable
-from markwatch.model import Reason
+from markwatch.model import Brand, Reason
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +366,34 @@ def test_overlap_from_goods_texts(table):
     assert goods_overlap([30], brand, [30], cand).score == RULES.same_group
     coffee = table.groups_for_goods(["咖啡"], [30])
     assert goods_overlap([30], brand, [30], coffee).score == RULES.same_class_other_groups
+
+
+# ---------------------------------------------------------------- a service providing the goods
+def test_a_service_providing_the_goods_is_related_either_way(table):
+    """Cafés, restaurants and cake shops (class 43) serve the foods and drinks of classes 29 to 33."""
+    cake_shop = goods_overlap([30], [], [43], [], table=table)
+    assert cake_shop.score == RULES.service_of_goods
+    assert "第43类服务提供第30类商品" in cake_shop.reasons[0].detail
+    assert goods_overlap([43], [], [32], [], table=table).score == RULES.service_of_goods
+    assert goods_overlap([43], [], [12], [], table=table).score == RULES.different_class  # cars: unrelated
+    assert goods_overlap([9], [], [30], [], table=table).score == RULES.different_class
+    # A shared class still decides first; a well-known brand keeps its higher floor.
+    assert goods_overlap([30, 43], [], [43], [], table=table).score > RULES.service_of_goods
+    assert goods_overlap([30], [], [43], [], table=table, well_known=True).score == RULES.well_known_cross_class
+
+
+def test_a_brand_for_cakes_against_a_cake_shop_of_the_same_name(table):
+    """Constructed pairs: the brand's whole name on a cake shop is an alert; on a garage it is not."""
+    from markwatch.composition import MatcherSpec, build_matcher
+
+    matcher = build_matcher(MatcherSpec())
+    assert matcher.compare("稻香村", "稻香村糕点", brand_classes=(30,), candidate_classes=(43,)).similar
+    assert matcher.compare("稻香村", "稻香村", brand_classes=(30,), candidate_classes=(43,)).similar
+    assert not matcher.compare("稻香村", "稻香村", brand_classes=(30,), candidate_classes=(37,)).similar
+    assert not matcher.compare("稻香村", "香村", brand_classes=(30,), candidate_classes=(43,)).similar
+    # Related goods ask the mark to reproduce the brand: a homophone or a look-alike on a café is no alert.
+    homophone = matcher.compare("稻香村", "道香村", brand_classes=(30,), candidate_classes=(43,))
+    assert not homophone.similar and "未完整再现" in homophone.reasons[-1].detail
+    assert matcher.compare("稻香村", "道香村", brand_classes=(30,), candidate_classes=(30,)).similar
+    well_known = Brand(brand_id="b", mark="稻香村", classes=(30,), well_known=True)
+    assert matcher.compare(well_known, "道香村", candidate_classes=(43,)).similar

@@ -24,10 +24,39 @@ class OverlapRules:
     noted_group: float = 0.9  # a note of the table says the two groups are similar (or searched together)
     noted_class: float = 0.4  # other classes, groups unknown, the notes join much of the two classes ...
     noted_class_min_share: float = 0.25  # ... this share of their groups at least (29/30: 0.55; 9/18: 0.07)
+    # other classes, where one names a service providing the other's goods (a café or a cake shop,
+    # class 43, and the foods and drinks it sells, classes 29 to 33: DESCRIBED_BY)
+    service_of_goods: float = 0.4
     different_class: float = 0.0
 
 
 RULES = OverlapRules()
+
+# Services described by the goods they provide: a restaurant's, café's or cake shop's services
+# (class 43) are the foods and drinks it serves (classes 29 to 33). Their goods names are generic words
+# for those services (matching.distinctiveness), and the two are related goods, if not similar.
+DESCRIBED_BY: dict[int, tuple[int, ...]] = {43: (29, 30, 31, 32, 33)}
+
+
+def described_by(classes: Iterable[int]) -> tuple[int, ...]:
+    """The classes whose goods names are generic for goods or services of `classes` (these included)."""
+    out: list[int] = []
+    for n in classes:
+        out += [int(n), *DESCRIBED_BY.get(int(n), ())]
+    return tuple(dict.fromkeys(out))
+
+
+def service_related_classes(classes: Iterable[int]) -> set[int]:
+    """The classes a service of `classes` provides the goods of, and those of services providing their goods."""
+    own = {int(c) for c in classes}
+    return ({g for c in own for g in DESCRIBED_BY.get(c, ())}
+            | {s for s, goods in DESCRIBED_BY.items() if own & set(goods)}) - own
+
+
+def service_of_goods(a: Iterable[int], b: Iterable[int]) -> list[tuple[int, int]]:
+    """(service class, goods class) pairs of `a` and `b`, either way round, where the service provides the goods."""
+    a, b = set(a), set(b)
+    return sorted({(s, g) for x, y in ((a, b), (b, a)) for s in x for g in y if g in DESCRIBED_BY.get(s, ())})
 
 
 @dataclass
@@ -38,6 +67,9 @@ class GoodsOverlap:
     same_groups: tuple[str, ...] = ()
     same_classes: tuple[int, ...] = ()
     reasons: list[Reason] = field(default_factory=list)
+    # Related goods, not similar ones (a service providing the goods): they count only against a mark
+    # that reproduces the brand's written form (the matcher checks; Matcher.compare_profiles).
+    needs_same_sign: bool = False
 
 
 def goods_overlap(
@@ -96,6 +128,14 @@ def goods_overlap(
                             f"the table's notes relate goods of {', '.join(f'classes {a}/{b}' for a, b in noted_classes[:3])}",
                             rules.noted_class)
             return _with_well_known(GoodsOverlap(rules.noted_class, reasons=[reason]), well_known, rules)
+    related = service_of_goods(b_classes, c_classes) if not shared_classes else []
+    if related:
+        pairs = "、".join(f"第{a}类服务提供第{b}类商品" for a, b in related[:3])
+        reason = Reason("goods", f"类别不同但相关（{pairs}）",
+                        f"other classes, related: {', '.join(f'class {a} services provide class {b} goods' for a, b in related[:3])}",
+                        rules.service_of_goods)
+        return _with_well_known(GoodsOverlap(rules.service_of_goods, reasons=[reason], needs_same_sign=True),
+                                well_known, rules)
     if not shared_classes:
         reason = Reason(
             "goods",
@@ -127,6 +167,7 @@ def _with_well_known(result: GoodsOverlap, well_known: bool, rules: OverlapRules
     """A 驰名 (well-known) brand is protected across classes: never below that floor."""
     if well_known and result.score < rules.well_known_cross_class:
         result.score = rules.well_known_cross_class
+        result.needs_same_sign = False
         result.reasons.append(
             Reason(
                 "goods",

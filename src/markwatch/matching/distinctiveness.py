@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from markwatch.errors import FileFormatError
+from markwatch.goods.overlap import described_by
 
 # Weights of the weak parts (distinctive characters weigh 1).
 WEIGHTS = {
@@ -287,17 +288,6 @@ def _goods_vocabulary(names: Iterable[tuple[int, str]]) -> tuple[dict[int, froze
     return frozen, frozenset(p.strip() for _, name in pieces for p in _SPLIT.split(name) if len(p.strip()) >= 2)
 
 
-# Services described by the goods they provide: a restaurant's (class 43) generic words are also the
-# names of the foods and drinks it serves (classes 29 to 33).
-DESCRIBED_BY: dict[int, tuple[int, ...]] = {43: (29, 30, 31, 32, 33)}
-
-
-def described_by(classes: Iterable[int]) -> tuple[int, ...]:
-    """The classes whose goods names are generic for goods or services of `classes`."""
-    out: list[int] = []
-    for n in classes:
-        out += [int(n), *DESCRIBED_BY.get(int(n), ())]
-    return tuple(dict.fromkeys(out))
 
 
 @lru_cache(maxsize=1)

@@ -301,6 +301,8 @@ class Matcher:
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         overlap = self.goods_overlap(bp, mp)
+        if overlap.needs_same_sign and not self._reproduces(bp, mp):
+            overlap = _unrelated(overlap)
         pair = self.pair_features(bp, mp, overlap.score) if self.combination is not None and scored else None
         mark_score = self.combine(scored, pair)
         if caps:
@@ -325,6 +327,14 @@ class Matcher:
         if self.combination is not None:
             return self.combination.score(scored, pair)
         return rules_score(scored)
+
+    def _reproduces(self, bp: BrandProfile, mp: MarkProfile) -> bool:
+        """Whether the mark writes every character of a form of the brand (in any order, with
+        insertions): what related, not similar, goods ask of a mark before they count."""
+        from markwatch.matching.pair_features import found_positions
+
+        return any(len(found_positions(b.core, c.core)[0]) == len(b.core) > 0
+                   for b in bp.forms for c in mp.forms if len(b.core) >= 2)
 
     def pair_features(self, bp: BrandProfile, mp: MarkProfile, goods: float) -> dict[str, float]:
         """The graded features of the pair beyond its findings (pair_features.py), over the written
@@ -430,6 +440,16 @@ def _words_at(text: str, i: int) -> frozenset[str]:
             if len(word) >= 2 and (jieba.get_FREQ(word) or 0) >= COMMON_WORD_FREQ:
                 found.add(word)
     return frozenset(found)
+
+
+def _unrelated(overlap):
+    """Related goods that do not count (the mark does not reproduce the brand): dissimilar, with why."""
+    from markwatch.goods.overlap import GoodsOverlap
+
+    why = [Reason("goods", f"{r.detail}；但新商标未完整再现商标文字，不构成类似",
+                  f"{r.detail_en}; but the mark does not reproduce the brand, so they do not count", 0.0)
+           for r in overlap.reasons]
+    return GoodsOverlap(0.0, reasons=why)
 
 
 def severity_for(score: float, *, key: bool = False) -> Severity:

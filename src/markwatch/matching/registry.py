@@ -58,7 +58,7 @@ from markwatch.matching.comparisons.structure import (
 from markwatch.matching.rules import LATIN, SOUND, STRUCTURE
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "8"
+KEYS_VERSION = "9"
 
 # The kind of a family whose hits say nothing of the evidence (any kind, any score).
 ANY = "any"
