@@ -287,6 +287,8 @@ class Matcher:
             # Some goods could not be placed: they may be in the brand's group, so groups count as unknown.
             overlap = goods_overlap(bp.brand.classes, bp.groups, mp.classes, (), well_known=bp.brand.well_known,
                                     table=table)
+        if overlap.needs_same_sign and not self._reproduces(bp, mp):
+            overlap = _unrelated(overlap)  # related goods count only against a mark reproducing the brand
         return overlap
 
     def compare_profiles(self, bp: BrandProfile, mp: MarkProfile, *, meaning: bool = True) -> Match:
@@ -301,8 +303,6 @@ class Matcher:
         caps = [e.cap for e in found if e.cap is not None]
         scored = sorted((e for e in found if e.score > 0), key=lambda e: -e.score)
         overlap = self.goods_overlap(bp, mp)
-        if overlap.needs_same_sign and not self._reproduces(bp, mp):
-            overlap = _unrelated(overlap)
         pair = self.pair_features(bp, mp, overlap.score) if self.combination is not None and scored else None
         mark_score = self.combine(scored, pair)
         if caps:
