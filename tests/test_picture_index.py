@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from markwatch.errors import Unavailable
-from markwatch.images.features import EMBED_MODEL, PictureFeatures
+from markwatch.images.features import EMBED_MODEL, FEATURES_VERSION, PictureFeatures
 from markwatch.scale.index_files import CorruptIndex, StaleIndex
 from markwatch.scale.picture_index import MAX_SEGMENTS, StoredPictureIndex
 from markwatch.store.tables import GazetteMark, ImageFeatures, utcnow
@@ -136,7 +136,10 @@ def store_pictured(svc, rows: list[dict], rng) -> list[int]:
             s.add(m)
             s.flush()
             ids.append(m.id)
-            if r.get("read", True):
+            if r.get("error"):
+                s.add(ImageFeatures(key=key, views=1, version=FEATURES_VERSION, model="-", dim=0, vectors=None,
+                                    hashes=[], words=[], error="cannot decode the PNG image", created_at=utcnow()))
+            elif r.get("read", True):
                 feats = PictureFeatures(key=key, vectors=unit(rng), hashes=(1,),
                                         words=tuple((t, c) for t, c in r.get("words", ())))
                 s.add(ImageFeatures(created_at=utcnow(), **{**feats.to_row(), "model": EMBED_MODEL}))
@@ -183,6 +186,10 @@ def test_the_update_adds_what_was_read_and_the_text_search_finds_words_only_in_p
     assert "82000005" in {r["application_no"] for r in svc.search("康师傅", classes=[30])["results"]}
     again = svc.update_picture_indexes()  # current: nothing added, nothing rebuilt
     assert (again["added"], again["notes"]) == (0, [])
+    # a picture that could not be read is taken in without an embedding, and not looked at again
+    store_pictured(svc, [{"application_no": "82000006", "error": True}, {"application_no": "82000007"}], rng)
+    report = svc.update_picture_indexes()
+    assert (report["marks"], report["pictures"], report["added"], report["not_read"]) == (7, 6, 2, 0)
 
 
 def test_search_by_image_never_builds_the_index_and_without_the_extra_says_not_compared(svc, monkeypatch):

@@ -45,13 +45,35 @@ FOUND_IN_TEXT, FOUND_IN_PICTURE = "商标文字", "图中文字"
 
 
 # ================================================================ keeping the indexes current
-def pictured_marks(db: Database) -> list[tuple[int, str]]:
-    """(id, features key) of every stored figurative and combined mark with a picture, by id."""
+def pictured_marks(db: Database, *, above: int = 0) -> list[tuple[int, str]]:
+    """(id, features key) of the stored figurative and combined marks with a picture (ids above
+    `above`), by id."""
     with db.session() as s:
         return [(int(i), str(k)) for i, k in s.execute(
             select(GazetteMark.id, GazetteMark.image_key).where(
-                GazetteMark.image_key.is_not(None), GazetteMark.mark_type.in_(PICTURE_TYPES))
+                GazetteMark.id > above, GazetteMark.image_key.is_not(None), GazetteMark.mark_type.in_(PICTURE_TYPES))
             .order_by(GazetteMark.id))]
+
+
+def pictured_up_to(db: Database, max_id: int) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count(GazetteMark.id)).where(
+            GazetteMark.id <= max_id, GazetteMark.image_key.is_not(None),
+            GazetteMark.mark_type.in_(PICTURE_TYPES))) or 0)
+
+
+def failed_keys(db: Database, keys: Sequence[str]) -> set[str]:
+    """The pictures among `keys` that could not be read (their error is stored: they are not read again)."""
+    from markwatch.images.features import FEATURES_VERSION
+
+    wanted = list(dict.fromkeys(keys))
+    out: set[str] = set()
+    with db.session() as s:
+        for i in range(0, len(wanted), 900):
+            out.update(s.scalars(select(ImageFeatures.key).where(
+                ImageFeatures.key.in_(wanted[i:i + 900]), ImageFeatures.views == 1,
+                ImageFeatures.version == FEATURES_VERSION, ImageFeatures.error.is_not(None))))
+    return out
 
 
 def stored_words(db: Database, keys: Sequence[str]) -> dict[str, tuple[tuple[str, float], ...]]:
@@ -93,7 +115,6 @@ def ensure_picture_indexes(pictures: Pictures, db: Database, matcher: Matcher, i
     started = time.perf_counter()
     notes: list[str] = []
     with write_lock(folder):
-        marks = pictured_marks(db)
         index = None
         if force:
             notes.append("rebuilt (--force)")
@@ -104,10 +125,18 @@ def ensure_picture_indexes(pictures: Pictures, db: Database, matcher: Matcher, i
                 if folder.exists():
                     log.warning("rebuilding the picture index: %s", exc)
                     notes.append(f"rebuilt: {exc}")
-        todo = marks if index is None else [m for m, new in zip(marks, index.uncovered([i for i, _ in marks]).tolist())
-                                             if new]
+        if index is None:
+            todo = pictured_marks(db)
+        else:
+            # Every mark up to the index's highest covered (the usual case): only newer marks are
+            # looked at. Otherwise some were not read yet (or read since, or removed): all are.
+            current = pictured_up_to(db, index.max_id) == index.marks
+            marks = pictured_marks(db, above=index.max_id if current else 0)
+            todo = [m for m, new in zip(marks, index.uncovered([i for i, _ in marks]).tolist()) if new]
         read = pictures.stored_features([k for _, k in todo], 1)
-        items: list[Item] = [(i, read[k].vectors) for i, k in todo if k in read]
+        failed = failed_keys(db, [k for _, k in todo if k not in read])
+        # a picture that could not be read is covered without an embedding: it is not looked at again
+        items: list[Item] = [(i, read[k].vectors if k in read else None) for i, k in todo if k in read or k in failed]
         rebuilt = index is None
         if index is None:
             index = StoredPictureIndex.build(folder, items, vectors=False)
