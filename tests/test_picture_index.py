@@ -57,6 +57,19 @@ def test_built_opened_and_extended_it_finds_what_brute_force_finds(tmp_path):
     for query in unit(rng, 5):
         got = [i for i, _ in StoredPictureIndex.open(folder).search(query[None, :], k=10)]
         assert got == brute_force(pool, query[None, :], 10)
+    # a searching process takes in an update by loading the new segment only
+    held = StoredPictureIndex.open(folder)
+    newest = items(rng, range(402, 452))
+    StoredPictureIndex.open(folder, vectors=False).add(newest)  # the update, as another process makes it
+    refreshed = StoredPictureIndex.refreshed(folder, held)
+    assert refreshed.parts["seg-000"] is held.parts["seg-000"] and "seg-002" not in held.parts
+    assert refreshed.marks == 451 and refreshed.loaded == 450
+    pool.update(newest)
+    query = unit(rng)
+    assert [i for i, _ in refreshed.search(query, k=10)] == brute_force(pool, query, 10)
+    rebuilt = StoredPictureIndex.build(folder, newest)  # a rebuild: nothing held is reused
+    assert StoredPictureIndex.refreshed(folder, refreshed).parts["seg-000"] is not refreshed.parts["seg-000"]
+    assert rebuilt.marks == 50
 
 
 def test_a_mark_read_late_joins_a_later_segment_and_segments_are_merged(tmp_path):
@@ -66,7 +79,7 @@ def test_a_mark_read_late_joins_a_later_segment_and_segments_are_merged(tmp_path
     assert index.add(items(rng, [15])) == 1  # stored before, read later (the extra installed since)
     assert index.covers(15) and index.max_id == 30
     extend_only = StoredPictureIndex.open(folder, vectors=False)  # what an update opens: no vectors loaded
-    assert extend_only.index is None and extend_only.add(items(rng, [16])) == 1
+    assert extend_only.parts is None and extend_only.add(items(rng, [16])) == 1
     with pytest.raises(ValueError):
         extend_only.search(unit(rng))
     index = StoredPictureIndex.open(folder)
@@ -75,7 +88,7 @@ def test_a_mark_read_late_joins_a_later_segment_and_segments_are_merged(tmp_path
     assert len(index.manifest["segments"]) <= MAX_SEGMENTS
     again = StoredPictureIndex.open(folder)
     assert again.marks == 5 + MAX_SEGMENTS + 2 and all(again.covers(i) for i in (10, 15, 16, 30, 100 + MAX_SEGMENTS + 1))
-    assert len(again.index) == again.pictures == again.marks
+    assert again.loaded == again.pictures == again.marks
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pictures"]  # no building or old folder left
 
 

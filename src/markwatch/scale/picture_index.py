@@ -109,13 +109,21 @@ def _read_segment(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 class StoredPictureIndex:
-    """The persisted picture index, opened: the faiss index of every embedding and the marks covered."""
+    """The persisted picture index, opened: a faiss index per segment and the marks covered.
 
-    def __init__(self, folder: Path, manifest: dict, index: PictureIndex | None, covered: np.ndarray):
+    A segment's faiss index is never changed once loaded, so a process that searches can take in an
+    update by loading its new segments only (`refreshed`), while other threads search the old ones."""
+
+    def __init__(self, folder: Path, manifest: dict, parts: dict[str, PictureIndex] | None, covered: np.ndarray):
         self.folder = folder
         self.manifest = manifest
-        self.index = index  # None: opened to be extended only (the vectors stay on disk)
+        self.parts = parts  # by segment; None: opened to be extended only (the vectors stay on disk)
         self.covered = covered  # sorted mark ids the index has taken in (with or without an embedding)
+
+    @property
+    def loaded(self) -> int:
+        """Embedding rows loaded for searching."""
+        return sum(len(p) for p in (self.parts or {}).values())
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -149,8 +157,8 @@ class StoredPictureIndex:
         if not fresh:
             return 0
         if len(self.manifest["segments"]) >= MAX_SEGMENTS:
-            merged = self.build(self.folder, self._items() + fresh, vectors=self.index is not None)
-            self.manifest, self.index, self.covered = merged.manifest, merged.index, merged.covered
+            merged = self.build(self.folder, self._items() + fresh, vectors=self.parts is not None)
+            self.manifest, self.parts, self.covered = merged.manifest, merged.parts, merged.covered
             return len(fresh)
         dim = self.manifest["dim"] or _dim_of(fresh)
         names = set(self.manifest["segments"])
@@ -166,9 +174,8 @@ class StoredPictureIndex:
                    max_id=max(doc["max_id"], max(i for i, _ in fresh)), segments=doc["segments"] + [name],
                    updated_at=now_iso(), files=files)
         write_manifest(self.folder, doc)  # the add exists from here on
-        if self.index is not None:
-            _, owners, vectors = _read_segment(self.folder, name)
-            self.index.add_rows(owners.tolist(), vectors)
+        if self.parts is not None:
+            self.parts = {**self.parts, name: _part(self.folder, name)}
         self.covered = np.union1d(self.covered, np.asarray([i for i, _ in fresh], dtype=np.int64))
         self.manifest = doc
         return len(fresh)
@@ -197,25 +204,46 @@ class StoredPictureIndex:
             raise StaleIndex(f"picture index at {folder} was built with {doc.get('params')}, now {picture_params()}")
         if verify:
             verify_segments(folder, doc)
-        index = PictureIndex() if vectors else None
+        return cls._of(folder, doc, {} if vectors else None)
+
+    @classmethod
+    def refreshed(cls, folder: Path, held: StoredPictureIndex | None) -> StoredPictureIndex:
+        """The index at `folder` as its manifest now says, reusing the segments `held` has loaded when
+        the manifest only added segments to them (an update); opened afresh otherwise (a rebuild)."""
+        if held is None or held.parts is None:
+            return cls.open(folder)
+        folder = Path(folder)
+        doc = read_manifest(folder, fmt=FORMAT)
+        old = held.manifest
+        kept = old["segments"]
+        if (doc.get("kind") != KIND or doc.get("params") != picture_params() or doc.get("built_at") != old.get("built_at")
+                or doc["segments"][:len(kept)] != kept
+                or any(doc["files"].get(f) != meta for f, meta in old["files"].items())):
+            return cls.open(folder)
+        verify_segments(folder, doc)  # the new segments' files; the others were checked when loaded
+        return cls._of(folder, doc, dict(held.parts))
+
+    @classmethod
+    def _of(cls, folder: Path, doc: dict, parts: dict[str, PictureIndex] | None) -> StoredPictureIndex:
+        """Read the segments (those not in `parts` already; only what they cover when `parts` is None)."""
         covered, rows = [], 0
         for name in doc["segments"]:
-            if index is None:
-                try:
-                    marks = np.load(folder / f"{name}.marks.npy", allow_pickle=False)
+            try:
+                marks = np.load(folder / f"{name}.marks.npy", allow_pickle=False)
+                if parts is None:
                     rows += len(np.load(folder / f"{name}.owners.npy", mmap_mode="r", allow_pickle=False))
-                except (OSError, ValueError) as exc:
-                    raise CorruptIndex(f"picture index segment {folder / name} is unreadable: {exc}") from exc
-            else:
-                marks, owners, vecs = _read_segment(folder, name)
-                index.add_rows(owners.tolist(), vecs)
-                rows += len(owners)
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"picture index segment {folder / name} is unreadable: {exc}") from exc
+            if parts is not None:
+                if name not in parts:
+                    parts[name] = _part(folder, name)
+                rows += len(parts[name])
             covered.append(marks)
         ids = np.unique(np.concatenate(covered)) if covered else np.zeros(0, dtype=np.int64)
         if len(ids) != doc["marks"] or rows != doc["pictures"]:
             raise CorruptIndex(f"picture index at {folder} holds {len(ids)} marks and {rows} pictures, "
                                f"the manifest {doc['marks']} and {doc['pictures']}")
-        return cls(folder, doc, index, ids)
+        return cls(folder, doc, parts, ids)
 
     # ---------------------------------------------------------------- querying
     def uncovered(self, ids: Sequence[int]) -> np.ndarray:
@@ -228,9 +256,12 @@ class StoredPictureIndex:
 
     def search(self, vectors: np.ndarray, *, k: int = 10, floor: float = 0.0) -> list[tuple[int, float]]:
         """(mark id, cosine) of the marks nearest to a picture (any of its views), best first."""
-        if self.index is None:
+        if self.parts is None:
             raise ValueError("this picture index was opened without its vectors (to be extended only)")
-        return self.index.search(vectors, k=k, floor=floor)
+        best: dict[int, float] = {}
+        for part in self.parts.values():  # a mark is in one segment: each part's best k, merged
+            best.update(part.search(vectors, k=k, floor=floor))
+        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
     @property
     def marks(self) -> int:
@@ -243,6 +274,14 @@ class StoredPictureIndex:
     @property
     def max_id(self) -> int:
         return int(self.manifest["max_id"])
+
+
+def _part(folder: Path, name: str) -> PictureIndex:
+    """One segment's embeddings in a faiss index of their own."""
+    _, owners, vectors = _read_segment(folder, name)
+    part = PictureIndex()
+    part.add_rows(owners.tolist(), vectors)
+    return part
 
 
 def _dim_of(items: Sequence[Item]) -> int:

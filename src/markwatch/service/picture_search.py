@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -191,9 +191,9 @@ def _stamp(folder: Path) -> tuple[float, int] | None:
     return st.st_mtime, st.st_size
 
 
-def _opened(folder: Path, db: Database, open_: Callable[[], object], matcher: object = None):
+def _opened(folder: Path, db: Database, open_: Callable[[Any], Any], matcher: object = None):
     """The index at `folder`, opened once per process while its manifest is unchanged (None: no index);
-    a searcher is its matcher's."""
+    `open_` gets what was held before (or None), to take in an update cheaply; a searcher is its matcher's."""
     stamp = _stamp(folder)
     if stamp is None:
         return None
@@ -203,7 +203,7 @@ def _opened(folder: Path, db: Database, open_: Callable[[], object], matcher: ob
         with _OPENING:
             held = _OPEN.get(key)
             if held is None or held[0] != stamp:
-                held = (stamp, open_())
+                held = (stamp, open_(held[1] if held is not None else None))
                 _OPEN[key] = held
     return held[1]
 
@@ -234,7 +234,7 @@ def search_by_picture(service: Service, image: str | bytes, *, name: str | None 
         return {**answer, "not_compared": NOT_COMPARED[0], "not_compared_en": NOT_COMPARED[1]}
     folder = Path(service.settings.index_dir) / PICTURES
     try:
-        index = _opened(folder, service.db, lambda: StoredPictureIndex.open(folder))
+        index = _opened(folder, service.db, lambda held: StoredPictureIndex.refreshed(folder, held))
     except IndexProblem as exc:
         raise Unavailable(f"the picture index cannot be used ({exc}): the next update (ingest, the nightly "
                           "cycle or `markwatch index build`) rebuilds it") from None
@@ -280,7 +280,7 @@ def search_words(service: Service, mark: str, *, classes: Sequence[int] = (), to
     folder = Path(service.settings.index_dir) / PICTURE_WORDS
     db, matcher = service.db, service.matcher
 
-    def open_searcher() -> RegisterSearcher:
+    def open_searcher(held) -> RegisterSearcher:
         searcher = RegisterSearcher(RegisterIndex.open(folder), matcher, lambda ids: _fetch_words(db, ids))
         searcher.warm_up()
         return searcher
