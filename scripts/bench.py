@@ -15,6 +15,7 @@ synonyms, geographical-indication place names), then measures:
 
     .venv/bin/python scripts/bench.py --marks 200000 --brands 10000 --queries 200
     .venv/bin/python scripts/bench.py --marks 5000 --brands 300 --json
+    .venv/bin/python scripts/bench.py --cli --marks 50000 --brands 5000   # the commands, timed
 
 Everything runs through the library (`markwatch.scale.engines`, `markwatch.blocking`,
 `markwatch.scale.register_index`, `markwatch.scale.watch_index`), so the figures are those of the product, not of a copy.
@@ -678,7 +679,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="image section: brand logos against this many distractor pictures, and ingest of "
                          "figurative marks with images (needs markwatch[images]; scripts/image_eval.py)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    ap.add_argument("--cli", action="store_true",
+                    help="time the real `markwatch ingest` and `markwatch run` as child processes on a fresh "
+                         "SQLite database, with the naive matcher and the exact reference (scripts/bench_cli.py)")
+    ap.add_argument("--keep", type=Path, default=None, help="--cli: keep the files and database in this folder")
     args = ap.parse_args(argv)
+    if args.cli:
+        cli = _bench_cli()
+        report = cli.run_cli(args.marks, args.brands, seed=args.seed, exact_sample=args.exact_sample,
+                             baseline="full" if args.baseline == "auto" else args.baseline, keep=args.keep)
+        print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else cli.format_report(report))
+        return 0
     t = time.perf_counter()
     data = generate(args.marks, args.brands, seed=args.seed, register_extra=args.register)
     gen_s = time.perf_counter() - t
@@ -698,6 +709,17 @@ def main(argv: list[str] | None = None) -> int:
         if "images" in report:
             print(_image_eval().format_report(report["images"]))
     return 0
+
+
+def _bench_cli():
+    if "markwatch_bench_cli" not in sys.modules:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("markwatch_bench_cli", ROOT / "scripts" / "bench_cli.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["markwatch_bench_cli"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["markwatch_bench_cli"]
 
 
 def _image_eval():
