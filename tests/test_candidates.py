@@ -245,7 +245,7 @@ def test_batch_profiler_equals_the_normaliser(matcher, world):
 
 def test_batch_profiler_falls_back_when_it_differs(matcher, monkeypatch):
     profiler = FastProfiler(matcher, spot_check_every=1)
-    monkeypatch.setattr(profiler, "_segment", lambda core: ("wrong",))
+    monkeypatch.setattr(profiler.batch, "_segment", lambda core: ("wrong",))
     profiler.normalise("康师傅方便面")
     assert profiler.plain
     assert profiler.normalise("康师傅") == matcher.normaliser.normalise("康师傅")

@@ -21,10 +21,18 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher, recognised_forms, written_forms
+from markwatch.matching.matcher import (
+    BrandProfile,
+    MarkProfile,
+    Matcher,
+    recognised_forms,
+    written_forms,
+    written_parts,
+)
 from markwatch.model import Brand
 from markwatch.text import normalise as _norm
 from markwatch.text.normalise import NormalisedMark, Normaliser, strip_generic
@@ -123,15 +131,16 @@ class LazyNormalisedMark(NormalisedMark):
 
 
 @dataclass
-class FastProfiler:
-    """Profiles marks exactly as `matcher.profile_mark` does, at batch speed."""
+class BatchNormaliser:
+    """Normalises many marks exactly as `normaliser.normalise` does, at batch speed (ingest, runs, the
+    register index). Results are cached per distinct text by the steps it replaces."""
 
-    matcher: Matcher
+    normaliser: Normaliser
     spot_check_every: int = 997
     _pinyin: _Pinyin = field(default_factory=_Pinyin, init=False, repr=False)
     _clean: dict = field(default_factory=dict, init=False, repr=False)
     _tokens: dict = field(default_factory=dict, init=False, repr=False)
-    _groups: dict = field(default_factory=dict, init=False, repr=False)
+    _normal: dict = field(default_factory=dict, init=False, repr=False)  # mark → result (the same brand words)
     _words_seen: int = field(default=-1, init=False, repr=False)
     _brand_set: frozenset = field(default=frozenset(), init=False, repr=False)
     _max_word: int = field(default=0, init=False, repr=False)
@@ -144,11 +153,6 @@ class FastProfiler:
                         _norm.NORMALISER_VERSION, REPLICA_OF_VERSION)
             self.plain = True
 
-    @property
-    def normaliser(self) -> Normaliser:
-        return self.matcher.normaliser
-
-    # ---------------------------------------------------------------- normalise
     def _sync_brand_words(self) -> None:
         words = self.normaliser.brand_words
         if len(words) != self._words_seen:
@@ -156,6 +160,7 @@ class FastProfiler:
             self._max_word = max((len(w) for w in self._brand_set), default=0)
             self._words_seen = len(words)
             self._tokens.clear()  # the segmenter's dictionary now holds other words
+            self._normal.clear()  # and other words are protected from stripping
 
     def _protected(self, text: str) -> list[str]:
         """Watched words inside `text` other than `text` itself (what normalise() protects)."""
@@ -187,6 +192,9 @@ class FastProfiler:
             return self.normaliser.normalise(mark)
         self._sync_brand_words()
         original = mark or ""
+        done = self._normal.get(original)
+        if done is not None:
+            return done
         text = self.clean(original)
         core, generic = strip_generic(text, protected=self._protected(text))
         chinese: list[str] = []
@@ -214,17 +222,89 @@ class FastProfiler:
             tokens=None, generic=generic, numbers=numbers,  # type: ignore[arg-type]
         )
         result.__dict__["_segment"] = self._segment
+        _bounded(self._normal)
+        self._normal[original] = result
         self._count += 1
         if self.spot_check_every and self._count % self.spot_check_every == 0:
             self._spot_check(mark, result)
         return result
 
-    def _spot_check(self, mark: str, fast: NormalisedMark) -> None:
+    def _spot_check(self, mark: str, fast: NormalisedMark) -> bool:
         slow = self.normaliser.normalise(mark)
         if slow != fast:
             log.warning("batch normaliser differs from the normaliser on %r (%s / %s): using the plain path "
                         "from now on", mark, fast, slow)
             self.plain = True
+        return not self.plain
+
+    def from_stored(self, mark: str, stored: Mapping[str, Any]) -> NormalisedMark | None:
+        """`normalise(mark)` rebuilt from the form ingest stored (`NormalisedMark.as_dict()`), without
+        cleaning, converting or reading pinyin again; None when it could differ: another mark or
+        normaliser version, or watched words that now keep another part from being stripped (ingest
+        may have known other brands). Only the generic-word step is redone, on the stored text."""
+        if self.plain or stored.get("version") != _norm.NORMALISER_VERSION or stored.get("original") != (mark or ""):
+            return None
+        self._sync_brand_words()
+        try:
+            text = stored["text"]
+            core, generic = strip_generic(text, protected=self._protected(text))
+            if core != stored["core"] or list(generic) != list(stored["generic"]):
+                return None
+            result = LazyNormalisedMark(
+                original=stored["original"], text=text, core=core, chinese=stored["chinese"],
+                latin=stored["latin"], digits=stored["digits"], latin_words=tuple(stored["latin_words"]),
+                pinyin=tuple(stored["pinyin"]), pinyin_tone=tuple(stored["pinyin_tone"]),
+                tokens=None, generic=generic, numbers=tuple(stored["numbers"]),  # type: ignore[arg-type]
+            )
+        except (KeyError, TypeError):  # not a stored normal form after all
+            return None
+        # Tokens as the segmenter cuts them now (with today's watched words), when first read.
+        result.__dict__["_segment"] = self._segment
+        self._count += 1
+        if self.spot_check_every and self._count % self.spot_check_every == 0 and not self._spot_check(mark, result):
+            return None
+        return result
+
+
+def stored_normal(normal: Mapping[str, Any] | None) -> NormalisedMark | None:
+    """A mark's normal form as stored at ingest, when the normaliser has not changed since."""
+    if normal and normal.get("version") == _norm.NORMALISER_VERSION:
+        return NormalisedMark.from_dict(dict(normal))
+    return None
+
+
+@dataclass
+class FastProfiler:
+    """Profiles marks exactly as `matcher.profile_mark` does, at batch speed."""
+
+    matcher: Matcher
+    spot_check_every: int = 997
+    _groups: dict = field(default_factory=dict, init=False, repr=False)
+    batch: BatchNormaliser = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batch = BatchNormaliser(self.matcher.normaliser, self.spot_check_every)
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self.matcher.normaliser
+
+    @property
+    def plain(self) -> bool:
+        """True once the batch path is off (another normaliser version, or a spot check that differed)."""
+        return self.batch.plain
+
+    @plain.setter
+    def plain(self, value: bool) -> None:
+        self.batch.plain = value
+
+    def normalise(self, mark: str) -> NormalisedMark:
+        """Equal to `self.matcher.normaliser.normalise(mark)`."""
+        return self.batch.normalise(mark)
+
+    def clean(self, text: str) -> str:
+        """Equal to `self.matcher.normaliser.clean(text)` (cached)."""
+        return self.batch.clean(text)
 
     # ---------------------------------------------------------------- profiles
     def forms_of(self, text: str, extra: Iterable[str] = ()) -> tuple[NormalisedMark, ...]:
@@ -248,6 +328,26 @@ class FastProfiler:
             _bounded(self._groups, 200_000)
             got = self._groups[key] = frozenset(table.groups_for_goods(goods, classes))  # type: ignore[attr-defined]
         return got
+
+    def profile_stored(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
+                       similar_groups: Sequence[str] = (), applicant: str | None = None, ref: object = None,
+                       stored: Mapping[str, Any] | None = None, words: Sequence[tuple[str, float]] = (),
+                       figure=None) -> MarkProfile:
+        """Equal to `profile_mark(..., normal=stored_normal(stored))`: a stored gazette mark. A mark
+        written in one part (no spaces, not Chinese and Latin side by side) and no words read in its
+        picture has one form, its whole normal form, rebuilt from the stored one (`from_stored`)
+        instead of being normalised again."""
+        whole = None
+        if stored and not words and not self.plain and len(written_parts(text)) <= 1:
+            whole = self.batch.from_stored(text, stored)
+        if whole is None:
+            return self.profile_mark(text, classes, goods=goods, similar_groups=similar_groups, applicant=applicant,
+                                     ref=ref, normal=stored_normal(stored), words=words, figure=figure)
+        groups = frozenset(similar_groups)
+        if not groups and goods:
+            groups = self.groups_for(goods, classes)
+        return MarkProfile(text=text, forms=(whole,), classes=tuple(classes), groups=groups,
+                           applicant=applicant, ref=ref, figure=figure, recognised=())
 
     def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
                      similar_groups: Sequence[str] = (), applicant: str | None = None,

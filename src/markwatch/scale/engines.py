@@ -27,7 +27,7 @@ from markwatch.errors import ConfigError, MissingExtra
 from markwatch.images.index import PictureIndex
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.model import Brand, Match
-from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
+from markwatch.text.normalise import NORMALISER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -100,20 +100,11 @@ class ScreeningContext:
 
 
 # ================================================================ the work itself
-def stored_normal(normal: dict | None) -> NormalisedMark | None:
-    """A mark's normal form as stored at ingest, when the normaliser has not changed since."""
-    if normal and normal.get("version") == NORMALISER_VERSION:
-        return NormalisedMark.from_dict(normal)
-    return None
-
-
 def profile_inputs(profiler, inputs: Sequence[MarkInput]) -> list[MarkProfile]:
-    out = []
-    for m in inputs:
-        out.append(profiler.profile_mark(m.mark, m.classes, goods=m.goods, similar_groups=m.similar_groups,
-                                         applicant=m.applicant, ref=m.id, normal=stored_normal(m.normal),
-                                         words=m.words, figure=m.figure))
-    return out
+    """Profiles of stored marks, from the normal forms ingest stored where they still hold."""
+    profile = profiler.profile_stored
+    return [profile(m.mark, m.classes, goods=m.goods, similar_groups=m.similar_groups, applicant=m.applicant,
+                    ref=m.id, stored=m.normal, words=m.words, figure=m.figure) for m in inputs]
 
 
 def score_pairs(matcher: Matcher, brands: Sequence[BrandProfile], marks: Sequence[MarkProfile],

@@ -98,7 +98,8 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
     families that hit each row), a row no meaning family hit skips the meaning channel: it can find
     nothing there (unless an embedding model, which has no keys, is configured)."""
-    from markwatch.scale.engines import MarkInput, profile_inputs, stored_normal
+    from markwatch.matching.profiles import stored_normal
+    from markwatch.scale.engines import MarkInput, profile_inputs
 
     profiles = profile_inputs(profiler, [MarkInput.of(r) for r in rows])
     words = matcher.normaliser.query_words([bp.brand.mark, *bp.brand.aliases])

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from markwatch import faults
 from markwatch.errors import FileFormatError, MarkwatchError, RecordError
 from markwatch.fileio import file_sha256
+from markwatch.matching.profiles import BatchNormaliser
 from markwatch.model import GazetteRecord
 from markwatch.store.db import Database
 from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table
@@ -55,7 +56,7 @@ class IngestSummary:
         return asdict(self)
 
 
-def gazette_row(rec: GazetteRecord, normaliser: Normaliser, file_id: int | None) -> dict:
+def gazette_row(rec: GazetteRecord, normaliser: Normaliser | BatchNormaliser, file_id: int | None) -> dict:
     normal = normaliser.normalise(rec.mark)
     return dict(
         office=rec.office, application_no=rec.application_no, issue_key=rec.issue_key, mark=rec.mark,
@@ -77,6 +78,8 @@ class Ingestor:
                  pictures: Pictures | None = None):
         self.db = db
         self.normaliser = normaliser
+        # The same normal forms as `normaliser.normalise`, with its steps cached per distinct text.
+        self.batch_normaliser = BatchNormaliser(normaliser)
         self.batch = max(1, batch)
         self.pictures = pictures  # None: image references are stored, the images are not
 
@@ -166,7 +169,7 @@ class Ingestor:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
-                values = gazette_row(rec, self.normaliser, file_id)
+                values = gazette_row(rec, self.batch_normaliser, file_id)
                 if rec.image and self.pictures is not None:
                     self._keep_image(values, rec, item.locator, path, summary)
                 rows.append(values)

@@ -5,6 +5,7 @@ A bad field raises ``RecordError`` with a bilingual reason; the readers turn it 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -65,7 +66,13 @@ class RawRow:
 
 def normalise_key(key: Any) -> str:
     """Column header / JSON key → comparable form (NFKC, lower case, spaces → underscores)."""
-    text = unicodedata.normalize("NFKC", str(key)).strip().lower()
+    return _normalise_key_text(key if isinstance(key, str) else str(key))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalise_key_text(key: str) -> str:
+    # Cached: every record of a file repeats the same few keys (16 lookups a record at ingest).
+    text = unicodedata.normalize("NFKC", key).strip().lower()
     return re.sub(r"[\s\-]+", "_", text)
 
 
