@@ -42,6 +42,10 @@ def test_the_rule(table):
     assert partial.groups == {"3001"} and not partial.complete  # a lower bound, and it says so
     assert mark_groups(None, [], ["咖啡"], [30]).groups == frozenset()  # no table: nothing guessed
     assert mark_groups(table, [], [], [30]).groups == frozenset()
+    # traditional and full-width goods texts, as Hong Kong and Taiwan applicants write them
+    assert mark_groups(table, [], ["方便麵", "餅乾"], [30]).groups == {"3006", "3009"}
+    assert mark_groups(table, [], ["咖啡（飲料）", "茶飲料"], [30]) == mark_groups(table, [], ["咖啡（饮料）", "茶饮料"], [30])
+    assert mark_groups(table, [], ["糖果（軟糖）"], [30]).groups == mark_groups(table, [], ["糖果（软糖）"], [30]).groups
 
 
 def _hdr(world: World) -> dict:

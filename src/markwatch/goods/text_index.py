@@ -16,6 +16,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from markwatch.text.normalise import to_simplified
+
 # Fallback for texts that are not a table item, searched only within the given classes. The
 # numbers were tuned leave-one-out on the table itself (each item removed in turn and mapped back
 # from its name; see `GoodsTextIndex.match_uncached(exclude=...)`), where abstaining is cheap and a wrong group
@@ -52,8 +54,9 @@ _COMMA = re.compile(r"[,，](?![^()（）]*[)）])")  # not inside brackets
 
 
 def normalise(text: str) -> str:
-    """Matching key: NFKC (full-width → half-width), lower case, one bracket style, no spaces."""
-    key = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    """Matching key: NFKC (full-width → half-width), simplified characters (a Hong Kong or Taiwan
+    applicant's 方便麵 is the table's 方便面), lower case, one bracket style, no spaces."""
+    key = to_simplified(unicodedata.normalize("NFKC", text)).translate(_BRACKETS)
     key = _SPACE.sub("", key).lower()
     return key.strip(STRIP_CHARS)
 
