@@ -145,6 +145,10 @@ def check_true(brand: Brand, text: str, m: Match) -> None:
                 # a place reason names a whole place of the place list: the brand's leading place
                 assert name in place_names(), r.detail
                 assert name == leading_place(matcher().forms_of(brand.mark)[0].chinese), r.detail
+        for whole in re.findall(r"完整包含商标“([^”]+)”", r.detail):
+            # "contains the whole mark": the brand's text stands in the mark unbroken
+            cores = {f.core for f in matcher().forms_of(text)} | {_plain(text)}
+            assert any(_plain(whole) in _plain(c) for c in cores), (r.detail, cores)
         for shown in re.findall(r"文字相同（([^）]+)）", r.detail):
             # the brand's alias is called the brand's alias
             assert not any(_plain(shown) == _plain(a) and _plain(a) != _plain(brand.mark) for a in brand.aliases), \
@@ -170,6 +174,15 @@ def test_every_reason_is_true_of_its_comparison(pair):
 
 def brand(mark: str) -> Brand:
     return next(b for b in BRANDS if b.mark == mark)
+
+
+@pytest.mark.parametrize("mark, text", [("六个核桃", "六个石磨核桃"), ("阳澄湖大闸蟹", "阳澄湖镇大闸蟹")])
+def test_a_brand_with_words_put_inside_is_not_called_contained_whole(mark, text):
+    m = compare(brand(mark), text)
+    details = [r.detail for r in m.reasons]
+    assert f"依次包含商标“{mark}”的全部文字（中间插入其他文字）" in details, details
+    assert not any("完整包含" in d for d in details), details
+    check_true(brand(mark), text, m)
 
 
 @pytest.mark.parametrize("mark, text", [("知味观", "知昧观"), ("旺仔", "旺子"), ("六个核桃", "六个核挑")])

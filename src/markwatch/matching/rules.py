@@ -135,6 +135,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "look_pair": ("{x}/{y} 字形相近", "{x}/{y} look alike"),
     "look_whole": ("字形近似 {a} ≈ {b}", "similar look {a} ≈ {b}"),
     "contains": ("完整包含商标“{a}”", "contains the whole mark “{a}”"),
+    # not "完整包含": the brand's characters are there in order, with other characters put between them
+    "contains_spread": ("依次包含商标“{a}”的全部文字（中间插入其他文字）",
+                        "has every character of “{a}” in order, with others put between"),
+    "contains_alike_tail": ("保留商标“{a}”的字头，其余文字形近", "keeps the head of “{a}”, the rest look-alike"),
     "contained": ("新商标“{b}”为商标“{a}”的显著部分", "the new mark “{b}” is the distinctive part of “{a}”"),
     "reordered": ("文字相同、顺序不同 {a} / {b}", "same characters in another order {a} / {b}"),
     "one_changed": ("仅一字不同（{x}→{y}）", "only one character differs ({x}→{y})"),

@@ -128,11 +128,11 @@ def _structure(b: NormalisedMark, c: NormalisedMark, meaning_differs, is_common_
     elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + SUBSEQUENCE_MAX_EXTRA and cc[0] == bc[0] \
             and _is_subsequence(bc, cc):
         # 六个核桃 → 六个石磨核桃: the brand with words put inside it.
-        found.append(evidence("contains", "contains", SUBSEQUENCE_SCORE, a=b.core))
+        found.append(evidence("contains", "contains_spread", SUBSEQUENCE_SCORE, a=b.core))
     elif len(bc) >= 3 and len(bc) < len(cc) <= len(bc) + ALIKE_TAIL_MAX_EXTRA and cc[:2] == bc[:2] \
             and _is_subsequence(bc, cc, alike=_alike):
         # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
-        found.append(evidence("contains", "contains", ALIKE_TAIL_SCORE, a=b.core))
+        found.append(evidence("contains", "contains_alike_tail", ALIKE_TAIL_SCORE, a=b.core))
     if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
             is_common_word is not None and is_common_word(cc)) and _contained_weighs(
             bc, cc, brand_weights if bc == b.chinese else None):
