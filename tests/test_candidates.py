@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from markwatch.blocking.goods_mask import goods_mask, goods_may_overlap
+from markwatch.blocking.goods_mask import brand_goods_mask, goods_mask, goods_may_overlap
 from markwatch.blocking.key_index import CandidateStats, KeyIndex
 from markwatch.blocking.keys import meaning_texts_of_mark
 from markwatch.blocking.meaning_keys import composed_translation_ends
@@ -264,13 +264,17 @@ GROUPS = st.lists(st.sampled_from(["3001", "3002", "3201", "0901", "9999", "x"])
 
 @settings(max_examples=300, deadline=None)
 @given(CLASSES, GROUPS, CLASSES, GROUPS, st.booleans())
+@example([30], [], [43], [], False)  # a cake brand and a cake shop: related goods
+@example([43], ["3001"], [29, 5], [], False)
 def test_goods_filter_is_a_necessary_condition(bc, bg, cc, cg, well_known):
+    """The brand's goods bits (as the index builds them) let through every pair whose goods overlap."""
     from markwatch.goods.overlap import goods_overlap
     from markwatch.goods.table import SimilarGoodsTable
 
     table = SimilarGoodsTable.load()
     overlap = goods_overlap(bc, bg, cc, cg, well_known=well_known, table=table)
-    allowed = goods_may_overlap(goods_mask(bc, bg, table), bool(bc), well_known, goods_mask(cc, cg, table), bool(cc))
+    allowed = goods_may_overlap(brand_goods_mask(bc, bg, table), bool(bc), well_known, goods_mask(cc, cg, table),
+                                bool(cc))
     if overlap.score > 0:
         assert allowed
 
