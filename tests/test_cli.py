@@ -59,6 +59,7 @@ def test_chained_commands(tmp_path):
     found = json.loads(mw(tmp_path, "search", "康师傅", "--classes", "30", "--top", "5", "--json").stdout)["results"]
     assert found and found[0]["score"] >= found[-1]["score"]
     assert any("帅" in r["mark"] or "師" in r["mark"] for r in found)
+    assert {r["found_in"] for r in found} == {"商标文字"}  # the demo's marks carry no pictures
     q = json.loads(mw(tmp_path, "quarantine", "list", "--json").stdout)
     assert q and all(r["reason"] for r in q)
 

@@ -392,6 +392,31 @@ def test_search_by_image_finds_the_copy_in_the_register(tmp_path, engines):
 
 
 @needs_images
+def test_search_by_image_on_the_command_line_and_words_in_pictures_in_its_text_search(tmp_path, engines, monkeypatch):
+    from typer.testing import CliRunner
+
+    from markwatch.cli import app, common
+
+    gazette, _ = _job(tmp_path, load_marks())
+    svc = _service(tmp_path, engines)
+    svc.ingest([gazette])
+    svc.update_register_index()
+    monkeypatch.setattr(common, "service", lambda: svc)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["search", "--image", "img/brand-logo.png", "--classes", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["results"][0]["application_no"] == "1" and answer["index_pictures"] == 3
+    table = CliRunner().invoke(app, ["search", "--image", "img/brand-logo.png", "--classes", "30"])
+    assert "picture index of 3 pictures" in table.stdout
+    text = CliRunner().invoke(app, ["search", "康师傅", "--classes", "30"])
+    assert text.exit_code == 0 and "图中文字" in text.stdout  # the found-in column: 康帅傅 read in mark 3's picture
+    missing = CliRunner().invoke(app, ["search", "--image", "img/nothing.png"])
+    assert missing.exit_code != 0 and "error" in missing.output and "Traceback" not in missing.output
+    svc.db.dispose()
+
+
+@needs_images
 def test_an_alert_shows_both_pictures_through_the_api_and_on_the_page(tmp_path, engines):
     import threading
 
