@@ -805,6 +805,10 @@ def test_bulk_review_is_all_or_none(client: TestClient, world: World):
 
 def test_exports_carry_goods_owner_classes_reviewer_and_a_dated_name(client: TestClient, world: World):
     hdr = h(world, STATION)
+    # a review of its own, so the reviewer columns are proved whatever ran before
+    reviewed_alert = next(a for a in first_alert(client, world)["items"] if a["mark"] == "康帅傅")
+    client.post(f"{API}/alerts/{reviewed_alert['alert_id']}/status", headers=hdr,
+                json={"status": "reviewing", "comment": "导出核对"})
     r = client.get(f"{API}/alerts/export", headers=hdr, params={"format": "csv"})
     day = world.svc.settings.today().strftime("%Y%m%d")
     assert f"markwatch-alerts-{day}.csv" in r.headers["content-disposition"]
@@ -814,6 +818,7 @@ def test_exports_carry_goods_owner_classes_reviewer_and_a_dated_name(client: Tes
     assert knockoff["商品/服务项目"] == "方便面；饼干" and knockoff["监测商标类别"] == "30"
     reviewed = [row for row in rows if row["处理人"]]
     assert reviewed and all(row["处理时间"] for row in reviewed)
+    assert knockoff["处理人"] and knockoff["处理备注"]
 
 
 def test_timeline_months_run_without_gaps(client: TestClient, world: World):
