@@ -46,9 +46,14 @@ class PictureIndex:
     @classmethod
     def of(cls, pictures: Iterable[tuple[int, PictureFeatures | None]]) -> PictureIndex:
         index = cls()
+        owners: list[int] = []
+        rows: list[np.ndarray] = []
         for owner, picture in pictures:
             if picture is not None and picture.vectors is not None and len(picture.vectors):
-                index.add(owner, picture.vectors)
+                owners += [owner] * len(picture.vectors)
+                rows.append(picture.vectors)
+        if rows:  # one faiss call for all (thousands of logos, ten views each)
+            index.add_rows(owners, np.vstack(rows))
         return index
 
     def __len__(self) -> int:
