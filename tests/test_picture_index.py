@@ -21,7 +21,9 @@ from markwatch.scale.index_files import CorruptIndex, StaleIndex
 from markwatch.scale.picture_index import MAX_SEGMENTS, StoredPictureIndex
 from markwatch.store.tables import GazetteMark, ImageFeatures, utcnow
 
-from .servicekit import make_service
+from .servicekit import db_url, make_service
+
+__all__ = ["db_url"]  # the database fixture: SQLite, and PostgreSQL when configured
 
 DIM = 32
 
@@ -160,8 +162,9 @@ def store_pictured(svc, rows: list[dict], rng) -> list[int]:
 
 
 @pytest.fixture
-def svc(tmp_path):
-    service = make_service(f"sqlite:///{tmp_path}/p.db", tmp_path, image_dir=tmp_path / "images")
+def svc(tmp_path, db_url):
+    """On SQLite, and on PostgreSQL when MARKWATCH_TEST_POSTGRES_URL is set."""
+    service = make_service(db_url, tmp_path, image_dir=tmp_path / "images")
     yield service
     service.db.dispose()
 
