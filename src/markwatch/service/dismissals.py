@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from markwatch.store.rows import ScreenedMark
 from markwatch.store.tables import AlertDismissal, AlertRow, GazetteMark
 
 
@@ -38,7 +39,7 @@ def mark_fingerprint(mark: str | None, mark_type: str | None, classes: Iterable[
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def fingerprint_of(m: GazetteMark) -> str:
+def fingerprint_of(m: GazetteMark | ScreenedMark) -> str:
     return mark_fingerprint(m.mark, m.mark_type, m.classes, m.goods, m.similar_groups)
 
 

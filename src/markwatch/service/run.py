@@ -23,7 +23,7 @@ from markwatch.deadline import WorkCalendar, deadline_of
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.scale.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
 from markwatch.store.db import Database
-from markwatch.store.rows import brand_from_row
+from markwatch.store.rows import SCREENED_COLUMNS, ScreenedMark, brand_from_row
 from markwatch.store.tables import AlertRow, BrandRow, GazetteMark, Run, core_table
 from markwatch.text.normalise import NORMALISER_VERSION, NormalisedMark
 
@@ -169,9 +169,9 @@ class Watcher:
             done = 0
             while cursor < max_id:
                 with self.db.session() as s:
-                    chunk = list(s.scalars(select(GazetteMark).where(GazetteMark.id > cursor,
-                                                                     GazetteMark.id <= max_id)
-                                           .order_by(GazetteMark.id).limit(self.chunk)))
+                    chunk = [ScreenedMark(*r) for r in s.execute(
+                        select(*SCREENED_COLUMNS).where(GazetteMark.id > cursor, GazetteMark.id <= max_id)
+                        .order_by(GazetteMark.id).limit(self.chunk))]
                 if not chunk:
                     break
                 inputs = self._inputs(chunk)
@@ -204,7 +204,7 @@ class Watcher:
         logos = PictureIndex.of((j, getattr(f, "picture", None)) for j, f in enumerate(figures))
         return profiles, (logos if len(logos) else None)
 
-    def _inputs(self, chunk: list[GazetteMark]) -> list[MarkInput]:
+    def _inputs(self, chunk: list[ScreenedMark]) -> list[MarkInput]:
         from markwatch.service.pictures import mark_figures
 
         inputs = [MarkInput.of(m) for m in chunk]
@@ -213,20 +213,24 @@ class Watcher:
         return [replace(inp, figure=figure, words=words) if figure is not None else inp
                 for inp, (figure, words) in zip(inputs, mark_figures(self.pictures, chunk))]
 
-    def _commit_chunk(self, run_id: int, chunk: list[GazetteMark], rows: list[BrandRow], hits: list[PairResult],
+    def _commit_chunk(self, run_id: int, chunk: list[ScreenedMark], rows: list[BrandRow], hits: list[PairResult],
                       chunk_max: int) -> tuple[int, int]:
         """Store the chunk's new alerts; (alerts stored, pairs left out because the station dismissed them)."""
         from markwatch.service.dismissals import dismissed_keys, fingerprint_of
 
         new = suppressed = 0
+        deadlines: dict[tuple, tuple] = {}  # a gazette issue's marks share their publication dates
         with self.db.session() as s:
             existing = set()
             dismissed: set = set()
             if hits:
                 mark_ids = list({chunk[h.mark_pos].id for h in hits})
-                existing = {(r[0], r[1]) for r in s.execute(select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
-                                                            .where(AlertRow.gazette_mark_id.in_(mark_ids)))}
+                for i in range(0, len(mark_ids), 500):
+                    existing |= {(r[0], r[1]) for r in s.execute(
+                        select(AlertRow.brand_pk, AlertRow.gazette_mark_id)
+                        .where(AlertRow.gazette_mark_id.in_(mark_ids[i:i + 500])))}
                 dismissed = dismissed_keys(s, [chunk[h.mark_pos].application_no for h in hits])
+            alerts = []
             for h in hits:
                 m, b = chunk[h.mark_pos], rows[h.brand_pos]
                 if (b.id, m.id) in existing:
@@ -234,9 +238,11 @@ class Watcher:
                 if dismissed and (b.watchlist_id, b.brand_id, m.office, m.application_no, fingerprint_of(m)) in dismissed:
                     suppressed += 1  # the same brand and the same mark content: it stays dismissed
                     continue
-                deadline, missing = deadline_of(m.procedure, m.publication_date, m.wipo_publication_date,
-                                                self.calendar)
-                s.add(AlertRow(
+                when = (m.procedure, m.publication_date, m.wipo_publication_date)
+                if when not in deadlines:
+                    deadlines[when] = deadline_of(*when, self.calendar)
+                deadline, missing = deadlines[when]
+                alerts.append(dict(
                     brand_pk=b.id, gazette_mark_id=m.id, watchlist_id=b.watchlist_id, score=h.match.score,
                     severity=h.match.severity, reasons=[r.as_dict() for r in h.match.reasons],
                     opposition_deadline=deadline.date if deadline else None,
@@ -246,7 +252,9 @@ class Watcher:
                     run_id=run_id,
                 ))
                 existing.add((b.id, m.id))
-                new += 1
+            if alerts:
+                s.execute(core_table(AlertRow).insert(), alerts)  # one executemany, not an ORM object each
+            new = len(alerts)
             # Advance only the brand version this run loaded: a brand edited meanwhile (PATCH, import: a
             # new `updated_at`, `matched_through` reset to 0) was compared here in its old form, so it
             # keeps its reset mark and the next run compares the new version. The run's own write keeps

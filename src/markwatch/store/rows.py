@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from typing import NamedTuple
 
 from markwatch.model import Brand
-from markwatch.store.tables import BrandRow
+from markwatch.store.tables import BrandRow, GazetteMark
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -24,3 +25,30 @@ def brand_from_row(row: BrandRow) -> Brand:
         registration_no=row.registration_no,
         protection_list=row.protection_list, protection_year=row.protection_year,
     )
+
+
+class ScreenedMark(NamedTuple):
+    """The columns of a gazette mark that screening and its alerts read: a run selects only these
+    (no ORM objects, no addresses or page references decoded for nothing)."""
+
+    id: int
+    office: str
+    application_no: str
+    mark: str
+    mark_type: str
+    classes: list
+    goods: list
+    similar_groups: list
+    applicant: str | None
+    procedure: str
+    publication_date: date | None
+    wipo_publication_date: date | None
+    normal: dict | None
+    normaliser_version: str | None
+    image_ref: str | None
+    image_file: str | None
+    image_key: str | None
+    vienna_codes: list | None
+
+
+SCREENED_COLUMNS = tuple(getattr(GazetteMark, name) for name in ScreenedMark._fields)
