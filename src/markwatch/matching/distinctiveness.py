@@ -270,7 +270,9 @@ def _goods_vocabulary(names: Iterable[tuple[int, str]]) -> tuple[dict[int, froze
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     by_class: dict[int, set[str]] = {}
     pieces = list(names)
     for n, name in pieces:
@@ -313,7 +315,9 @@ def _common_words(text: str) -> tuple[tuple[int, int], ...]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     tags = _word_tags()
     out = []
     pos = 0
@@ -330,7 +334,9 @@ def _is_everyday_word(text: str) -> bool:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ and _word_tags().get(text) not in NAME_TAGS
 
 

@@ -421,7 +421,9 @@ def is_common_word(text: str) -> bool:
     """An everyday word of the general dictionary (师傅, 农夫, 白兔): not distinctive on its own."""
     import jieba
 
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ
 
 
@@ -432,7 +434,9 @@ def _words_at(text: str, i: int) -> frozenset[str]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     found = set()
     for start in range(max(0, i - 3), i + 1):
         for end in range(i + 1, min(len(text), start + 4) + 1):

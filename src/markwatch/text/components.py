@@ -53,7 +53,9 @@ def _is_standalone(ch: str) -> bool:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    from markwatch.text.segmenter import initialise_default
+
+    initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
     return ch not in RADICAL_FORMS and (jieba.get_FREQ(ch) or 0) >= STANDALONE_MIN_FREQ
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -214,12 +213,11 @@ class Lexicon:
 
     def _jieba_cut(self, text: str) -> list[str]:
         if self._jieba is None:
-            import jieba
+            from markwatch.text.segmenter import private_tokenizer
 
-            jieba.setLogLevel(logging.WARNING)
             # A private tokenizer: words other modules add to jieba's global one must not change
             # how meanings are composed here.
-            self._jieba = jieba.Tokenizer()
+            self._jieba = private_tokenizer()
         return [t for t in self._jieba.lcut(text, HMM=False) if t.strip()]
 
     # -- English -> Chinese --------------------------------------------------------------------

@@ -248,12 +248,9 @@ class Normaliser:
             return tuple(out)
         with self._lock:
             if self._tokenizer is None:
-                import logging
+                from markwatch.text.segmenter import private_tokenizer
 
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tok = jieba.Tokenizer()
+                tok = private_tokenizer()
                 for w in self.brand_words:
                     tok.add_word(w, freq=100000)
                 self._tokenizer = tok
