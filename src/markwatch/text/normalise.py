@@ -206,6 +206,12 @@ class Normaliser:
 
     version = NORMALISER_VERSION
 
+    def __post_init__(self) -> None:
+        # Before any reading: the batch replica (matching.profiles) reads pypinyin without pinyin_of.
+        from markwatch.text.place_readings import install
+
+        install()
+
     def add_brand_words(self, words: Iterable[str]) -> None:
         new = {self.clean(w) for w in words} - self.brand_words
         new.discard("")
@@ -304,6 +310,9 @@ def pinyin_of(han: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (), ()
     from pypinyin import Style, lazy_pinyin
 
+    from markwatch.text.place_readings import install
+
+    install()  # place names read as the places are called (库尔勒 ku er le)
     toneless = tuple(lazy_pinyin(han, style=Style.NORMAL, errors=each_character))
     toned = tuple(lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, errors=each_character))
     return toneless, toned
