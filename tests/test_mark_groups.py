@@ -71,6 +71,18 @@ def test_exports_give_the_groups_of_the_goods_when_the_record_has_none(world: Wo
     assert operator["90000001"]["similar_groups"] == ["3006", "3009"]
 
 
+def test_a_review_answers_the_alert_as_the_list_gives_it(world: World):
+    client = TestClient(create_app(world.svc))
+    items = client.get(f"{API}/alerts", headers=_hdr(world), params={"limit": 500}).json()["items"]
+    alert = next(a for a in items if a["application_no"] == "90000001" and a["brand"] == "康师傅")
+    r = client.post(f"{API}/alerts/{alert['alert_id']}/status", headers=_hdr(world),
+                    json={"status": "reviewing", "comment": "核实申请人"})
+    assert r.status_code == 200, r.text
+    reviewed = r.json()
+    assert reviewed["similar_groups"] == ["3006", "3009"] and reviewed["similar_groups_from_goods"] is True
+    assert set(alert) - {"status", "status_by", "status_at", "status_comment"} <= set(reviewed)
+
+
 def test_the_alert_page_and_the_pack_agree_with_the_export(world: World):
     client = TestClient(create_app(world.svc))
     items = client.get(f"{API}/alerts", headers=_hdr(world), params={"limit": 500}).json()["items"]

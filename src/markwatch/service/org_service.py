@@ -130,8 +130,10 @@ class OrgService:
         return buf.getvalue(), "image/png"
 
     def review(self, alert_id: int, status: str, comment: str | None = None) -> dict:
-        return self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
-                        self.service.settings.gazette_page_url)
+        """The reviewed alert as the list hands it out (类似群 from the goods when the record has none)."""
+        d = self._tx(t.review_alert, alert_id, status, comment, self.service.settings.today(),
+                     self.service.settings.gazette_page_url)
+        return with_mark_groups([d], self.service.matcher.goods_table)[0]
 
     def review_many(self, alert_ids: list[int], status: str, comment: str | None = None) -> dict:
         return self._tx(t.review_alerts, alert_ids, status, comment, self.service.settings.today())
