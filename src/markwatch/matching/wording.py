@@ -91,6 +91,9 @@ def pair_reasons(brand: Brand, brand_forms: Sequence[NormalisedMark], mark_forms
     evidence = list(found)
     said = [_attributed(e, aliases, brand_forms, mark_forms) for e in evidence]
     restated = frozenset().union(*(_RESTATED_BY.get(s.key, frozenset()) for s in said))
+    # "依次包含…（中间插入其他文字）" next to the alignment's "文字近似（插入“石磨”）" of the same brand text
+    # says the same, less precisely: the alignment's reason is kept
+    spread_named = {_plain(str(dict(e.values).get("a", ""))) for e in evidence if e.key == "aligned_insert"}
     out: list[Reason] = []
     claims: set[tuple[str, str]] = set()
     details: set[str] = set()
@@ -102,6 +105,8 @@ def pair_reasons(brand: Brand, brand_forms: Sequence[NormalisedMark], mark_forms
             if r.kind in restated or meaning_said:
                 continue
             meaning_said = True
+        if e.key == "contains_spread" and _plain(str(dict(e.values).get("a", ""))) in spread_named:
+            continue
         claim = _claim(e)
         if claim is not None:
             if claim in claims or (claim[0] == "contains" and ("same", claim[1]) in claims):

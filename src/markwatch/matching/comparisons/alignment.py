@@ -249,7 +249,12 @@ def shared_part_evidence(brand: str, mark: str, bw: Weights, mw: Weights | Calla
     if weak_word is not None and kept != brand and weak_word(kept):
         return []
     zh, en = _describe(brand, mark, found, bw)
-    return [Evidence(Reason(kind="contains", detail=zh, detail_en=en, score=found.score))]
+    reason = Reason(kind="contains", detail=zh, detail_en=en, score=found.score)
+    if all(st.op == "insert" or (st.op == "match" and st.how == "same") for st in found.steps):
+        # the brand's characters in order with others put in: what contains_spread says, naming the insert
+        inserted = "".join(st.mark for st in found.steps if st.op == "insert")
+        return [Evidence(reason, key="aligned_insert", values=(("a", brand), ("inserted", inserted)))]
+    return [Evidence(reason)]
 
 
 def _describe(brand: str, mark: str, found: Alignment, bw: Weights) -> tuple[str, str]:
