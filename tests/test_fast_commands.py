@@ -11,12 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_service
 from sqlalchemy import select
 
 from markwatch.composition import build_matcher
 from markwatch.store.tables import GazetteMark
 from markwatch.text.normalise import Normaliser
+
+from .conftest import make_service
 
 MARKS = [
     "康帅傅", "康師傅", "ＫＡＮＧ師傅", "康师傅食品有限公司", "天牌饮料", "长城牌", "雪碧 SPRITE", "雷碧",
