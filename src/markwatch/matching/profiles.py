@@ -40,7 +40,7 @@ from markwatch.text.normalise import NormalisedMark, Normaliser, strip_generic
 log = logging.getLogger(__name__)
 
 # The normaliser version this replica was written against: any other version uses the plain path.
-REPLICA_OF_VERSION = "1"
+REPLICA_OF_VERSION = "2"
 
 _NUMBER_RUN = re.compile(r"[零一二两三四五六七八九十百千万]+")
 _LATIN_WORD = re.compile(r"[a-z]+")

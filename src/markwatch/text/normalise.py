@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-NORMALISER_VERSION = "1"
+NORMALISER_VERSION = "2"  # 2: place names read with their place readings (库尔勒 ku er le)
 
 # Company forms, the 牌 suffix and descriptive goods words that add nothing distinctive to a mark.
 # Longest first; matched anywhere so that 周黑鸭食品 and 食品周黑鸭 both reduce to 周黑鸭.
