@@ -443,3 +443,24 @@ def test_a_failed_pull_inside_the_cycle_is_logged_redacted(tmp_path, monkeypatch
     for text in (caplog.text, result.error, _runs(svc)[-1].error):
         for leak in ("S3cretPw", "K3Y", "tok-secret-9"):
             assert leak not in text, (leak, text)
+
+
+def test_cron_weekdays_count_as_cron_counts_them():
+    """0 or 7 is Sunday and 1 is Monday, as in crontab(5), not APScheduler's 0 = Monday."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from markwatch.scheduler import crontab_weekdays_named
+
+    tz = ZoneInfo("Asia/Shanghai")
+    friday_after_the_slot = datetime(2026, 12, 4, 4, 0, tzinfo=tz)
+
+    def next_day(expression: str) -> str:
+        trigger = CronTrigger.from_crontab(crontab_weekdays_named(expression), timezone=tz)
+        return trigger.get_next_fire_time(None, friday_after_the_slot).strftime("%a %Y-%m-%d")
+
+    assert next_day("30 3 * * 1-5") == "Mon 2026-12-07"
+    assert next_day("0 2 * * 0") == next_day("0 2 * * 7") == "Sun 2026-12-06"
+    assert next_day("0 2 * * 6") == "Sat 2026-12-05"
+    assert next_day("0 2 * * sat,sun") == "Sat 2026-12-05"
+    assert next_day("0 2 * * */2") == "Sat 2026-12-05"  # 0,2,4,6: Sunday, Tuesday, Thursday, Saturday
+    assert crontab_weekdays_named("0 2 * * *") == "0 2 * * *"

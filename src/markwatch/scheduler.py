@@ -118,6 +118,42 @@ def _schedule_retry(attempt: int) -> datetime | None:
     return when
 
 
+_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekdays_named(expression: str) -> str:
+    """The crontab with its weekday field in names: cron counts 0 (or 7) as Sunday and 1 as Monday, but
+    APScheduler's from_crontab reads the numbers as 0 = Monday, so '1-5' would run Tuesday to Saturday."""
+    fields = expression.split()
+    if len(fields) != 5:
+        return expression  # from_crontab says what is wrong with it
+    days: list[str] = []
+    for item in fields[4].split(","):
+        body, _, step_text = item.partition("/")
+        step = int(step_text) if step_text.isdigit() else None
+        if step_text and step is None:
+            return expression
+        if body == "*":
+            first, last = 0, 6
+        elif body.isdigit():
+            first = last = int(body)
+            if step is not None:
+                last = 6
+        elif "-" in body and all(part.isdigit() for part in body.split("-", 1)):
+            first, last = (int(part) for part in body.split("-", 1))
+        else:
+            days.append(item)  # names (mon-fri) mean the same to both
+            continue
+        if step is None and body == "*":
+            days.append("*")
+            continue
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last):
+            return expression
+        days.extend(_WEEKDAY_NAMES[d] for d in range(first, last + 1, step or 1))
+    named = ",".join(dict.fromkeys(days))
+    return " ".join([*fields[:4], named])
+
+
 def _trigger(service: Service):
     from apscheduler.triggers.cron import CronTrigger
 
@@ -125,7 +161,7 @@ def _trigger(service: Service):
 
     tz = ZoneInfo(service.settings.timezone)
     try:
-        return CronTrigger.from_crontab(service.settings.schedule_cron, timezone=tz)
+        return CronTrigger.from_crontab(crontab_weekdays_named(service.settings.schedule_cron), timezone=tz)
     except ValueError as exc:
         raise ConfigError(f"schedule_cron {service.settings.schedule_cron!r} is not a crontab expression "
                           f"(minute hour day month weekday, e.g. '0 2 * * *'): {exc}") from exc
