@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -20,6 +25,7 @@ from markwatch.errors import (
 from markwatch.service.facade import Service
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 # most specific first: the first class the error is an instance of decides the status
 _STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
@@ -28,10 +34,21 @@ _STATUS: tuple[tuple[type[MarkwatchError], int], ...] = (
 )
 
 
-def create_app(service: Service | None = None) -> FastAPI:
+def create_app(service: Service | None = None, *, warm_up: bool = False) -> FastAPI:
+    """The app around one Service. With `warm_up`, the matcher (dictionaries, goods table, lexicon) and the
+    register index are loaded before the first request is taken, so no caller pays for them."""
     from markwatch.api.routers import alerts, calendar, subscriptions, tools, watchlists
 
+    svc = service or Service()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            await asyncio.to_thread(_warm, svc)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="markwatch API",
         version=__version__,
         description="Watch Chinese trademark gazettes (初步审定公告) for marks that copy watched brands. "
@@ -41,7 +58,7 @@ def create_app(service: Service | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.service = service or Service()
+    app.state.service = svc
     app.state.tool_limits = ToolLimits.from_settings(app.state.service.settings)
 
     @app.exception_handler(MarkwatchError)
@@ -61,3 +78,16 @@ def create_app(service: Service | None = None) -> FastAPI:
 
     mount_web(app)
     return app
+
+
+def _warm(svc: Service) -> None:
+    _ = svc.matcher
+    try:
+        svc.search("康师傅", top=1)
+    except Exception as exc:  # a warm-up only works ahead of time: the request itself will say what is wrong
+        log.warning("warm-up search skipped: %s", exc)
+
+
+def serving_app() -> FastAPI:
+    """The app `markwatch serve` runs in each worker process: settings from the environment, warmed up."""
+    return create_app(Service(), warm_up=True)

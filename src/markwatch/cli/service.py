@@ -96,17 +96,26 @@ def org_revoke(name: str = typer.Argument(..., help="Organisation name")) -> Non
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, help="Port."),
-          log_level: str = typer.Option("info")) -> None:
+          log_level: str = typer.Option("info"),
+          workers: int = typer.Option(1, min=1, max=32,
+                                      help="Worker processes, each with its own matcher (about 0.5 GB each); "
+                                           "compare and search run in parallel across them.")) -> None:
     """Serve the HTTP API (/api/v1, /openapi.json) and the clerk's web page (/)."""
     import uvicorn
 
-    from markwatch.api import create_app
+    from markwatch.api.app import create_app
 
     with errors():
         svc = common.service()
         _startup_checks(svc, log=False)
-        _ = svc.db  # open and migrate the database before taking requests
-        uvicorn.run(create_app(svc), host=host, port=port, log_level=log_level, proxy_headers=True)
+        _ = svc.db  # open and migrate the database once, before any worker takes requests
+        if workers == 1:
+            uvicorn.run(create_app(svc, warm_up=True), host=host, port=port, log_level=log_level,
+                        proxy_headers=True)
+        else:
+            # each worker builds its app from the same environment (settings are read from MARKWATCH_*)
+            uvicorn.run("markwatch.api.app:serving_app", factory=True, workers=workers, host=host, port=port,
+                        log_level=log_level, proxy_headers=True)
 
 
 @app.command()

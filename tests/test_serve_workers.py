@@ -1,0 +1,79 @@
+"""`markwatch serve`: the app warms up before it takes requests, and --workers runs several processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from markwatch.api.app import create_app
+
+from .conftest import make_service
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_the_served_app_builds_its_matcher_before_the_first_request(tmp_path):
+    svc = make_service(tmp_path)
+    cold = create_app(make_service(tmp_path / "cold"))
+    with TestClient(cold):
+        assert cold.state.service.engines._matcher is None  # built on first use only
+    warm = create_app(svc, warm_up=True)
+    with TestClient(warm):
+        assert svc.engines._matcher is not None
+
+
+def test_serve_with_two_workers_answers_compare_from_two_processes(tmp_path):
+    url = f"sqlite:///{tmp_path}/w.db"
+    svc = make_service(tmp_path, url)
+    _, token = svc.create_org("苏州市商标品牌指导站", "station")
+    svc.db.dispose()
+    port = _free_port()
+    env = {**os.environ, "MARKWATCH_DATABASE_URL": url, "MARKWATCH_INDEX_DIR": str(tmp_path / "indexes"),
+           "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "markwatch", "serve", "--port", str(port), "--workers", "2",
+                             "--log-level", "warning"], cwd=tmp_path, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + 120
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.post(f"{base}/api/v1/compare", headers=headers, timeout=60,
+                                    json={"brand": "康师傅", "candidate": "康帥傅"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert answer is not None and answer.status_code == 200, answer and answer.text
+        assert answer.json()["score"] >= 0.6
+        commands = {p: Path(f"/proc/{p}/cmdline").read_text() for p in _children(proc.pid)}
+        workers = [p for p, cmd in commands.items() if "multiprocessing" in cmd and "resource_tracker" not in cmd]
+        assert len(workers) >= 2, workers
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
