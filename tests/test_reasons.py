@@ -254,3 +254,11 @@ def test_the_same_text_is_not_also_a_translation():
     kept = compare(brand("康师傅"), "康师父")  # a synonym is news next to a same sound
     assert any(r.kind == "meaning" for r in kept.reasons)
 
+
+
+def test_an_alias_in_a_mixed_mark_is_named_as_written():
+    """可口可乐COCA-COLA: the Latin part is named COCA-COLA, as the mark writes it, not the squashed COCACOLA."""
+    m = compare(brand("可口可乐"), "可口可乐COCA-COLA")
+    latin = [r.detail for r in m.reasons if "外文" in r.detail]
+    assert latin and all("COCACOLA" not in d for d in latin), latin
+    assert any("COCA-COLA" in d for d in latin), latin

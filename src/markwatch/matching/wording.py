@@ -195,9 +195,8 @@ def _alias_of(sources: Sequence[NormalisedMark], aliases: set[str]) -> str | Non
 def _latin_written(forms: Sequence[NormalisedMark], letters: str = "") -> str | None:
     """A Latin-only form as written (NONGFU SPRING, not nongfuspring); else the run of Latin words of a
     form's text whose letters are `letters` (WHITE RABBIT in 大白兔WHITE RABBIT)."""
-    for f in forms:
-        if f.latin and not f.chinese:
-            return unicodedata.normalize("NFKC", f.original).strip()
+    # the run as written first: a Latin-only form split off a mixed mark (可口可乐COCA-COLA) holds the
+    # squashed letters (COCACOLA), not the writing
     want = _plain(letters)
     for f in forms:
         text = unicodedata.normalize("NFKC", f.original)
@@ -207,6 +206,9 @@ def _latin_written(forms: Sequence[NormalisedMark], letters: str = "") -> str | 
                 for j in range(len(words), i, -1):
                     if want and _plain("".join(words[i:j])) == want:
                         return " ".join(words[i:j])
+    for f in forms:
+        if f.latin and not f.chinese:
+            return unicodedata.normalize("NFKC", f.original).strip()
     return None
 
 
