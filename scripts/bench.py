@@ -711,26 +711,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _bench_cli():
-    if "markwatch_bench_cli" not in sys.modules:
-        import importlib.util
+def _script(name: str):
+    """A sibling script under scripts/ as a module, loaded once."""
+    import importlib.util
 
-        spec = importlib.util.spec_from_file_location("markwatch_bench_cli", ROOT / "scripts" / "bench_cli.py")
+    key = f"markwatch_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "scripts" / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
-        sys.modules["markwatch_bench_cli"] = module
+        sys.modules[key] = module
         spec.loader.exec_module(module)
-    return sys.modules["markwatch_bench_cli"]
+    return sys.modules[key]
+
+
+def _bench_cli():
+    return _script("bench_cli")
 
 
 def _image_eval():
-    import importlib.util
-
-    if "markwatch_image_eval" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("markwatch_image_eval", ROOT / "scripts" / "image_eval.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["markwatch_image_eval"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["markwatch_image_eval"]
+    return _script("image_eval")
 
 
 def run_images(distractors: int, logos: int = 20) -> dict:
