@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from markwatch import faults
@@ -218,17 +218,25 @@ class Ingestor:
 
     @staticmethod
     def _existing_keys(s: Session, records: Iterable[GazetteRecord]) -> set[tuple[str, str, str]]:
+        """The identities among `records` already stored: one query per office and 500 numbers.
+
+        The query names the office and the application numbers (the leading columns of the unique
+        index, so each is an index search) and the issue is compared here: a row-value IN over all
+        three columns is a scan of the whole table on SQLite, which made every batch slower than the last.
+        """
         keys = {(r.office, r.application_no, r.issue_key) for r in records}
         if not keys:
             return set()
+        by_office: dict[str, list[str]] = {}
+        for office, number, _ in keys:
+            by_office.setdefault(office, []).append(number)
         found: set[tuple[str, str, str]] = set()
-        key_list = list(keys)
-        for i in range(0, len(key_list), 500):
-            chunk = key_list[i:i + 500]
-            stmt = select(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).where(
-                tuple_(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).in_(chunk)
-            )
-            found |= {tuple(r) for r in s.execute(stmt)}  # type: ignore[misc]
+        for office, numbers in by_office.items():
+            distinct = sorted(set(numbers))
+            for i in range(0, len(distinct), 500):
+                stmt = select(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).where(
+                    GazetteMark.office == office, GazetteMark.application_no.in_(distinct[i:i + 500]))
+                found.update(key for key in map(tuple, s.execute(stmt)) if key in keys)
         return found
 
 
