@@ -341,7 +341,7 @@ def test_same_group_wins_even_without_classes():
 
 
 def test_different_classes():
-    result = goods_overlap([30], ["3002"], [32], ["3202"])
+    result = goods_overlap([30], ["3002"], [25], ["2507"])
     assert result.score == RULES.different_class == 0.0
     assert result.same_classes == ()
 
@@ -397,3 +397,25 @@ def test_a_brand_for_cakes_against_a_cake_shop_of_the_same_name(table):
     assert matcher.compare("稻香村", "道香村", brand_classes=(30,), candidate_classes=(30,)).similar
     well_known = Brand(brand_id="b", mark="稻香村", classes=(30,), well_known=True)
     assert matcher.compare(well_known, "道香村", candidate_classes=(43,)).similar
+
+
+def test_kindred_goods_of_other_classes_are_related_against_the_brand_reproduced(table):
+    """Constructed pairs. Meats (29) and condiments (30), cosmetics (03) and medicated ones (05), tea (30)
+    and soft drinks (32) are kindred goods: related, either way round, and only against a mark that
+    reproduces the brand; other food classes stay apart (29 / 33)."""
+    from markwatch.composition import MatcherSpec, build_matcher
+
+    for a, b in ((29, 30), (30, 29), (3, 5), (5, 3), (30, 32)):
+        overlap = goods_overlap([a], [], [b], [], table=table)
+        assert overlap.score == RULES.kindred_goods and overlap.needs_same_sign, (a, b)
+        assert f"第{min(a, b)}类与第{max(a, b)}类" in overlap.reasons[0].detail or \
+            f"第{a}类与第{b}类" in overlap.reasons[0].detail
+    assert goods_overlap([29], [], [33], [], table=table).score == RULES.different_class
+    assert goods_overlap([29], [], [29, 30], [], table=table).score > RULES.kindred_goods  # a class shared wins
+    matcher = build_matcher(MatcherSpec())
+    assert matcher.compare("老干妈", "老干妈味牛肉棒", brand_classes=(30,), candidate_classes=(29,)).similar
+    assert matcher.compare("片仔癀", "片仔癀牙膏", brand_classes=(5,), candidate_classes=(3,)).similar
+    # a mark that does not reproduce the brand is no alert on kindred goods ...
+    assert not matcher.compare("老干妈", "老干爹", brand_classes=(30,), candidate_classes=(29,)).similar
+    # ... and the brand itself on unrelated goods is none either
+    assert not matcher.compare("老干妈", "老干妈", brand_classes=(30,), candidate_classes=(12,)).similar

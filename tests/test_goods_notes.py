@@ -14,7 +14,7 @@ from markwatch.blocking.keys import meaning_texts_of_mark
 from markwatch.composition import MatcherSpec, build_matcher
 from markwatch.errors import FileFormatError
 from markwatch.goods.notes import GoodsNotes
-from markwatch.goods.overlap import goods_overlap
+from markwatch.goods.overlap import RULES, goods_overlap
 from markwatch.goods.table import SimilarGoodsTable
 from markwatch.model import Brand
 
@@ -63,7 +63,9 @@ def test_bad_notes_file_says_where(tmp_path):
 
 def test_noted_groups_overlap_across_classes(table):
     plain = SimilarGoodsTable.load()
-    assert goods_overlap((29,), ("2901",), (30,), ("3016",), table=plain).score == 0.0
+    # without the notes, 29 and 30 are only kindred goods: related against the brand reproduced
+    alone = goods_overlap((29,), ("2901",), (30,), ("3016",), table=plain)
+    assert alone.score == RULES.kindred_goods and alone.needs_same_sign
     got = goods_overlap((29,), ("2901",), (30,), ("3016",), table=table)
     assert got.score == 0.9 and "2901与3016" in got.reasons[0].detail
 

@@ -66,6 +66,39 @@ def test_severity_follows_score(matcher):
     assert order.index(strong.severity) > order.index(weaker.severity)
 
 
+@pytest.mark.parametrize("brand, candidate, similar", [
+    # constructed pairs (奥力给 is the shape of a decided case, the others are made up)
+    ("奥利奥", "奥力给", True),  # alike in sound but for the last syllable, 奥 written the same
+    ("奥利奥", "奥丽达", True),
+    ("娃哈哈", "娃蛤乐", True),  # wa ha ha / wa ha le
+    ("奥利奥", "傲力给", False),  # two homophones and nothing written the same: the partial rule alone
+    ("奥利奥", "高利奥", False),  # the first syllable is the one changed: the guideline's exception
+    ("娃哈哈", "蛙蛤乐", False),
+])
+def test_one_syllable_changed_in_three(matcher, brand, candidate, similar):
+    """The one-character-changed rule heard rather than read: marks of three or more syllables alike in
+    sound at every position but one, which is not the first, with a character written the same."""
+    m = matcher.compare(Brand("b", brand, classes=(30,)), candidate, candidate_classes=(30,))
+    assert m.similar is similar, (m.score, m.reasons)
+    if similar and not any(x == y for x, y in zip(brand, candidate) if x != brand[0]):
+        assert any("读音仅一字不同" in r.detail for r in m.reasons), m.reasons
+
+
+@pytest.mark.parametrize("brand, candidate, similar", [
+    # constructed pairs, beside the decided 蜜雪冰城 / 蜜念雪
+    ("蜜雪冰城", "蜜念雪", True),  # the brand's part 蜜雪 with 念 put inside
+    ("稻香村月饼", "稻花香村", True),  # 稻香村 with 花 inside
+    ("蜜雪冰城", "蜜桃雪", False),  # 蜜桃 is a word: the mark means something of its own
+    ("康师傅", "康大师", False),  # as long as the brand: no part of it stands out
+    ("蜜雪冰城", "蜜雪冰城", True),
+])
+def test_the_brand_part_with_a_character_put_inside(matcher, brand, candidate, similar):
+    m = matcher.compare(Brand("b", brand, classes=(43,)), candidate, candidate_classes=(43,))
+    assert m.similar is similar, (m.score, m.reasons)
+    if similar and brand != candidate:
+        assert any("插入" in r.detail for r in m.reasons), m.reasons
+
+
 @pytest.mark.skipif(not DEV_PAIRS.exists(), reason="development pairs not present beside the project")
 def test_dev_set_quality_floor(matcher):
     report = evaluate(matcher, read_pairs(DEV_PAIRS))
@@ -80,19 +113,20 @@ def test_train_set_quality_floor(matcher):
     and the alignment's coverage did not beat the written figures in grouped cross-validation)."""
     report = evaluate(matcher, read_pairs(TRAIN_PAIRS))
     head = report["headline"]
-    assert head["recall"] >= 0.83, json.dumps(report["misses"], ensure_ascii=False)
+    assert head["recall"] >= 0.88, json.dumps(report["misses"], ensure_ascii=False)
     assert head["precision"] >= 0.95, json.dumps(report["false_alerts"], ensure_ascii=False)
 
 
 @pytest.mark.skipif(not (TRAIN_PAIRS.exists() and DEV_PAIRS.exists()), reason="labelled pairs not present")
 def test_learned_combination_quality_floor(matcher):
-    """The shipped learned combination (fitted on the training pairs) on dev, and on train."""
+    """The shipped learned combination (fitted on both files: the fit, not the cross-validated figure,
+    which tests/test_combination.py::test_cross_validated_quality_floor holds) on dev, and on train."""
     from dataclasses import replace
 
     from markwatch.matching.combination import shipped_model
 
     learned = replace(matcher, combination=shipped_model())
-    for path, recall in ((DEV_PAIRS, 0.97), (TRAIN_PAIRS, 0.85)):
+    for path, recall in ((DEV_PAIRS, 0.97), (TRAIN_PAIRS, 0.90)):
         report = evaluate(learned, read_pairs(path))
         head = report["headline"]
         assert head["recall"] >= recall, json.dumps(report["misses"], ensure_ascii=False)

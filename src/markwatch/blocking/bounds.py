@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from markwatch.matching.comparisons.look import LOOK_CAP
-from markwatch.matching.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_MIN_SIMILARITY, SOUND_NEAR_WEIGHT
+from markwatch.matching.comparisons.sound import PARTIAL_MIN_SYLLABLES, SOUND_NEAR_WEIGHT, near_reach
 from markwatch.matching.registry import ANY, LATIN_RATIO, Family
 from markwatch.matching.rules import AGREEMENT_BONUS, AGREEMENT_MAX_KINDS, SOUND
 from markwatch.text.normalise import NormalisedMark
@@ -98,9 +98,7 @@ def partial_sound_reach(lq: int, lc: int, *, at_least_one: bool) -> float:
     at least their difference, and at least 1 for equal counts when `at_least_one`."""
     if min(lq, lc) < PARTIAL_MIN_SYLLABLES:
         return 0.0
-    d = abs(lq - lc) or (1 if at_least_one else 0)
-    sim = 1.0 - d / max(lq, lc)
-    return round(SOUND_NEAR_WEIGHT * sim, 4) if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9 else 0.0
+    return near_reach(abs(lq - lc) or (1 if at_least_one else 0), lq, lc)
 
 
 # ---------------------------------------------------------------- sound and look, per pair

@@ -16,8 +16,8 @@ from markwatch.matching.comparisons.latin import latin_containment_needles, meta
 from markwatch.matching.comparisons.sound import (
     PARTIAL_MIN_SYLLABLES,
     SOUND_NEAR_MIN_SIMILARITY,
-    SOUND_NEAR_WEIGHT,
     fuzzy_syllable,
+    near_reach,
     readings,
 )
 from markwatch.matching.comparisons.structure import ALIKE_TAIL_MAX_EXTRA, SUBSEQUENCE_MAX_EXTRA
@@ -113,7 +113,7 @@ def sound_near_possible(b: NormalisedMark, c: NormalisedMark, *, at_least: float
     d = Levenshtein.distance(fuzzy_sequence(b), fuzzy_sequence(c))
     if d > max_edits(n):
         return False
-    return at_least <= 0 or SOUND_NEAR_WEIGHT * (1.0 - d / n) >= at_least - 1e-9
+    return at_least <= 0 or near_reach(d, len(b.pinyin), len(c.pinyin)) >= at_least - 1e-9
 
 
 # ================================================================ Latin

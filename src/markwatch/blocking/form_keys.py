@@ -85,6 +85,13 @@ def mark_contained_in_brand(code, c, out, one_char_places, search_look):
         out.add(code + c.core)
 
 
+def mark_contained_spread(code, c, out, one_char_places, search_look):
+    """The mark's core less one inner character (蜜念雪 → 蜜雪): against the brand's parts (longer brands)."""
+    cs = c.core
+    for j in range(1, len(cs) - 1):
+        out.add(code + cs[:j] + cs[j + 1:])
+
+
 def brand_contains_prefix2(code, b, ctx, out, search):
     if len(b.core) >= 2 and han2(b.core[:2]):
         out.add(code + b.core[:2])

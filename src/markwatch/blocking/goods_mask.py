@@ -42,13 +42,14 @@ def goods_may_overlap(brand_mask: int, brand_has_classes: bool, well_known: bool
 
 def brand_goods_mask(classes: Iterable[int], groups: Iterable[str], table=None) -> int:
     """A brand's goods bits, widened by the table's notes (`table.notes`) to the groups and classes
-    they relate, and to the classes of services providing its goods (or of the goods its services
-    provide: goods.overlap.DESCRIBED_BY), so that a pair these make related is not dropped before scoring."""
-    from markwatch.goods.overlap import service_related_classes
+    they relate, to the classes of services providing its goods (or of the goods its services
+    provide: goods.overlap.DESCRIBED_BY) and to those of kindred goods (goods.overlap.KINDRED_GOODS),
+    so that a pair these make related is not dropped before scoring."""
+    from markwatch.goods.overlap import related_goods_classes
 
     notes = getattr(table, "notes", None)
     classes, groups = list(classes or ()), list(groups or ())
-    classes += sorted(service_related_classes(int(c) for c in classes if str(c).strip().isdigit()))
+    classes += sorted(related_goods_classes(int(c) for c in classes if str(c).strip().isdigit()))
     if notes is not None:
         related_groups = {h for g in groups for h in notes.related_groups(str(g))}
         related_classes = {m for c in classes for m in notes.related_classes(int(c))}

@@ -27,6 +27,7 @@ class OverlapRules:
     # other classes, where one names a service providing the other's goods (a café or a cake shop,
     # class 43, and the foods and drinks it sells, classes 29 to 33: DESCRIBED_BY)
     service_of_goods: float = 0.4
+    kindred_goods: float = 0.4  # other classes of kindred goods (KINDRED_GOODS), against the brand reproduced
     different_class: float = 0.0
 
 
@@ -38,6 +39,19 @@ RULES = OverlapRules()
 DESCRIBED_BY: dict[int, tuple[int, ...]] = {43: (29, 30, 31, 32, 33)}
 
 
+# Goods of other classes that are one product in another's form, sold side by side, and often made by
+# the same makers: a brand reproduced on them is a conflict an examiner looks at (related, not
+# similar, goods). Soaps and cosmetics (03) and medicated ones (05); meats, dairy and preserved foods
+# (29) and staples, condiments and sweets (30), a flavour of one on the other (老干妈味牛肉棒); tea,
+# coffee and their drinks (30) and soft drinks (32).
+KINDRED_GOODS: frozenset[frozenset[int]] = frozenset(frozenset(p) for p in ((3, 5), (29, 30), (30, 32)))
+
+
+def kindred_goods(a: Iterable[int], b: Iterable[int]) -> list[tuple[int, int]]:
+    """(class of `a`, class of `b`) pairs of kindred goods (KINDRED_GOODS) in other classes."""
+    return sorted({(x, y) for x in set(a) for y in set(b) if frozenset((x, y)) in KINDRED_GOODS})
+
+
 def described_by(classes: Iterable[int]) -> tuple[int, ...]:
     """The classes whose goods names are generic for goods or services of `classes` (these included)."""
     out: list[int] = []
@@ -46,11 +60,13 @@ def described_by(classes: Iterable[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def service_related_classes(classes: Iterable[int]) -> set[int]:
-    """The classes a service of `classes` provides the goods of, and those of services providing their goods."""
+def related_goods_classes(classes: Iterable[int]) -> set[int]:
+    """The other classes whose goods are related to those of `classes`: the goods a service of theirs
+    provides, the services providing their goods, and kindred goods (KINDRED_GOODS)."""
     own = {int(c) for c in classes}
+    kindred = {n for pair in KINDRED_GOODS if own & pair for n in pair}
     return ({g for c in own for g in DESCRIBED_BY.get(c, ())}
-            | {s for s, goods in DESCRIBED_BY.items() if own & set(goods)}) - own
+            | {s for s, goods in DESCRIBED_BY.items() if own & set(goods)} | kindred) - own
 
 
 def service_of_goods(a: Iterable[int], b: Iterable[int]) -> list[tuple[int, int]]:
@@ -135,6 +151,15 @@ def goods_overlap(
                         f"other classes, related: {', '.join(f'class {a} services provide class {b} goods' for a, b in related[:3])}",
                         rules.service_of_goods)
         return _with_well_known(GoodsOverlap(rules.service_of_goods, reasons=[reason], needs_same_sign=True),
+                                well_known, rules)
+    # The notes, when loaded, know the groups: kindred classes are the table's stand-in without them.
+    kindred = kindred_goods(b_classes, c_classes) if not shared_classes and notes is None else []
+    if kindred:
+        pairs = "、".join(f"第{a}类与第{b}类" for a, b in kindred[:3])
+        reason = Reason("goods", f"类别不同但商品相关（{pairs}）",
+                        f"other classes, kindred goods: {', '.join(f'classes {a}/{b}' for a, b in kindred[:3])}",
+                        rules.kindred_goods)
+        return _with_well_known(GoodsOverlap(rules.kindred_goods, reasons=[reason], needs_same_sign=True),
                                 well_known, rules)
     if not shared_classes:
         reason = Reason(

@@ -185,7 +185,8 @@ class Matcher:
                 start = len(found)
                 bw = self.brand_weights(bp, b, mp.classes) if b.chinese else None
                 found += structure_similarity(b, c, meaning_differs=self._meaning_differs,
-                                              is_common_word=is_common_word, brand_weights=bw)
+                                              is_common_word=is_common_word, is_word=is_dictionary_word,
+                                              brand_weights=bw)
                 if bw is not None and c.chinese and b.chinese != c.chinese and has_anchor(b.chinese, c.chinese):
                     found += shared_part_evidence(b.chinese, c.chinese, bw, mark_weights(c), weak_word=weak_word)
                 found += sound_similarity(b, c)
@@ -415,16 +416,26 @@ class Matcher:
 
 
 COMMON_WORD_FREQ = 50  # jieba dictionary frequency from which a word counts as an everyday word
+DICTIONARY_WORD_FREQ = 3  # ... from which it is a word at all (蜜桃), not a chance pair of characters
 
 
-def is_common_word(text: str) -> bool:
-    """An everyday word of the general dictionary (师傅, 农夫, 白兔): not distinctive on its own."""
+def _dictionary_freq(text: str) -> int:
     import jieba
 
     from markwatch.text.segmenter import initialise_default
 
     initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
-    return (jieba.get_FREQ(text) or 0) >= COMMON_WORD_FREQ
+    return jieba.get_FREQ(text) or 0
+
+
+def is_common_word(text: str) -> bool:
+    """An everyday word of the general dictionary (师傅, 农夫, 白兔): not distinctive on its own."""
+    return _dictionary_freq(text) >= COMMON_WORD_FREQ
+
+
+def is_dictionary_word(text: str) -> bool:
+    """A word of the general dictionary, however rare (蜜桃): characters that have a sense together."""
+    return _dictionary_freq(text) >= DICTIONARY_WORD_FREQ
 
 
 def _words_at(text: str, i: int) -> frozenset[str]:

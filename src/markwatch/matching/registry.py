@@ -58,7 +58,7 @@ from markwatch.matching.comparisons.structure import (
 from markwatch.matching.rules import LATIN, SOUND, STRUCTURE
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "9"
+KEYS_VERSION = "10"
 
 # The kind of a family whose hits say nothing of the evidence (any kind, any score).
 ANY = "any"
@@ -115,6 +115,9 @@ REORDERED = _family(
 CONTAINED_IN_BRAND = _family(
     "contained_in_brand", code="c", kind="contains", bound=STRUCTURE["contained_in_brand"],
     brand_keys=fk.brand_contained_in_brand, mark_keys=fk.mark_contained_in_brand)
+CONTAINED_SPREAD = _family(
+    "contained_spread", code="D", kind="contains", bound=STRUCTURE["contained_spread"],  # 蜜雪冰城 / 蜜念雪
+    brand_keys=fk.brand_contained_in_brand, mark_keys=fk.mark_contained_spread)
 CONTAINS_PREFIX2 = _family(
     # 周黑鸭 → 汉味周黑鸭: the brand's first two Han characters in the mark (checked: the whole core);
     # a geographical indication's place name too (checked: the whole name in the mark's text).

@@ -26,6 +26,9 @@ SOUND = {
     # (d the fuzzy-syllable edit distance, n the longer syllable count).
     "near_weight": 0.85,
     "near_min_similarity": 0.66,
+    # Marks of 3+ syllables alike in sound but for one syllable, not the first, with a character written
+    # the same (奥利奥 / 奥力给): the one-character-changed rule heard rather than read.
+    "one_changed": 0.72,
 }
 
 # ---------------------------------------------------------------- look (形)
@@ -39,6 +42,7 @@ STRUCTURE = {
     "contains_multi": 0.9,  # whole brand of 2+ characters inside the new mark (周黑鸭 → 汉味周黑鸭)
     "contains_single": 0.8,  # a one-character brand inside a short mark (茅 → 金茅)
     "contained_in_brand": 0.75,  # the new mark is the distinctive part of the brand
+    "contained_spread": 0.67,  # ... with one character put inside it (蜜雪冰城 / 蜜念雪)
     "reordered": 0.85,  # same characters, other order (安途/途安)
     "one_changed_3plus": 0.8,  # one character changed in a mark of 3+ characters (帕尔斯/帕尔特)
     "one_changed_first_differs": 0.72,  # ... where the first character is a numeral swapped for another
@@ -124,6 +128,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "sound_same": ("读音相同 {a} ≈ {b}", "same sound {a} ≈ {b}"),
     "sound_fuzzy": ("读音相近（模糊音）{a} ≈ {b}", "similar sound (fuzzy pinyin) {a} ≈ {b}"),
     "sound_near": ("读音近似 {a} ≈ {b}", "sounds alike {a} ≈ {b}"),
+    "sound_one_changed": ("读音仅一字不同且首字相同 {a} ≈ {b}", "sounds alike but for one syllable, not the first {a} ≈ {b}"),
     "homophone_first_differs": (
         "读音相同但首字不同（{x}/{y}），一般不判近似",
         "same sound but a different first character ({x}/{y}); generally not similar",
@@ -140,6 +145,8 @@ REASONS: dict[str, tuple[str, str]] = {
                         "has every character of “{a}” in order, with others put between"),
     "contains_alike_tail": ("保留商标“{a}”的字头，其余文字形近", "keeps the head of “{a}”, the rest look-alike"),
     "contained": ("新商标“{b}”为商标“{a}”的显著部分", "the new mark “{b}” is the distinctive part of “{a}”"),
+    "contained_spread": ("新商标“{b}”为商标“{a}”的显著部分“{p}”中间插入“{x}”",
+                         "the new mark “{b}” is the distinctive part “{p}” of “{a}” with “{x}” put inside"),
     "reordered": ("文字相同、顺序不同 {a} / {b}", "same characters in another order {a} / {b}"),
     "one_changed": ("仅一字不同（{x}→{y}）", "only one character differs ({x}→{y})"),
     "one_changed_first": (

@@ -14,6 +14,25 @@ from markwatch.text.normalise import NormalisedMark, each_character
 SOUND_NEAR_WEIGHT = SOUND["near_weight"]
 SOUND_NEAR_MIN_SIMILARITY = SOUND["near_min_similarity"]
 PARTIAL_MIN_SYLLABLES = 3
+SOUND_ONE_CHANGED = SOUND["one_changed"]
+
+
+def near_score(distance: int, longer: int) -> float:
+    """The partial rule's score for a fuzzy-syllable edit distance over the longer syllable count."""
+    sim = 1.0 - distance / longer
+    return round(SOUND_NEAR_WEIGHT * sim, 4) if sim >= SOUND_NEAR_MIN_SIMILARITY - 1e-9 else 0.0
+
+
+def near_reach(distance: int, brand_syllables: int, mark_syllables: int) -> float:
+    """The highest score the partial rule (with its one-syllable-changed case) can give two marks of
+    these syllable counts at this edit distance or more: what the screening's checks and the
+    search's bounds allow for."""
+    if min(brand_syllables, mark_syllables) < PARTIAL_MIN_SYLLABLES:
+        return 0.0
+    score = near_score(distance, max(brand_syllables, mark_syllables))
+    if brand_syllables == mark_syllables and distance <= 1:
+        score = max(score, SOUND_ONE_CHANGED)
+    return score
 
 _INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c",
              "s", "y", "w")
@@ -115,10 +134,28 @@ def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | N
         return None
     bf = [fuzzy_syllable(s) for s in b.pinyin]
     cf = [fuzzy_syllable(s) for s in c.pinyin]
-    sim = 1.0 - Levenshtein.distance(bf, cf) / n
-    if sim >= SOUND_NEAR_MIN_SIMILARITY:
-        return "sound_near", round(SOUND_NEAR_WEIGHT * sim, 4)
-    return None
+    score = near_score(Levenshtein.distance(bf, cf), n)
+    if _one_syllable_changed(b, c) and score < SOUND_ONE_CHANGED:
+        return "sound_one_changed", SOUND_ONE_CHANGED
+    return ("sound_near", score) if score > 0 else None
+
+
+def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark) -> bool:
+    """Read one syllable per character, the marks sound alike at every position but one, which is
+    not the first; of the positions alike, one is written the same and one is a homophone written
+    otherwise (奥利奥 / 奥力给): the guideline's one-character-changed rule, heard. Homophones with no
+    character in common (奥利奥 / 傲力给) are left to the partial rule, and marks written the same but
+    for one character (电老虎 / 电飞虎) to the written rule, with its exceptions."""
+    n = len(b.chinese)
+    if n < PARTIAL_MIN_SYLLABLES or not (n == len(c.chinese) == len(b.pinyin) == len(c.pinyin)):
+        return False
+    # Alike as the partial rule's edit distance reads them (equal fuzzy syllables), so that its
+    # keys and bounds hold for this case too.
+    alike = [fuzzy_syllable(x) == fuzzy_syllable(y) for x, y in zip(b.pinyin, c.pinyin)]
+    if alike[0] is False or alike.count(False) != 1:
+        return False
+    same = [ok and x == y for ok, x, y in zip(alike, b.chinese, c.chinese)]
+    return any(same) and alike.count(True) > same.count(True)
 
 
 def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:

@@ -34,6 +34,27 @@ def single_contained(brand_chars: int, mark_chars: int) -> bool:
     return brand_chars == 1 and brand_chars < mark_chars <= CONTAINS_SINGLE_MAX_CHARS
 
 
+def contained_spread(brand: str, mark: str, is_word=None) -> tuple[str, str] | None:
+    """The mark, shorter than the brand, as a part of it with one character put inside (蜜雪冰城 /
+    蜜念雪: 蜜雪 with 念): (the part, the character), or None. A character that makes a word with a
+    neighbour (蜜桃雪: 蜜桃) gives the mark a sense of its own and is not a mere insertion."""
+    if len(mark) < 3 or len(mark) >= len(brand):
+        return None
+    for j in range(1, len(mark) - 1):
+        part = mark[:j] + mark[j + 1:]
+        if part in brand and not (is_word is not None and (is_word(mark[j - 1:j + 1]) or is_word(mark[j:j + 2]))):
+            return part, mark[j]
+    return None
+
+
+def _is_distinctive_part(bc: str, part: str, is_common_word, brand_weights: Weights | None, b: NormalisedMark) -> bool:
+    """A part of the brand (len(part) < len(bc)) that stands for it: at least half of it, not an everyday
+    word, and carrying enough of its distinctiveness (`_contained_weighs`)."""
+    return len(part) >= 2 and len(part) * 2 >= len(bc) and not (
+        is_common_word is not None and is_common_word(part)) and _contained_weighs(
+        bc, part, brand_weights if bc == b.chinese else None)
+
+
 def _collapse_repeats(text: str) -> str:
     return re.sub(r"(.)\1+", r"\1", text)
 
@@ -62,13 +83,14 @@ def _plain(text: str) -> str:
 
 
 def structure_similarity(b: NormalisedMark, c: NormalisedMark, *, meaning_differs=None,
-                         is_common_word=None, brand_weights: Weights | None = None) -> list[Evidence]:
+                         is_common_word=None, is_word=None, brand_weights: Weights | None = None) -> list[Evidence]:
     """`meaning_differs(brand, candidate, i)` tells whether changing character i makes another word;
     `is_common_word(text)` whether a text is an everyday word (师傅, 农夫), never a brand's distinctive part;
+    `is_word(text)` whether it is a word at all (蜜桃);
     `brand_weights` the distinctiveness of the brand's Han characters (distinctiveness.py): a brand
     made of weak parts weighs less when contained, and a part of the brand counts as its distinctive
     part only when it carries enough of the brand's weight."""
-    found = _structure(b, c, meaning_differs, is_common_word, brand_weights)
+    found = _structure(b, c, meaning_differs, is_common_word, brand_weights, is_word)
     if brand_weights is None or b.core != b.chinese or len(brand_weights.weights) != len(b.chinese):
         return found
     factor = min(1.0, CONTAINS_WEAK_FLOOR + brand_weights.mean)
@@ -106,7 +128,7 @@ def _contained_weighs(bc: str, cc: str, w: Weights | None) -> bool:
 
 
 def _structure(b: NormalisedMark, c: NormalisedMark, meaning_differs, is_common_word,
-               brand_weights: Weights | None) -> list[Evidence]:
+               brand_weights: Weights | None, is_word=None) -> list[Evidence]:
     found: list[Evidence] = []
     bc, cc = b.core, c.core
     if not bc or not cc:
@@ -133,10 +155,13 @@ def _structure(b: NormalisedMark, c: NormalisedMark, meaning_differs, is_common_
             and _is_subsequence(bc, cc, alike=_alike):
         # 恒源祥 → 恒源彩羊: the brand's head kept, its last character echoed by a look-alike.
         found.append(evidence("contains", "contains_alike_tail", ALIKE_TAIL_SCORE, a=b.core))
-    if len(bc) > len(cc) >= 2 and cc in bc and len(cc) * 2 >= len(bc) and not (
-            is_common_word is not None and is_common_word(cc)) and _contained_weighs(
-            bc, cc, brand_weights if bc == b.chinese else None):
+    if len(bc) > len(cc) >= 2 and cc in bc and _is_distinctive_part(bc, cc, is_common_word, brand_weights, b):
         found.append(evidence("contains", "contained", STRUCTURE["contained_in_brand"], a=b.core, b=c.core))
+    elif cc not in bc:
+        spread = contained_spread(bc, cc, is_word)
+        if spread is not None and _is_distinctive_part(bc, spread[0], is_common_word, brand_weights, b):
+            found.append(evidence("contains", "contained_spread", STRUCTURE["contained_spread"], a=b.core, b=c.core,
+                                  p=spread[0], x=spread[1]))
     if len(bc) >= 2 and len(bc) == len(cc) and sorted(bc) == sorted(cc):
         found.append(evidence("order", "reordered", STRUCTURE["reordered"], a=b.core, b=c.core))
     if _collapse_repeats(bc) == _collapse_repeats(cc) and len(_collapse_repeats(bc)) >= 2:
