@@ -15,9 +15,11 @@ Reported (negatives whose label turns on facts beyond the signs left out, as `ma
 - 5-fold cross-validation grouped by brand on the training pairs (no brand in both the fitted and
   the held-out folds), for the rules (at the default threshold, and with the threshold refitted per
   fold) and for the learned combination (fitted per fold);
-- the figures on the development pairs, of the rules and of the model fitted on all training pairs;
-- with --dev, 5-fold cross-validation grouped by brand over both files (the issue's figure), with
-  every pair each combination decides wrongly.
+- with --dev: the figures on the development pairs, of the rules and of a model fitted on the
+  training pairs alone; and 5-fold cross-validation grouped by brand over both files (the headline
+  figure), with every pair each combination decides wrongly.
+
+The model written (--write) is fitted on every pair given: both files with --dev.
 
 Deterministic: fixed seed for the folds, fixed iterations, no other randomness.
 
@@ -176,33 +178,51 @@ def cross_validate(rows: list[dict], threshold: float, errors: dict | None = Non
     return {"rules": _total(rules_fixed), "rules_threshold_refit": _total(rules_refit), "learned": _total(learned)}
 
 
-def train_model(train_path: Path, goods_notes: str | None = None):
-    """(model, report): the model fitted on all training pairs, with the cross-validated figures."""
-    from markwatch.composition import MatcherSpec, build_matcher
-    from markwatch.matching.combination import LearnedCombination
+def tagged_pairs(path: Path, tag: str) -> list[dict]:
     from markwatch.matching.evaluation import read_pairs
 
+    return [{**p, "id": f"{tag}:{p.get('id')}"} for p in read_pairs(path)]
+
+
+def train_model(train_path: Path, dev_path: Path | None = None, goods_notes: str | None = None):
+    """(model, report, matcher): the model fitted on every labelled pair (train, and dev when given),
+    with the figures that judge it: 5-fold cross-validation grouped by brand over the training pairs
+    and over both files, and the development pairs scored by a model fitted on the training pairs alone."""
+    from dataclasses import replace
+
+    from markwatch.composition import MatcherSpec, build_matcher
+    from markwatch.matching.combination import LearnedCombination
+    from markwatch.matching.evaluation import evaluate_file
+
     matcher = build_matcher(MatcherSpec(goods_notes_path=goods_notes))
-    pairs = [{**p, "id": f"train:{p.get('id')}"} for p in read_pairs(train_path)]
-    rows = pair_rows(pairs, matcher)
     threshold = matcher.default_threshold
-    model = fit(rows, threshold)
-    cv = cross_validate(rows, threshold)
-    meta = {"trained_on": Path(train_path).name,
-            "train_sha256": hashlib.sha256(Path(train_path).read_bytes()).hexdigest(),
+    train_rows = pair_rows(tagged_pairs(train_path, "train"), matcher)
+    report: dict = {"cv5_grouped_train": cross_validate(train_rows, threshold)}
+    on_train = fit(train_rows, threshold)
+    report["fit_on_train"] = {"rules": counts(train_rows, rules_marks(train_rows), threshold),
+                              "learned": counts(train_rows, [on_train.score(r["scored"], r["pair"])
+                                                             for r in train_rows], threshold)}
+    rows, files = train_rows, [Path(train_path)]
+    if dev_path is not None:
+        report["dev"] = {"rules": evaluate_file(matcher, dev_path)["headline"],
+                         "learned_on_train": evaluate_file(replace(matcher, combination=on_train), dev_path)["headline"]}
+        rows = train_rows + pair_rows(tagged_pairs(dev_path, "dev"), matcher)
+        files.append(Path(dev_path))
+        errors: dict = {}
+        # The issue's figure: 5 folds grouped by brand over both files (a brand in both files is one group).
+        report["cv5_grouped_train_dev"] = cross_validate(rows, threshold, errors)
+        report["cv5_grouped_train_dev_wrong"] = errors
+    fitted = fit(rows, threshold)
+    meta = {"trained_on": " + ".join(f.name for f in files),
+            "sha256": {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files},
             "pairs": len(rows), "threshold": threshold, "l2": L2, "iterations": ITERATIONS, "seed": SEED,
-            "cv5_grouped_train": cv, "script": "scripts/fit_combination.py"}
-    model = LearnedCombination(weights=model.weights, intercept=model.intercept, meta=meta)
-    return model, {"cv5_grouped_train": cv, "fit_on_train": {
-        "rules": counts(rows, rules_marks(rows), threshold),
-        "learned": counts(rows, [model.score(r["scored"], r["pair"]) for r in rows], threshold)}}, matcher
+            **{k: v for k, v in report.items() if k.startswith("cv5") and not k.endswith("_wrong")},
+            "script": "scripts/fit_combination.py"}
+    model = LearnedCombination(weights=fitted.weights, intercept=fitted.intercept, meta=meta)
+    return model, report, matcher
 
 
 def main() -> None:
-    from dataclasses import replace
-
-    from markwatch.matching.evaluation import evaluate_file
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", type=Path, required=True)
     ap.add_argument("--dev", type=Path, default=None)
@@ -211,20 +231,7 @@ def main() -> None:
                     "src/markwatch/data/combination.json)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    model, report, matcher = train_model(args.train, args.goods_notes)
-    if args.dev is not None:
-        rules = evaluate_file(matcher, args.dev)["headline"]
-        learned = evaluate_file(replace(matcher, combination=model), args.dev)["headline"]
-        report["dev"] = {"rules": rules, "learned": learned}
-        # The issue's figure: 5 folds grouped by brand over both files (a brand in both files is one group).
-        from markwatch.matching.evaluation import read_pairs
-
-        both = [{**p, "id": f"{tag}:{p.get('id')}"} for tag, path in (("train", args.train), ("dev", args.dev))
-                for p in read_pairs(path)]
-        errors: dict = {}
-        report["cv5_grouped_train_dev"] = cross_validate(pair_rows(both, matcher), matcher.default_threshold,
-                                                         errors)
-        report["cv5_grouped_train_dev_wrong"] = errors
+    model, report, _matcher = train_model(args.train, args.dev, args.goods_notes)
     report["model"] = model.to_json()
     if args.write is not None:
         args.write.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n",
@@ -232,25 +239,28 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
+    print(f"fitted on {model.meta['trained_on']} ({model.meta['pairs']} pairs)")
     print(f"intercept {model.intercept:+.4f}; weights (the findings' non-negative), largest first:")
     for k, w in model.describe():
         print(f"  {k:20s} {w:.4f}")
+
+    def line(label: str, figs: dict) -> str:
+        return (f"{label}: P {figs['precision']:.3f} R {figs['recall']:.3f} F1 {figs['f1']:.3f} "
+                f"(tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
+
     for name, figs in report["cv5_grouped_train"].items():
-        print(f"cv5 grouped by brand, train, {name}: P {figs['precision']:.3f} R {figs['recall']:.3f} "
-              f"F1 {figs['f1']:.3f} (tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
+        print(line(f"cv5 grouped by brand, train, {name}", figs))
     for name, figs in report["fit_on_train"].items():
         print(f"fit on train (optimistic), {name}: P {figs['precision']:.3f} R {figs['recall']:.3f}")
     if "dev" in report:
         for name, figs in report["dev"].items():
-            print(f"dev, {name}: P {figs['precision']:.3f} R {figs['recall']:.3f} F1 {figs['f1']:.3f} "
-                  f"(tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
+            print(line(f"dev, {name}", figs))
         for name, figs in report["cv5_grouped_train_dev"].items():
-            print(f"cv5 grouped by brand, train + dev, {name}: P {figs['precision']:.3f} R {figs['recall']:.3f} "
-                  f"F1 {figs['f1']:.3f} (tp {figs['tp']} fp {figs['fp']} fn {figs['fn']})")
-        for name, rows in report["cv5_grouped_train_dev_wrong"].items():
-            print(f"wrong in cv5 train + dev, {name} ({len(rows)}):")
-            for line in rows:
-                print(f"  {line}")
+            print(line(f"cv5 grouped by brand, train + dev, {name}", figs))
+        for name, wrong_rows in report["cv5_grouped_train_dev_wrong"].items():
+            print(f"wrong in cv5 train + dev, {name} ({len(wrong_rows)}):")
+            for text in wrong_rows:
+                print(f"  {text}")
 
 
 if __name__ == "__main__":

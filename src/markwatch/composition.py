@@ -26,7 +26,7 @@ class MatcherSpec:
     default_threshold: float | None = None  # None: the rules' DEFAULT_THRESHOLD
     embedding_model_path: str | None = None  # a sentence-transformers folder; None: dictionary only
     goods_notes_path: str | None = None  # the 区分表's notes (goods.notes); None: the table alone
-    combination: str = "rules"  # how findings combine: "rules" or "learned" (matching.combination)
+    combination: str = "learned"  # how findings combine: "rules" or "learned" (matching.combination)
     word_counts_path: str | None = None  # words counted among stored marks (service.words); None: none
 
     @classmethod

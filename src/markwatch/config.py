@@ -47,8 +47,8 @@ class Settings:
     # How many stored marks contain each word (`markwatch words build`): a word in very many marks is weak
     word_counts_path: str | None = None
     # How the matcher combines its findings: "rules" (strongest + agreement bonus) or "learned"
-    # (the shipped logistic model, matching/combination.py; opt-in, see docs/QUALITY.md)
-    combination: str = "rules"
+    # (the shipped logistic model, matching/combination.py, the default: see docs/QUALITY.md)
+    combination: str = "learned"
     # Scheduler and sources
     schedule_cron: str = "0 2 * * *"
     drop_folder: Path | None = None

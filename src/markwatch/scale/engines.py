@@ -89,7 +89,7 @@ class ScreeningContext:
     default_threshold: float | None = None
     embedding_model_path: str | None = None
     goods_notes_path: str | None = None
-    combination: str = "rules"
+    combination: str = "learned"
     word_counts_path: str | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     pictures: PictureIndex | None = None  # the brands' logos (images.index), when any brand has one
