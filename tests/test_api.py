@@ -707,7 +707,10 @@ def test_search_and_compare_agree_on_a_mark_holding_the_query(tmp_path):
     # what compare finds (金牌 kept whole in 金牌酒业) search finds too; search may find more, from the
     # normal form stored at ingest
     assert alone["reasons"] and all(r in hit["reasons"] for r in alone["reasons"])
-    assert hit["mark_score"] >= alone["mark_score"]
+    assert hit["similar"] and alone["similar"]
+    # more findings never lower the score; the learned combination also reads the pair's written forms,
+    # which differ here (金牌 kept whole or not), and may move the score by a little either way
+    assert hit["mark_score"] >= alone["mark_score"] - 0.01
 
 
 # ---------------------------------------------------------------- the work queue and the alert page

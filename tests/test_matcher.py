@@ -72,6 +72,7 @@ def test_severity_follows_score(matcher):
     ("奥利奥", "奥丽达", True),
     ("娃哈哈", "娃蛤乐", True),  # wa ha ha / wa ha le
     ("奥利奥", "傲力给", False),  # two homophones and nothing written the same: the partial rule alone
+    ("同仁堂", "通道堂", False),  # the first character only sounds the same
     ("奥利奥", "高利奥", False),  # the first syllable is the one changed: the guideline's exception
     ("娃哈哈", "蛙蛤乐", False),
 ])

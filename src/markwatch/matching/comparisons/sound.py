@@ -141,11 +141,12 @@ def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | N
 
 
 def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark) -> bool:
-    """Read one syllable per character, the marks sound alike at every position but one, which is
-    not the first; of the positions alike, one is written the same and one is a homophone written
-    otherwise (奥利奥 / 奥力给): the guideline's one-character-changed rule, heard. Homophones with no
-    character in common (奥利奥 / 傲力给) are left to the partial rule, and marks written the same but
-    for one character (电老虎 / 电飞虎) to the written rule, with its exceptions."""
+    """Read one syllable per character, the marks sound alike at every position but one; the first
+    character is written the same, and another position alike is a homophone written otherwise
+    (奥利奥 / 奥力给): the guideline's one-character-changed rule, heard. A first character that only
+    sounds the same (同仁堂 / 通道堂, 布布屋 / 不到屋: a homophone and a change make most of the mark
+    new) and homophones with no character in common (奥利奥 / 傲力给) are left to the partial rule;
+    marks written the same but for one character (电老虎 / 电飞虎) to the written rule, with its exceptions."""
     n = len(b.chinese)
     if n < PARTIAL_MIN_SYLLABLES or not (n == len(c.chinese) == len(b.pinyin) == len(c.pinyin)):
         return False
@@ -155,7 +156,7 @@ def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark) -> bool:
     if alike[0] is False or alike.count(False) != 1:
         return False
     same = [ok and x == y for ok, x, y in zip(alike, b.chinese, c.chinese)]
-    return any(same) and alike.count(True) > same.count(True)
+    return same[0] and alike.count(True) > same.count(True)
 
 
 def sound_similarity(b: NormalisedMark, c: NormalisedMark) -> list[Evidence]:
