@@ -402,6 +402,15 @@ def _percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
+COMBINATION: str | None = None  # --combination: how the matcher combines its findings (None: the default)
+
+
+def matcher_spec():
+    from markwatch.composition import MatcherSpec
+
+    return MatcherSpec() if COMBINATION is None else MatcherSpec(combination=COMBINATION)
+
+
 def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None = None,
                   baseline: str = "auto", seed: int = 1, trace_memory: bool = False) -> dict:
     import tempfile
@@ -416,7 +425,7 @@ def run_screening(data: Synthetic, *, workers: int = 1, exact_sample: int | None
     watch = Stopwatch()
     if trace_memory:
         tracemalloc.start()
-    matcher = watch.run("setup", build_matcher)
+    matcher = watch.run("setup", lambda: build_matcher(matcher_spec()))
     profiler = FastProfiler(matcher)
     # The watchlist index is built once (when brands change) and kept on disk; a run loads it.
     index, brand_profiles = watch.run("index build (once per watchlist change)", build_watch_index,
@@ -555,7 +564,7 @@ def run_search(data: Synthetic, *, queries: int = 100, exact_queries: int = 20, 
     from markwatch.scale.search import RegisterSearcher, exact_search
 
     rng = random.Random(seed + 11)
-    matcher = build_matcher()
+    matcher = build_matcher(matcher_spec())
     rows = [RegisterRow(id=r.id, mark=r.mark, classes=r.classes, goods=r.goods, similar_groups=r.similar_groups,
                         applicant=r.applicant, application_no=f"{r.id:08d}") for r in data.records + data.register_extra]
     tmp = None
@@ -679,11 +688,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="image section: brand logos against this many distractor pictures, and ingest of "
                          "figurative marks with images (needs markwatch[images]; scripts/image_eval.py)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    ap.add_argument("--combination", choices=("rules", "learned"), default=None,
+                    help="how the matcher combines its findings (default: the matcher's default)")
     ap.add_argument("--cli", action="store_true",
                     help="time the real `markwatch ingest` and `markwatch run` as child processes on a fresh "
                          "SQLite database, with the naive matcher and the exact reference (scripts/bench_cli.py)")
     ap.add_argument("--keep", type=Path, default=None, help="--cli: keep the files and database in this folder")
     args = ap.parse_args(argv)
+    global COMBINATION
+    COMBINATION = args.combination
     if args.cli:
         cli = _bench_cli()
         report = cli.run_cli(args.marks, args.brands, seed=args.seed, exact_sample=args.exact_sample,
