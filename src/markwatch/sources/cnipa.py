@@ -52,7 +52,18 @@ FIGURATIVE_NAMES = frozenset({"图形", "图形商标", "(图形)", "（图形�
 
 def is_site_row(m: Mapping[Any, Any]) -> bool:
     """A row in the site's field names (two of its own names at least)."""
-    return sum(1 for k in m if normalise_key(k) in _SITE_ONLY) >= 2
+    keys = tuple(m)
+    known = _SITE_ROW_KEYS.get(keys)
+    if known is None:
+        known = sum(1 for k in keys if normalise_key(k) in _SITE_ONLY) >= 2
+        if len(_SITE_ROW_KEYS) > 1000:
+            _SITE_ROW_KEYS.clear()
+        _SITE_ROW_KEYS[keys] = known
+    return known
+
+
+# the answer per set of keys: every row of a file has the same few
+_SITE_ROW_KEYS: dict[tuple, bool] = {}
 
 
 def _get(m: Mapping[str, Any], name: str) -> Any:

@@ -364,12 +364,13 @@ def parse_mark_type(value: Any) -> str:
 
 
 _NON_VERBAL_TYPES = {"figurative", "colour", "sound", "3d"}
+_BLANKS = re.compile(r"\s+")
 
 
 def _application_no(value: Any) -> str:
     if is_blank(value):
         raise RecordError("missing application_no (缺少申请号)")
-    text = re.sub(r"\s+", "", scalar_text(value, "application_no"))
+    text = _BLANKS.sub("", scalar_text(value, "application_no"))
     if not text:
         raise RecordError("missing application_no (缺少申请号)")
     return text
@@ -469,6 +470,93 @@ def _madrid_defaults(fields: Mapping[str, Any], values: dict[str, Any], problems
                         "runs from it (国际注册缺少《国际商标公告》出版日期)")
 
 
+def _mark_text(value: Any) -> str:
+    return "" if is_blank(value) else scalar_text(value, "mark")
+
+
+# Every field of a gazette record and its parser, in the order problems are reported. `repeats`: the
+# field's values repeat across the records of a file (dates, classes, the issue), so a parse is kept
+# per distinct value; the others (numbers, names, addresses) are nearly all distinct.
+_Parser = tuple[str, Callable[[Any], Any], bool]
+_GAZETTE_PARSERS: tuple[_Parser, ...] = (
+    ("application_no", _application_no, False),
+    ("mark_type", parse_mark_type, True),
+    ("mark", _mark_text, False),
+    ("classes", parse_classes, True),
+    ("goods", lambda v: parse_text_list(v, "goods"), False),
+    ("similar_groups", parse_similar_groups, True),
+    ("applicant", lambda v: optional_text(v, "applicant"), False),
+    ("applicant_address", lambda v: optional_text(v, "applicant_address"), False),
+    ("agent", lambda v: optional_text(v, "agent"), True),
+    ("filing_date", lambda v: parse_date(v, "filing_date"), True),
+    ("publication_date", lambda v: parse_date(v, "publication_date"), True),
+    ("gazette_issue", _gazette_issue, True),
+    ("office", _office, True),
+    ("image", _image_ref, False),
+    ("vienna_codes", _vienna_codes, True),
+    ("page_no", lambda v: _positive_int(v, "page_no"), True),
+    ("page_count", lambda v: _positive_int(v, "page_count"), True),
+    ("refs", _refs, True),
+    ("international_registration_no", lambda v: optional_text(v, "international_registration_no"), False),
+    ("designation_date", lambda v: parse_date(v, "designation_date"), True),
+    ("wipo_gazette", _gazette_issue, True),
+    ("wipo_publication_date", lambda v: parse_date(v, "wipo_publication_date"), True),
+)
+_SCALARS = (str, int, float, type(None))
+_PARSED: dict[str, dict[Any, tuple[bool, Any]]] = {name: {} for name, _, _ in _GAZETTE_PARSERS}
+_PARSED_LIMIT = 50_000
+_KEY_PLANS: dict[tuple, tuple[tuple[tuple[Any, str], ...] | None, tuple[_Parser, ...]]] = {}
+
+
+def _absent() -> tuple[dict[str, Any], str]:
+    """What every parser makes of an absent field (None): the values, and the one problem (no number)."""
+    values: dict[str, Any] = {}
+    problem = ""
+    for name, parse, _ in _GAZETTE_PARSERS:
+        try:
+            values[name] = parse(None)
+        except RecordError as exc:
+            if name != "application_no":
+                raise
+            problem = str(exc)
+    return values, problem
+
+
+_ABSENT_VALUES, _ABSENT_PROBLEM = _absent()
+
+
+def _value_key(value: Any) -> Any:
+    """A cache key that tells apart every value a parser could tell apart (30, 30.0 and "30" differ;
+    True is not 1), or None for a value that is not cached (mappings, nested or mixed lists)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return (kind, value) if kind is not str or len(value) <= 100 else None
+    if (kind is list or kind is tuple) and len(value) <= 50:
+        if all(type(x) is str or type(x) is int for x in value):
+            return kind, tuple((type(x), x) for x in value)
+    return None
+
+
+def _gazette_fields(m: Mapping[Any, Any]) -> tuple[dict[str, Any], tuple[_Parser, ...]]:
+    """`canonical_mapping(m, GAZETTE_KEYS)` and the parsers of the fields it holds, with the renaming
+    worked out once per set of keys."""
+    keys = tuple(m)
+    plan = _KEY_PLANS.get(keys)
+    if plan is None:
+        pairs = [(k, GAZETTE_KEYS.get(normalise_key(k))) for k in keys]
+        found = tuple((k, f) for k, f in pairs if f is not None)
+        fields = {f for _, f in found}
+        # two keys for one field: the first non-empty wins, canonical_mapping decides
+        plan = (found if len(fields) == len(found) else None, tuple(p for p in _GAZETTE_PARSERS if p[0] in fields))
+        if len(_KEY_PLANS) > 1000:
+            _KEY_PLANS.clear()
+        _KEY_PLANS[keys] = plan
+    renames, present = plan
+    if renames is None:
+        return canonical_mapping(m, GAZETTE_KEYS), present
+    return {f: m[k] for k, f in renames}, present
+
+
 def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     """Validate one record (any reader's output) into a GazetteRecord; raise RecordError(reason).
 
@@ -478,38 +566,43 @@ def gazette_record_from_mapping(m: Mapping[str, Any]) -> GazetteRecord:
     """
     if not isinstance(m, Mapping):
         raise RecordError("record is not an object (记录不是 JSON 对象/表格行)")
-    fields = canonical_mapping(m, GAZETTE_KEYS)
+    fields, present = _gazette_fields(m)
     problems: list[str] = []
-    values: dict[str, Any] = {}
-
-    def take(name: str, parse: Callable[[Any], Any]) -> None:
+    # An absent field parses as None does (the same for every record): only the fields present are
+    # parsed, in the order of _GAZETTE_PARSERS, so problems are reported in that order.
+    values = dict(_ABSENT_VALUES)
+    if "application_no" not in fields:
+        problems.append(_ABSENT_PROBLEM)
+    for name, parse, repeats in present:
+        value = fields[name]
+        if not repeats:
+            key = None
+        elif type(value) is str and len(value) <= 100:
+            key = value  # other keys are tuples: never equal to a string
+        else:
+            key = _value_key(value)
+        if key is not None:
+            cache = _PARSED[name]
+            got = cache.get(key)
+            if got is None:
+                try:
+                    got = (True, parse(value))
+                except RecordError as exc:
+                    got = (False, str(exc))
+                if len(cache) > _PARSED_LIMIT:
+                    cache.clear()
+                cache[key] = got
+            if got[0]:
+                values[name] = got[1]
+            else:
+                del values[name]  # a field that did not parse has no value (the checks below ask)
+                problems.append(got[1])
+            continue
         try:
-            values[name] = parse(fields.get(name))
+            values[name] = parse(value)
         except RecordError as exc:
+            values.pop(name, None)
             problems.append(str(exc))
-
-    take("application_no", _application_no)
-    take("mark_type", parse_mark_type)
-    take("mark", lambda v: "" if is_blank(v) else scalar_text(v, "mark"))
-    take("classes", parse_classes)
-    take("goods", lambda v: parse_text_list(v, "goods"))
-    take("similar_groups", parse_similar_groups)
-    take("applicant", lambda v: optional_text(v, "applicant"))
-    take("applicant_address", lambda v: optional_text(v, "applicant_address"))
-    take("agent", lambda v: optional_text(v, "agent"))
-    take("filing_date", lambda v: parse_date(v, "filing_date"))
-    take("publication_date", lambda v: parse_date(v, "publication_date"))
-    take("gazette_issue", _gazette_issue)
-    take("office", _office)
-    take("image", _image_ref)
-    take("vienna_codes", _vienna_codes)
-    take("page_no", lambda v: _positive_int(v, "page_no"))
-    take("page_count", lambda v: _positive_int(v, "page_count"))
-    take("refs", _refs)
-    take("international_registration_no", lambda v: optional_text(v, "international_registration_no"))
-    take("designation_date", lambda v: parse_date(v, "designation_date"))
-    take("wipo_gazette", _gazette_issue)
-    take("wipo_publication_date", lambda v: parse_date(v, "wipo_publication_date"))
     _madrid_defaults(fields, values, problems)
 
     if len(values.get("mark") or "") > MAX_MARK_LENGTH:
