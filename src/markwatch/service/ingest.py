@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +24,9 @@ from markwatch.errors import FileFormatError, MarkwatchError, RecordError
 from markwatch.fileio import file_sha256
 from markwatch.matching.profiles import BatchNormaliser
 from markwatch.model import GazetteRecord
+from markwatch.store.bulk import BulkInsert
 from markwatch.store.db import Database
-from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table
+from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table, utcnow
 from markwatch.text.normalise import Normaliser
 
 if TYPE_CHECKING:
@@ -73,6 +74,43 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser | BatchNormaliser, fi
     )
 
 
+# The columns of a stored gazette row, in the order `Ingestor._row` gives them (gazette_row's, and the
+# creation time SQLAlchemy's default would set).
+ROW_COLUMNS = (
+    "office", "application_no", "issue_key", "mark", "classes", "goods", "similar_groups", "applicant",
+    "applicant_address", "agent", "filing_date", "publication_date", "gazette_issue", "mark_type", "page_no",
+    "page_count", "refs", "procedure", "international_registration_no", "designation_date", "wipo_gazette",
+    "wipo_publication_date", "normal", "normaliser_version", "file_id", "image_ref", "image_sha256",
+    "image_file", "image_key", "vienna_codes", "created_at",
+)
+# columns whose values `_row` hands over processed (bind processors applied once per distinct value)
+_PROCESSED = ("classes", "goods", "similar_groups", "filing_date", "publication_date", "refs",
+              "designation_date", "wipo_publication_date", "normal", "vienna_codes", "created_at")
+_MEMO_LIMIT = 200_000
+
+
+class _Memo:
+    """A column's bind processor applied once per distinct value (hashable: tuples, dates, None)."""
+
+    def __init__(self, proc: Callable[[Any], Any] | None, convert: Callable[[Any], Any] = lambda v: v):
+        self.proc = proc
+        self.convert = convert
+        self.done: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        done = self.done
+        try:
+            return done[value]
+        except KeyError:
+            pass
+        converted = self.convert(value)
+        out = self.proc(converted) if self.proc is not None else converted
+        if len(done) > _MEMO_LIMIT:
+            done.clear()
+        done[value] = out
+        return out
+
+
 class Ingestor:
     def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH,
                  pictures: Pictures | None = None):
@@ -82,6 +120,58 @@ class Ingestor:
         self.batch_normaliser = BatchNormaliser(normaliser)
         self.batch = max(1, batch)
         self.pictures = pictures  # None: image references are stored, the images are not
+        self._writer: BulkInsert | None = None
+        self._memos: dict[str, _Memo] = {}
+        self._normals: dict[str, tuple[Any, str]] = {}  # mark → (processed normal form, version)
+        self._normals_for: object = None
+
+    def _bulk(self, s: Session) -> BulkInsert:
+        if self._writer is None:
+            dialect = s.get_bind().dialect
+            writer = self._writer = BulkInsert(core_table(GazetteMark), ROW_COLUMNS, dialect)
+            as_list: Callable[[Any], Any] = list
+            self._memos = {
+                name: _Memo(writer.processor(name), as_list)
+                for name in ("classes", "goods", "similar_groups")
+            }
+            self._memos.update({
+                name: _Memo(writer.processor(name))
+                for name in ("filing_date", "publication_date", "designation_date", "wipo_publication_date")
+            })
+            self._memos["refs"] = _Memo(writer.processor("refs"), lambda v: dict(v) or None)
+            self._memos["vienna_codes"] = _Memo(writer.processor("vienna_codes"), lambda v: list(v) or None)
+        return self._writer
+
+    def _normal(self, mark: str) -> tuple[Any, str]:
+        """The processed normal form of `mark` and its version, once per distinct text."""
+        if self._normals_for is not self.normaliser.brand_words:  # other watched words: other forms
+            self._normals.clear()
+            self._normals_for = self.normaliser.brand_words
+        got = self._normals.get(mark)
+        if got is None:
+            assert self._writer is not None
+            normal = self.batch_normaliser.normalise(mark)
+            if len(self._normals) > _MEMO_LIMIT:
+                self._normals.clear()
+            got = self._normals[mark] = (self._writer.process("normal", normal.as_dict()), normal.version)
+        return got
+
+    def _row(self, rec: GazetteRecord, file_id: int | None, stamp: Callable[[], Any]) -> tuple:
+        """`gazette_row(rec, …)` as a tuple in ROW_COLUMNS order, the _PROCESSED columns processed;
+        `stamp()` is the creation time (processed)."""
+        m = self._memos
+        normal, version = self._normal(rec.mark)
+        now = stamp()
+        return (
+            rec.office, rec.application_no, rec.issue_key, rec.mark, m["classes"](rec.classes),
+            m["goods"](rec.goods), m["similar_groups"](rec.similar_groups), rec.applicant,
+            rec.applicant_address, rec.agent, m["filing_date"](rec.filing_date),
+            m["publication_date"](rec.publication_date), rec.gazette_issue, rec.mark_type, rec.page_no,
+            rec.page_count, m["refs"](rec.refs), rec.procedure, rec.international_registration_no,
+            m["designation_date"](rec.designation_date), rec.wipo_gazette,
+            m["wipo_publication_date"](rec.wipo_publication_date), normal, version, file_id,
+            rec.image, None, None, None, m["vienna_codes"](rec.vienna_codes), now,
+        )
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
@@ -161,21 +251,32 @@ class Ingestor:
                 summary.issues.append(rec.issue_key)
         with self.db.session() as s:
             existing = self._existing_keys(s, [r for _, r in records])
+            writer = self._bulk(s)
+            created = writer.processor("created_at")
+
+            def stamp() -> Any:  # what the column's default (utcnow) gives, as the database receives it
+                now = utcnow()
+                return created(now) if created is not None else now
+
             seen: set[tuple[str, str, str]] = set()
-            rows = []
+            rows = []  # with images: the rows as gazette_row gives them (the pictures read them)
+            values: list[tuple] = []
             for item, rec in records:
                 key = (rec.office, rec.application_no, rec.issue_key)
                 if key in existing or key in seen:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
-                values = gazette_row(rec, self.batch_normaliser, file_id)
                 if rec.image and self.pictures is not None:
-                    self._keep_image(values, rec, item.locator, path, summary)
-                rows.append(values)
-            if rows:
-                s.execute(core_table(GazetteMark).insert(), rows)
-            summary.stored += len(rows)
+                    with_image = gazette_row(rec, self.batch_normaliser, file_id)
+                    self._keep_image(with_image, rec, item.locator, path, summary)
+                    rows.append(with_image)
+                    values.append((*(writer.process(c, with_image[c]) if c in _PROCESSED else with_image[c]
+                                     for c in ROW_COLUMNS[:-1]), stamp()))
+                    continue
+                values.append(self._row(rec, file_id, stamp))
+            writer.execute(s.connection(), values, done=_PROCESSED)
+            summary.stored += len(values)
             places = {q.locator for q in s.scalars(
                 select(QuarantinedRecord).where(QuarantinedRecord.file_sha256 == sha,
                                                 QuarantinedRecord.locator.in_([b.locator for b in bad]))
