@@ -13,6 +13,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import FileResponse, Response
 
 from markwatch.api.deps import get_org
+from markwatch.api.responses import json_response
 from markwatch.api.schemas import BulkStatusIn, SeverityName, Status, StatusIn
 from markwatch.service.alerts import SORT_KEYS, AlertFilter, export_filename
 from markwatch.service.org_service import OrgService
@@ -24,7 +25,7 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
          "csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
 
-def alert_filter(watchlist_id: int | None = Query(None, description="Only this watchlist"),
+async def alert_filter(watchlist_id: int | None = Query(None, description="Only this watchlist"),
                  brand_id: str | None = Query(None, description="Only this brand (商标编号)"),
                  severity: SeverityName | None = None, status: Status | None = None,
                  since: date | None = Query(None, description="Publication date from (YYYY-MM-DD)"),
@@ -45,11 +46,11 @@ def alert_filter(watchlist_id: int | None = Query(None, description="Only this w
                        deadline_from=deadline_from, deadline_to=deadline_to, due=due, sort=sort)
 
 
-@router.get("", summary="Alerts sorted by opposition deadline, paginated, with the total")
+@router.get("", summary="Alerts sorted by opposition deadline, paginated, with the total", response_model=dict)
 def list_alerts(f: AlertFilter = Depends(alert_filter), limit: int = Query(50, ge=1, le=500),
-                offset: int = Query(0, ge=0), org: OrgService = Depends(get_org)) -> dict:
+                offset: int = Query(0, ge=0), org: OrgService = Depends(get_org)) -> Response:
     f.limit, f.offset = limit, offset
-    return org.alerts(f)
+    return json_response(org.alerts(f))
 
 
 @router.get("/export", summary="Download alerts as XLSX, CSV or JSONL (Chinese column headers)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from markwatch.api.deps import INVALID_TOKEN, MISSING_TOKEN, UNAUTHORIZED, bearer, get_org, get_service
+from markwatch.api.deps import INVALID_TOKEN, MISSING_TOKEN, UNAUTHORIZED, bearer, get_org, service_of
 from markwatch.service.org_service import OrgService
 from markwatch.service.orgs import Principal
 
@@ -16,7 +16,7 @@ FEED_PATH = "/api/v1/calendar/deadlines.ics"
 def feed_principal(request: Request, token: str | None = Query(None, description="The calendar feed token"),
                    cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
     """The calendar token in the URL (what calendar programs can send), or the API token as a header."""
-    service = get_service(request)
+    service = service_of(request)
     if token:
         principal = service.authenticate_calendar(token)
         if principal is None:
@@ -36,7 +36,7 @@ def feed_principal(request: Request, token: str | None = Query(None, description
                         "Subscribe with `?token=<calendar token>` (from POST /calendar/token), or send the API "
                         "token as a Bearer header.", response_class=Response)
 def feed(request: Request, principal: Principal = Depends(feed_principal)) -> Response:
-    body = get_service(request).as_org(principal).calendar()
+    body = service_of(request).as_org(principal).calendar()
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="markwatch-deadlines.ics"',
                              "Cache-Control": "private, max-age=300"})

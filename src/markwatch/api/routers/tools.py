@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
 from markwatch.api.deps import get_org, get_principal, get_service
+from markwatch.api.responses import json_response
 from markwatch.api.schemas import CompareIn
 from markwatch.api.throttle import ToolLimits
 from markwatch.service.facade import Service
@@ -14,7 +15,7 @@ from markwatch.service.orgs import Principal
 router = APIRouter(tags=["tools"])
 
 
-def get_tool_limits(request: Request) -> ToolLimits:
+async def get_tool_limits(request: Request) -> ToolLimits:
     return request.app.state.tool_limits
 
 
@@ -23,23 +24,25 @@ def me(org: OrgService = Depends(get_org)) -> dict:
     return org.me()
 
 
-@router.post("/compare", summary="Compare a brand with a candidate mark: sound, look, meaning, goods")
+@router.post("/compare", summary="Compare a brand with a candidate mark: sound, look, meaning, goods",
+             response_model=dict)
 def compare(body: CompareIn, principal: Principal = Depends(get_principal), service: Service = Depends(get_service),
-            limits: ToolLimits = Depends(get_tool_limits)) -> dict:
+            limits: ToolLimits = Depends(get_tool_limits)) -> Response:
     with limits.admit(principal.id):
         match = service.compare(body.brand, body.candidate, brand_classes=body.brand_classes,
                                 candidate_classes=body.candidate_classes)
-    return {"brand": body.brand, "candidate": body.candidate, **match.as_dict()}
+    return json_response({"brand": body.brand, "candidate": body.candidate, **match.as_dict()})
 
 
-@router.get("/search", summary="Clearance search: the stored gazette marks most similar to a mark")
+@router.get("/search", summary="Clearance search: the stored gazette marks most similar to a mark",
+            response_model=dict)
 def search(mark: str = Query(min_length=1, max_length=500), classes: list[int] = Query([]),
            top: int = Query(10, ge=1, le=100), principal: Principal = Depends(get_principal),
-           service: Service = Depends(get_service), limits: ToolLimits = Depends(get_tool_limits)) -> dict:
+           service: Service = Depends(get_service), limits: ToolLimits = Depends(get_tool_limits)) -> Response:
     """From the register index as of its last update (the nightly cycle): `index_marks`,
     `index_built_at`, `index_updated_at`, and `marks_not_indexed`, the marks stored since, not searched."""
     with limits.admit(principal.id):
-        return service.search(mark, classes=classes, top=top)
+        return json_response(service.search(mark, classes=classes, top=top))
 
 
 MAX_PICTURE_UPLOAD = 20 << 20  # the picture itself; the body (with its multipart framing) is capped at 21 MiB
