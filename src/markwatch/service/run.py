@@ -8,14 +8,16 @@ are unique per (brand, gazette mark) and nothing is compared twice.
 
 from __future__ import annotations
 
+import gc
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import JSON, Date, Text, bindparam, func, select, type_coerce, update
 
 from markwatch import faults
 from markwatch.blocking.key_index import KeyIndex
@@ -31,6 +33,28 @@ if TYPE_CHECKING:
     from markwatch.service.pictures import Pictures
 
 CHUNK = 20000
+
+# The screened columns SQLite hands back as stored text, decoded by the run itself (`Watcher._read_chunk`).
+_JSON_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS) if isinstance(c.type, JSON))
+_DATE_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS) if isinstance(c.type, Date))
+_RAW = {SCREENED_COLUMNS[n].key: type_coerce(SCREENED_COLUMNS[n], Text)
+        for n in _JSON_POSITIONS + _DATE_POSITIONS}
+
+
+class _StoredDates:
+    """A Date column's stored text read as SQLAlchemy's Date type reads it, once per distinct text
+    (a gazette's marks share a few publication dates)."""
+
+    def __init__(self, dialect) -> None:
+        self._read = Date().dialect_impl(dialect).result_processor(dialect, None)
+        self._seen: dict[str, Any] = {}
+
+    def __call__(self, value: str | None) -> date | None:
+        if value is None:
+            return None
+        if value not in self._seen:
+            self._seen[value] = self._read(value) if self._read is not None else value
+        return self._seen[value]
 
 
 @dataclass
@@ -168,13 +192,18 @@ class Watcher:
             cursor = low
             done = 0
             while cursor < max_id:
-                with self.db.session() as s:
-                    chunk = [ScreenedMark(*r) for r in s.execute(
-                        select(*SCREENED_COLUMNS).where(GazetteMark.id > cursor, GazetteMark.id <= max_id)
-                        .order_by(GazetteMark.id).limit(self.chunk))]
+                # Reading a chunk allocates a few hundred thousand objects, none of them cyclic: the
+                # cyclic collector would only walk the index and caches again and again meanwhile.
+                was_enabled = gc.isenabled()
+                gc.disable()
+                try:
+                    chunk = self._read_chunk(cursor, max_id)
+                    inputs = self._inputs(chunk) if chunk else []
+                finally:
+                    if was_enabled:
+                        gc.enable()
                 if not chunk:
                     break
-                inputs = self._inputs(chunk)
                 result = runner.screen(ctx, inputs, list(watermarks),
                                        matcher=self.matcher if runner.name == "local" else None)
                 chunk_max = chunk[-1].id
@@ -191,6 +220,31 @@ class Watcher:
                     progress(done, total)
         finally:
             runner.close()
+
+    def _read_chunk(self, cursor: int, max_id: int) -> list[ScreenedMark]:
+        """The next chunk of marks above `cursor`, in id order. On SQLite the JSON and date columns
+        are read as their stored text and decoded here, a column of a chunk in one `json.loads`
+        (the same values SQLAlchemy's JSON and Date types give, without a call per value)."""
+        where = (GazetteMark.id > cursor, GazetteMark.id <= max_id)
+        with self.db.session() as s:
+            if not self.db.is_sqlite:
+                return [ScreenedMark(*r) for r in s.execute(
+                    select(*SCREENED_COLUMNS).where(*where).order_by(GazetteMark.id).limit(self.chunk))]
+            # Core rows, not the ORM's result machinery: plain columns, nothing to load into objects.
+            raw = s.connection().execute(select(*(_RAW.get(c.key, c) for c in SCREENED_COLUMNS)).where(*where)
+                                         .order_by(GazetteMark.id).limit(self.chunk)).all()
+        if not raw:
+            return []
+        columns = [list(col) for col in zip(*raw)]
+        for n in _JSON_POSITIONS:
+            col = columns[n]
+            if None in col:
+                col = ["null" if v is None else v for v in col]
+            columns[n] = json.loads("[" + ",".join(col) + "]")
+        dates = _StoredDates(self.db.engine.dialect)
+        for n in _DATE_POSITIONS:
+            columns[n] = [dates(v) for v in columns[n]]
+        return [ScreenedMark._make(r) for r in zip(*columns)]
 
     def _with_figures(self, rows: list[BrandRow], profiles: list[BrandProfile]):
         """The brand profiles with their logos and Vienna codes, and the index of the logos (or None)."""
