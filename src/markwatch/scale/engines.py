@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from markwatch.blocking.key_index import CandidateStats, KeyIndex
 from markwatch.composition import MatcherSpec, build_matcher
@@ -214,13 +215,19 @@ def partitions(n: int, size: int) -> list[tuple[int, int]]:
 
 # ================================================================ engines
 class LocalEngine:
-    """This process, or `workers` forked processes sharing the context copy-on-write."""
+    """This process, or `workers` forked processes sharing the context copy-on-write.
+
+    The workers are forked once per context (a run), after the matcher's lazily built tables are
+    loaded, and kept for every chunk of the run: each chunk's marks go to them by pipe. A fork per
+    chunk would load those tables again in every worker and copy the parent's pages again."""
 
     name = "local"
 
     def __init__(self, workers: int = 1, partition: int = PARTITION):
         self.workers = max(1, int(workers))
         self.partition = partition
+        self._pool: Any = None  # multiprocessing.pool.Pool, while a context's workers are up
+        self._pool_key: tuple | None = None
 
     def screen(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
                *, matcher: Matcher | None = None) -> ScreenResult:
@@ -230,32 +237,52 @@ class LocalEngine:
             for lo, hi in partitions(len(inputs), self.partition):
                 result.extend(screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher), lo)
         else:
-            global _FORK_JOB
-            if matcher is not None:
-                _worker_state(ctx, matcher)  # warm the caches once, before the fork
-            _FORK_JOB = (ctx, list(inputs), watermarks, matcher)
+            pool = self._forked(ctx, matcher)
             parts = partitions(len(inputs), max(1000, min(self.partition, len(inputs) // (self.workers * 4) + 1)))
-            try:
-                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-                    for (lo, _hi), part in zip(parts, pool.imap(_fork_task, parts)):
-                        result.extend(part, lo)
-            finally:
-                _FORK_JOB = None
+            wm = list(watermarks) if watermarks is not None else None
+            jobs = [(list(inputs[lo:hi]), wm) for lo, hi in parts]
+            for (lo, _hi), part in zip(parts, pool.imap(_fork_task, jobs)):
+                result.extend(part, lo)
         result.seconds = time.perf_counter() - started
         return result
 
+    def _forked(self, ctx: ScreeningContext, matcher: Matcher | None):
+        """The worker pool of this context (forked on first use, after the warm-up)."""
+        global _FORK_JOB
+        key = (ctx.token, id(matcher))
+        if self._pool is not None and self._pool_key == key:
+            return self._pool
+        self.close()
+        m, profiler = _worker_state(ctx, matcher)
+        m.warm_up(profiler)  # the lexicon's reverse index, readings, part-of-speech tags: once, shared
+        ctx.index.warm_up()
+        _FORK_JOB = (ctx, matcher)
+        gc.collect()
+        gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        finally:
+            gc.unfreeze()
+        self._pool_key = key
+        return self._pool
+
     def close(self) -> None:
-        pass
+        global _FORK_JOB
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+            self._pool_key = None
+            _FORK_JOB = None
 
 
 _FORK_JOB: tuple | None = None
 
 
-def _fork_task(bounds: tuple[int, int]) -> ScreenResult:
-    ctx, inputs, watermarks, matcher = _FORK_JOB  # type: ignore[misc]
-    gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
-    lo, hi = bounds
-    return screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher)
+def _fork_task(job: tuple) -> ScreenResult:
+    ctx, matcher = _FORK_JOB  # type: ignore[misc]
+    inputs, watermarks = job
+    return screen_partition(ctx, inputs, watermarks, matcher=matcher)
 
 
 def _dask_task(ctx: ScreeningContext, inputs: list, watermarks: list | None) -> ScreenResult:
