@@ -231,20 +231,34 @@ class LocalEngine:
 
     def screen(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
                *, matcher: Matcher | None = None) -> ScreenResult:
-        result = ScreenResult()
+        return self.submit(ctx, inputs, watermarks, matcher=matcher)()
+
+    def submit(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
+               *, matcher: Matcher | None = None) -> Callable[[], ScreenResult]:
+        """Start screening these marks; the returned call waits for the result. With forked workers
+        they work while the caller goes on (reads the next chunk, commits the last one); in this
+        process the work is done when the result is asked for."""
         started = time.perf_counter()
         if self.workers == 1 or len(inputs) <= self.partition or "fork" not in multiprocessing.get_all_start_methods():
-            for lo, hi in partitions(len(inputs), self.partition):
-                result.extend(screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher), lo)
-        else:
-            pool = self._forked(ctx, matcher)
-            parts = partitions(len(inputs), max(1000, min(self.partition, len(inputs) // (self.workers * 4) + 1)))
-            wm = list(watermarks) if watermarks is not None else None
-            jobs = [(list(inputs[lo:hi]), wm) for lo, hi in parts]
-            for (lo, _hi), part in zip(parts, pool.imap(_fork_task, jobs)):
+            def here() -> ScreenResult:
+                result = ScreenResult()
+                for lo, hi in partitions(len(inputs), self.partition):
+                    result.extend(screen_partition(ctx, inputs[lo:hi], watermarks, matcher=matcher), lo)
+                result.seconds = time.perf_counter() - started
+                return result
+            return here
+        pool = self._forked(ctx, matcher)
+        parts = partitions(len(inputs), max(1000, min(self.partition, len(inputs) // (self.workers * 4) + 1)))
+        wm = list(watermarks) if watermarks is not None else None
+        pending = pool.map_async(_fork_task, [(list(inputs[lo:hi]), wm) for lo, hi in parts], chunksize=1)
+
+        def forked() -> ScreenResult:
+            result = ScreenResult()
+            for (lo, _hi), part in zip(parts, pending.get()):
                 result.extend(part, lo)
-        result.seconds = time.perf_counter() - started
-        return result
+            result.seconds = time.perf_counter() - started
+            return result
+        return forked
 
     def _forked(self, ctx: ScreeningContext, matcher: Matcher | None):
         """The worker pool of this context (forked on first use, after the warm-up)."""
@@ -269,7 +283,7 @@ class LocalEngine:
     def close(self) -> None:
         global _FORK_JOB
         if self._pool is not None:
-            self._pool.close()
+            self._pool.terminate()  # every result the run wants has been taken (or the run failed)
             self._pool.join()
             self._pool = None
             self._pool_key = None
@@ -330,6 +344,11 @@ class DaskEngine:
             result.extend(part, lo)
         result.seconds = time.perf_counter() - started
         return result
+
+    def submit(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
+               *, matcher: Matcher | None = None) -> Callable[[], ScreenResult]:
+        result = self.screen(ctx, inputs, watermarks, matcher=matcher)
+        return lambda: result
 
     def close(self) -> None:
         try:

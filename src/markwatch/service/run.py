@@ -191,33 +191,44 @@ class Watcher:
             watermarks = [r.matched_through for r in rows]
             cursor = low
             done = 0
-            while cursor < max_id:
-                # Reading a chunk allocates a few hundred thousand objects, none of them cyclic: the
-                # cyclic collector would only walk the index and caches again and again meanwhile.
-                was_enabled = gc.isenabled()
-                gc.disable()
-                try:
-                    chunk = self._read_chunk(cursor, max_id)
-                    inputs = self._inputs(chunk) if chunk else []
-                finally:
-                    if was_enabled:
-                        gc.enable()
+            matcher = self.matcher if runner.name == "local" else None
+            # The next chunk is read (and handed to the engine) before the last one's results are
+            # committed: forked workers screen it meanwhile. Commits stay in chunk order. A chunk's
+            # marks are all above the last one's, so the watermarks it is screened with, taken
+            # before the last commit raised them to that chunk's end, exclude the same pairs.
+            pending: tuple | None = None
+            while True:
+                chunk: list[ScreenedMark] = []
+                if cursor < max_id:
+                    # Reading a chunk allocates a few hundred thousand objects, none of them cyclic:
+                    # the cyclic collector would only walk the index and caches again and again.
+                    was_enabled = gc.isenabled()
+                    gc.disable()
+                    try:
+                        chunk = self._read_chunk(cursor, max_id)
+                        inputs = self._inputs(chunk) if chunk else []
+                    finally:
+                        if was_enabled:
+                            gc.enable()
+                job = runner.submit(ctx, inputs, list(watermarks), matcher=matcher) if chunk else None
+                if pending is not None:
+                    done_chunk, done_job = pending
+                    result = done_job()
+                    chunk_max = done_chunk[-1].id
+                    new, suppressed = self._commit_chunk(summary.run_id, done_chunk, rows, result.hits, chunk_max)
+                    summary.alerts_new += new
+                    summary.alerts_suppressed += suppressed
+                    for j, w in enumerate(watermarks):
+                        watermarks[j] = max(w, chunk_max)
+                    summary.marks_matched += len(done_chunk)
+                    summary.pairs_compared += result.compared
+                    done += len(done_chunk)
+                    if progress:
+                        progress(done, total)
                 if not chunk:
                     break
-                result = runner.screen(ctx, inputs, list(watermarks),
-                                       matcher=self.matcher if runner.name == "local" else None)
-                chunk_max = chunk[-1].id
-                new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
-                summary.alerts_new += new
-                summary.alerts_suppressed += suppressed
-                for j, w in enumerate(watermarks):
-                    watermarks[j] = max(w, chunk_max)
-                summary.marks_matched += len(chunk)
-                summary.pairs_compared += result.compared
-                done += len(chunk)
-                cursor = chunk_max
-                if progress:
-                    progress(done, total)
+                pending = (chunk, job)
+                cursor = chunk[-1].id
         finally:
             runner.close()
 
