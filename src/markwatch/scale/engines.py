@@ -233,6 +233,11 @@ class LocalEngine:
                *, matcher: Matcher | None = None) -> ScreenResult:
         return self.submit(ctx, inputs, watermarks, matcher=matcher)()
 
+    @property
+    def works_apart(self) -> bool:
+        """Whether the work of `submit` runs in other processes while the caller goes on."""
+        return self.workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+
     def submit(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
                *, matcher: Matcher | None = None) -> Callable[[], ScreenResult]:
         """Start screening these marks; the returned call waits for the result. With forked workers

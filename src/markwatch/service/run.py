@@ -192,11 +192,30 @@ class Watcher:
             cursor = low
             done = 0
             matcher = self.matcher if runner.name == "local" else None
-            # The next chunk is read (and handed to the engine) before the last one's results are
-            # committed: forked workers screen it meanwhile. Commits stay in chunk order. A chunk's
-            # marks are all above the last one's, so the watermarks it is screened with, taken
-            # before the last commit raised them to that chunk's end, exclude the same pairs.
+            # With an engine whose workers run apart (forked local workers), the next chunk is read
+            # and handed to them before the last one's results are committed, so that they screen
+            # it meanwhile; commits stay in chunk order. A chunk's marks are all above the last
+            # one's, so the watermarks it is screened with, taken before the last commit raised them
+            # to that chunk's end, exclude the same pairs. Otherwise each chunk is read, screened
+            # and committed before the next is read.
+            ahead = bool(getattr(runner, "works_apart", False))
             pending: tuple | None = None
+
+            def land(chunk: list[ScreenedMark], job) -> None:
+                nonlocal done
+                result = job()
+                chunk_max = chunk[-1].id
+                new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                summary.alerts_new += new
+                summary.alerts_suppressed += suppressed
+                for j, w in enumerate(watermarks):
+                    watermarks[j] = max(w, chunk_max)
+                summary.marks_matched += len(chunk)
+                summary.pairs_compared += result.compared
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+
             while True:
                 chunk: list[ScreenedMark] = []
                 if cursor < max_id:
@@ -212,22 +231,14 @@ class Watcher:
                             gc.enable()
                 job = runner.submit(ctx, inputs, list(watermarks), matcher=matcher) if chunk else None
                 if pending is not None:
-                    done_chunk, done_job = pending
-                    result = done_job()
-                    chunk_max = done_chunk[-1].id
-                    new, suppressed = self._commit_chunk(summary.run_id, done_chunk, rows, result.hits, chunk_max)
-                    summary.alerts_new += new
-                    summary.alerts_suppressed += suppressed
-                    for j, w in enumerate(watermarks):
-                        watermarks[j] = max(w, chunk_max)
-                    summary.marks_matched += len(done_chunk)
-                    summary.pairs_compared += result.compared
-                    done += len(done_chunk)
-                    if progress:
-                        progress(done, total)
+                    land(*pending)
+                    pending = None
                 if not chunk:
                     break
-                pending = (chunk, job)
+                if ahead:
+                    pending = (chunk, job)
+                else:
+                    land(chunk, job)
                 cursor = chunk[-1].id
         finally:
             runner.close()
