@@ -94,8 +94,18 @@ def sound_positions_match(b: NormalisedMark, c: NormalisedMark) -> bool:
                for x, px, y, py in zip(b.chinese, b.pinyin, c.chinese, c.pinyin))
 
 
+_FUZZY_SYLLABLES: dict[str, str] = {}
+
+
 def fuzzy_sequence(nm: NormalisedMark) -> tuple[str, ...]:
-    return tuple(fuzzy_syllable(s) for s in nm.pinyin)
+    memo = _FUZZY_SYLLABLES  # fuzzy_syllable once per distinct syllable (a few hundred)
+    out = []
+    for s in nm.pinyin:
+        f = memo.get(s)
+        if f is None:
+            f = memo[s] = fuzzy_syllable(s)
+        out.append(f)
+    return tuple(out)
 
 
 def max_edits(length: int) -> int:

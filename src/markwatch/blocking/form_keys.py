@@ -13,8 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from markwatch.blocking.checks import collapse_repeats, fuzzy_readings, fuzzy_sequence, han2, max_edits, wildcards
-from markwatch.matching.comparisons.alignment import anchor_pairs, mark_anchor_pairs
+from markwatch.blocking.checks import (
+    collapse_repeats,
+    fuzzy_readings,
+    fuzzy_sequence,
+    han2,
+    is_han,
+    max_edits,
+    wildcards,
+)
+from markwatch.matching.comparisons.alignment import ANCHOR_GAP, anchor_pairs
 from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, one_letter_added_reach
 from markwatch.matching.comparisons.structure import (
     ALIKE_TAIL_MAX_EXTRA,
@@ -97,19 +105,21 @@ def brand_contains_prefix2(code, b, ctx, out, search):
         out.add(code + b.core[:2])
 
 
+def _han_bigrams(code, text, out):
+    """code + each two neighbouring Han characters of `text` (the pairs `han2` accepts)."""
+    han = [is_han(ch) for ch in text]
+    for i in range(len(text) - 1):
+        if han[i] and han[i + 1]:
+            out.add(code + text[i:i + 2])
+
+
 def mark_contains_prefix2(code, c, out, one_char_places, search_look):
     cs = c.core
-    for i in range(len(cs) - 1):
-        pair = cs[i:i + 2]
-        if han2(pair):
-            out.add(code + pair)
+    _han_bigrams(code, cs, out)
     text = c.text
     if text != cs:
         # Place names are looked for in the text (generic words included): its bigrams too.
-        for i in range(len(text) - 1):
-            pair = text[i:i + 2]
-            if han2(pair):
-                out.add(code + pair)
+        _han_bigrams(code, text, out)
 
 
 def place_contains_prefix2(code, place, out):
@@ -125,8 +135,9 @@ def brand_contains_prefix4(code, b, ctx, out, search):
 def mark_contains_prefix4(code, c, out, one_char_places, search_look):
     cs = c.core
     n = len(cs)
+    han = [is_han(ch) for ch in cs]
     for i in range(n - 1):
-        if not han2(cs[i:i + 2]):
+        if not (han[i] and han[i + 1]):  # not han2(cs[i:i + 2])
             for k in (2, 3, 4):
                 if i + k <= n:
                     out.add(code + cs[i:i + k])
@@ -195,9 +206,15 @@ def brand_shared_part(code, b, ctx, out, search):
 
 
 def mark_shared_part(code, c, out, one_char_places, search_look):
-    if len(c.chinese) >= 2:
-        for pair in mark_anchor_pairs(c.chinese):
-            out.add(code + pair)
+    # alignment.mark_anchor_pairs, written out: each two characters with at most ANCHOR_GAP between
+    # them, as a sorted pair (of two characters: the smaller one first).
+    t = c.chinese
+    n = len(t)
+    if n >= 2:
+        for k in range(n - 1):
+            x = t[k]
+            for y in t[k + 1:k + ANCHOR_GAP + 2]:
+                out.add(code + (x + y if x <= y else y + x))
 
 
 # ================================================================ look
@@ -229,17 +246,30 @@ def mark_look_first_two(code, c, out, one_char_places, search_look):
 
 
 # ================================================================ sound (the same on both sides)
+_SAME_SOUND: dict[tuple, tuple[str, ...]] = {}  # (code, length, first two characters and readings) -> keys
+
+
 def same_sound_keys(code, nm, out):
     """The first two syllables, with every fuzzy reading, when read one syllable per character."""
     py, han = nm.pinyin, nm.chinese
     if py and len(py) == len(han):
-        if len(py) == 1:
-            for f0 in fuzzy_readings(han[0], py[0]):
-                out.add(f"{code}1{f0}")
-        else:
-            for f0 in fuzzy_readings(han[0], py[0]):
-                for f1 in fuzzy_readings(han[1], py[1]):
-                    out.add(f"{code}{len(py)}{f0}|{f1}")
+        # The keys depend only on the length and the first two characters and readings, which
+        # many marks share: built once per distinct head.
+        head = (code, len(py), han[:2], py[0], py[1] if len(py) > 1 else "")
+        got = _SAME_SOUND.get(head)
+        if got is None:
+            keys: set[str] = set()
+            if len(py) == 1:
+                for f0 in fuzzy_readings(han[0], py[0]):
+                    keys.add(f"{code}1{f0}")
+            else:
+                for f0 in fuzzy_readings(han[0], py[0]):
+                    for f1 in fuzzy_readings(han[1], py[1]):
+                        keys.add(f"{code}{len(py)}{f0}|{f1}")
+            if len(_SAME_SOUND) >= 1_000_000:
+                _SAME_SOUND.clear()  # bounded: a long-lived search process sees ever new heads
+            got = _SAME_SOUND[head] = tuple(keys)
+        out.update(got)
 
 
 def brand_sound_same_length(code, b, ctx, out, search):
@@ -351,6 +381,12 @@ def brand_latin_metaphone(code, b, ctx, out, search):
 
 def mark_latin_metaphone(code, c, out, one_char_places, search_look):
     _metaphone_key(code, c.latin, out)
+
+
+# Mark-side builders that read only the form's Latin part and emit nothing when it is empty
+# (`keys.mark_form_keys` leaves them out for forms without one).
+MARK_LATIN_ONLY = frozenset({mark_pinyin_as_latin, mark_latin_window, mark_latin_same, mark_latin_reordered,
+                             mark_latin_one_letter, mark_latin_metaphone})
 
 
 # ================================================================ places
