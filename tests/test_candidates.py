@@ -535,6 +535,8 @@ def test_candidates_lose_no_pair_the_learned_brute_force_flags(world, learned):
     ("蜜雪冰城", 43, "蜜念雪", 43, "contained_spread"),  # the brand's part 蜜雪 with 念 put inside
     ("奥利奥", 30, "奥力给", 30, "sound_near"),  # alike in sound but for the last syllable
     ("老干妈", 30, "老干妈味牛肉棒", 29, "contains_prefix2"),  # kindred goods of another class
+    ("NIKE", 25, "NIKA", 25, "latin_one_edit"),  # Latin letters one edit apart
+    ("ADIDAS", 25, "ADIDASS", 25, "latin_one_edit"),
 ])
 def test_new_findings_are_reached_by_their_family(matcher, brand, brand_class, candidate, mark_class, family):
     """Each finding has the family that stands for it among the families hitting the pair, so the

@@ -100,6 +100,32 @@ def test_the_brand_part_with_a_character_put_inside(matcher, brand, candidate, s
         assert any("插入" in r.detail for r in m.reasons), m.reasons
 
 
+@pytest.mark.parametrize("brand, candidate, similar", [
+    # constructed pairs: Latin words one letter apart, the first letter kept
+    ("NIKE", "NIKA", True),  # a letter changed
+    ("ZARA", "ZALA", True),
+    ("SONY", "SNOY", True),  # two neighbours swapped
+    ("ADIDAS", "ADIDASS", True),  # a letter added
+    ("NIKE", "MIKE", False),  # the first letter is the one changed
+    ("NIKE", "NICER", False),  # two edits
+])
+def test_latin_words_one_letter_apart(matcher, brand, candidate, similar):
+    m = matcher.compare(Brand("b", brand, classes=(25,)), candidate, candidate_classes=(25,))
+    assert m.similar is similar, (m.score, m.reasons)
+
+
+@pytest.mark.parametrize("brand, kind, candidate, similar", [
+    # constructed pairs: a place-and-product mark against the same product under another front
+    ("五常大米", "geographical_indication", "五棠大米", True),  # the place imitated by a look-alike
+    ("青岛啤酒", "enterprise", "青鸟啤酒", True),
+    ("五常大米", "geographical_indication", "响水大米", False),  # another real place
+    ("逍遥镇胡辣汤", "enterprise", "方中山胡辣汤", False),  # another front altogether
+])
+def test_place_and_product_against_another_front(matcher, brand, kind, candidate, similar):
+    m = matcher.compare(Brand("b", brand, classes=(30,), kind=kind), candidate, candidate_classes=(30,))
+    assert m.similar is similar, (m.score, m.reasons)
+
+
 @pytest.mark.skipif(not DEV_PAIRS.exists(), reason="development pairs not present beside the project")
 def test_dev_set_quality_floor(matcher):
     report = evaluate(matcher, read_pairs(DEV_PAIRS))

@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from markwatch.matching.comparisons.alignment import has_anchor
-from markwatch.matching.comparisons.latin import latin_containment_needles, metaphone, metaphones_near
+from markwatch.matching.comparisons.latin import (
+    latin_containment_needles,
+    metaphone,
+    metaphones_near,
+    one_latin_edit,
+)
 from markwatch.matching.comparisons.sound import (
     PARTIAL_MIN_SYLLABLES,
     SOUND_NEAR_MIN_SIMILARITY,
@@ -187,6 +192,11 @@ def check_same_sound(index, fid: int, forms: Sequence[NormalisedMark], threshold
 def check_sound_near(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:
     b = index.forms[fid]
     return any(sound_near_possible(b, c, at_least=threshold) for c in forms)
+
+
+def check_latin_one_edit(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:
+    b = index.forms[fid]
+    return any(one_latin_edit(b.latin, c.latin) for c in forms if b.latin and c.latin)
 
 
 def check_latin_window(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:

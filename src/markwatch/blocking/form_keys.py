@@ -356,6 +356,23 @@ def mark_latin_one_letter(code, c, out, one_char_places, search_look):
     _one_letter_keys(code, c.latin, out)
 
 
+def _one_edit_keys(code, latin, out):
+    """The part and the part less each one letter: two parts one edit apart (a letter changed, added,
+    dropped, two neighbours swapped) share one of these."""
+    if len(latin) >= LATIN_RATIO_MIN_LENGTH:
+        out.add(code + latin)
+        for i in range(len(latin)):
+            out.add(code + latin[:i] + latin[i + 1:])
+
+
+def brand_latin_one_edit(code, b, ctx, out, search):
+    _one_edit_keys(code, b.latin, out)
+
+
+def mark_latin_one_edit(code, c, out, one_char_places, search_look):
+    _one_edit_keys(code, c.latin, out)
+
+
 def brand_latin_reordered(code, b, ctx, out, search):
     if one_letter_added_reach(len(b.latin)):
         out.add(code + "".join(sorted(b.latin)))

@@ -58,7 +58,7 @@ from markwatch.matching.comparisons.structure import (
 from markwatch.matching.rules import LATIN, SOUND, STRUCTURE
 
 # Bump when a key family changes what it emits: saved indexes carry it and are rebuilt when it differs.
-KEYS_VERSION = "10"
+KEYS_VERSION = "11"
 
 # The kind of a family whose hits say nothing of the evidence (any kind, any score).
 ANY = "any"
@@ -197,6 +197,9 @@ LATIN_REORDERED = _family(
 LATIN_ONE_LETTER = _family(
     "latin_one_letter", code="w", kind="latin", bound=LATIN["one_letter_alike"],  # BMW / BMN
     brand_keys=fk.brand_latin_one_letter, mark_keys=fk.mark_latin_one_letter)
+LATIN_ONE_EDIT = _family(
+    "latin_one_edit", code="E", kind="latin", checked=True, bound=LATIN["one_edit"],  # NIKE / NIKA
+    brand_keys=fk.brand_latin_one_edit, mark_keys=fk.mark_latin_one_edit, check=ck.check_latin_one_edit)
 LATIN_METAPHONE = _family(
     "latin_metaphone", code="m", kind="latin", bound=LATIN["sounds_same"],  # equal metaphones
     brand_keys=fk.brand_latin_metaphone, mark_keys=fk.mark_latin_metaphone)

@@ -91,6 +91,9 @@ LATIN = {
     "metaphone_near_ratio": 80,  # rapidfuzz ratio of two metaphones from which they are near
     "contains": 0.85,  # the brand's Latin part inside the mark's
     "one_letter_alike": 0.8,  # short parts, one letter a look-alike (BMW / BMN)
+    # parts of LATIN_RATIO_MIN_LENGTH letters or more, the first letter kept, one letter changed, added or
+    # dropped, or two neighbours swapped (NIKE / NIKA, ZARA / ZALA, SONY / SNOY): Damerau-Levenshtein 1
+    "one_edit": 0.78,
     "reordered_letters": 0.74,  # short parts, the letters rearranged with one added (BMW / MBWL)
 }
 
@@ -128,6 +131,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "sound_same": ("读音相同 {a} ≈ {b}", "same sound {a} ≈ {b}"),
     "sound_fuzzy": ("读音相近（模糊音）{a} ≈ {b}", "similar sound (fuzzy pinyin) {a} ≈ {b}"),
     "sound_near": ("读音近似 {a} ≈ {b}", "sounds alike {a} ≈ {b}"),
+    "latin_one_edit": ("字母仅一处不同 {a} ≈ {b}", "one letter apart {a} ≈ {b}"),
     "sound_one_changed": ("读音仅一字不同且首字相同 {a} ≈ {b}", "sounds alike but for one syllable, not the first {a} ≈ {b}"),
     "homophone_first_differs": (
         "读音相同但首字不同（{x}/{y}），一般不判近似",

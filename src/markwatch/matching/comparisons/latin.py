@@ -50,6 +50,15 @@ def one_letter_added_reach(letters: int) -> bool:
     return 2 <= letters <= LATIN_REORDER_MAX_LETTERS
 
 
+def one_latin_edit(a: str, b: str) -> bool:
+    """Latin parts of LATIN_RATIO_MIN_LENGTH letters or more, with the same first letter, one edit apart:
+    a letter changed, added or dropped, or two neighbours swapped (optimal string alignment distance 1)."""
+    from rapidfuzz.distance import OSA
+
+    return (min(len(a), len(b)) >= LATIN_RATIO_MIN_LENGTH and a[0] == b[0] and a != b
+            and abs(len(a) - len(b)) <= 1 and OSA.distance(a, b, score_cutoff=1) == 1)
+
+
 def _letters_alike(x: str, y: str) -> bool:
     return x == y or frozenset((x, y)) in _LOOKALIKE_LETTERS
 
@@ -84,6 +93,8 @@ def latin_similarity(b: NormalisedMark, c: NormalisedMark, *, well_known: bool =
     transliterations = own_pinyin(b) and own_pinyin(c)
     if bl and cl and bl != cl:
         found.extend(_latin_vs_latin(bl, cl))
+        if not transliterations and one_latin_edit(bl, cl):
+            found.append(evidence("latin", "latin_one_edit", LATIN["one_edit"], a=bl.upper(), b=cl.upper()))
     elif bl and cl and bl == cl and len(bl) > 1 and (b.chinese or c.chinese) and b.core != c.core \
             and not transliterations:  # one letter in common is no evidence (K 甲 / K 乙)
         found.append(evidence("latin", "latin_alike", LATIN["same_latin_part"], a=bl.upper(), b=cl.upper()))

@@ -77,6 +77,15 @@ def _alike(x: str, y: str) -> bool:
     return x == y or lookalike(x, y) > 0
 
 
+def _front_alike(place: str, other: str) -> bool:
+    """Another front as long as the place name, differing from it only by look-alike characters,
+    all but one kept as written: the place imitated, not another place."""
+    if len(other) != len(place) or other == place:
+        return False
+    diffs = [(x, y) for x, y in zip(place, other) if x != y]
+    return len(diffs) < len(place) and all(_alike(x, y) for x, y in diffs)
+
+
 def _plain(text: str) -> str:
     """Width and case folded, punctuation removed, but not simplified: shows 繁简 differences."""
     return strip_punctuation(unicodedata.normalize("NFKC", text).lower())
@@ -246,6 +255,8 @@ def place_rule(b: NormalisedMark, c: NormalisedMark, split: tuple[str, str] | No
         return [evidence("place", "gi_place", STRUCTURE["gi_same_place"], p=place)]
     if product in c.text or (len(product) >= 2 and product[-1] == c.text[-1:]):
         other = c.text.replace(product, "") or c.text
+        if _front_alike(place, other):
+            return []  # 五常大米 / 五棠大米, 青岛啤酒 / 青鸟啤酒: the place itself imitated, for the look channel to judge
         cap = STRUCTURE["gi_other_place"]
         return [evidence("place", "gi_other_place", 0.0, cap=cap, p=place, q=other)]
     return []
