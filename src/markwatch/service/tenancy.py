@@ -26,11 +26,11 @@ from markwatch.service.alerts import (
     AlertFilter,
     alert_dict,
     alert_query,
+    alert_views,
     check_filter,
     get_alert,
     set_status,
     visible_watchlist_ids,
-    with_review_times,
 )
 from markwatch.service.email_addresses import is_confirmed, request_confirmation
 from markwatch.service.orgs import Principal
@@ -445,7 +445,11 @@ def alert_page(s: Session, p: Principal, f: AlertFilter, today: date, page_url: 
 
     f = scoped_filter(s, p, check_filter(f, today))
     total = count_alerts(s, f)
-    items = with_review_times(s, [_alert_out(p, a, today, page_url) for a in s.scalars(alert_query(f)).unique()])
+    items = []
+    for a in alert_views(s, f):
+        d = _alert_out(p, a, today, page_url)  # type: ignore[arg-type]  # a view reads like an AlertRow
+        d["reviewed_at"] = a.reviewed_at.isoformat() if a.reviewed_at else None
+        items.append(d)
     return {"total": total, "limit": f.limit, "offset": f.offset, "items": items,
             "deadline_from": f.deadline_from.isoformat() if f.deadline_from else None,
             "deadline_to": f.deadline_to.isoformat() if f.deadline_to else None}
