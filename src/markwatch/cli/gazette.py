@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -91,7 +94,7 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
     """Match every gazette mark not yet matched against every watchlist; store new alerts."""
     with errors():
         svc = common.service()
-        with progress("matching") as (p, task):
+        with progress("matching") as (p, task), _local_workers(engine):
             def show(done: int, total: int) -> None:
                 p.update(task, completed=done, total=total)
 
@@ -102,6 +105,23 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
         out.print(f"run {summary.run_id}: marks matched {summary.marks_matched}, pairs compared "
                   f"{summary.pairs_compared}, alerts new {summary.alerts_new} / total {summary.alerts_total}, "
                   f"kept dismissed {summary.alerts_suppressed}, {summary.seconds:.2f} s")
+
+
+@contextmanager
+def _local_workers(engine: str) -> Iterator[None]:
+    """A command-line run has the machine: unless MARKWATCH_LOCAL_WORKERS says otherwise, the local
+    engine screens on up to two of its cores (forked workers; a run of one partition stays in this
+    process). MARKWATCH_LOCAL_WORKERS=1: one process. Set for this run only."""
+    if engine != "local" or os.environ.get("MARKWATCH_LOCAL_WORKERS"):
+        yield
+        return
+    from markwatch.scale.engines import default_local_workers
+
+    os.environ["MARKWATCH_LOCAL_WORKERS"] = str(default_local_workers())
+    try:
+        yield
+    finally:
+        os.environ.pop("MARKWATCH_LOCAL_WORKERS", None)
 
 
 @app.command()

@@ -363,6 +363,18 @@ class DaskEngine:
                 self._cluster.close()
 
 
+def default_local_workers(most: int = 2) -> int:
+    """Worker processes for a command-line run: the cores this process may use, up to `most`; one
+    where processes cannot be forked."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover  (not on Linux)
+        cores = os.cpu_count() or 1
+    return max(1, min(most, cores))
+
+
 def make_engine(name: str = "local", *, scheduler_address: str | None = None, workers: int | None = None):
     """The engine called `name`: "local" (this process; `workers` forks) or "dask"."""
     if name == "local":
