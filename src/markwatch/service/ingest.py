@@ -87,6 +87,7 @@ ROW_COLUMNS = (
 _PROCESSED = ("classes", "goods", "similar_groups", "filing_date", "publication_date", "refs",
               "designation_date", "wipo_publication_date", "normal", "vienna_codes", "created_at")
 _MEMO_LIMIT = 200_000
+_MISSING = object()
 
 
 class _Memo:
@@ -99,10 +100,9 @@ class _Memo:
 
     def __call__(self, value: Any) -> Any:
         done = self.done
-        try:
-            return done[value]
-        except KeyError:
-            pass
+        got = done.get(value, _MISSING)
+        if got is not _MISSING:
+            return got
         converted = self.convert(value)
         out = self.proc(converted) if self.proc is not None else converted
         if len(done) > _MEMO_LIMIT:
@@ -122,6 +122,7 @@ class Ingestor:
         self.pictures = pictures  # None: image references are stored, the images are not
         self._writer: BulkInsert | None = None
         self._memos: dict[str, _Memo] = {}
+        self._memo_list: tuple[_Memo, ...] = ()
         self._normals: dict[str, tuple[Any, str]] = {}  # mark → (processed normal form, version)
         self._normals_for: object = None
 
@@ -140,6 +141,9 @@ class Ingestor:
             })
             self._memos["refs"] = _Memo(writer.processor("refs"), lambda v: dict(v) or None)
             self._memos["vienna_codes"] = _Memo(writer.processor("vienna_codes"), lambda v: list(v) or None)
+            self._memo_list = tuple(self._memos[c] for c in (
+                "classes", "goods", "similar_groups", "filing_date", "publication_date", "refs",
+                "designation_date", "wipo_publication_date", "vienna_codes"))
         return self._writer
 
     def _normal(self, mark: str) -> tuple[Any, str]:
@@ -159,18 +163,18 @@ class Ingestor:
     def _row(self, rec: GazetteRecord, file_id: int | None, stamp: Callable[[], Any]) -> tuple:
         """`gazette_row(rec, …)` as a tuple in ROW_COLUMNS order, the _PROCESSED columns processed;
         `stamp()` is the creation time (processed)."""
-        m = self._memos
+        classes, goods, groups, filed, published, refs, designated, wipo_published, vienna = self._memo_list
         normal, version = self._normal(rec.mark)
         now = stamp()
         return (
-            rec.office, rec.application_no, rec.issue_key, rec.mark, m["classes"](rec.classes),
-            m["goods"](rec.goods), m["similar_groups"](rec.similar_groups), rec.applicant,
-            rec.applicant_address, rec.agent, m["filing_date"](rec.filing_date),
-            m["publication_date"](rec.publication_date), rec.gazette_issue, rec.mark_type, rec.page_no,
-            rec.page_count, m["refs"](rec.refs), rec.procedure, rec.international_registration_no,
-            m["designation_date"](rec.designation_date), rec.wipo_gazette,
-            m["wipo_publication_date"](rec.wipo_publication_date), normal, version, file_id,
-            rec.image, None, None, None, m["vienna_codes"](rec.vienna_codes), now,
+            rec.office, rec.application_no, rec.issue_key, rec.mark, classes(rec.classes),
+            goods(rec.goods), groups(rec.similar_groups), rec.applicant,
+            rec.applicant_address, rec.agent, filed(rec.filing_date),
+            published(rec.publication_date), rec.gazette_issue, rec.mark_type, rec.page_no,
+            rec.page_count, refs(rec.refs), rec.procedure, rec.international_registration_no,
+            designated(rec.designation_date), rec.wipo_gazette,
+            wipo_published(rec.wipo_publication_date), normal, version, file_id,
+            rec.image, None, None, None, vienna(rec.vienna_codes), now,
         )
 
     def ingest_file(self, path: Path, *, source: str | None = None,

@@ -56,10 +56,13 @@ class BulkInsert:
             return
         skip = {self.columns.index(c) for c in done}
         work = [(i, self._procs[i], self._none[i]) for i in self._with_proc if i not in skip]
-        params: list[Any] = []
-        append = params.append
         order, names = self._order, self._names
         identity = order == list(range(len(order)))
+        if not work and identity and self.positional:  # the rows are the parameters as they are
+            conn.exec_driver_sql(self.sql, rows if isinstance(rows, list) else list(rows))
+            return
+        params: list[Any] = []
+        append = params.append
         for row in rows:
             values = list(row)
             for i, proc, none in work:
