@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from markwatch.errors import ConfigError
@@ -67,6 +70,11 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
+        """Bring the schema to head. A database already at head (every command after the first) is
+        told by one query, without loading Alembic."""
+        head = head_revision()
+        if head is not None and self._current_revisions() == [head]:
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -75,6 +83,15 @@ class Database:
         with _MIGRATE_LOCK, self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def _current_revisions(self) -> list[str] | None:
+        """The revisions Alembic recorded in the database; None when it has none (a new database)."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+        except DBAPIError:
+            return None
+        return sorted(str(r[0]) for r in rows)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -91,6 +108,28 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]\s*$", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*(?:['\"]([^'\"]+)['\"]|None)\s*$", re.M)
+
+
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The one head of the migrations (the revision no other one revises), read from their files;
+    None when that cannot be told this simply (a merge, an unusual file): Alembic decides then."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.findall(text), _DOWN_REVISION.findall(text)
+        if len(revision) != 1 or len(down) != 1:
+            return None
+        revisions.add(revision[0])
+        if down[0]:
+            parents.add(down[0])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
 
 
 def sqlite_folder(url: str) -> Path | None:
