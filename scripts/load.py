@@ -91,6 +91,25 @@ async def client(base: str, token: str, until: float, rng: random.Random, result
             results.append((op, time.perf_counter() - started, ok, detail))
 
 
+def process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of a process and its live descendants (the server's workers), from
+    /proc; None where there is no /proc."""
+    total, todo = 0.0, [pid]
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        while todo:
+            p = todo.pop()
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+    except (OSError, ValueError):
+        return None
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -98,7 +117,8 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def summarise(results: list, seconds: float, clients: int) -> dict:
+def summarise(results: list, seconds: float, clients: int, server_cpu: float | None = None,
+              client_cpu: float | None = None) -> dict:
     def stats(rows):
         # latency of the answered calls: a refusal (429/503) is fast and would flatter the figures
         lat = [r[1] * 1000 for r in rows if r[2]]
@@ -110,6 +130,13 @@ def summarise(results: list, seconds: float, clients: int) -> dict:
            "throughput_rps": round(len(results) / seconds, 1),
            "by_operation": {op: stats([r for r in results if r[0] == op]) for op, _ in MIX},
            "error_kinds": sorted({r[3] for r in results if not r[2]})}
+    # CPU per answered call: the server's (all its workers) and the load generator's own, which runs on
+    # the same cores. By Little's law the latency is about clients / throughput, and the throughput at
+    # most cores / (CPU per call): these say where the time goes.
+    if results and server_cpu is not None:
+        out["server_cpu_ms_per_request"] = round(1000 * server_cpu / len(results), 2)
+    if results and client_cpu is not None:
+        out["client_cpu_ms_per_request"] = round(1000 * client_cpu / len(results), 2)
     return out
 
 
@@ -143,6 +170,8 @@ def main() -> None:
         warm.close()
         rng = random.Random(args.seed)
         results: list = []
+        server_cpu = process_tree_cpu(server.pid)
+        client_cpu = time.process_time()
         started = time.monotonic()
         until = started + args.seconds
 
@@ -151,7 +180,12 @@ def main() -> None:
                                           results) for _ in range(args.clients)))
 
         asyncio.run(all_clients())
-        report = summarise(results, time.monotonic() - started, args.clients)
+        elapsed = time.monotonic() - started
+        client_cpu = time.process_time() - client_cpu
+        server_after = process_tree_cpu(server.pid)
+        report = summarise(results, elapsed, args.clients,
+                           server_after - server_cpu if server_cpu is not None and server_after is not None else None,
+                           client_cpu)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -164,6 +198,9 @@ def main() -> None:
           "   (latency of answered calls)")
     for op, s in [("all", report)] + list(report["by_operation"].items()):
         print(f"{op:10s} {s['requests']:9d} {s['errors']:7d} {s['p50_ms']:8.1f} {s['p95_ms']:8.1f} {s['p99_ms']:8.1f}")
+    if "server_cpu_ms_per_request" in report:
+        print(f"CPU a request: server {report['server_cpu_ms_per_request']} ms (all workers), "
+              f"load generator {report.get('client_cpu_ms_per_request')} ms")
     if report["error_kinds"]:
         print("errors:", ", ".join(report["error_kinds"]))
     sys.exit(1 if report["errors"] else 0)
