@@ -245,6 +245,20 @@ def test_batch_profiler_equals_the_normaliser(matcher, world):
         assert fast == slow, t
 
 
+def test_batch_profiler_places_goods_as_the_matcher_does(matcher):
+    """Goods the table cannot place leave the mark's groups incomplete on both paths (and so count as
+    unknown against a brand in another group): screening and compare read the goods alike."""
+    profiler = FastProfiler(matcher, spot_check_every=0)
+    for goods, groups in ((("方便面",), ()), (("方便面", "某种谁也不认识的商品"), ()), (("方便面",), ("3007",)), ((), ())):
+        slow = matcher.profile_mark("康帅傅", (30,), goods=goods, similar_groups=groups)
+        fast = profiler.profile_mark("康帅傅", (30,), goods=goods, similar_groups=groups)
+        stored = profiler.profile_stored("康帅傅", (30,), goods=goods, similar_groups=groups, stored=None)
+        for got in (fast, stored):
+            assert (got.groups, got.groups_complete) == (slow.groups, slow.groups_complete), goods
+    unplaced = matcher.profile_mark("康帅傅", (30,), goods=("方便面", "某种谁也不认识的商品"))
+    assert unplaced.groups and not unplaced.groups_complete
+
+
 def test_batch_profiler_falls_back_when_it_differs(matcher, monkeypatch):
     profiler = FastProfiler(matcher, spot_check_every=1)
     monkeypatch.setattr(profiler.batch, "_segment", lambda core: ("wrong",))

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markwatch.goods.table import MarkGroups, mark_groups
 from markwatch.matching.matcher import (
     BrandProfile,
     MarkProfile,
@@ -318,15 +319,15 @@ class FastProfiler:
         return BrandProfile(brand=brand, forms=self.forms_of(brand.mark, brand.aliases),
                             groups=frozenset(brand.similar_groups))
 
-    def groups_for(self, goods: Sequence[str], classes: Sequence[int]) -> frozenset[str]:
-        table = self.matcher.goods_table
-        if table is None or not goods:
-            return frozenset()
+    def groups_for(self, similar_groups: Sequence[str], goods: Sequence[str], classes: Sequence[int]) -> MarkGroups:
+        """`goods.table.mark_groups` (the one rule for a mark's 类似群), cached by goods and classes."""
+        if similar_groups or not goods:
+            return mark_groups(self.matcher.goods_table, similar_groups, goods, classes)
         key = (tuple(goods), tuple(classes))
         got = self._groups.get(key)
         if got is None:
             _bounded(self._groups, 200_000)
-            got = self._groups[key] = frozenset(table.groups_for_goods(goods, classes))  # type: ignore[attr-defined]
+            got = self._groups[key] = mark_groups(self.matcher.goods_table, (), goods, classes)
         return got
 
     def profile_stored(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
@@ -343,11 +344,9 @@ class FastProfiler:
         if whole is None:
             return self.profile_mark(text, classes, goods=goods, similar_groups=similar_groups, applicant=applicant,
                                      ref=ref, normal=stored_normal(stored), words=words, figure=figure)
-        groups = frozenset(similar_groups)
-        if not groups and goods:
-            groups = self.groups_for(goods, classes)
-        return MarkProfile(text=text, forms=(whole,), classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref, figure=figure, recognised=())
+        found = self.groups_for(similar_groups, goods, classes)
+        return MarkProfile(text=text, forms=(whole,), classes=tuple(classes), groups=found.groups,
+                           applicant=applicant, ref=ref, groups_complete=found.complete, figure=figure, recognised=())
 
     def profile_mark(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
                      similar_groups: Sequence[str] = (), applicant: str | None = None,
@@ -358,12 +357,10 @@ class FastProfiler:
             return self.matcher.profile_mark(text, classes, goods=goods, similar_groups=similar_groups,
                                              applicant=applicant, ref=ref, normal=normal, words=words,
                                              figure=figure)
-        groups = frozenset(similar_groups)
-        if not groups and goods:
-            groups = self.groups_for(goods, classes)
+        found = self.groups_for(similar_groups, goods, classes)
         forms = self.forms_of(text, [w for w, _ in words])
         if normal is not None and normal.core and forms and forms[0].core != normal.core:
             forms = (normal,) + forms
-        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=groups,
-                           applicant=applicant, ref=ref, figure=figure,
+        return MarkProfile(text=text, forms=forms, classes=tuple(classes), groups=found.groups,
+                           applicant=applicant, ref=ref, groups_complete=found.complete, figure=figure,
                            recognised=recognised_forms(text, forms, words, self.normalise))
