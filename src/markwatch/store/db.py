@@ -52,7 +52,10 @@ class Database:
                     f"(mkdir -p {folder}) or correct MARKWATCH_DATABASE_URL (数据库所在文件夹不存在)")
             folder.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(url, echo=echo, future=True, pool_pre_ping=True,
+            # A server's connections can drop (a restart, an idle timeout) and are pinged before use; a
+            # SQLite file's cannot, and the ping is a query more on every session of a busy API.
+            self.engine: Engine = create_engine(url, echo=echo, future=True,
+                                                pool_pre_ping=not url.startswith("sqlite"),
                                                 json_serializer=json_dumps)
         except Exception as exc:
             raise ConfigError(
