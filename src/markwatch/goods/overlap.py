@@ -146,21 +146,14 @@ def goods_overlap(
             return _with_well_known(GoodsOverlap(rules.noted_class, reasons=[reason]), well_known, rules)
     related = service_of_goods(b_classes, c_classes) if not shared_classes else []
     if related:
-        pairs = "、".join(f"第{a}类服务提供第{b}类商品" for a, b in related[:3])
-        reason = Reason("goods", f"类别不同但相关（{pairs}）",
-                        f"other classes, related: {', '.join(f'class {a} services provide class {b} goods' for a, b in related[:3])}",
-                        rules.service_of_goods)
-        return _with_well_known(GoodsOverlap(rules.service_of_goods, reasons=[reason], needs_same_sign=True),
-                                well_known, rules)
+        return _related_goods(rules.service_of_goods, "类别不同但相关（{}）", "第{}类服务提供第{}类商品",
+                              "other classes, related: {}", "class {} services provide class {} goods",
+                              related, well_known, rules)
     # The notes, when loaded, know the groups: kindred classes are the table's stand-in without them.
     kindred = kindred_goods(b_classes, c_classes) if not shared_classes and notes is None else []
     if kindred:
-        pairs = "、".join(f"第{a}类与第{b}类" for a, b in kindred[:3])
-        reason = Reason("goods", f"类别不同但商品相关（{pairs}）",
-                        f"other classes, kindred goods: {', '.join(f'classes {a}/{b}' for a, b in kindred[:3])}",
-                        rules.kindred_goods)
-        return _with_well_known(GoodsOverlap(rules.kindred_goods, reasons=[reason], needs_same_sign=True),
-                                well_known, rules)
+        return _related_goods(rules.kindred_goods, "类别不同但商品相关（{}）", "第{}类与第{}类",
+                              "other classes, kindred goods: {}", "classes {}/{}", kindred, well_known, rules)
     if not shared_classes:
         reason = Reason(
             "goods",
@@ -186,6 +179,15 @@ def goods_overlap(
             score,
         )
     return _with_well_known(GoodsOverlap(score, (), shared_classes, [reason]), well_known, rules)
+
+
+def _related_goods(score: float, zh: str, zh_pair: str, en: str, en_pair: str, pairs: list[tuple[int, int]],
+                   well_known: bool, rules: OverlapRules) -> GoodsOverlap:
+    """Related, not similar, goods of other classes (a service and its goods, kindred goods): they
+    count only against a mark reproducing the brand (`needs_same_sign`); the first three pairs named."""
+    reason = Reason("goods", zh.format("、".join(zh_pair.format(a, b) for a, b in pairs[:3])),
+                    en.format(", ".join(en_pair.format(a, b) for a, b in pairs[:3])), score)
+    return _with_well_known(GoodsOverlap(score, reasons=[reason], needs_same_sign=True), well_known, rules)
 
 
 def _with_well_known(result: GoodsOverlap, well_known: bool, rules: OverlapRules) -> GoodsOverlap:
