@@ -135,12 +135,12 @@ def sound_finding(b: NormalisedMark, c: NormalisedMark) -> tuple[str, float] | N
     bf = [fuzzy_syllable(s) for s in b.pinyin]
     cf = [fuzzy_syllable(s) for s in c.pinyin]
     score = near_score(Levenshtein.distance(bf, cf), n)
-    if _one_syllable_changed(b, c) and score < SOUND_ONE_CHANGED:
+    if score < SOUND_ONE_CHANGED and _one_syllable_changed(b, c, bf, cf):
         return "sound_one_changed", SOUND_ONE_CHANGED
     return ("sound_near", score) if score > 0 else None
 
 
-def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark) -> bool:
+def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark, bf: list[str], cf: list[str]) -> bool:
     """Read one syllable per character, the marks sound alike at every position but one; the first
     character is written the same, and another position alike is a homophone written otherwise
     (奥利奥 / 奥力给): the guideline's one-character-changed rule, heard. A first character that only
@@ -150,9 +150,9 @@ def _one_syllable_changed(b: NormalisedMark, c: NormalisedMark) -> bool:
     n = len(b.chinese)
     if n < PARTIAL_MIN_SYLLABLES or not (n == len(c.chinese) == len(b.pinyin) == len(c.pinyin)):
         return False
-    # Alike as the partial rule's edit distance reads them (equal fuzzy syllables), so that its
-    # keys and bounds hold for this case too.
-    alike = [fuzzy_syllable(x) == fuzzy_syllable(y) for x, y in zip(b.pinyin, c.pinyin)]
+    # Alike as the partial rule's edit distance reads them (equal fuzzy syllables `bf`, `cf`), so that
+    # its keys and bounds hold for this case too.
+    alike = [x == y for x, y in zip(bf, cf)]
     if alike[0] is False or alike.count(False) != 1:
         return False
     same = [ok and x == y for ok, x, y in zip(alike, b.chinese, c.chinese)]
