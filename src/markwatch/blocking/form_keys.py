@@ -400,12 +400,6 @@ def mark_latin_metaphone(code, c, out, one_char_places, search_look):
     _metaphone_key(code, c.latin, out)
 
 
-# Mark-side builders that read only the form's Latin part and emit nothing when it is empty
-# (`keys.mark_form_keys` leaves them out for forms without one).
-MARK_LATIN_ONLY = frozenset({mark_pinyin_as_latin, mark_latin_window, mark_latin_same, mark_latin_reordered,
-                             mark_latin_one_letter, mark_latin_metaphone})
-
-
 # ================================================================ places
 def mark_place_one_char(code, c, out, one_char_places, search_look):
     if one_char_places:

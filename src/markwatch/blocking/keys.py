@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from markwatch.blocking.form_keys import MARK_LATIN_ONLY, BrandKeyContext, place_split  # noqa: F401  (the drivers' callers use them)
+from markwatch.blocking.form_keys import BrandKeyContext, place_split  # noqa: F401  (the drivers' callers use them)
 from markwatch.blocking.meaning_keys import NO_FILTER, BrandSideWords, meaning_parts
 from markwatch.matching import registry
 from markwatch.text.normalise import NormalisedMark
 
 _BRAND_FORM = tuple((f.brand_keys, f.code) for f in registry.FAMILIES if f.channel == "form" and f.brand_keys)
 _MARK_FORM = tuple((f.mark_keys, f.code) for f in registry.FAMILIES if f.channel == "form" and f.mark_keys)
-_MARK_FORM_NO_LATIN = tuple((build, code) for build, code in _MARK_FORM if build not in MARK_LATIN_ONLY)
+# for forms without a Latin part: the families whose mark keys read only it are left out
+_MARK_FORM_NO_LATIN = tuple((f.mark_keys, f.code) for f in registry.FAMILIES
+                            if f.channel == "form" and f.mark_keys and not f.latin_only)
 _PLACE = tuple((f.place_keys, f.code) for f in registry.FAMILIES if f.place_keys)
 _BRAND_MEANING = tuple((f.brand_keys, f.code) for f in registry.FAMILIES if f.channel == "meaning" and f.brand_keys)
 _MARK_MEANING = tuple((f.mark_keys, f.code) for f in registry.FAMILIES if f.channel == "meaning" and f.mark_keys)

@@ -82,6 +82,7 @@ class Family:
     place_keys: Callable | None = None
     check: Callable | None = None
     text_check: tuple[Callable, Callable] | None = None
+    latin_only: bool = False  # its mark keys read only the form's Latin part: none for a form without one
     bit: int = field(default=0, compare=False)
 
     def __repr__(self) -> str:
@@ -178,7 +179,7 @@ SOUND_NEAR = _family(
 _PINYIN_BOUND = max(LATIN["pinyin_equals_latin"], LATIN["pinyin_equals_latin_not_well_known"])
 PINYIN_AS_LATIN = _family(
     "pinyin_as_latin", code="y", kind="pinyin", bound=_PINYIN_BOUND,  # 蒙牛 / MENGNIU
-    brand_keys=fk.brand_pinyin_as_latin, mark_keys=fk.mark_pinyin_as_latin)
+    brand_keys=fk.brand_pinyin_as_latin, mark_keys=fk.mark_pinyin_as_latin, latin_only=True)
 LATIN_AS_PINYIN = _family(
     "latin_as_pinyin", code="Y", kind="pinyin", bound=_PINYIN_BOUND,  # MENGNIU / 蒙牛
     brand_keys=fk.brand_latin_as_pinyin, mark_keys=fk.mark_latin_as_pinyin)
@@ -186,23 +187,23 @@ LATIN_WINDOW = _family(
     # Latin containment and pinyin prefix: a window of the mark's Latin equals the brand's first letters.
     "latin_window", code="L", kind="contains", also="pinyin", checked=True,
     bound=max(LATIN["contains"], LATIN["pinyin_prefix_of_latin"]),
-    brand_keys=fk.brand_latin_window, mark_keys=fk.mark_latin_window, check=ck.check_latin_window,
+    brand_keys=fk.brand_latin_window, mark_keys=fk.mark_latin_window, latin_only=True, check=ck.check_latin_window,
     text_check=(latin_containment_needles, ck.is_subsequence))
 LATIN_SAME = _family(
     "latin_same", code="l", kind="latin", bound=LATIN["same_latin_part"],  # same Latin, Chinese differs
-    brand_keys=fk.brand_latin_same, mark_keys=fk.mark_latin_same)
+    brand_keys=fk.brand_latin_same, mark_keys=fk.mark_latin_same, latin_only=True)
 LATIN_REORDERED = _family(
     "latin_reordered", code="x", kind="order", bound=LATIN["reordered_letters"],  # BMW / MBWL
-    brand_keys=fk.brand_latin_reordered, mark_keys=fk.mark_latin_reordered)
+    brand_keys=fk.brand_latin_reordered, mark_keys=fk.mark_latin_reordered, latin_only=True)
 LATIN_ONE_LETTER = _family(
     "latin_one_letter", code="w", kind="latin", bound=LATIN["one_letter_alike"],  # BMW / BMN
-    brand_keys=fk.brand_latin_one_letter, mark_keys=fk.mark_latin_one_letter)
+    brand_keys=fk.brand_latin_one_letter, mark_keys=fk.mark_latin_one_letter, latin_only=True)
 LATIN_ONE_EDIT = _family(
     "latin_one_edit", code="E", kind="latin", checked=True, bound=LATIN["one_edit"],  # NIKE / NIKA
-    brand_keys=fk.brand_latin_one_edit, mark_keys=fk.mark_latin_one_edit, check=ck.check_latin_one_edit)
+    brand_keys=fk.brand_latin_one_edit, mark_keys=fk.mark_latin_one_edit, latin_only=True, check=ck.check_latin_one_edit)
 LATIN_METAPHONE = _family(
     "latin_metaphone", code="m", kind="latin", bound=LATIN["sounds_same"],  # equal metaphones
-    brand_keys=fk.brand_latin_metaphone, mark_keys=fk.mark_latin_metaphone)
+    brand_keys=fk.brand_latin_metaphone, mark_keys=fk.mark_latin_metaphone, latin_only=True)
 LATIN_RATIO = _family(
     # Latin parts alike by ratio: no keys, one vectorised comparison (KeyIndex.latin_pairs, a search's cdist).
     "latin_ratio", code="~", kind="latin", bound=LATIN["alike_weight"])
