@@ -263,7 +263,7 @@ class Ingestor:
                 return created(now) if created is not None else now
 
             seen: set[tuple[str, str, str]] = set()
-            rows = []  # with images: the rows as gazette_row gives them (the pictures read them)
+            rows = []  # with images, as column → value: the pictures read their image and type columns
             values: list[tuple] = []
             for item, rec in records:
                 key = (rec.office, rec.application_no, rec.issue_key)
@@ -271,14 +271,13 @@ class Ingestor:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
+                stored = self._row(rec, file_id, stamp)
                 if rec.image and self.pictures is not None:
-                    with_image = gazette_row(rec, self.batch_normaliser, file_id)
+                    with_image = dict(zip(ROW_COLUMNS, stored))  # the image columns are stored unprocessed
                     self._keep_image(with_image, rec, item.locator, path, summary)
                     rows.append(with_image)
-                    values.append((*(writer.process(c, with_image[c]) if c in _PROCESSED else with_image[c]
-                                     for c in ROW_COLUMNS[:-1]), stamp()))
-                    continue
-                values.append(self._row(rec, file_id, stamp))
+                    stored = tuple(with_image.values())
+                values.append(stored)
             writer.execute(s.connection(), values, done=_PROCESSED)
             summary.stored += len(values)
             places = {q.locator for q in s.scalars(
