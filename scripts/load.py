@@ -22,8 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCHES = ["康师傅", "雪碧", "娃哈哈", "五常大米", "农夫山泉", "周黑鸭", "蜜雪冰城", "安吉白茶", "WAHAHA", "小米"]
@@ -61,34 +60,123 @@ def start_server(url: str, port: int, workdir: Path, *, workers: int, limits: di
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return proc
-        except httpx.HTTPError:
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited with status {proc.returncode}") from None
             time.sleep(0.2)
     proc.kill()
     raise SystemExit("the server did not come up within 60 s")
 
 
-async def client(base: str, token: str, until: float, rng: random.Random, results: list) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+class HTTPError(Exception):
+    """The connection failed or the answer was not HTTP/1.1 this client reads."""
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection to the server, on asyncio streams.
+
+    The load generator runs on the same cores as the server, so its own CPU a call is part of every
+    figure: this client does only what the calls here need (answers framed by Content-Length, JSON
+    bodies, a reconnect when the server closes) and nothing a general client must (redirects, cookies,
+    pools, header models), at a fraction of a general client's CPU.
+    """
+
+    def __init__(self, host: str, port: int, headers: dict[str, str], timeout: float = 30) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, *, params: dict | None = None,
+                      json_body: object = None) -> tuple[int, bytes]:
+        """The status and body of one call; HTTPError when the connection fails or times out (the
+        connection is then dropped and the next call opens another)."""
+        target = f"{path}?{urlencode(params, doseq=True)}" if params else path
+        body = b"" if json_body is None else json.dumps(json_body, ensure_ascii=False).encode()
+        head = f"{method} {target} HTTP/1.1\r\n{self.head}"
+        if json_body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        try:
+            return await asyncio.wait_for(self._exchange((head + "\r\n").encode() + body), self.timeout)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
+                ValueError) as exc:
+            self.close()
+            raise HTTPError(type(exc).__name__) from exc
+        except HTTPError:
+            self.close()
+            raise
+
+    async def _exchange(self, message: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(message)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+        version, status = status_line.split(" ", 2)[:2]
+        if not version.startswith("HTTP/1."):
+            raise HTTPError(f"not HTTP/1.x: {status_line!r}")
+        fields = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        if "content-length" not in fields:
+            raise HTTPError("answer without Content-Length")
+        body = await self.reader.readexactly(int(fields["content-length"]))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return int(status), body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def client(conn: Connection, until: float, rng: random.Random, results: list) -> None:
+    try:
         while time.monotonic() < until:
             op = rng.choices([m for m, _ in MIX], [w for _, w in MIX])[0]
             started = time.perf_counter()
             try:
                 if op == "search":
-                    r = await http.get("/api/v1/search", params={"mark": rng.choice(SEARCHES), "top": 10})
+                    status, _ = await conn.request("GET", "/api/v1/search",
+                                                   params={"mark": rng.choice(SEARCHES), "top": 10})
                 elif op == "compare":
                     brand, cand = rng.choice(PAIRS)
-                    r = await http.post("/api/v1/compare", json={"brand": brand, "candidate": cand,
-                                                                 "brand_classes": [30], "candidate_classes": [30]})
+                    status, _ = await conn.request("POST", "/api/v1/compare", json_body={
+                        "brand": brand, "candidate": cand, "brand_classes": [30], "candidate_classes": [30]})
                 else:
-                    r = await http.get("/api/v1/alerts", params={"limit": 20, "offset": rng.randint(0, 40)})
-                ok = r.status_code == 200
-                detail = "" if ok else f"HTTP {r.status_code}"
-            except httpx.HTTPError as exc:
-                ok, detail = False, type(exc).__name__
+                    status, _ = await conn.request("GET", "/api/v1/alerts",
+                                                   params={"limit": 20, "offset": rng.randint(0, 40)})
+                ok = status == 200
+                detail = "" if ok else f"HTTP {status}"
+            except HTTPError as exc:
+                ok, detail = False, str(exc)
             results.append((op, time.perf_counter() - started, ok, detail))
+    finally:
+        conn.close()
+
+
+async def warm_up(conn: Connection) -> None:
+    """Indexes and dictionaries load on first use: one search and one compare, outside the measured time."""
+    for method, path, kw in (("GET", "/api/v1/search", {"params": {"mark": SEARCHES[0]}}),
+                             ("POST", "/api/v1/compare", {"json_body": {"brand": "雪碧", "candidate": "雷碧"}})):
+        status, body = await conn.request(method, path, **kw)
+        if status != 200:
+            raise SystemExit(f"warm-up {path}: HTTP {status} {body[:200]!r}")
+    conn.close()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop where it is installed (less CPU a call for the generator), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def process_tree_cpu(pid: int) -> float | None:
@@ -108,6 +196,20 @@ def process_tree_cpu(pid: int) -> float | None:
     except (OSError, ValueError):
         return None
     return total
+
+
+def settle(pid: int, *, quiet: float = 0.05, within: float = 60) -> None:
+    """Wait until the server's processes are idle (under `quiet` CPU seconds in half a second): each
+    worker warms up before it takes a connection, so one still warming would take none of the clients'
+    connections and its warm-up would count as the CPU of the calls."""
+    deadline = time.monotonic() + within
+    last = process_tree_cpu(pid)
+    while last is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = process_tree_cpu(pid)
+        if now is None or now - last < quiet:
+            return
+        last = now
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -161,13 +263,11 @@ def main() -> None:
     limits = ({} if args.tool_limits == "default" else
               {"MARKWATCH_TOOL_RATE_PER_MINUTE": "0", "MARKWATCH_TOOL_QUEUE": str(args.clients)})
     server = start_server(url, port, workdir, workers=args.workers, limits=limits)
+    headers = {"Authorization": f"Bearer {token}"}
+    loop = new_event_loop()
     try:
-        # Warm up (indexes and dictionaries load on first use), outside the measured time.
-        warm = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
-                            timeout=120)
-        warm.get("/api/v1/search", params={"mark": SEARCHES[0]}).raise_for_status()
-        warm.post("/api/v1/compare", json={"brand": "雪碧", "candidate": "雷碧"}).raise_for_status()
-        warm.close()
+        loop.run_until_complete(warm_up(Connection("127.0.0.1", port, headers, timeout=120)))
+        settle(server.pid)
         rng = random.Random(args.seed)
         results: list = []
         server_cpu = process_tree_cpu(server.pid)
@@ -176,10 +276,10 @@ def main() -> None:
         until = started + args.seconds
 
         async def all_clients() -> None:
-            await asyncio.gather(*(client(f"http://127.0.0.1:{port}", token, until, random.Random(rng.random()),
-                                          results) for _ in range(args.clients)))
+            await asyncio.gather(*(client(Connection("127.0.0.1", port, headers), until,
+                                          random.Random(rng.random()), results) for _ in range(args.clients)))
 
-        asyncio.run(all_clients())
+        loop.run_until_complete(all_clients())
         elapsed = time.monotonic() - started
         client_cpu = time.process_time() - client_cpu
         server_after = process_tree_cpu(server.pid)
@@ -187,6 +287,7 @@ def main() -> None:
                            server_after - server_cpu if server_cpu is not None and server_after is not None else None,
                            client_cpu)
     finally:
+        loop.close()
         server.terminate()
         server.wait(timeout=30)
     if args.json:
