@@ -11,6 +11,7 @@ import importlib.util
 import multiprocessing
 import pickle
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,21 @@ def test_a_block_of_marks_gets_what_each_mark_gets_alone(world):
     # Every keyed pair is accounted for: scored, checked out, or out on goods.
     assert stats.keyed_pairs == stats.pairs + stats.checked_out + stats.goods_out
     assert stats.goods_out > 0 and stats.checked_out > 0
+
+
+def test_a_repeated_mark_gets_what_it_gets_alone(world, matcher):
+    """Screening keeps a mark's key slots and check answers per distinct mark: a later copy of the
+    same text with other goods must get the candidates a fresh index gives that copy."""
+    _data, brands, marks, index, _pairs, _flagged, _stats = world
+    copies = [replace(mp, classes=((mp.classes[0] % 45) + 1,) if mp.classes else (30,), groups=frozenset())
+              for mp in marks]
+    fresh = KeyIndex.from_profiles(brands, lexicon=matcher.lexicon, goods_table=matcher.goods_table,
+                                   default_threshold=matcher.default_threshold)
+    alone = set(fresh.candidate_pairs(copies))
+    index.candidate_pairs(marks)  # the memo now holds every text
+    n = len(marks)
+    together = {(i - n, j) for i, j in index.candidate_pairs(marks + copies) if i >= n}
+    assert alone and together == alone
 
 
 def test_family_bounds_hold_for_every_candidate(world, matcher):

@@ -84,3 +84,18 @@ def test_profiles_from_stored_forms_equal_the_plain_profiles(matcher):
     assert profiler.batch.from_stored("雷碧", stored["雪碧 SPRITE"]) is None
     assert profiler.batch.from_stored("雷碧", {**stored["雷碧"], "version": "0"}) is None
     assert profiler.batch.from_stored("雷碧", stored["雷碧"]) == matcher.normaliser.normalise("雷碧")
+
+
+def test_a_rebuilt_form_is_reused_until_the_watched_words_change():
+    """`BatchNormaliser.from_stored` rebuilds a text once; watching a word that changes its form
+    (天牌 is no longer stripped from 天牌饮料) makes it rebuild, and refuse the stale stored form."""
+    from markwatch.matching.profiles import BatchNormaliser
+
+    stored = BatchNormaliser(Normaliser()).normalise("天牌饮料").as_dict()
+    normaliser = Normaliser()
+    batch = BatchNormaliser(normaliser, spot_check_every=0)
+    first = batch.from_stored("天牌饮料", stored)
+    assert first == normaliser.normalise("天牌饮料") and first.core == "天"
+    assert batch.from_stored("天牌饮料", stored) is first
+    normaliser.add_brand_words(["天牌"])
+    assert batch.from_stored("天牌饮料", stored) is None

@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # numpy and faiss load only when an embedding model is config
 LATIN_RATIO_CUTOFF = int(LATIN["sounds_near_min_ratio"] * 100) - 1
 # Marks whose postings are gathered together in screening (a few hundred thousand postings).
 PAIRS_BLOCK = 4096
+# Distinct marks whose key slots are kept (then the memo starts again): a few hundred MB at most.
+MARK_MEMO_LIMIT = 200_000
 # Brand forms of this many syllables or more are listed by length for long marks' direct comparison.
 SOUND_BY_LENGTH_MIN = 9
 
@@ -105,6 +107,12 @@ class KeyIndex:
         self._look: BrandKeyContext | None = None
         self.lexicon: Lexicon | None = None
         self.goods_table: GoodsTable | None = None
+        # Per distinct mark (its forms' texts and meaning texts): its key slots, and the cheap checks'
+        # answers. A gazette repeats mark texts (one application per class, common words), and a mark's
+        # keys and checks depend on its forms alone, which its texts determine within a run.
+        self._slot_memo: dict[tuple, np.ndarray] = {}
+        self._check_memo: dict[tuple, bool] = {}
+        self._memo_lexicon: Lexicon | None = None
 
     # ---------------------------------------------------------------- building
     @classmethod
@@ -297,21 +305,38 @@ class KeyIndex:
         """
         return self._block_candidates([(forms, meaning_texts, goods)], stats)[0][0]
 
-    def _gather(self, items) -> tuple[np.ndarray, ...]:
+    @staticmethod
+    def _signature(forms: Sequence[NormalisedMark], texts: Sequence[str]) -> tuple:
+        """What a mark's keys and checks depend on: its forms (each determined by its text within a
+        run: the same normaliser and watched words) and its meaning texts."""
+        return tuple(c.original for c in forms), tuple(texts)
+
+    def _memos(self) -> tuple[dict[tuple, np.ndarray], dict[tuple, bool]]:
+        if self._memo_lexicon is not self.lexicon or len(self._slot_memo) > MARK_MEMO_LIMIT \
+                or len(self._check_memo) > 4 * MARK_MEMO_LIMIT:
+            self._slot_memo.clear()
+            self._check_memo.clear()
+            self._memo_lexicon = self.lexicon
+        return self._slot_memo, self._check_memo
+
+    def _mark_slots(self, forms: Sequence[NormalisedMark], texts: Sequence[str], sig: tuple) -> np.ndarray:
+        """The posting slots of a mark's keys that some brand has, once per distinct mark."""
+        memo = self._memos()[0]
+        got = memo.get(sig)
+        if got is None:
+            get = self.flat.slot.get
+            got = memo[sig] = np.array([s for s in map(get, self._mark_keys(forms, texts), repeat(-1)) if s >= 0],
+                                       dtype=np.int64)
+        return got
+
+    def _gather(self, items, sigs: Sequence[tuple]) -> tuple[np.ndarray, ...]:
         """Every posting of the items' keys: (item, brand-form id, slot, pair code, goods ok)."""
         flat = self.flat
         offsets = flat.offsets
         nb = max(1, self.size)
-        keys: list[str] = []
-        counts: list[int] = []
-        for forms, texts, _ in items:
-            mine = self._mark_keys(forms, texts)
-            keys.extend(mine)
-            counts.append(len(mine))
-        s = np.fromiter(map(flat.slot.get, keys, repeat(-1, len(keys))), dtype=np.int64, count=len(keys))
-        owners = np.repeat(np.arange(len(items), dtype=np.int64), counts)
-        known = s >= 0
-        s, owners = s[known], owners[known]
+        per_item = [self._mark_slots(forms, texts, sig) for (forms, texts, _), sig in zip(items, sigs)]
+        s = np.concatenate(per_item) if per_item else np.zeros(0, dtype=np.int64)
+        owners = np.repeat(np.arange(len(items), dtype=np.int64), [len(a) for a in per_item])
         lens = offsets[s + 1] - offsets[s]
         ends = np.cumsum(lens)
         # Posting n of slot s sits at offsets[s] + n: one arange shifted per slot run.
@@ -330,8 +355,10 @@ class KeyIndex:
     def _filtering(items) -> np.ndarray:
         return np.fromiter((g is not None and g[1] for _, _, g in items), dtype=bool, count=len(items))
 
-    def _confirm_checked(self, items, mark, fid, posting_slot, code, rest, found: set[int]) -> None:
-        """Pairs only checked families hit: confirmed by their checks, grouped by (mark, brand form)."""
+    def _confirm_checked(self, items, sigs: Sequence[tuple], mark, fid, posting_slot, code, rest,
+                         found: set[int]) -> None:
+        """Pairs only checked families hit: confirmed by their checks, grouped by (mark, brand form),
+        each check once per distinct mark."""
         slot_keys = self.flat.keys
         nb = max(1, self.size)
         families: dict[tuple[int, int], set] = {}
@@ -342,6 +369,7 @@ class KeyIndex:
         thresholds = self._thresholds()
         filtering = self._filtering(items)
         form_brand = self._lists()[0]
+        checks = self._memos()[1]
         for (n, f), fams in families.items():
             j = form_brand[f]
             c = n * nb + j
@@ -351,8 +379,14 @@ class KeyIndex:
             # pair, the other evidence decides (and the bonus needs it).
             t = thresholds[j] if filtering[n] and fams == {SOUND_NEAR} else 0.0
             forms = items[n][0]
-            if any(fam.check(self, f, forms, t) for fam in fams):
-                found.add(c)
+            for fam in fams:
+                key = (sigs[n], f, fam.code, t)
+                held = checks.get(key)
+                if held is None:
+                    held = checks[key] = fam.check(self, f, forms, t)
+                if held:
+                    found.add(c)
+                    break
 
     def _block_candidates(self, items: Sequence[tuple[Sequence[NormalisedMark], Sequence[str], tuple[int, bool] | None]],
                           stats: CandidateStats | None = None) -> tuple[list[set[int]], list[set[int]]]:
@@ -363,13 +397,14 @@ class KeyIndex:
         whole block in numpy, and only pairs that no exact family hit go through the cheap checks.
         """
         nb = max(1, self.size)
-        mark, fid, posting_slot, code, ok = self._gather(items)
+        sigs = [self._signature(forms, texts) for forms, texts, _ in items]
+        mark, fid, posting_slot, code, ok = self._gather(items, sigs)
         checked = self.flat.checked[posting_slot]
         direct = np.unique(code[ok & ~checked])
         found: set[int] = set(direct.tolist())
         rest = np.flatnonzero(ok & checked)
         rest = rest[~np.isin(code[rest], direct, assume_unique=False)]
-        self._confirm_checked(items, mark, fid, posting_slot, code, rest, found)
+        self._confirm_checked(items, sigs, mark, fid, posting_slot, code, rest, found)
         keyed = np.unique(code)
         passed = np.unique(code[ok])
         out: list[set[int]] = [set() for _ in items]
@@ -413,7 +448,7 @@ class KeyIndex:
         return looked
 
     def _mark_keys(self, forms: Sequence[NormalisedMark], meaning_texts: Sequence[str]) -> set[str]:
-        """A mark's keys (no cache: gazette marks are mostly distinct, and a cache costs more than it saves)."""
+        """A mark's keys (screening keeps their slots per distinct mark: `_mark_slots`)."""
         keys: set[str] = set()
         for c in forms:
             mark_form_keys(c, keys, one_char_places=self.one_char_places, search_look=self.search_look)

@@ -142,6 +142,7 @@ class BatchNormaliser:
     _clean: dict = field(default_factory=dict, init=False, repr=False)
     _tokens: dict = field(default_factory=dict, init=False, repr=False)
     _normal: dict = field(default_factory=dict, init=False, repr=False)  # mark → result (the same brand words)
+    _rebuilt: dict = field(default_factory=dict, init=False, repr=False)  # mark → `from_stored`'s result
     _words_seen: int = field(default=-1, init=False, repr=False)
     _brand_set: frozenset = field(default=frozenset(), init=False, repr=False)
     _max_word: int = field(default=0, init=False, repr=False)
@@ -162,6 +163,7 @@ class BatchNormaliser:
             self._words_seen = len(words)
             self._tokens.clear()  # the segmenter's dictionary now holds other words
             self._normal.clear()  # and other words are protected from stripping
+            self._rebuilt.clear()
 
     def _protected(self, text: str) -> list[str]:
         """Watched words inside `text` other than `text` itself (what normalise() protects)."""
@@ -246,6 +248,11 @@ class BatchNormaliser:
         if self.plain or stored.get("version") != _norm.NORMALISER_VERSION or stored.get("original") != (mark or ""):
             return None
         self._sync_brand_words()
+        # A result once rebuilt is `normalise(mark)` for these watched words: the same for every
+        # stored copy of the text (a stale copy would only have been refused, then normalised to it).
+        done = self._rebuilt.get(mark)
+        if done is not None:
+            return done
         try:
             text = stored["text"]
             core, generic = strip_generic(text, protected=self._protected(text))
@@ -264,6 +271,8 @@ class BatchNormaliser:
         self._count += 1
         if self.spot_check_every and self._count % self.spot_check_every == 0 and not self._spot_check(mark, result):
             return None
+        _bounded(self._rebuilt)
+        self._rebuilt[mark] = result
         return result
 
 
