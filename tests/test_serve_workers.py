@@ -77,3 +77,49 @@ def test_serve_with_two_workers_answers_compare_from_two_processes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def test_serve_takes_the_c_http_parser_and_event_loop_the_project_installs(tmp_path):
+    import uvicorn
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    config = uvicorn.Config(create_app(make_service(tmp_path)))  # as `serve` builds it: loop and http "auto"
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    loop = config.get_loop_factory()()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+def test_serve_answers_without_httptools_and_uvloop(tmp_path):
+    url = f"sqlite:///{tmp_path}/w.db"
+    svc = make_service(tmp_path, url)
+    _, token = svc.create_org("苏州市商标品牌指导站", "station")
+    svc.db.dispose()
+    port = _free_port()
+    env = {**os.environ, "MARKWATCH_DATABASE_URL": url, "MARKWATCH_INDEX_DIR": str(tmp_path / "indexes"),
+           "PYTHONPATH": str(ROOT / "src")}
+    # as on a machine without them: importing either fails, so uvicorn falls back to h11 and asyncio's loop
+    code = ("import sys; sys.modules['httptools'] = sys.modules['uvloop'] = None; "
+            "from markwatch.cli import app; sys.argv[0] = 'markwatch'; app()")
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"],
+                            cwd=tmp_path, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        answer = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/compare", timeout=60,
+                                    headers={"Authorization": f"Bearer {token}"},
+                                    json={"brand": "康师傅", "candidate": "康帥傅"})
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert answer is not None and answer.status_code == 200, answer and answer.text
+        assert answer.json()["score"] >= 0.6
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
