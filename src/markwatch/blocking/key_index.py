@@ -399,26 +399,31 @@ class KeyIndex:
         nb = max(1, self.size)
         sigs = [self._signature(forms, texts) for forms, texts, _ in items]
         mark, fid, posting_slot, code, ok = self._gather(items, sigs)
+        # One sort of the block's pair codes; each question below is then a count per distinct pair.
+        keyed, pair_of = np.unique(code, return_inverse=True)
+        pair_of = pair_of.reshape(-1)
+
+        def pairs_with(rows: np.ndarray) -> np.ndarray:
+            return np.bincount(pair_of[rows], minlength=len(keyed)) > 0
+
         checked = self.flat.checked[posting_slot]
-        direct = np.unique(code[ok & ~checked])
-        found: set[int] = set(direct.tolist())
-        rest = np.flatnonzero(ok & checked)
-        rest = rest[~np.isin(code[rest], direct, assume_unique=False)]
+        direct = pairs_with(ok & ~checked)
+        found: set[int] = set(keyed[direct].tolist())
+        rest = np.flatnonzero(ok & checked & ~direct[pair_of])
         self._confirm_checked(items, sigs, mark, fid, posting_slot, code, rest, found)
-        keyed = np.unique(code)
-        passed = np.unique(code[ok])
+        passed = int(np.count_nonzero(pairs_with(ok)))
         out: list[set[int]] = [set() for _ in items]
         for c in found:
             out[c // nb].add(c % nb)
         meaning: list[set[int]] = [set() for _ in items]
-        for c in np.unique(code[ok & self.flat.meaning[posting_slot]]).tolist():
+        for c in keyed[pairs_with(ok & self.flat.meaning[posting_slot])].tolist():
             if c in found:
                 meaning[c // nb].add(c % nb)
         extra = self._direct_candidates(items, out)
         if stats is not None:
             stats.keyed_pairs += len(keyed) + extra
-            stats.goods_out += len(keyed) - len(passed)
-            stats.checked_out += len(passed) + extra - sum(len(o) for o in out)
+            stats.goods_out += len(keyed) - passed
+            stats.checked_out += passed + extra - sum(len(o) for o in out)
         if self.embedding is not None:
             meaning = [set(o) for o in out]  # embeddings have no keys: the channel may find anything
         return out, meaning
