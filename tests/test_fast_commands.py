@@ -99,3 +99,7 @@ def test_a_rebuilt_form_is_reused_until_the_watched_words_change():
     assert batch.from_stored("天牌饮料", stored) is first
     normaliser.add_brand_words(["天牌"])
     assert batch.from_stored("天牌饮料", stored) is None
+    # A copy stored once 天牌 was watched is rebuilt; the older copy stays refused after it.
+    fresh = BatchNormaliser(normaliser).normalise("天牌饮料").as_dict()
+    assert batch.from_stored("天牌饮料", fresh).core == "天牌"
+    assert batch.from_stored("天牌饮料", stored) is None

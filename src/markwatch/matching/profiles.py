@@ -142,7 +142,7 @@ class BatchNormaliser:
     _clean: dict = field(default_factory=dict, init=False, repr=False)
     _tokens: dict = field(default_factory=dict, init=False, repr=False)
     _normal: dict = field(default_factory=dict, init=False, repr=False)  # mark → result (the same brand words)
-    _rebuilt: dict = field(default_factory=dict, init=False, repr=False)  # mark → `from_stored`'s result
+    _rebuilt: dict = field(default_factory=dict, init=False, repr=False)  # (mark, core, generic) → from_stored
     _words_seen: int = field(default=-1, init=False, repr=False)
     _brand_set: frozenset = field(default=frozenset(), init=False, repr=False)
     _max_word: int = field(default=0, init=False, repr=False)
@@ -248,9 +248,14 @@ class BatchNormaliser:
         if self.plain or stored.get("version") != _norm.NORMALISER_VERSION or stored.get("original") != (mark or ""):
             return None
         self._sync_brand_words()
-        # A result once rebuilt is `normalise(mark)` for these watched words: the same for every
-        # stored copy of the text (a stale copy would only have been refused, then normalised to it).
-        done = self._rebuilt.get(mark)
+        # A text rebuilt once from a stored form with this core is rebuilt the same from every copy
+        # (the other fields follow from the text); a copy stored under other watched words has
+        # another core and is checked, and refused, on its own.
+        try:
+            memo_key = (mark, stored["core"], tuple(stored["generic"]))
+        except (KeyError, TypeError):
+            return None
+        done = self._rebuilt.get(memo_key)
         if done is not None:
             return done
         try:
@@ -272,7 +277,7 @@ class BatchNormaliser:
         if self.spot_check_every and self._count % self.spot_check_every == 0 and not self._spot_check(mark, result):
             return None
         _bounded(self._rebuilt)
-        self._rebuilt[mark] = result
+        self._rebuilt[memo_key] = result
         return result
 
 
@@ -290,6 +295,7 @@ class FastProfiler:
     matcher: Matcher
     spot_check_every: int = 997
     _groups: dict = field(default_factory=dict, init=False, repr=False)
+    _parts: dict = field(default_factory=dict, init=False, repr=False)  # text → written in one part
     batch: BatchNormaliser = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -330,13 +336,18 @@ class FastProfiler:
 
     def groups_for(self, similar_groups: Sequence[str], goods: Sequence[str], classes: Sequence[int]) -> MarkGroups:
         """`goods.table.mark_groups` (the one rule for a mark's 类似群), cached by goods and classes."""
-        if similar_groups or not goods:
-            return mark_groups(self.matcher.goods_table, similar_groups, goods, classes)
-        key = (tuple(goods), tuple(classes))
+        key = (tuple(similar_groups), tuple(goods), tuple(classes))
         got = self._groups.get(key)
         if got is None:
             _bounded(self._groups, 200_000)
-            got = self._groups[key] = mark_groups(self.matcher.goods_table, (), goods, classes)
+            got = self._groups[key] = mark_groups(self.matcher.goods_table, similar_groups, goods, classes)
+        return got
+
+    def _one_part(self, text: str) -> bool:
+        got = self._parts.get(text)
+        if got is None:
+            _bounded(self._parts)
+            got = self._parts[text] = len(written_parts(text)) <= 1
         return got
 
     def profile_stored(self, text: str, classes: Sequence[int] = (), *, goods: Sequence[str] = (),
@@ -348,7 +359,7 @@ class FastProfiler:
         picture has one form, its whole normal form, rebuilt from the stored one (`from_stored`)
         instead of being normalised again."""
         whole = None
-        if stored and not words and not self.plain and len(written_parts(text)) <= 1:
+        if stored and not words and not self.plain and self._one_part(text):
             whole = self.batch.from_stored(text, stored)
         if whole is None:
             return self.profile_mark(text, classes, goods=goods, similar_groups=similar_groups, applicant=applicant,
