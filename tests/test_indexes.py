@@ -282,3 +282,28 @@ def test_two_processes_updating_the_register_index_at_once(tmp_path):
         index = RegisterIndex.open(folder)  # checksums verified: nothing half-written
         assert index.rows == expected
     svc.db.dispose()
+
+
+def test_a_search_fetches_the_same_rows_as_the_stored_marks(tmp_path):
+    from sqlalchemy import select
+
+    from markwatch.scale.search_store import db_fetch, marks_above, row_of
+    from markwatch.store.tables import GazetteMark
+
+    from .conftest import DEMO, make_service
+
+    svc = make_service(tmp_path)
+    svc.ingest(sorted(DEMO.glob("gazette*")))
+    with svc.db.session() as s:
+        ids = list(s.scalars(select(GazetteMark.id).order_by(GazetteMark.id)))
+        # a mark normalised by an older normaliser: its stored form is not used
+        s.get(GazetteMark, ids[3]).normaliser_version = None
+    with svc.db.session() as s:
+        expected = {m.id: row_of(m) for m in s.scalars(select(GazetteMark))}
+    got = {r.id: r for r in db_fetch(svc.db)(ids + [ids[-1] + 100])}
+    assert got == expected
+    assert got[ids[3]].normal is None and got[ids[4]].normal
+    assert any(r.goods and r.classes and r.similar_groups and r.publication_date for r in got.values())
+    assert marks_above(svc.db, 0) == len(ids)
+    assert marks_above(svc.db, ids[-3]) == 2 and marks_above(svc.db, ids[-1]) == 0
+    svc.db.dispose()
