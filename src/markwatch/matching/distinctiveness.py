@@ -265,11 +265,8 @@ class Distinctiveness:
 def _goods_vocabulary(names: Iterable[tuple[int, str]]) -> tuple[dict[int, frozenset[str]], frozenset[str]]:
     """Per class: every item and group name piece of two characters or more, and the dictionary words
     (2 to 4 characters) that begin or end one (咖啡馆 → 咖啡, 新鲜苹果 → 苹果)."""
-    import logging
-
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
     from markwatch.text.segmenter import initialise_default
 
     initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
@@ -310,11 +307,8 @@ def _leading_place(text: str) -> str | None:
 def _common_words(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of the everyday words (two characters or more) of the general dictionary in `text`, as
     its own segmentation cuts it."""
-    import logging
-
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
     from markwatch.text.segmenter import initialise_default
 
     initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)
@@ -329,11 +323,8 @@ def _common_words(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def _is_everyday_word(text: str) -> bool:
-    import logging
-
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
     from markwatch.text.segmenter import initialise_default
 
     initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)

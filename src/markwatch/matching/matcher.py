@@ -440,11 +440,8 @@ def is_dictionary_word(text: str) -> bool:
 
 def _words_at(text: str, i: int) -> frozenset[str]:
     """Everyday words of the general dictionary (not the watched brands) that cover character i."""
-    import logging
-
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
     from markwatch.text.segmenter import initialise_default
 
     initialise_default()  # one read of the dictionary for every tokenizer (text.segmenter)

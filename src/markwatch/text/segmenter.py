@@ -50,5 +50,7 @@ def initialise_default() -> None:
     """jieba's default tokenizer (`jieba.lcut`, `jieba.get_FREQ`) ready, from the shared read."""
     import jieba
 
+    if jieba.dt.initialized:  # asked on every call of the word tests: setLogLevel clears logging's caches
+        return
     jieba.setLogLevel(logging.WARNING)
     _start_from_pristine(jieba.dt)
