@@ -92,7 +92,7 @@ def _query_profile(matcher: Matcher, mark: str, classes: Sequence[int]):
 
 
 def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], classes: Sequence[int],
-                confirm: KeyIndex | None, loose: dict[int, frozenset[Family]] | None = None,
+                confirm: QueryConfirmation | None, loose: dict[int, frozenset[Family]] | None = None,
                 families: dict[int, frozenset[Family]] | None = None) -> list[tuple[tuple, dict]]:
     """Score rows against the query; with `confirm`, rows in `loose` (hit by loose families only,
     which it maps to) are first confirmed by those families' cheap checks. With `families` (the key
@@ -112,7 +112,7 @@ def _score_rows(matcher: Matcher, profiler, bp, rows: Sequence[RegisterRow], cla
                                       similar_groups=row.similar_groups or (), applicant=row.applicant, ref=row.id,
                                       normal=stored_normal(row.normal),
                                       normalise=lambda t: matcher.normaliser.normalise(t, extra_words=words))
-        if confirm is not None and loose and row.id in loose and row.id not in confirm_extra(confirm):
+        if confirm is not None and loose and row.id in loose and row.id not in confirm.extra:
             if not confirm.confirms(loose[row.id], mp.forms):
                 continue
         fams = families.get(row.id) if families is not None and matcher.embedder is None else None
@@ -177,8 +177,25 @@ def containment_probes(text: str) -> list[str]:
     return list(dict.fromkeys(probes))
 
 
-def confirm_extra(index: KeyIndex) -> set[int]:
-    return getattr(index, "_extra_ids", set())
+class QueryConfirmation:
+    """The cheap checks of loose families between the query and a candidate, on the query's own key
+    index. Most searches score no candidate that needs one, so the index is built at the first that
+    does. `extra`: candidates found by means other than keys (Latin ratio, long sound, vectors),
+    which are never confirmed by key checks."""
+
+    def __init__(self, bp, matcher: Matcher, extra: set[int]):
+        self.bp, self.matcher, self.extra = bp, matcher, extra
+        self._index: KeyIndex | None = None
+
+    @property
+    def index(self) -> KeyIndex:
+        if self._index is None:
+            self._index = KeyIndex.from_profiles([self.bp], lexicon=self.matcher.lexicon,
+                                                 goods_table=self.matcher.goods_table)
+        return self._index
+
+    def confirms(self, families, forms) -> bool:
+        return self.index.confirms(families, forms)
 
 
 def exact_search(matcher: Matcher, rows: Sequence[RegisterRow], mark: str, *, classes: Sequence[int] = (),
@@ -240,7 +257,8 @@ class RegisterSearcher:
 
         self.matcher.warm_up(self.profiler)
         for probe in ("康师傅", "APPLE"):
-            self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
+            _, _, confirm = self.candidates(self.profiler.profile_brand(Brand(brand_id="warm-up", mark=probe)))
+            _ = confirm.index
         self.candidate_counts.clear()
 
     def _latin_table(self) -> tuple[list[str], list[list[int]], list[int]]:
@@ -298,9 +316,9 @@ class RegisterSearcher:
             got = self._mask_families[mask] = families_of_mask(mask)
         return got
 
-    def candidates(self, bp) -> tuple[np.ndarray, np.ndarray, KeyIndex]:
+    def candidates(self, bp) -> tuple[np.ndarray, np.ndarray, QueryConfirmation]:
         """Stored marks that share a key with the query (sorted ids), each with a bit mask of the key
-        families that hit it (`families_of`), and the query's own key index for the checks."""
+        families that hit it (`families_of`), and the query's checks of loose families."""
         ctx = BrandKeyContext(lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
         keys: set[str] = set()
         for nm in bp.forms:
@@ -377,8 +395,7 @@ class RegisterSearcher:
             near = self.index.nearest(hash_vectors([bp.forms]), self.vector_neighbours, min_score=VECTOR_MIN_COSINE)
             add(near, VECTOR_NEIGHBOUR)
             extra.update(near.tolist())
-        confirm = KeyIndex.from_profiles([bp], lexicon=self.matcher.lexicon, goods_table=self.matcher.goods_table)
-        confirm._extra_ids = extra  # type: ignore[attr-defined]
+        confirm = QueryConfirmation(bp, self.matcher, extra)
         if not found_ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), confirm
         ids, inverse = np.unique(np.concatenate(found_ids), return_inverse=True)
