@@ -307,3 +307,14 @@ def test_a_search_fetches_the_same_rows_as_the_stored_marks(tmp_path):
     assert marks_above(svc.db, 0) == len(ids)
     assert marks_above(svc.db, ids[-3]) == 2 and marks_above(svc.db, ids[-1]) == 0
     svc.db.dispose()
+
+
+def test_key_hashes_are_the_stable_hash_of_each_key():
+    from markwatch.scale.index_files import hash_keys, stable_hash
+
+    keys = ["", "abc", "L2康师", "S3kang|shi", "WAHAHA", "c2雪碧"] * 3
+    got = hash_keys(iter(keys))
+    assert got.dtype == np.uint64 and got.tolist() == [stable_hash(k) for k in keys]
+    # the hashes are stored in the index files: the same in every process and release
+    assert hash_keys(["", "abc", "L2康师"]).tolist() == [1, 3829257884689826087, 15627893119981782266]
+    assert hash_keys([]).dtype == np.uint64 and len(hash_keys([])) == 0

