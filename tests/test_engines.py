@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ from markwatch.blocking.key_index import KeyIndex
 from markwatch.composition import build_matcher
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.matching.profiles import FastProfiler
-from markwatch.scale.engines import LocalEngine, MarkInput, ScreeningContext, make_engine
+from markwatch.scale.engines import LocalEngine, MarkInput, ScreeningContext, make_engine, worker_shares
 
 from .conftest import make_service
 from .test_candidates import load_bench
@@ -83,12 +84,19 @@ def test_forked_local_workers_give_the_same_hits(data):
     index = KeyIndex.from_profiles(profiles, lexicon=matcher.lexicon, goods_table=matcher.goods_table)
     ctx = ScreeningContext(brands=list(data.brands), profiles=profiles, index=index)
     inputs = [MarkInput.of(r) for r in data.records]
+    # copies of marks in other classes: a text's copies go to one worker, which reuses its keys
+    inputs += [replace(inp, id=10_000 + inp.id, classes=((inp.classes[0] % 45) + 1,), similar_groups=())
+               for inp in inputs[:300]]
+    shares = worker_shares(inputs, 2)
+    assert sorted(p for share in shares for p in share) == list(range(len(inputs)))
+    assert all(len({inputs[p].mark for p in share} & {inputs[p].mark for p in other}) == 0
+               for share, other in (shares, shares[::-1]))
     one = LocalEngine(workers=1, partition=400).screen(ctx, inputs, matcher=matcher)
     two = LocalEngine(workers=2, partition=400).screen(ctx, inputs, matcher=matcher)
     def key(res):
-        return {(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits}
-    assert key(one) == key(two) and one.compared == two.compared
-    assert one.hits
+        return [(h.mark_pos, h.brand_pos, h.match.score) for h in res.hits]
+    assert key(one) == key(two) and one.compared == two.compared  # the same hits, in the same order
+    assert one.hits and any(h.mark_pos >= len(data.records) for h in two.hits)
 
 
 def test_without_dask_the_engine_names_the_extra(monkeypatch):

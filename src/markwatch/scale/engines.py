@@ -79,6 +79,12 @@ class ScreenResult:
         self.compared += other.compared
         self.stats.add(other.stats)
 
+    def extend_at(self, other: ScreenResult, positions: Sequence[int]) -> None:
+        """`other`'s results for marks that sit at these positions here (its mark i at positions[i])."""
+        self.hits.extend(PairResult(positions[h.mark_pos], h.brand_pos, h.match) for h in other.hits)
+        self.compared += other.compared
+        self.stats.add(other.stats)
+
 
 @dataclass
 class ScreeningContext:
@@ -213,20 +219,32 @@ def partitions(n: int, size: int) -> list[tuple[int, int]]:
     return [(s, min(n, s + size)) for s in range(0, n, size)]
 
 
+def worker_shares(inputs: Sequence[MarkInput], workers: int) -> list[list[int]]:
+    """The positions of `inputs` each worker screens: every copy of a mark text with the same worker."""
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    for pos, inp in enumerate(inputs):
+        shares[hash(inp.mark) % workers].append(pos)
+    return shares
+
+
 # ================================================================ engines
 class LocalEngine:
     """This process, or `workers` forked processes sharing the context copy-on-write.
 
     The workers are forked once per context (a run), after the matcher's lazily built tables are
     loaded, and kept for every chunk of the run: each chunk's marks go to them by pipe. A fork per
-    chunk would load those tables again in every worker and copy the parent's pages again."""
+    chunk would load those tables again in every worker and copy the parent's pages again.
+
+    Each mark text always goes to the same worker (by its hash, the same in every process of the
+    run): what screening keeps per distinct text (keys, checks, rebuilt forms, the scorer's word
+    tables) is then built once, not once in every worker."""
 
     name = "local"
 
     def __init__(self, workers: int = 1, partition: int = PARTITION):
         self.workers = max(1, int(workers))
         self.partition = partition
-        self._pool: Any = None  # multiprocessing.pool.Pool, while a context's workers are up
+        self._pools: list[Any] = []  # one multiprocessing.pool.Pool of one process per worker, while up
         self._pool_key: tuple | None = None
 
     def screen(self, ctx: ScreeningContext, inputs: Sequence[MarkInput], watermarks: Sequence[int] | None = None,
@@ -252,25 +270,29 @@ class LocalEngine:
                 result.seconds = time.perf_counter() - started
                 return result
             return here
-        pool = self._forked(ctx, matcher)
-        parts = partitions(len(inputs), max(1000, min(self.partition, len(inputs) // (self.workers * 4) + 1)))
+        pools = self._forked(ctx, matcher)
         wm = list(watermarks) if watermarks is not None else None
-        pending = pool.map_async(_fork_task, [(list(inputs[lo:hi]), wm) for lo, hi in parts], chunksize=1)
+        jobs = []  # (positions in `inputs`, pending result)
+        for pool, share in zip(pools, worker_shares(inputs, len(pools))):
+            for lo, hi in partitions(len(share), self.partition):
+                positions = share[lo:hi]
+                jobs.append((positions, pool.apply_async(_fork_task, (([inputs[p] for p in positions], wm),))))
 
         def forked() -> ScreenResult:
             result = ScreenResult()
-            for (lo, _hi), part in zip(parts, pending.get()):
-                result.extend(part, lo)
+            for positions, pending in jobs:
+                result.extend_at(pending.get(), positions)
+            result.hits.sort(key=lambda h: (h.mark_pos, h.brand_pos))  # the order one process gives
             result.seconds = time.perf_counter() - started
             return result
         return forked
 
-    def _forked(self, ctx: ScreeningContext, matcher: Matcher | None):
-        """The worker pool of this context (forked on first use, after the warm-up)."""
+    def _forked(self, ctx: ScreeningContext, matcher: Matcher | None) -> list[Any]:
+        """The workers of this context (forked on first use, after the warm-up)."""
         global _FORK_JOB
         key = (ctx.token, id(matcher))
-        if self._pool is not None and self._pool_key == key:
-            return self._pool
+        if self._pools and self._pool_key == key:
+            return self._pools
         self.close()
         m, profiler = _worker_state(ctx, matcher)
         m.warm_up(profiler)  # the lexicon's reverse index, readings, part-of-speech tags: once, shared
@@ -279,20 +301,22 @@ class LocalEngine:
         gc.collect()
         gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
         try:
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            fork = multiprocessing.get_context("fork")
+            self._pools = [fork.Pool(1) for _ in range(self.workers)]
         finally:
             gc.unfreeze()
         self._pool_key = key
-        return self._pool
+        return self._pools
 
     def close(self) -> None:
         global _FORK_JOB
-        if self._pool is not None:
-            self._pool.terminate()  # every result the run wants has been taken (or the run failed)
-            self._pool.join()
-            self._pool = None
-            self._pool_key = None
-            _FORK_JOB = None
+        for pool in self._pools:
+            pool.terminate()  # every result the run wants has been taken (or the run failed)
+        for pool in self._pools:
+            pool.join()
+        self._pools = []
+        self._pool_key = None
+        _FORK_JOB = None
 
 
 _FORK_JOB: tuple | None = None
