@@ -30,7 +30,7 @@ def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, J
     (other announcement types) are counted as skipped; then the completeness of each issue read."""
     with errors():
         svc = common.service()
-        with progress("ingest") as (p, task):
+        with progress("ingest") as (p, task), _local_workers("local"):
             summaries = svc.ingest(files, progress=lambda n: p.advance(task, n))
         touched = sorted({i for s in summaries for i in s.issues})
         report = svc.issues(touched) if touched else []
@@ -109,9 +109,10 @@ def run(engine: str = typer.Option("local", help="local, or dask (needs markwatc
 
 @contextmanager
 def _local_workers(engine: str) -> Iterator[None]:
-    """A command-line run has the machine: unless MARKWATCH_LOCAL_WORKERS says otherwise, the local
-    engine screens on up to two of its cores (forked workers; a run of one partition stays in this
-    process). MARKWATCH_LOCAL_WORKERS=1: one process. Set for this run only."""
+    """A command-line run or ingest has the machine: unless MARKWATCH_LOCAL_WORKERS says otherwise, the
+    local engine screens, and ingest reads large JSON Lines files, on up to two of its cores (forked
+    workers; a run of one partition, a file of a few thousand records stay in this process).
+    MARKWATCH_LOCAL_WORKERS=1: one process. Set for this command only."""
     if engine != "local" or os.environ.get("MARKWATCH_LOCAL_WORKERS"):
         yield
         return

@@ -5,25 +5,34 @@ Idempotent: the identity office + application number + gazette issue is unique i
 quarantine is unique on (file checksum, place in file), so re-running a file (after a crash or on
 purpose) stores nothing twice. Work is committed in batches; a crash loses at most the open batch,
 which the next run stores.
+
+A large JSON Lines file can be worked on by forked processes (`MARKWATCH_LOCAL_WORKERS`, which the
+command line sets to its cores): they parse, check and normalise its batches, this process checks
+the duplicates and stores the batches in file order, so the batches, the checkpoints and what a
+crash loses are those of one process.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from markwatch import faults
-from markwatch.errors import FileFormatError, MarkwatchError, RecordError
+from markwatch.errors import ConfigError, FileFormatError, MarkwatchError, RecordError
 from markwatch.fileio import file_sha256
 from markwatch.matching.profiles import BatchNormaliser
 from markwatch.model import GazetteRecord
+from markwatch.service.forks import Workers, can_fork
+from markwatch.service.issues import PagesSeen, pages_seen, record_pages
+from markwatch.sources.fields import ParsedItem
 from markwatch.store.bulk import BulkInsert
 from markwatch.store.db import Database
 from markwatch.store.tables import GazetteMark, IngestedFile, QuarantinedRecord, core_table, utcnow
@@ -31,6 +40,7 @@ from markwatch.text.normalise import Normaliser
 
 if TYPE_CHECKING:
     from markwatch.service.pictures import Pictures
+    from markwatch.sources.files import GazetteLines
 
 BATCH = 2000
 
@@ -74,20 +84,60 @@ def gazette_row(rec: GazetteRecord, normaliser: Normaliser | BatchNormaliser, fi
     )
 
 
-# The columns of a stored gazette row, in the order `Ingestor._row` gives them (gazette_row's, and the
-# creation time SQLAlchemy's default would set).
+# The columns of a stored gazette row, in the table's order (so that the rows are the INSERT's parameters
+# as they are): gazette_row's, and the creation time SQLAlchemy's default would set.
 ROW_COLUMNS = (
     "office", "application_no", "issue_key", "mark", "classes", "goods", "similar_groups", "applicant",
     "applicant_address", "agent", "filing_date", "publication_date", "gazette_issue", "mark_type", "page_no",
     "page_count", "refs", "procedure", "international_registration_no", "designation_date", "wipo_gazette",
-    "wipo_publication_date", "normal", "normaliser_version", "file_id", "image_ref", "image_sha256",
-    "image_file", "image_key", "vienna_codes", "created_at",
+    "wipo_publication_date", "normal", "normaliser_version", "file_id", "created_at", "image_ref",
+    "image_sha256", "image_file", "image_key", "vienna_codes",
 )
 # columns whose values `_row` hands over processed (bind processors applied once per distinct value)
 _PROCESSED = ("classes", "goods", "similar_groups", "filing_date", "publication_date", "refs",
               "designation_date", "wipo_publication_date", "normal", "vienna_codes", "created_at")
+_MARK, _NORMAL, _VERSION, _CREATED, _IMAGE = (
+    ROW_COLUMNS.index(c) for c in ("mark", "normal", "normaliser_version", "created_at", "image_ref"))
 _MEMO_LIMIT = 200_000
 _MISSING = object()
+# A file of fewer records is read in this process: forking costs more than it saves.
+APART_FROM = 5_000
+# Batches handed to each worker ahead of the one stored: enough that they never wait for the parent.
+_AHEAD = 3
+
+
+class _StoredNumbers:
+    """The stored identities among up to SIZE application numbers of one office: one statement compiled
+    once for the dialect and run on the driver (SQLAlchemy would process a fresh IN of 500 parameters on
+    every execution, which cost more than the query)."""
+
+    SIZE = 500
+
+    def __init__(self, dialect: Any):
+        names = [f"n{i}" for i in range(self.SIZE)]
+        stmt = select(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).where(
+            GazetteMark.office == bindparam("office"),
+            GazetteMark.application_no.in_([bindparam(name) for name in names]))
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or ()) if compiled.positional else None
+        self.names = names
+
+    def __call__(self, conn: Any, office: str, numbers: list[str]) -> list[tuple]:
+        padded = numbers + [numbers[-1]] * (self.SIZE - len(numbers))  # a number twice matches once
+        params: dict[str, Any] = dict(zip(self.names, padded), office=office)
+        args = tuple(params[name] for name in self.order) if self.order is not None else params
+        return [tuple(row) for row in conn.exec_driver_sql(self.sql, args)]
+
+
+def local_workers() -> int:
+    """Processes an ingest may use: MARKWATCH_LOCAL_WORKERS (the command line sets it to the cores it may
+    use, as for a run); one, this process, where it is not set (a server, whose threads must not fork)."""
+    value = os.environ.get("MARKWATCH_LOCAL_WORKERS")
+    try:
+        return max(1, int(value)) if value else 1
+    except ValueError:
+        raise ConfigError(f"MARKWATCH_LOCAL_WORKERS must be a whole number, not {value!r}") from None
 
 
 class _Memo:
@@ -111,24 +161,46 @@ class _Memo:
         return out
 
 
+@dataclass
+class _Batch:
+    """A batch of a file's items worked out without the database (in this process or a worker): what
+    `_store` needs. Rows are lists in ROW_COLUMNS order whose normal form and creation time `_store` sets."""
+
+    read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    issues: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)
+    images: dict[int, str] = field(default_factory=dict)  # row index → locator, for records with an image
+    refused: list[tuple[str, str, str, str | None, int | None]] = field(default_factory=list)
+    # (locator, raw, reason, issue, page), for the quarantine
+    pages: dict[tuple[str, str], PagesSeen] = field(default_factory=dict)
+
+    def marks(self) -> set[str]:
+        return {row[_MARK] for row in self.rows}
+
+
 class Ingestor:
     def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH,
-                 pictures: Pictures | None = None):
+                 pictures: Pictures | None = None, workers: int | None = None, apart_from: int = APART_FROM):
         self.db = db
         self.normaliser = normaliser
         # The same normal forms as `normaliser.normalise`, with its steps cached per distinct text.
         self.batch_normaliser = BatchNormaliser(normaliser)
         self.batch = max(1, batch)
         self.pictures = pictures  # None: image references are stored, the images are not
+        # Large JSON Lines files are parsed, checked and normalised by this many forked processes.
+        self.workers = local_workers() if workers is None else max(1, workers)
+        self.apart_from = apart_from
         self._writer: BulkInsert | None = None
+        self._lookup: _StoredNumbers | None = None
         self._memos: dict[str, _Memo] = {}
         self._memo_list: tuple[_Memo, ...] = ()
         self._normals: dict[str, tuple[Any, str]] = {}  # mark → (processed normal form, version)
         self._normals_for: object = None
 
-    def _bulk(self, s: Session) -> BulkInsert:
+    def _bulk(self) -> BulkInsert:
         if self._writer is None:
-            dialect = s.get_bind().dialect
+            dialect = self.db.engine.dialect
             writer = self._writer = BulkInsert(core_table(GazetteMark), ROW_COLUMNS, dialect)
             as_list: Callable[[Any], Any] = list
             self._memos = {
@@ -146,40 +218,64 @@ class Ingestor:
                 "designation_date", "wipo_publication_date", "vienna_codes"))
         return self._writer
 
-    def _normal(self, mark: str) -> tuple[Any, str]:
-        """The processed normal form of `mark` and its version, once per distinct text."""
+    def _known_normals(self) -> dict[str, tuple[Any, str]]:
+        """mark → (processed normal form, version), for the watched words of now."""
         if self._normals_for is not self.normaliser.brand_words:  # other watched words: other forms
             self._normals.clear()
             self._normals_for = self.normaliser.brand_words
-        got = self._normals.get(mark)
+        if len(self._normals) > _MEMO_LIMIT:
+            self._normals.clear()
+        return self._normals
+
+    def _normal(self, mark: str) -> tuple[Any, str]:
+        """The processed normal form of `mark` and its version, once per distinct text."""
+        known = self._known_normals()
+        got = known.get(mark)
         if got is None:
-            assert self._writer is not None
             normal = self.batch_normaliser.normalise(mark)
-            if len(self._normals) > _MEMO_LIMIT:
-                self._normals.clear()
-            got = self._normals[mark] = (self._writer.process("normal", normal.as_dict()), normal.version)
+            got = known[mark] = (self._bulk().process("normal", normal.as_dict()), normal.version)
         return got
 
-    def _row(self, rec: GazetteRecord, file_id: int | None, stamp: Callable[[], Any]) -> tuple:
-        """`gazette_row(rec, …)` as a tuple in ROW_COLUMNS order, the _PROCESSED columns processed;
-        `stamp()` is the creation time (processed)."""
+    def _row(self, rec: GazetteRecord, file_id: int | None) -> list:
+        """`gazette_row(rec, …)` as a list in ROW_COLUMNS order, the _PROCESSED columns processed but for
+        the normal form, its version and the creation time (None: `_store` sets them)."""
+        self._bulk()
         classes, goods, groups, filed, published, refs, designated, wipo_published, vienna = self._memo_list
-        normal, version = self._normal(rec.mark)
-        now = stamp()
-        return (
+        return [
             rec.office, rec.application_no, rec.issue_key, rec.mark, classes(rec.classes),
             goods(rec.goods), groups(rec.similar_groups), rec.applicant,
             rec.applicant_address, rec.agent, filed(rec.filing_date),
             published(rec.publication_date), rec.gazette_issue, rec.mark_type, rec.page_no,
             rec.page_count, refs(rec.refs), rec.procedure, rec.international_registration_no,
             designated(rec.designation_date), rec.wipo_gazette,
-            wipo_published(rec.wipo_publication_date), normal, version, file_id,
-            rec.image, None, None, None, vienna(rec.vienna_codes), now,
-        )
+            wipo_published(rec.wipo_publication_date), None, None, file_id, None,
+            rec.image, None, None, None, vienna(rec.vienna_codes),
+        ]
+
+    def _prepare(self, items: Iterable[ParsedItem], file_id: int | None) -> _Batch:
+        """A batch of items as `_store` takes it: counted, rows built, refused records and pages noted."""
+        batch = _Batch()
+        kept = list(items)
+        batch.read = len(kept)
+        rows, skipped, issues = batch.rows, batch.skipped, batch.issues
+        for it in kept:
+            rec = it.record
+            if rec is not None:
+                if rec.issue_key and rec.issue_key not in issues:
+                    issues.append(rec.issue_key)
+                if rec.image:
+                    batch.images[len(rows)] = it.locator
+                rows.append(self._row(rec, file_id))
+            elif it.error is not None:
+                batch.refused.append((it.locator, it.raw, it.error or "unknown error", it.issue, it.page_no))
+            elif it.skipped is not None:
+                skipped[it.skipped] = skipped.get(it.skipped, 0) + 1
+        batch.pages = pages_seen(kept)
+        return batch
 
     def ingest_file(self, path: Path, *, source: str | None = None,
                     progress: Callable[[int], None] | None = None) -> IngestSummary:
-        from markwatch.sources.files import detect_format, read_gazette_file
+        from markwatch.sources.files import detect_format, read_gazette_file, read_gazette_lines
 
         path = Path(path)
         summary = IngestSummary(path=str(path))
@@ -189,28 +285,73 @@ class Ingestor:
             summary.error = f"cannot read {path}: {exc.strerror or exc}"
             return summary
         file_id = self._file_row(path, sha, source)
+
+        def store(batch: _Batch) -> None:
+            self._store(batch, file_id, sha, path, summary)
+            if progress:
+                progress(batch.read)
+
         try:
             summary.format = detect_format(path)
-            items = read_gazette_file(path)
-            batch: list = []
-            for item in items:
-                batch.append(item)
-                if len(batch) >= self.batch:
-                    self._store_batch(batch, file_id, sha, path, summary)
-                    if progress:
-                        progress(len(batch))
-                    batch = []
-            if batch:
-                self._store_batch(batch, file_id, sha, path, summary)
-                if progress:
-                    progress(len(batch))
-            summary.notes = list(getattr(items, "notes", []))
+            lines = read_gazette_lines(path) if self.workers > 1 and can_fork() else None
+            if lines is not None and len(lines) >= self.apart_from:
+                self._ingest_apart(lines, file_id, store)
+            else:
+                items = lines.items() if lines is not None else read_gazette_file(path)
+                for chunk in _chunks(items, self.batch):
+                    store(self._prepare(chunk, file_id))
+                summary.notes = list(getattr(items, "notes", []))
         except (FileFormatError, MarkwatchError) as exc:
             summary.error = str(exc)
             self._finish(file_id, summary, status="failed")
             return summary
         self._finish(file_id, summary, status="done")
         return summary
+
+    def _ingest_apart(self, lines: GazetteLines, file_id: int, store: Callable[[_Batch], None]) -> None:
+        """Parse, check and normalise the batches of `lines` in forked workers; store them here, in file
+        order, as `ingest_file` does in one process.
+
+        A worker prepares a batch (parsed, checked, rows built); the marks it holds that are new to this
+        process are then normalised by the workers, each text once (a text recurs all over a gazette: a
+        worker normalising its own batches' marks would redo most of the other's).
+        """
+        starts = range(0, len(lines), self.batch)
+        self._bulk()
+        self.normaliser.normalise("康师傅方便面")  # the segmenter's and pypinyin's dictionaries, shared
+
+        def handle(task: tuple) -> Any:
+            kind, arg = task
+            if kind == "batch":
+                return kind, arg, self._prepare(lines.items(arg, arg + self.batch), file_id)
+            return kind, arg, [self._normal(mark) for mark in arg]
+
+        prepared: dict[int, _Batch] = {}  # start → batch, until stored
+        asked: set[str] = set()  # marks sent to be normalised, not yet answered
+        sent = stored = 0
+        with Workers(self.workers, handle, name="ingest") as workers:
+            n = len(workers)
+            while stored < len(starts):
+                while sent < len(starts) and min(workers.pending) < _AHEAD:
+                    workers.send(workers.pending.index(min(workers.pending)), ("batch", starts[sent]))
+                    sent += 1
+                known = self._known_normals()
+                batch = prepared.get(starts[stored])
+                if batch is not None and not any(m in asked for m in batch.marks()):
+                    store(prepared.pop(starts[stored]))
+                    stored += 1
+                    continue
+                for _, (kind, arg, value) in workers.answers():
+                    if kind == "batch":
+                        prepared[arg] = value
+                        new = sorted(m for m in value.marks() if m not in known and m not in asked)
+                        asked.update(new)
+                        for i in range(n):  # shared out, so that both workers take part
+                            if new[i::n]:
+                                workers.send(i, ("normal", new[i::n]))
+                    else:
+                        known.update(zip(arg, value))
+                        asked.difference_update(arg)
 
     def _file_row(self, path: Path, sha: str, source: str | None) -> int:
         with self.db.session() as s:
@@ -240,69 +381,64 @@ class Ingestor:
             row.error = summary.error
             row.finished_at = datetime.now(timezone.utc)
 
-    def _store_batch(self, items: list, file_id: int, sha: str, path: Path, summary: IngestSummary) -> None:
-        from markwatch.service.issues import record_pages
-
-        records = [(it, it.record) for it in items if it.record is not None]
-        bad = [it for it in items if it.error is not None]
-        summary.read += len(items)
-        for it in items:
-            if it.skipped is not None:
-                summary.skipped += 1
-                summary.skipped_reasons[it.skipped] = summary.skipped_reasons.get(it.skipped, 0) + 1
-        for _, rec in records:
-            if rec.issue_key and rec.issue_key not in summary.issues:
-                summary.issues.append(rec.issue_key)
+    def _store(self, batch: _Batch, file_id: int, sha: str, path: Path, summary: IngestSummary) -> None:
+        summary.read += batch.read
+        for reason, n in batch.skipped.items():
+            summary.skipped += n
+            summary.skipped_reasons[reason] = summary.skipped_reasons.get(reason, 0) + n
+        for issue in batch.issues:
+            if issue not in summary.issues:
+                summary.issues.append(issue)
+        writer = self._bulk()
+        created = writer.processor("created_at")
+        now = utcnow()  # what the column's default gives (once: the batch is one transaction)
+        stamp = created(now) if created is not None else now
         with self.db.session() as s:
-            existing = self._existing_keys(s, [r for _, r in records])
-            writer = self._bulk(s)
-            created = writer.processor("created_at")
-
-            def stamp() -> Any:  # what the column's default (utcnow) gives, as the database receives it
-                now = utcnow()
-                return created(now) if created is not None else now
-
+            existing = self._existing_keys(s, [(r[0], r[1], r[2]) for r in batch.rows])
             seen: set[tuple[str, str, str]] = set()
-            rows = []  # with images, as column → value: the pictures read their image and type columns
+            pictured = []  # with images, as column → value: the pictures read their image and type columns
             values: list[tuple] = []
-            for item, rec in records:
-                key = (rec.office, rec.application_no, rec.issue_key)
+            known = self._known_normals()
+            for i, row in enumerate(batch.rows):
+                key = (row[0], row[1], row[2])
                 if key in existing or key in seen:
                     summary.duplicates += 1
                     continue
                 seen.add(key)
-                stored = self._row(rec, file_id, stamp)
-                if rec.image and self.pictures is not None:
-                    with_image = dict(zip(ROW_COLUMNS, stored))  # the image columns are stored unprocessed
-                    self._keep_image(with_image, rec, item.locator, path, summary)
-                    rows.append(with_image)
-                    stored = tuple(with_image.values())
-                values.append(stored)
+                row[_NORMAL], row[_VERSION] = known.get(row[_MARK]) or self._normal(row[_MARK])
+                row[_CREATED] = stamp
+                image_at = batch.images.get(i)
+                if image_at is not None and self.pictures is not None:
+                    with_image = dict(zip(ROW_COLUMNS, row))  # the image columns are stored unprocessed
+                    self._keep_image(with_image, image_at, path, summary)
+                    pictured.append(with_image)
+                    row = list(with_image.values())
+                values.append(tuple(row))
             writer.execute(s.connection(), values, done=_PROCESSED)
             summary.stored += len(values)
+            refused = batch.refused
             places = {q.locator for q in s.scalars(
                 select(QuarantinedRecord).where(QuarantinedRecord.file_sha256 == sha,
-                                                QuarantinedRecord.locator.in_([b.locator for b in bad]))
-            )} if bad else set()
-            for it in bad:
+                                                QuarantinedRecord.locator.in_([r[0] for r in refused]))
+            )} if refused else set()
+            for locator, raw, why, claimed_issue, page_no in refused:
                 summary.quarantined += 1
-                if it.locator in places:
+                if locator in places:
                     continue
-                s.add(QuarantinedRecord(file_id=file_id, file_sha256=sha, path=str(path), locator=it.locator,
-                                        raw=it.raw, reason=it.error or "unknown error", issue_key=it.issue,
-                                        page_no=it.page_no))
-            record_pages(s, items)
-            row = s.get(IngestedFile, file_id)
-            if row is not None:
-                row.checkpoint = summary.read
+                s.add(QuarantinedRecord(file_id=file_id, file_sha256=sha, path=str(path), locator=locator,
+                                        raw=raw, reason=why, issue_key=claimed_issue, page_no=page_no))
+            record_pages(s, batch.pages)
+            file_row = s.get(IngestedFile, file_id)
+            if file_row is not None:
+                file_row.checkpoint = summary.read
             faults.point("ingest.before_commit")
         faults.point("ingest.after_commit")
-        self._read_pictures(rows, summary)
+        self._read_pictures(pictured, summary)
 
-    def _keep_image(self, row: dict, rec: GazetteRecord, locator: str, path: Path, summary: IngestSummary) -> None:
-        assert self.pictures is not None and rec.image
+    def _keep_image(self, row: dict, locator: str, path: Path, summary: IngestSummary) -> None:
+        assert self.pictures is not None and row["image_ref"]
         try:
-            stored = self.pictures.keep(rec.image, path.parent)
+            stored = self.pictures.keep(row["image_ref"], path.parent)
         except RecordError as exc:
             summary.image_errors.append(f"{locator}: {exc}")
             return
@@ -320,28 +456,42 @@ class Ingestor:
         if files:
             summary.images_read += len(self.pictures.features(files))
 
-    @staticmethod
-    def _existing_keys(s: Session, records: Iterable[GazetteRecord]) -> set[tuple[str, str, str]]:
-        """The identities among `records` already stored: one query per office and 500 numbers.
+    def _stored_numbers(self) -> _StoredNumbers:
+        if self._lookup is None:
+            self._lookup = _StoredNumbers(self.db.engine.dialect)
+        return self._lookup
+
+    def _existing_keys(self, s: Session, identities: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """The identities among `identities` already stored: one query per office and 500 numbers.
 
         The query names the office and the application numbers (the leading columns of the unique
         index, so each is an index search) and the issue is compared here: a row-value IN over all
         three columns is a scan of the whole table on SQLite, which made every batch slower than the last.
         """
-        keys = {(r.office, r.application_no, r.issue_key) for r in records}
+        keys = set(identities)
         if not keys:
             return set()
         by_office: dict[str, list[str]] = {}
         for office, number, _ in keys:
             by_office.setdefault(office, []).append(number)
         found: set[tuple[str, str, str]] = set()
+        lookup, conn = self._stored_numbers(), s.connection()
         for office, numbers in by_office.items():
             distinct = sorted(set(numbers))
-            for i in range(0, len(distinct), 500):
-                stmt = select(GazetteMark.office, GazetteMark.application_no, GazetteMark.issue_key).where(
-                    GazetteMark.office == office, GazetteMark.application_no.in_(distinct[i:i + 500]))
-                found.update(key for key in map(tuple, s.execute(stmt)) if key in keys)
+            for i in range(0, len(distinct), lookup.SIZE):
+                found.update(key for key in lookup(conn, office, distinct[i:i + lookup.SIZE]) if key in keys)
         return found
+
+
+def _chunks(items: Iterable[ParsedItem], size: int) -> Iterator[list[ParsedItem]]:
+    chunk: list[ParsedItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def quarantine_entries(db: Database, *, include_resolved: bool = False) -> list[dict]:

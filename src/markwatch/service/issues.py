@@ -62,28 +62,35 @@ def show_ranges(ranges: Ranges, limit: int = 12) -> str:
 
 
 @dataclass
-class _Seen:
+class PagesSeen:
+    """What a batch of items shows of one issue: its pages, the page count, the publication date."""
+
     pages: set[int] = field(default_factory=set)
     page_count: int | None = None
     publication_date: date | None = None
 
 
-def record_pages(s: Session, items: Iterable[ParsedItem]) -> None:
-    """Add the pages of a batch's 初步审定 items (records and refused records) to their issues."""
-    seen: dict[tuple[str, str], _Seen] = {}
+def pages_seen(items: Iterable[ParsedItem]) -> dict[tuple[str, str], PagesSeen]:
+    """The pages of a batch's 初步审定 items (records and refused records), by (office, issue)."""
+    seen: dict[tuple[str, str], PagesSeen] = {}
     for it in items:
         if it.record is not None:
             rec = it.record
             if rec.procedure != "national" or not rec.gazette_issue:
                 continue
-            entry = seen.setdefault((rec.office, rec.gazette_issue), _Seen())
+            entry = seen.setdefault((rec.office, rec.gazette_issue), PagesSeen())
             if rec.page_no:
                 entry.pages.add(rec.page_no)
             if rec.page_count:
                 entry.page_count = max(entry.page_count or 0, rec.page_count)
             entry.publication_date = entry.publication_date or rec.publication_date
         elif it.error is not None and it.issue and it.page_no:
-            seen.setdefault(("CN", it.issue), _Seen()).pages.add(it.page_no)
+            seen.setdefault(("CN", it.issue), PagesSeen()).pages.add(it.page_no)
+    return seen
+
+
+def record_pages(s: Session, seen: dict[tuple[str, str], PagesSeen]) -> None:
+    """Add the pages a batch showed (`pages_seen`) to their issues."""
     for (office, issue), entry in seen.items():
         row = s.scalar(select(GazetteIssue).where(GazetteIssue.office == office, GazetteIssue.issue_key == issue)
                        .with_for_update())

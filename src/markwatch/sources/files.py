@@ -23,6 +23,7 @@ from typing import Any
 from markwatch.errors import FileFormatError, RecordError
 from markwatch.model import GazetteRecord
 from markwatch.sources.cnipa import SITE_FIELDS, JsonRows, loose_place, site_row
+from markwatch.sources.decoding import read_text_file
 from markwatch.sources.fields import (
     GAZETTE_KEYS,
     NotWatched,
@@ -31,7 +32,14 @@ from markwatch.sources.fields import (
     gazette_record_from_mapping,
     normalise_key,
 )
-from markwatch.sources.tables import EXTENSIONS, check_readable, iter_table_rows, table_format_for
+from markwatch.sources.tables import (
+    EXTENSIONS,
+    check_readable,
+    iter_table_rows,
+    jsonl_lines,
+    jsonl_rows,
+    table_format_for,
+)
 from markwatch.sources.wipo_xml import iter_madrid_items, iter_xml_items, sniff_xml_format
 
 
@@ -98,6 +106,28 @@ class GazetteItems:
         return iter(self._items)
 
 
+class GazetteLines:
+    """A JSON Lines gazette file as its numbered lines, read whole: any run of them is parsed on its own
+    (`items`), so the work on a large file can be shared out in runs and the results taken in file order."""
+
+    def __init__(self, path: Path):
+        self.lines = jsonl_lines(read_text_file(Path(path)))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def items(self, start: int = 0, stop: int | None = None) -> Iterator[ParsedItem]:
+        """The parsed items of lines[start:stop]."""
+        return _items_from_rows(jsonl_rows(self.lines[start:stop]))
+
+
+def read_gazette_lines(path: Path) -> GazetteLines | None:
+    """The file as GazetteLines when it is JSON Lines (the format whose records stand one to a line);
+    None for the others, read by `read_gazette_file` only."""
+    path = Path(path)
+    return GazetteLines(path) if detect_format(path) == "jsonl" else None
+
+
 # ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
@@ -115,6 +145,8 @@ def read_gazette_file(path: Path) -> GazetteItems:
         return GazetteItems(iter_madrid_items(path))
     if fmt in ("st66", "st96"):
         return GazetteItems(iter_xml_items(path, fmt))
+    if fmt == "jsonl":
+        return GazetteItems(GazetteLines(path).items())
     if fmt == "json":
         rows = JsonRows(path)
         return GazetteItems(_items_from_rows(rows), rows.notes)

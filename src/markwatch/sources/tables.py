@@ -68,12 +68,21 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _iter_jsonl(text: str) -> Iterator[RawRow]:
+def jsonl_lines(text: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines text with their physical line numbers. Each parses on its own
+    (`jsonl_rows`), so a file's lines can be split into runs read apart."""
     # split on "\n" only: str.splitlines() would also split on U+2028, which JSON allows in strings
+    lines = []
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
-        if not line.strip():
-            continue
+        if line.strip():
+            lines.append((number, line))
+    return lines
+
+
+def jsonl_rows(lines: Iterable[tuple[int, str]]) -> Iterator[RawRow]:
+    """Numbered JSON Lines (`jsonl_lines`) as RawRows."""
+    for number, line in lines:
         locator = f"line {number}"
         try:
             value = json.loads(line)
@@ -196,7 +205,7 @@ def iter_table_rows(path: Path, fmt: str,
     """
     path = Path(path)
     if fmt == "jsonl":
-        return _iter_jsonl(read_text_file(path))
+        return jsonl_rows(jsonl_lines(read_text_file(path)))
     if fmt in ("csv", "tsv"):
         text = read_text_file(path)  # eagerly: an undecodable file fails at call time
         return _iter_cells(_csv_rows(text, "," if fmt == "csv" else "\t"), check_header, path)
