@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from markwatch.collector import collector_paused
 from markwatch.composition import Engines, MatcherSpec
 from markwatch.config import DEFAULT_DATABASE_URL, Settings
 from markwatch.errors import DatabaseBusy, MarkwatchError, redact_error, redacted_traceback
@@ -154,7 +155,16 @@ class Service:
 
     def run(self, *, kind: str = "manual", progress: Callable[[int, int], None] | None = None,
             engine: str = "local", scheduler_address: str | None = None) -> RunSummary:
-        """Match new marks; never two runs at once, across processes (a database lease guards it)."""
+        """Match new marks; never two runs at once, across processes (a database lease guards it).
+
+        The cyclic collector is paused for the run (`collector_paused`): it builds large long-lived
+        tables and then bulk work, and each full collection would walk them all again."""
+        with collector_paused():
+            return self._run_under_lock(kind=kind, progress=progress, engine=engine,
+                                        scheduler_address=scheduler_address)
+
+    def _run_under_lock(self, *, kind: str, progress: Callable[[int, int], None] | None, engine: str,
+                        scheduler_address: str | None) -> RunSummary:
         if self._run_lock is not None and self._run_lock_thread == threading.get_ident():  # inside our cycle
             return self._watcher().run(kind=kind, progress=progress, engine=engine,
                                        scheduler_address=scheduler_address)

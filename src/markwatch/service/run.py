@@ -8,7 +8,6 @@ are unique per (brand, gazette mark) and nothing is compared twice.
 
 from __future__ import annotations
 
-import gc
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from sqlalchemy import JSON, Date, Text, bindparam, func, select, type_coerce, u
 
 from markwatch import faults
 from markwatch.blocking.key_index import KeyIndex
+from markwatch.collector import collector_paused
 from markwatch.deadline import WorkCalendar, deadline_of
 from markwatch.matching.matcher import BrandProfile, MarkProfile, Matcher
 from markwatch.scale.engines import MarkInput, PairResult, ScreeningContext, make_engine, screen_profiles
@@ -205,7 +205,8 @@ class Watcher:
                 nonlocal done
                 result = job()
                 chunk_max = chunk[-1].id
-                new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
+                with collector_paused():
+                    new, suppressed = self._commit_chunk(summary.run_id, chunk, rows, result.hits, chunk_max)
                 summary.alerts_new += new
                 summary.alerts_suppressed += suppressed
                 for j, w in enumerate(watermarks):
@@ -219,16 +220,9 @@ class Watcher:
             while True:
                 chunk: list[ScreenedMark] = []
                 if cursor < max_id:
-                    # Reading a chunk allocates a few hundred thousand objects, none of them cyclic:
-                    # the cyclic collector would only walk the index and caches again and again.
-                    was_enabled = gc.isenabled()
-                    gc.disable()
-                    try:
+                    with collector_paused():
                         chunk = self._read_chunk(cursor, max_id)
                         inputs = self._inputs(chunk) if chunk else []
-                    finally:
-                        if was_enabled:
-                            gc.enable()
                 job = runner.submit(ctx, inputs, list(watermarks), matcher=matcher) if chunk else None
                 if pending is not None:
                     land(*pending)
