@@ -134,8 +134,8 @@ def test_a_worker_that_raises_fails_the_file_with_its_error(tmp_path, monkeypatc
     url = f"sqlite:///{tmp_path}/apart.db"
     prepare = Ingestor._prepare
 
-    def broken(self, items, file_id):
-        batch = prepare(self, items, file_id)
+    def broken(self, items):
+        batch = prepare(self, items)
         if any(row[1] == "70000500" for row in batch.rows):
             raise ValueError("cannot prepare this batch")
         return batch
@@ -157,8 +157,8 @@ def test_a_worker_that_dies_fails_the_file_instead_of_hanging(tmp_path, monkeypa
     url = f"sqlite:///{tmp_path}/apart.db"
     prepare = Ingestor._prepare
 
-    def dying(self, items, file_id):
-        batch = prepare(self, items, file_id)
+    def dying(self, items):
+        batch = prepare(self, items)
         if any(row[1] == "70000300" for row in batch.rows):
             os._exit(3)
         return batch

@@ -42,7 +42,8 @@ class ParsedItem:
     page_no: int | None = None
 
     def __post_init__(self) -> None:
-        if sum(x is not None for x in (self.record, self.error, self.skipped)) != 1:
+        # without a generator: an item is made for every record of a file
+        if (self.record is not None) + (self.error is not None) + (self.skipped is not None) != 1:
             raise ValueError("ParsedItem needs exactly one of record / error / skipped")
 
     @property
