@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from markwatch import faults
+from markwatch.collector import collector_paused
 from markwatch.errors import ConfigError, FileFormatError, MarkwatchError, RecordError
 from markwatch.fileio import file_sha256
 from markwatch.matching.profiles import BatchNormaliser
@@ -295,15 +296,18 @@ class Ingestor:
                 progress(batch.read)
 
         try:
-            summary.format = detect_format(path)
-            lines = read_gazette_lines(path) if self.workers > 1 and can_fork() else None
-            if lines is not None and len(lines) >= self.apart_from:
-                self._ingest_apart(lines, store)
-            else:
-                items = lines.items() if lines is not None else read_gazette_file(path)
-                for chunk in _chunks(items, self.batch):
-                    store(self._prepare(chunk))
-                summary.notes = list(getattr(items, "notes", []))
+            # The collector is paused: a file makes hundreds of thousands of small objects and no cycles
+            # worth collecting, and each full collection would walk the memos and the file's lines again.
+            with collector_paused():
+                summary.format = detect_format(path)
+                lines = read_gazette_lines(path) if self.workers > 1 and can_fork() else None
+                if lines is not None and len(lines) >= self.apart_from:
+                    self._ingest_apart(lines, store)
+                else:
+                    items = lines.items() if lines is not None else read_gazette_file(path)
+                    for chunk in _chunks(items, self.batch):
+                        store(self._prepare(chunk))
+                    summary.notes = list(getattr(items, "notes", []))
         except (FileFormatError, MarkwatchError) as exc:
             summary.error = str(exc)
             self._finish(file_id, summary, status="failed")
