@@ -400,8 +400,8 @@ class Service:
     def authenticate(self, token: str | None) -> Principal | None:
         from markwatch.service.orgs import authenticate
 
-        with self.db.session() as s:
-            return authenticate(s, token, self.settings.token_pepper)
+        with self.db.engine.connect() as conn:  # a read: no unit of work
+            return authenticate(conn, token, self.settings.token_pepper)
 
     def as_org(self, principal: Principal) -> OrgService:
         """The use cases made as one organisation: it sees its own watchlists and alerts only."""

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from markwatch.errors import Conflict, MarkwatchError, NotFound
@@ -55,17 +55,23 @@ def principal_of(org: Organisation) -> Principal:
     return Principal(id=org.id, name=org.name, kind=org.kind)
 
 
-def authenticate(s: Session, token: str | None, pepper: str = "") -> Principal | None:
+# Every API call looks its token up: a Core statement built once (its cache key too) of the columns a
+# Principal needs, rather than an ORM object, costs a quarter as much.
+_BY_TOKEN_HASH = select(Organisation.id, Organisation.name, Organisation.kind, Organisation.token_hash,
+                        Organisation.token_expires_at).where(Organisation.token_hash == bindparam("wanted"))
+
+
+def authenticate(s: Session | Connection, token: str | None, pepper: str = "") -> Principal | None:
     """The organisation holding ``token``, or None."""
     if not token or len(token) > 200:
         return None
     wanted = hash_token(token, pepper)
-    org = s.scalar(select(Organisation).where(Organisation.token_hash == wanted))
+    org = s.execute(_BY_TOKEN_HASH, {"wanted": wanted}).first()
     if org is None or org.token_hash is None or not hmac.compare_digest(org.token_hash, wanted):
         return None
     if org.token_expires_at is not None and _utc(org.token_expires_at) <= datetime.now(timezone.utc):
         return None
-    return principal_of(org)
+    return Principal(id=org.id, name=org.name, kind=org.kind)
 
 
 def _utc(dt: datetime) -> datetime:
