@@ -142,3 +142,21 @@ def test_engine_choice_errors():
         make_engine("spark")
     with pytest.raises(ConfigError, match="scheduler"):
         make_engine("local", scheduler_address="tcp://127.0.0.1:8786")
+
+
+def test_stored_normal_texts_are_decoded_where_the_marks_are_screened():
+    """A run ships a mark's stored normal form as its JSON text; screening decodes it (each distinct
+    text once) into the form a decoded row carries, and the marks cross a pipe intact."""
+    import pickle
+
+    from markwatch.scale.engines import stored_normals
+    from markwatch.text.normalise import Normaliser
+
+    normal = Normaliser().normalise("康帅傅").as_dict()
+    text = json.dumps(normal, ensure_ascii=False)
+    inputs = [MarkInput(1, "康帅傅", (30,), normal=text), MarkInput(2, "康帅傅", (29,), normal=text),
+              MarkInput(3, "雷碧", (32,), normal=None), MarkInput(4, "康帅傅", (30,), normal=normal)]
+    decoded = stored_normals(inputs)
+    assert decoded == [normal, normal, None, normal]
+    assert decoded[0] is decoded[1]  # one decoding per distinct text
+    assert pickle.loads(pickle.dumps(inputs)) == inputs

@@ -34,11 +34,14 @@ if TYPE_CHECKING:
 
 CHUNK = 20000
 
-# The screened columns SQLite hands back as stored text, decoded by the run itself (`Watcher._read_chunk`).
-_JSON_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS) if isinstance(c.type, JSON))
+# The screened columns SQLite hands back as stored text, decoded by the run itself (`Watcher._read_chunk`);
+# the normal form stays text until the mark is screened (`engines.stored_normals`).
+_JSON_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS)
+                        if isinstance(c.type, JSON) and c.key != "normal")
+_TEXT_JSON_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS) if c.key == "normal")
 _DATE_POSITIONS = tuple(n for n, c in enumerate(SCREENED_COLUMNS) if isinstance(c.type, Date))
 _RAW = {SCREENED_COLUMNS[n].key: type_coerce(SCREENED_COLUMNS[n], Text)
-        for n in _JSON_POSITIONS + _DATE_POSITIONS}
+        for n in _JSON_POSITIONS + _TEXT_JSON_POSITIONS + _DATE_POSITIONS}
 
 
 class _StoredDates:
@@ -240,7 +243,8 @@ class Watcher:
     def _read_chunk(self, cursor: int, max_id: int) -> list[ScreenedMark]:
         """The next chunk of marks above `cursor`, in id order. On SQLite the JSON and date columns
         are read as their stored text and decoded here, a column of a chunk in one `json.loads`
-        (the same values SQLAlchemy's JSON and Date types give, without a call per value)."""
+        (the same values SQLAlchemy's JSON and Date types give, without a call per value); the
+        normal form is left as its stored text, which screening decodes (a JSON null as None)."""
         where = (GazetteMark.id > cursor, GazetteMark.id <= max_id)
         with self.db.session() as s:
             if not self.db.is_sqlite:
@@ -257,6 +261,8 @@ class Watcher:
             if None in col:
                 col = ["null" if v is None else v for v in col]
             columns[n] = json.loads("[" + ",".join(col) + "]")
+        for n in _TEXT_JSON_POSITIONS:
+            columns[n] = [None if v is None or v == "null" else v for v in columns[n]]
         dates = _StoredDates(self.db.engine.dialect)
         for n in _DATE_POSITIONS:
             columns[n] = [dates(v) for v in columns[n]]
