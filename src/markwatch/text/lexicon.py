@@ -47,8 +47,9 @@ def normalize_english(text: str) -> str:
     NFKC folds full-width letters (ＡＰＰＬＥ); accents are dropped (Nestlé = NESTLE); case, spaces,
     hyphens and punctuation (McDonald's, P&G) do not count.
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():  # NFKC and NFKD leave ASCII as it is (most glosses: a fast path)
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return _NON_ALNUM_RE.sub("", text.lower())
 
 

@@ -82,15 +82,21 @@ def _attested_readings() -> dict[str, frozenset[str]]:
 
     from pypinyin.phrases_dict import phrases_dict
 
+    toneless: dict[str, str] = {}  # a few thousand distinct toned syllables
+
+    def plain(r: str) -> str:
+        got = toneless.get(r)
+        if got is None:
+            got = toneless[r] = "".join(c for c in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
+                                        if not unicodedata.combining(c))
+        return got
+
     out: dict[str, set[str]] = {}
     for phrase, syllables in phrases_dict.items():
         if len(phrase) != len(syllables):
             continue
         for ch, options in zip(phrase, syllables):
-            for r in options:
-                plain = "".join(c for c in unicodedata.normalize("NFKD", r).replace("u\u0308", "v")
-                                if not unicodedata.combining(c))
-                out.setdefault(ch, set()).add(plain)
+            out.setdefault(ch, set()).update(map(plain, options))
     return {ch: frozenset(rs) for ch, rs in out.items()}
 
 
