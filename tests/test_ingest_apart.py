@@ -212,3 +212,23 @@ def test_killed_mid_file_leaves_no_worker_and_a_rerun_completes_it(tmp_path):
     ingest(reference, path, workers=1, batch=500)
     assert stored(url)["marks"] == stored(reference)["marks"]
     assert stored(url)["quarantine"] == stored(reference)["quarantine"]
+
+
+def test_a_service_ingest_stays_in_its_process_whatever_the_environment(tmp_path, monkeypatch):
+    """The server and the scheduler ingest from threads: they never fork, MARKWATCH_LOCAL_WORKERS or not
+    (that setting is the command line's)."""
+    from .conftest import make_service
+
+    path = gazette(tmp_path / "large.jsonl", n=5400)
+
+    def no_fork(*args, **kwargs):
+        raise AssertionError("a service ingest forked")
+
+    monkeypatch.setattr(ingest_module, "Workers", no_fork)
+    monkeypatch.setenv("MARKWATCH_LOCAL_WORKERS", "2")
+    svc = make_service(tmp_path)
+    try:
+        [summary] = svc.ingest([path])
+    finally:
+        svc.db.dispose()
+    assert summary.error is None and summary.stored > 5000

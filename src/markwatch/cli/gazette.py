@@ -28,10 +28,12 @@ def ingest(files: list[Path] = typer.Argument(..., help="Gazette files: JSONL, J
            as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Store gazette records; bad records go to quarantine with their reasons, records not watched
     (other announcement types) are counted as skipped; then the completeness of each issue read."""
+    from markwatch.service.ingest import local_workers
+
     with errors():
         svc = common.service()
         with progress("ingest") as (p, task), _local_workers("local"):
-            summaries = svc.ingest(files, progress=lambda n: p.advance(task, n))
+            summaries = svc.ingest(files, progress=lambda n: p.advance(task, n), workers=local_workers())
         touched = sorted({i for s in summaries for i in s.issues})
         report = svc.issues(touched) if touched else []
     if as_json:

@@ -112,8 +112,12 @@ class Service:
 
     # ---------------------------------------------------------------- use cases
     def ingest(self, paths: Sequence[Path], *, source: str | None = None,
-               progress: Callable[[int], None] | None = None) -> list[IngestSummary]:
-        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures)
+               progress: Callable[[int], None] | None = None, workers: int = 1) -> list[IngestSummary]:
+        """`workers` above one: large JSON Lines files are read by forked processes. Only a caller that
+        runs no other threads may ask for it (the command line): a thread holding a lock at the fork
+        would leave it held in the workers."""
+        ingestor = Ingestor(self.db, self.normaliser, batch=self.settings.ingest_batch, pictures=self.pictures,
+                            workers=workers)
         summaries = [ingestor.ingest_file(Path(p), source=source, progress=progress) for p in paths]
         if any(s.images_read for s in summaries):
             # pictures read now are searchable now: adding them to the picture indexes is cheap

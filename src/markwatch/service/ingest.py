@@ -6,8 +6,9 @@ quarantine is unique on (file checksum, place in file), so re-running a file (af
 purpose) stores nothing twice. Work is committed in batches; a crash loses at most the open batch,
 which the next run stores.
 
-A large JSON Lines file can be worked on by forked processes (`MARKWATCH_LOCAL_WORKERS`, which the
-command line sets to its cores): they parse, check and normalise its batches, this process checks
+A large JSON Lines file can be worked on by forked processes (the ingest command's, after
+`MARKWATCH_LOCAL_WORKERS`, which the command line sets to its cores; a server's ingest stays in its
+own process): they parse, check and normalise its batches, this process checks
 the duplicates and stores the batches in file order, so the batches, the checkpoints and what a
 crash loses are those of one process.
 """
@@ -134,8 +135,8 @@ class _StoredNumbers:
 
 
 def local_workers() -> int:
-    """Processes an ingest may use: MARKWATCH_LOCAL_WORKERS (the command line sets it to the cores it may
-    use, as for a run); one, this process, where it is not set (a server, whose threads must not fork)."""
+    """Processes the ingest command may use: MARKWATCH_LOCAL_WORKERS (which the command line sets to the
+    cores it may use, as for a run), one where it is not set."""
     value = os.environ.get("MARKWATCH_LOCAL_WORKERS")
     try:
         return max(1, int(value)) if value else 1
@@ -184,15 +185,16 @@ class _Batch:
 
 class Ingestor:
     def __init__(self, db: Database, normaliser: Normaliser, *, batch: int = BATCH,
-                 pictures: Pictures | None = None, workers: int | None = None, apart_from: int = APART_FROM):
+                 pictures: Pictures | None = None, workers: int = 1, apart_from: int = APART_FROM):
         self.db = db
         self.normaliser = normaliser
         # The same normal forms as `normaliser.normalise`, with its steps cached per distinct text.
         self.batch_normaliser = BatchNormaliser(normaliser)
         self.batch = max(1, batch)
         self.pictures = pictures  # None: image references are stored, the images are not
-        # Large JSON Lines files are parsed, checked and normalised by this many forked processes.
-        self.workers = local_workers() if workers is None else max(1, workers)
+        # Large JSON Lines files are parsed, checked and normalised by this many forked processes: only
+        # for a caller without other threads (one holding a lock at the fork would leave it held there).
+        self.workers = max(1, workers)
         self.apart_from = apart_from
         self._writer: BulkInsert | None = None
         self._lookup: _StoredNumbers | None = None
