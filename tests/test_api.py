@@ -686,6 +686,42 @@ def test_tool_calls_beyond_the_queue_get_503():
     waiting.join(5)
 
 
+def test_a_freed_tool_slot_goes_to_the_call_that_has_waited_longest():
+    import threading
+
+    from markwatch.api.throttle import FairSlots
+
+    slots = FairSlots(1)
+    slots.acquire()  # the running call
+    order: list[int] = []
+    queued = threading.Semaphore(0)
+
+    def call(n: int) -> None:
+        queued.release()
+        with slots:
+            order.append(n)
+
+    waiters = []
+    for n in range(4):  # they queue up one after another
+        t = threading.Thread(target=call, args=(n,))
+        t.start()
+        queued.acquire()
+        for _ in range(200):
+            if len(slots._waiters) == n + 1:  # type: ignore[attr-defined]
+                break
+            threading.Event().wait(0.005)
+        waiters.append(t)
+    slots.release()
+    # asking again at once, before the woken waiter has run, is asking last: no barging in
+    slots.acquire()
+    order.append(9)
+    slots.release()
+    for t in waiters:
+        t.join(5)
+    assert order == [0, 1, 2, 3, 9]
+    assert slots._free == 1 and not slots._waiters  # type: ignore[attr-defined]
+
+
 def test_concurrent_searches_give_the_answers_they_give_alone(world: World):
     from concurrent.futures import ThreadPoolExecutor
 

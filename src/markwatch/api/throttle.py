@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,41 @@ class TokenBuckets:
             return (1.0 - level) / rate
 
 
+class FairSlots:
+    """`n` slots taken by threads in the order they asked. A release hands its slot to the thread that
+    has waited longest. (A threading.Semaphore lets a newcomer take a freed slot before the waiter it
+    woke, and that waiter goes to the back of the line: under load some calls were passed over again and
+    again, their latency many times the others'.)"""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._free:
+                self._free -= 1
+                return
+            handed = threading.Lock()
+            handed.acquire()
+            self._waiters.append(handed)
+        handed.acquire()  # until a release hands this thread its slot
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass
 class ToolLimits:
     """Rate per caller, then at most `concurrency` calls running and `queue` more waiting for a slot."""
@@ -46,11 +82,11 @@ class ToolLimits:
     buckets: TokenBuckets
     concurrency: int
     queue: int
-    _running: threading.BoundedSemaphore = field(init=False, repr=False)
+    _running: FairSlots = field(init=False, repr=False)
     _admitted: threading.BoundedSemaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._running = threading.BoundedSemaphore(max(1, self.concurrency))
+        self._running = FairSlots(max(1, self.concurrency))
         self._admitted = threading.BoundedSemaphore(max(1, self.concurrency) + max(0, self.queue))
 
     @classmethod
