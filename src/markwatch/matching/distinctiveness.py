@@ -343,10 +343,9 @@ NAME_TAGS = frozenset({"nrt", "nz", "nt", "nrfg"})
 
 @lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
-    import jieba.posseg
+    from markwatch.text.segmenter import word_tags
 
-    dt = jieba.posseg.dt
-    return dt.word_tag_tab
+    return word_tags()
 
 
 def weak_reason(words: Sequence[tuple[str, str]]) -> str:
