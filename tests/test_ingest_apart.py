@@ -20,6 +20,10 @@ from markwatch.store.db import Database
 from markwatch.store.tables import GazetteIssue, GazetteMark, IngestedFile, QuarantinedRecord
 from markwatch.text.normalise import Normaliser
 
+from .servicekit import db_url
+
+__all__ = ["db_url"]
+
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers")
 
 MARKS = ["骆驼", "康师傅", "红牛饮料", "APPLE 苹果", "五常大米", "华为", "小米 MI", "天牌", "老干妈", "雪花"]
@@ -232,3 +236,15 @@ def test_a_service_ingest_stays_in_its_process_whatever_the_environment(tmp_path
     finally:
         svc.db.dispose()
     assert summary.error is None and summary.stored > 5000
+
+
+def test_workers_store_on_each_backend_what_one_process_stores(db_url, tmp_path):
+    path = gazette(tmp_path / "gazette.jsonl", n=400)
+    here = f"sqlite:///{tmp_path}/here.db"
+    one = ingest(here, path, workers=1)
+    two = ingest(db_url, path, workers=2)
+    assert summary_counts(two) == summary_counts(one)
+    a, b = stored(here), stored(db_url)
+    assert b["marks"] == a["marks"] and b["quarantine"] == a["quarantine"]
+    again = ingest(db_url, path, workers=2)
+    assert again.stored == 0 and again.duplicates == one.stored + one.duplicates
