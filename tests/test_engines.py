@@ -159,4 +159,5 @@ def test_stored_normal_texts_are_decoded_where_the_marks_are_screened():
     decoded = stored_normals(inputs)
     assert decoded == [normal, normal, None, normal]
     assert decoded[0] is decoded[1]  # one decoding per distinct text
+    assert stored_normals(inputs[:1])[0] is decoded[0]  # also across a worker's partitions
     assert pickle.loads(pickle.dumps(inputs)) == inputs

@@ -70,11 +70,19 @@ class MarkInput:
                            self.normal, self.figure, self.words)
 
 
+_DECODED: dict[str, dict] = {}  # stored JSON text → its decoded form, in this process
+_DECODED_LIMIT = 100_000
+
+
 def stored_normals(inputs: Sequence[MarkInput]) -> list[dict | None]:
-    """The inputs' stored normal forms, the JSON texts among them decoded: each distinct text once,
-    all in one `json.loads`."""
-    texts = list(dict.fromkeys(m.normal for m in inputs if type(m.normal) is str))
-    decoded = dict(zip(texts, json.loads("[" + ",".join(texts) + "]"))) if texts else {}
+    """The inputs' stored normal forms, the JSON texts among them decoded: each distinct text once
+    in this process (a worker gets every copy of a text), the new ones in one `json.loads`."""
+    decoded = _DECODED
+    texts = [t for t in dict.fromkeys(m.normal for m in inputs if type(m.normal) is str) if t not in decoded]
+    if texts:
+        if len(decoded) + len(texts) > _DECODED_LIMIT:
+            decoded.clear()
+        decoded.update(zip(texts, json.loads("[" + ",".join(texts) + "]")))
     return [decoded[m.normal] if type(m.normal) is str else m.normal for m in inputs]  # type: ignore[misc]
 
 
