@@ -178,10 +178,18 @@ def check_one_changed(index, fid: int, forms: Sequence[NormalisedMark], threshol
 def check_look(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:
     # comparisons.look.lookalike(x, y) > 0 is the glyph similarity, the larger of the two
     # directions, at or above the floor: y among x's look-alikes or x among y's.
-    b = index.forms[fid]
-    nb = index.look_context().neighbours
-    return any(len(c.chinese) == len(b.chinese) and c.chinese != b.chinese and all(
-        x == y or y in nb(x) or x in nb(y) for x, y in zip(b.chinese, c.chinese)) for c in forms)
+    b = index.forms[fid].chinese
+    alike = index.look_context().alike
+    for c in forms:
+        m = c.chinese
+        if len(m) != len(b) or m == b:
+            continue
+        for x, y in zip(b, m):
+            if x != y and not alike(x, y):
+                break
+        else:
+            return True
+    return False
 
 
 def check_same_sound(index, fid: int, forms: Sequence[NormalisedMark], threshold: float = 0.0) -> bool:

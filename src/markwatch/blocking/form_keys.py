@@ -48,6 +48,7 @@ class BrandKeyContext:
     goods_table: object | None = None
     lookalike_floor: float | None = None
     _lookalike_cache: dict = field(default_factory=dict, repr=False)
+    _alike_cache: dict = field(default_factory=dict, repr=False)
 
     def neighbours(self, ch: str) -> set[str]:
         got = self._lookalike_cache.get(ch)
@@ -58,6 +59,15 @@ class BrandKeyContext:
             floor = LOOK["lookalike_floor"] if self.lookalike_floor is None else self.lookalike_floor
             got = {ch} | {other for other, _ in lookalikes(ch, floor)}
             self._lookalike_cache[ch] = got
+        return got
+
+    def alike(self, x: str, y: str) -> bool:
+        """Whether two characters look alike: either is among the other's look-alikes (cached per pair)."""
+        got = self._alike_cache.get((x, y))
+        if got is None:
+            if len(self._alike_cache) > 1_000_000:
+                self._alike_cache.clear()
+            got = self._alike_cache[(x, y)] = y in self.neighbours(x) or x in self.neighbours(y)
         return got
 
 
