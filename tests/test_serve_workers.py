@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from markwatch.api.app import create_app
@@ -79,6 +80,7 @@ def test_serve_with_two_workers_answers_compare_from_two_processes(tmp_path):
         proc.wait(timeout=60)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the project installs uvloop only where it runs (not on Windows)")
 def test_serve_takes_the_c_http_parser_and_event_loop_the_project_installs(tmp_path):
     import uvicorn
     import uvloop
