@@ -21,6 +21,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, cast
 
 from markwatch.errors import MarkwatchError
@@ -83,9 +84,10 @@ class Workers:
         self._tasks[worker].send(task)
         self.pending[worker] += 1
 
-    def answers(self) -> list[tuple[int, Any]]:
-        """The answers that are ready, waiting for one at least: (worker, answer), each worker's in the
-        order of its tasks. WorkerFailed when a worker's task raised or the worker ended."""
+    def answers(self) -> list[tuple[Any, Any]]:
+        """The answers that are ready, waiting for one at least: (task, result), each worker's in the
+        order of its tasks; the result of a task that raised is a WorkerFailed saying so (the caller
+        decides when to raise it). WorkerFailed is raised when a worker has ended."""
         waiting = [c for c, n in zip(self._answers, self.pending) if n]
         if not waiting:
             raise RuntimeError("no task is waiting for an answer")
@@ -94,7 +96,7 @@ class Workers:
             conn = cast(Connection, ready)
             i = self._answers.index(conn)
             try:
-                ok, value = conn.recv()
+                ok, task, value = conn.recv()
             except (EOFError, OSError):
                 process = self._processes[i]
                 process.join(5)
@@ -104,8 +106,8 @@ class Workers:
             if not ok:
                 error, trace = value
                 log.error("%s process %d failed:\n%s", self.name, i + 1, trace)
-                raise WorkerFailed(f"{self.name} process {i + 1} failed: {error}")
-            out.append((i, value))
+                value = WorkerFailed(f"{self.name} process {i + 1} failed: {error}")
+            out.append((task, value))
         return out
 
     def close(self) -> None:
@@ -136,9 +138,11 @@ def _die_with(parent: int) -> None:
 def _serve(tasks: Connection, answers: Connection, handle: Callable[[Any], Any], parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(parent)
-    # Tasks are read by a thread of their own, so that the parent's sends never wait on this process
-    # while it is sending an answer the parent has not read yet.
+    # Tasks are read and answers written by threads of their own: the parent's sends never wait on
+    # this process, and this process goes on with its next task while the parent, busy storing, has
+    # not read the last answer yet (a batch's answer is larger than the pipe holds).
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def receive() -> None:
         while True:
@@ -150,10 +154,19 @@ def _serve(tasks: Connection, answers: Connection, handle: Callable[[Any], Any],
             if task is None:
                 return
 
+    def send() -> None:
+        while (data := outbox.get()) is not None:
+            answers.send_bytes(data)
+
     threading.Thread(target=receive, daemon=True).start()
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
     while (task := inbox.get()) is not None:
         try:
-            answer = (True, handle(task))
+            data = bytes(ForkingPickler.dumps((True, task, handle(task))))
         except Exception as exc:  # answered, not raised: the parent reports it
-            answer = (False, (f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-        answers.send(answer)
+            failure = (f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            data = bytes(ForkingPickler.dumps((False, task, failure)))
+        outbox.put(data)
+    outbox.put(None)
+    sender.join()

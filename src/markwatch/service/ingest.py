@@ -32,7 +32,7 @@ from markwatch.errors import ConfigError, FileFormatError, MarkwatchError, Recor
 from markwatch.fileio import file_sha256
 from markwatch.matching.profiles import BatchNormaliser
 from markwatch.model import GazetteRecord
-from markwatch.service.forks import Workers, can_fork
+from markwatch.service.forks import WorkerFailed, Workers, can_fork
 from markwatch.service.issues import PagesSeen, pages_seen, record_pages
 from markwatch.sources.fields import ParsedItem
 from markwatch.store.bulk import BulkInsert
@@ -106,8 +106,9 @@ _MEMO_LIMIT = 200_000
 _MISSING = object()
 # A file of fewer records is read in this process: forking costs more than it saves.
 APART_FROM = 5_000
-# Batches handed to each worker ahead of the one stored: enough that they never wait for the parent.
-_AHEAD = 3
+# Tasks handed to each worker and not yet read back: enough that a worker has its next batch while the
+# parent stores (its answers may wait in the pipe, unread).
+_AHEAD = 6
 
 
 class _StoredNumbers:
@@ -332,10 +333,10 @@ class Ingestor:
         def handle(task: tuple) -> Any:
             kind, arg = task
             if kind == "batch":
-                return kind, arg, self._prepare(lines.items(arg, arg + self.batch))
-            return kind, arg, [self._normal(mark) for mark in arg]
+                return self._prepare(lines.items(arg, arg + self.batch))
+            return [self._normal(mark) for mark in arg]
 
-        prepared: dict[int, _Batch] = {}  # start → batch, until stored
+        prepared: dict[int, _Batch | WorkerFailed] = {}  # start → batch (or why not), until stored
         asked: set[str] = set()  # marks sent to be normalised, not yet answered
         sent = stored = 0
         with Workers(self.workers, handle, name="ingest") as workers:
@@ -346,13 +347,20 @@ class Ingestor:
                     sent += 1
                 known = self._known_normals()
                 batch = prepared.get(starts[stored])
+                if isinstance(batch, WorkerFailed):
+                    raise batch  # the batches before it are stored, as in one process
                 if batch is not None and not any(m in asked for m in batch.marks()):
-                    store(prepared.pop(starts[stored]))
+                    del prepared[starts[stored]]
+                    store(batch)
                     stored += 1
                     continue
-                for _, (kind, arg, value) in workers.answers():
+                for (kind, arg), value in workers.answers():
+                    if isinstance(value, WorkerFailed) and kind != "batch":
+                        raise value
                     if kind == "batch":
                         prepared[arg] = value
+                        if isinstance(value, WorkerFailed):
+                            continue
                         new = sorted(m for m in value.marks() if m not in known and m not in asked)
                         asked.update(new)
                         for i in range(n):  # shared out, so that both workers take part
