@@ -2,10 +2,11 @@
 
 The parent forks them once it holds what they read (a file's lines, the loaded dictionaries); a task
 names the work (which lines), it does not carry the data. Each worker answers its tasks in the order
-they were sent, on a pipe of its own. A task that raises is answered with the error and the worker
-goes on; a worker that dies closes its pipe, and the parent's read of it fails at once (EOFError)
-instead of waiting for an answer that cannot come. Workers ignore Ctrl-C (the parent decides), ask
-the kernel to end them when the parent ends, and are ended by `close`.
+they were sent, on a pipe of its own, written by a thread so that the worker goes on with its next
+task while the parent has not read the last answer. A task that raises is answered with the error
+and the worker goes on; a worker that dies closes its pipe, and the parent's read of it fails at once
+(EOFError) instead of waiting for an answer that cannot come. Workers ignore Ctrl-C (the parent
+decides), ask the kernel to end them when the parent ends, and are ended by `close`.
 """
 
 from __future__ import annotations
