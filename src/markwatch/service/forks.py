@@ -55,16 +55,16 @@ class Workers:
         gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
         try:
             for i in range(count):
-                tasks_out, tasks_in = context.Pipe(duplex=False)
-                answers_out, answers_in = context.Pipe(duplex=False)
-                process = context.Process(target=_serve, args=(tasks_out, answers_in, handle, parent),
+                task_reader, task_writer = context.Pipe(duplex=False)
+                answer_reader, answer_writer = context.Pipe(duplex=False)
+                process = context.Process(target=_serve, args=(task_reader, answer_writer, handle, parent),
                                           name=f"markwatch-{name}-{i + 1}", daemon=True)
                 process.start()
                 # the parent keeps only its own ends: a dead worker's answer pipe then reads as closed
-                tasks_out.close()
-                answers_in.close()
-                self._tasks.append(tasks_in)
-                self._answers.append(answers_out)
+                task_reader.close()
+                answer_writer.close()
+                self._tasks.append(task_writer)
+                self._answers.append(answer_reader)
                 self._processes.append(process)
         except BaseException:
             self.close()
