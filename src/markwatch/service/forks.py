@@ -85,15 +85,17 @@ class Workers:
         self._tasks[worker].send(task)
         self.pending[worker] += 1
 
-    def answers(self) -> list[tuple[Any, Any]]:
-        """The answers that are ready, waiting for one at least: (task, result), each worker's in the
-        order of its tasks; the result of a task that raised is a WorkerFailed saying so (the caller
-        decides when to raise it). WorkerFailed is raised when a worker has ended."""
+    def answers(self, *, block: bool = True) -> list[tuple[Any, Any]]:
+        """The answers that are ready (with `block`, waiting for one at least): (task, result), each
+        worker's in the order of its tasks; the result of a task that raised is a WorkerFailed saying so
+        (the caller decides when to raise it). WorkerFailed is raised when a worker has ended."""
         waiting = [c for c, n in zip(self._answers, self.pending) if n]
         if not waiting:
-            raise RuntimeError("no task is waiting for an answer")
+            if block:
+                raise RuntimeError("no task is waiting for an answer")
+            return []
         out = []
-        for ready in wait(waiting):
+        for ready in wait(waiting, None if block else 0):
             conn = cast(Connection, ready)
             i = self._answers.index(conn)
             try:

@@ -349,12 +349,10 @@ class Ingestor:
                 batch = prepared.get(starts[stored])
                 if isinstance(batch, WorkerFailed):
                     raise batch  # the batches before it are stored, as in one process
-                if batch is not None and not any(m in asked for m in batch.marks()):
-                    del prepared[starts[stored]]
-                    store(batch)
-                    stored += 1
-                    continue
-                for (kind, arg), value in workers.answers():
+                ready = batch is not None and not any(m in asked for m in batch.marks())
+                # The answers are read before each store too, without waiting when the next batch can
+                # be stored: a worker whose answers lie unread gets no new task and would stand idle.
+                for (kind, arg), value in workers.answers(block=not ready):
                     if isinstance(value, WorkerFailed) and kind != "batch":
                         raise value
                     if kind == "batch":
@@ -369,6 +367,11 @@ class Ingestor:
                     else:
                         known.update(zip(arg, value))
                         asked.difference_update(arg)
+                if ready:
+                    assert isinstance(batch, _Batch)
+                    del prepared[starts[stored]]
+                    store(batch)
+                    stored += 1
 
     def _file_row(self, path: Path, sha: str, source: str | None) -> int:
         with self.db.session() as s:
