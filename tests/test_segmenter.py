@@ -52,3 +52,13 @@ def test_an_unwritable_cache_folder_is_not_an_error(fresh, jiebas_own, tmp_path,
     blocker = tmp_path / "cache"
     blocker.write_text("a file where the folder would be")
     assert fresh() == jiebas_own
+
+
+def test_without_a_home_folder_the_dictionary_is_read_uncached(fresh, jiebas_own, monkeypatch):
+    monkeypatch.delenv("MARKWATCH_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(segmenter.Path, "home", staticmethod(no_home))
+    assert fresh() == jiebas_own

@@ -60,13 +60,18 @@ def _load_dictionary() -> None:
     stat = source.stat()
     key = {"format": _CACHE_FORMAT, "jieba": jieba.__version__, "source": str(source), "size": stat.st_size,
            "mtime_ns": stat.st_mtime_ns}
-    path = cache_folder() / "jieba-default.dict"
-    loaded = _read_cache(path, key)
+    try:
+        path: Path | None = cache_folder() / "jieba-default.dict"
+    except (RuntimeError, KeyError) as exc:  # no home folder to keep it in (a bare service account)
+        log.debug("no folder for the dictionary cache: %s", exc)
+        path = None
+    loaded = _read_cache(path, key) if path is not None else None
     if loaded is None:
         base = jieba.Tokenizer()
         freq, total = base.gen_pfdict(base.get_dict_file())
         tags = _read_tags(source)
-        _write_cache(path, key, freq, total, tags)
+        if path is not None:
+            _write_cache(path, key, freq, total, tags)
     else:
         freq, total, tags = loaded
     _PRISTINE.append((freq, total))
