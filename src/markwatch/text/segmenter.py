@@ -121,8 +121,9 @@ def _read_cache(path: Path, key: dict) -> tuple[dict[str, int], int, dict[str, s
         values = array("q")
         values.frombytes(counts)
         freq = dict(zip(words.decode("utf-8").split("\n"), values))
-        tags = dict(zip(tag_words.decode("utf-8").split("\n"), tag_names.decode("utf-8").split("\n")))
-        if len(freq) != len(values):
+        names = tag_words.decode("utf-8").split("\n"), tag_names.decode("utf-8").split("\n")
+        tags = dict(zip(*names))
+        if len(freq) != len(values) or len(names[0]) != len(names[1]) or len(tags) != len(names[0]):
             return None
         return freq, int(header["total"]), tags
     except (OSError, ValueError, KeyError, TypeError) as exc:
