@@ -1,5 +1,5 @@
 """`python -m markwatch` runs the command line."""
 
-from markwatch.cli import app
+from markwatch.cli import main
 
-app(prog_name="markwatch")
+main()

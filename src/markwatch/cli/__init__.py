@@ -5,8 +5,15 @@ from markwatch.cli import alerts, gazette, holidays, indexes, service, tools, wa
 from markwatch.cli.common import app
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The `markwatch` console script and `python -m markwatch`: the command, then `exit.leave`."""
+    from markwatch.cli.exit import leave
+
+    try:
+        app(prog_name="markwatch")
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
 
 
 __all__ = ["app", "main"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from json.encoder import encode_basestring_ascii
@@ -64,6 +66,10 @@ class Database:
             ) from exc
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # Connections are closed when the process ends, however it ends (`cli.exit.leave` skips the
+        # freeing of objects): SQLite folds its write-ahead log into the file on the last close, so
+        # the database file alone (a copy, a backup) holds every commit.
+        weakref.finalize(self, _close_at_exit, self.engine, os.getpid())
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
@@ -111,6 +117,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _close_at_exit(engine: Engine, pid: int) -> None:
+    if os.getpid() == pid:  # a forked child leaves its parent's connections alone
+        engine.dispose()
 
 
 _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]\s*$", re.M)
