@@ -9,6 +9,7 @@ the dictionary is read once into a pristine table, and every tokenizer starts fr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -61,7 +62,9 @@ def _load_dictionary() -> None:
     key = {"format": _CACHE_FORMAT, "jieba": jieba.__version__, "source": str(source), "size": stat.st_size,
            "mtime_ns": stat.st_mtime_ns}
     try:
-        path: Path | None = cache_folder() / "jieba-default.dict"
+        # one file per dictionary file: environments with their own jieba do not take turns rewriting one
+        name = hashlib.sha256(str(source).encode("utf-8")).hexdigest()[:16]
+        path: Path | None = cache_folder() / f"jieba-{name}.dict"
     except (RuntimeError, KeyError) as exc:  # no home folder to keep it in (a bare service account)
         log.debug("no folder for the dictionary cache: %s", exc)
         path = None
