@@ -20,6 +20,7 @@
              items: [], picked: new Set(), alert: null };
   }
   let state = freshState();
+  let alertsAsked = 0;  // the newest alert list asked for: an older answer arriving after it is dropped
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -216,7 +217,9 @@
     p.set("offset", state.offset);
     if (state.sort !== "deadline") p.set("sort", state.sort);
     say("#filters-error", "");
+    const asked = ++alertsAsked;
     const page = await getJSON("/alerts?" + p.toString());
+    if (asked !== alertsAsked) return;  // a newer sort, filter or page was asked for meanwhile
     state.total = page.total;
     state.items = page.items;
     $("#alerts-total").textContent = "共 " + page.total + " 条";
