@@ -39,6 +39,30 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _station_to_serve(tmp_path: Path) -> tuple[str, dict[str, str], int]:
+    """A station's token, the environment `markwatch serve` reads, and a free port."""
+    url = f"sqlite:///{tmp_path}/w.db"
+    svc = make_service(tmp_path, url)
+    _, token = svc.create_org("苏州市商标品牌指导站", "station")
+    svc.db.dispose()
+    env = {**os.environ, "MARKWATCH_DATABASE_URL": url, "MARKWATCH_INDEX_DIR": str(tmp_path / "indexes"),
+           "PYTHONPATH": str(ROOT / "src")}
+    return token, env, _free_port()
+
+
+def _first_compare(proc: subprocess.Popen, port: int, token: str) -> httpx.Response | None:
+    """The first compare the server answers, asked until it is up (or it has ended)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return httpx.post(f"http://127.0.0.1:{port}/api/v1/compare", timeout=60,
+                              headers={"Authorization": f"Bearer {token}"},
+                              json={"brand": "康师傅", "candidate": "康帥傅"})
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    return None
+
+
 def test_the_served_app_builds_its_matcher_before_the_first_request(tmp_path):
     svc = make_service(tmp_path)
     cold = create_app(make_service(tmp_path / "cold"))
@@ -55,27 +79,11 @@ def test_the_served_app_builds_its_matcher_before_the_first_request(tmp_path):
 
 
 def test_serve_with_two_workers_answers_compare_from_two_processes(tmp_path):
-    url = f"sqlite:///{tmp_path}/w.db"
-    svc = make_service(tmp_path, url)
-    _, token = svc.create_org("苏州市商标品牌指导站", "station")
-    svc.db.dispose()
-    port = _free_port()
-    env = {**os.environ, "MARKWATCH_DATABASE_URL": url, "MARKWATCH_INDEX_DIR": str(tmp_path / "indexes"),
-           "PYTHONPATH": str(ROOT / "src")}
+    token, env, port = _station_to_serve(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "markwatch", "serve", "--port", str(port), "--workers", "2",
                              "--log-level", "warning"], cwd=tmp_path, env=env)
     try:
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {token}"}
-        deadline = time.monotonic() + 120
-        answer = None
-        while time.monotonic() < deadline:
-            try:
-                answer = httpx.post(f"{base}/api/v1/compare", headers=headers, timeout=60,
-                                    json={"brand": "康师傅", "candidate": "康帥傅"})
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        answer = _first_compare(proc, port, token)
         assert answer is not None and answer.status_code == 200, answer and answer.text
         assert answer.json()["score"] >= 0.6
         commands = {p: Path(f"/proc/{p}/cmdline").read_text() for p in _children(proc.pid)}
@@ -103,29 +111,14 @@ def test_serve_takes_the_c_http_parser_and_event_loop_the_project_installs(tmp_p
 
 
 def test_serve_answers_without_httptools_and_uvloop(tmp_path):
-    url = f"sqlite:///{tmp_path}/w.db"
-    svc = make_service(tmp_path, url)
-    _, token = svc.create_org("苏州市商标品牌指导站", "station")
-    svc.db.dispose()
-    port = _free_port()
-    env = {**os.environ, "MARKWATCH_DATABASE_URL": url, "MARKWATCH_INDEX_DIR": str(tmp_path / "indexes"),
-           "PYTHONPATH": str(ROOT / "src")}
+    token, env, port = _station_to_serve(tmp_path)
     # as on a machine without them: importing either fails, so uvicorn falls back to h11 and asyncio's loop
     code = ("import sys; sys.modules['httptools'] = sys.modules['uvloop'] = None; "
             "from markwatch.cli import app; sys.argv[0] = 'markwatch'; app()")
     proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", str(port), "--log-level", "warning"],
                             cwd=tmp_path, env=env)
     try:
-        deadline = time.monotonic() + 120
-        answer = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/compare", timeout=60,
-                                    headers={"Authorization": f"Bearer {token}"},
-                                    json={"brand": "康师傅", "candidate": "康帥傅"})
-                break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        answer = _first_compare(proc, port, token)
         assert answer is not None and answer.status_code == 200, answer and answer.text
         assert answer.json()["score"] >= 0.6
     finally:
