@@ -133,18 +133,25 @@ def test_a_rerun_stores_nothing_twice(tmp_path):
     assert len(after["marks"]) == first.stored and len(after["quarantine"]) == first.quarantined
 
 
+def prepare_failing_at(monkeypatch, application_no: str, fail) -> None:
+    """Batch preparation calls `fail()` on the batch holding this application number (the workers are
+    forked with it)."""
+    prepare = Ingestor._prepare
+
+    def failing(self, items):
+        batch = prepare(self, items)
+        if any(row[1] == application_no for row in batch.rows):
+            fail()
+        return batch
+
+    monkeypatch.setattr(Ingestor, "_prepare", failing)
+
 def test_a_worker_that_raises_fails_the_file_with_its_error(tmp_path, monkeypatch):
     path = gazette(tmp_path / "gazette.jsonl")
     url = f"sqlite:///{tmp_path}/apart.db"
-    prepare = Ingestor._prepare
-
-    def broken(self, items):
-        batch = prepare(self, items)
-        if any(row[1] == "70000500" for row in batch.rows):
-            raise ValueError("cannot prepare this batch")
-        return batch
-
-    monkeypatch.setattr(Ingestor, "_prepare", broken)  # the workers are forked with it
+    def fail():
+        raise ValueError("cannot prepare this batch")
+    prepare_failing_at(monkeypatch, "70000500", fail)
     started = time.monotonic()
     summary = ingest(url, path, workers=2)
     assert time.monotonic() - started < 60
@@ -159,15 +166,7 @@ def test_a_worker_that_raises_fails_the_file_with_its_error(tmp_path, monkeypatc
 def test_a_worker_that_dies_fails_the_file_instead_of_hanging(tmp_path, monkeypatch):
     path = gazette(tmp_path / "gazette.jsonl")
     url = f"sqlite:///{tmp_path}/apart.db"
-    prepare = Ingestor._prepare
-
-    def dying(self, items):
-        batch = prepare(self, items)
-        if any(row[1] == "70000300" for row in batch.rows):
-            os._exit(3)
-        return batch
-
-    monkeypatch.setattr(Ingestor, "_prepare", dying)
+    prepare_failing_at(monkeypatch, "70000300", lambda: os._exit(3))
     summary = ingest(url, path, workers=2)
     assert summary.error is not None and "ended without answering (exit code 3)" in summary.error
 
