@@ -22,3 +22,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def heap_frozen_for_fork() -> Iterator[None]:
+    """Fork inside this: what the parent built stays shared with the children (copy-on-write) and out
+    of their collector's walks. No full collection first: it walks the whole heap (0.3 s before a
+    run's fork) to free a few hundred objects. The parent's heap is thawed again afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

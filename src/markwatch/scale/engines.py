@@ -12,7 +12,6 @@ for; without it the engine fails with `MissingExtra` naming the extra.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import multiprocessing
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markwatch.blocking.key_index import CandidateStats, KeyIndex
-from markwatch.collector import collector_paused
+from markwatch.collector import collector_paused, heap_frozen_for_fork
 from markwatch.composition import MatcherSpec, build_matcher
 from markwatch.errors import ConfigError, MissingExtra
 from markwatch.images.index import PictureIndex
@@ -317,15 +316,9 @@ class LocalEngine:
         m.warm_up(profiler)  # the lexicon's reverse index, readings, part-of-speech tags: once, shared
         ctx.index.warm_up()
         _FORK_JOB = (ctx, matcher)
-        # What the parent built stays shared (copy-on-write) and out of the collector's walks. No full
-        # collection first: it walked the whole heap (0.3 s before every run's fork) for a few hundred
-        # objects, which stay frozen until the pool closes.
-        gc.freeze()
-        try:
+        with heap_frozen_for_fork():
             fork = multiprocessing.get_context("fork")
             self._pools = [fork.Pool(1) for _ in range(self.workers)]
-        finally:
-            gc.unfreeze()
         self._pool_key = key
         return self._pools
 

@@ -12,7 +12,6 @@ decides), ask the kernel to end them when the parent ends, and are ended by `clo
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, cast
 
+from markwatch.collector import heap_frozen_for_fork
 from markwatch.errors import MarkwatchError
 
 log = logging.getLogger(__name__)
@@ -51,26 +51,23 @@ class Workers:
         self._processes: list[Any] = []
         self.pending = [0] * count  # tasks sent to each worker and not yet answered
         parent = os.getpid()
-        gc.collect()
-        gc.freeze()  # what the parent built stays shared (copy-on-write) and out of the collector's walks
         try:
-            for i in range(count):
-                task_reader, task_writer = context.Pipe(duplex=False)
-                answer_reader, answer_writer = context.Pipe(duplex=False)
-                process = context.Process(target=_serve, args=(task_reader, answer_writer, handle, parent),
-                                          name=f"markwatch-{name}-{i + 1}", daemon=True)
-                process.start()
-                # the parent keeps only its own ends: a dead worker's answer pipe then reads as closed
-                task_reader.close()
-                answer_writer.close()
-                self._tasks.append(task_writer)
-                self._answers.append(answer_reader)
-                self._processes.append(process)
+            with heap_frozen_for_fork():
+                for i in range(count):
+                    task_reader, task_writer = context.Pipe(duplex=False)
+                    answer_reader, answer_writer = context.Pipe(duplex=False)
+                    process = context.Process(target=_serve, args=(task_reader, answer_writer, handle, parent),
+                                              name=f"markwatch-{name}-{i + 1}", daemon=True)
+                    process.start()
+                    # the parent keeps only its own ends: a dead worker's answer pipe then reads as closed
+                    task_reader.close()
+                    answer_writer.close()
+                    self._tasks.append(task_writer)
+                    self._answers.append(answer_reader)
+                    self._processes.append(process)
         except BaseException:
             self.close()
             raise
-        finally:
-            gc.unfreeze()
 
     def __enter__(self) -> Workers:
         return self
