@@ -319,22 +319,25 @@ class KeyIndex:
             self._memo_lexicon = self.lexicon
         return self._slot_memo, self._check_memo
 
-    def _mark_slots(self, forms: Sequence[NormalisedMark], texts: Sequence[str], sig: tuple) -> np.ndarray:
-        """The posting slots of a mark's keys that some brand has, once per distinct mark."""
+    def _mark_slots(self, items, sigs: Sequence[tuple]) -> list[np.ndarray]:
+        """Per item, the posting slots of its keys that some brand has, once per distinct mark."""
         memo = self._memos()[0]
-        got = memo.get(sig)
-        if got is None:
-            get = self.flat.slot.get
-            got = memo[sig] = np.array([s for s in map(get, self._mark_keys(forms, texts), repeat(-1)) if s >= 0],
-                                       dtype=np.int64)
-        return got
+        get = self.flat.slot.get
+        out = []
+        for (forms, texts, _), sig in zip(items, sigs):
+            got = memo.get(sig)
+            if got is None:
+                got = memo[sig] = np.array([s for s in map(get, self._mark_keys(forms, texts), repeat(-1)) if s >= 0],
+                                           dtype=np.int64)
+            out.append(got)
+        return out
 
     def _gather(self, items, sigs: Sequence[tuple]) -> tuple[np.ndarray, ...]:
         """Every posting of the items' keys: (item, brand-form id, slot, pair code, goods ok)."""
         flat = self.flat
         offsets = flat.offsets
         nb = max(1, self.size)
-        per_item = [self._mark_slots(forms, texts, sig) for (forms, texts, _), sig in zip(items, sigs)]
+        per_item = self._mark_slots(items, sigs)
         s = np.concatenate(per_item) if per_item else np.zeros(0, dtype=np.int64)
         owners = np.repeat(np.arange(len(items), dtype=np.int64), [len(a) for a in per_item])
         lens = offsets[s + 1] - offsets[s]
